@@ -1,0 +1,44 @@
+namespace EntitlementGateway.Budget;
+
+/// <summary>
+/// Says at start-up which budget runs (the in-memory one is only correct for one replica) and, for Redis, connects and
+/// loads the scripts early. Never fails start-up: Redis being down is handled per call by the caller's policy.
+/// </summary>
+internal sealed partial class BudgetStartup(IUserBudget budget, ILogger<BudgetStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        switch (budget)
+        {
+            case InMemoryUserBudget:
+                Log.InMemory(logger);
+                break;
+            case RedisUserBudget redis:
+                try
+                {
+                    await redis.WarmUpAsync(cancellationToken);
+                    Log.RedisReady(logger);
+                }
+                catch (BudgetUnavailableException e)
+                {
+                    Log.RedisNotReady(logger, e);
+                }
+
+                break;
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Budget: in memory. Correct for ONE replica only; set Redis:ConnectionString when running more.")]
+        public static partial void InMemory(ILogger logger);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Budget: Redis, connected and scripts loaded.")]
+        public static partial void RedisReady(ILogger logger);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Budget: Redis not reachable at start-up; will keep reconnecting.")]
+        public static partial void RedisNotReady(ILogger logger, Exception exception);
+    }
+}

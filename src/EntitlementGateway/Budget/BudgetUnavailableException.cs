@@ -1,0 +1,23 @@
+namespace EntitlementGateway.Budget;
+
+/// <summary>
+/// The budget store could not answer in time (Redis down, unreachable, slow or refusing).
+/// One type for every cause so the caller applies a single policy (DESIGN §4: fail closed or open, configurable).
+/// A timed-out acquire may still have taken a unit in Redis; that only ever errs on the side of admitting fewer calls.
+/// </summary>
+public sealed class BudgetUnavailableException : Exception
+{
+    public BudgetUnavailableException()
+    {
+    }
+
+    public BudgetUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public BudgetUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

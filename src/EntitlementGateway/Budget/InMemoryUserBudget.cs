@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Budget;
+
+/// <summary>
+/// The exact sliding-window log in process memory: correct for ONE replica only (each replica would have its own
+/// budget). Same rules as <see cref="RedisUserBudget"/>: an entry at t counts while t &gt; now − window.
+/// One small lock per key; idle keys are swept so memory follows the active users, not every user ever seen.
+/// </summary>
+public sealed class InMemoryUserBudget : IUserBudget
+{
+    private readonly ConcurrentDictionary<string, KeyLog> _logs = new(StringComparer.Ordinal);
+    private readonly BudgetOptions _options;
+    private readonly TimeProvider _time;
+    private long _nextLease;
+    private long _lastSweepTicks;
+    private int _sweeping;
+
+    public InMemoryUserBudget(IOptions<BudgetOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _lastSweepTicks = _time.GetUtcNow().UtcTicks;
+    }
+
+    /// <summary>Keys currently held in memory (for tests and diagnostics).</summary>
+    internal int KeyCount => _logs.Count;
+
+    public ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        SweepIfDue(_time.GetUtcNow());
+        var window = _options.Window;
+        while (true)
+        {
+            var log = _logs.GetOrAdd(key, static _ => new KeyLog());
+            lock (log)
+            {
+                if (log.Retired)
+                {
+                    continue; // swept between GetOrAdd and lock: take the fresh one
+                }
+
+                // Read under the lock and never before the newest entry, so the log stays sorted oldest first.
+                var now = _time.GetUtcNow();
+                if (log.Entries.Count > 0 && log.Entries[^1].At > now)
+                {
+                    now = log.Entries[^1].At;
+                }
+
+                log.Prune(now - window);
+                var used = log.Entries.Count;
+                var reset = used > 0 ? log.Entries[0].At + window - now : TimeSpan.Zero;
+                var blockedFor = log.BlockedUntil is { } b ? b - now : TimeSpan.Zero;
+                if (used >= _options.Limit || blockedFor > TimeSpan.Zero)
+                {
+                    var retry = used >= _options.Limit ? reset : TimeSpan.Zero;
+                    if (blockedFor > retry)
+                    {
+                        retry = blockedFor;
+                    }
+
+                    return ValueTask.FromResult(new BudgetDecision(false, 0, retry, reset, null));
+                }
+
+                var lease = Interlocked.Increment(ref _nextLease).ToString(CultureInfo.InvariantCulture);
+                log.Entries.Add(new Entry(now, lease));
+                return ValueTask.FromResult(new BudgetDecision(
+                    true, _options.Limit - used - 1, TimeSpan.Zero, used == 0 ? window : reset, lease));
+            }
+        }
+    }
+
+    public ValueTask RefundAsync(string key, string lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(lease);
+        if (_logs.TryGetValue(key, out var log))
+        {
+            lock (log)
+            {
+                var index = log.Entries.FindIndex(e => e.Lease == lease);
+                if (index >= 0)
+                {
+                    log.Entries.RemoveAt(index);
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask BlockUntilAsync(string key, DateTimeOffset until, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (until <= _time.GetUtcNow())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        while (true)
+        {
+            var log = _logs.GetOrAdd(key, static _ => new KeyLog());
+            lock (log)
+            {
+                if (log.Retired)
+                {
+                    continue;
+                }
+
+                if (log.BlockedUntil is not { } existing || existing < until)
+                {
+                    log.BlockedUntil = until;
+                }
+
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
+
+    public ValueTask<BudgetSnapshot> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var now = _time.GetUtcNow();
+        int used = 0;
+        DateTimeOffset? oldest = null;
+        DateTimeOffset? blocked = null;
+        if (_logs.TryGetValue(key, out var log))
+        {
+            lock (log)
+            {
+                log.Prune(now - _options.Window);
+                used = log.Entries.Count;
+                oldest = used > 0 ? log.Entries[0].At : null;
+                blocked = log.BlockedUntil > now ? log.BlockedUntil : null;
+            }
+        }
+
+        return ValueTask.FromResult(new BudgetSnapshot(
+            key, _options.Limit, _options.WindowSeconds, used, Math.Max(0, _options.Limit - used), oldest, blocked));
+    }
+
+    /// <summary>Drops keys with no entry in the window and no block, at most once per window, on a caller's thread.</summary>
+    private void SweepIfDue(DateTimeOffset now)
+    {
+        var last = Interlocked.Read(ref _lastSweepTicks);
+        if (now.UtcTicks - last < _options.Window.Ticks || Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            Interlocked.Exchange(ref _lastSweepTicks, now.UtcTicks);
+            var horizon = now - _options.Window;
+            foreach (var pair in _logs)
+            {
+                lock (pair.Value)
+                {
+                    pair.Value.Prune(horizon);
+                    if (pair.Value.Entries.Count == 0 && !(pair.Value.BlockedUntil > now))
+                    {
+                        // Retired under the lock: a caller holding this instance will see the flag and re-fetch.
+                        pair.Value.Retired = true;
+                        _logs.TryRemove(pair);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private readonly record struct Entry(DateTimeOffset At, string Lease);
+
+    /// <summary>One key's log, oldest first; guarded by locking the instance.</summary>
+    private sealed class KeyLog
+    {
+        public List<Entry> Entries { get; } = [];
+
+        public DateTimeOffset? BlockedUntil { get; set; }
+
+        public bool Retired { get; set; }
+
+        public void Prune(DateTimeOffset horizon)
+        {
+            var expired = 0;
+            while (expired < Entries.Count && Entries[expired].At <= horizon)
+            {
+                expired++;
+            }
+
+            if (expired > 0)
+            {
+                Entries.RemoveRange(0, expired);
+            }
+        }
+    }
+}
