@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+
+namespace EntitlementGateway.Emulator;
+
+/// <summary>
+/// Everything the emulator knows: users and their entitlements, signing keys, TLS certificate, stats,
+/// rate-limit logs, call audit and faults. Thread-safe; one instance may back several hosts at once.
+/// </summary>
+public sealed class EmulatorState : IDisposable
+{
+    /// <summary>Claim-name prefix of Store collections keys.</summary>
+    public const string ClaimPrefix = "http://schemas.microsoft.com/marketplace/2015/08/claims/key/";
+    /// <summary>iss and aud of a UCID.</summary>
+    public const string UcidAudience = "https://collections.mp.microsoft.com/v6.0/keys";
+    /// <summary>The Store's fixed renew URL, the default refreshUri claim.</summary>
+    public const string RenewUri = "https://collections.mp.microsoft.com/v6.0/b2b/keys/renew";
+    /// <summary>aud of the service access token the Collections endpoints require.</summary>
+    public const string StoreAudience = "https://onestore.microsoft.com";
+    /// <summary>Lifetime of access tokens, as Entra reports it.</summary>
+    public const int AccessTokenLifetimeSeconds = 3599;
+
+    private readonly Lazy<JwtSigner> _signer = new(() => new JwtSigner());
+    private readonly Lazy<X509Certificate2> _certificate;
+    private readonly object _faultLock = new();
+    private ConcurrentDictionary<string, JsonObject[]> _users = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, long> _queries = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
+    private FaultSettings _faults;
+    private long _rateLimited, _tokensIssued, _renewals, _faultsInjected;
+
+    /// <summary>Creates the state; <paramref name="options"/> are copied by reference and read live.</summary>
+    public EmulatorState(EmulatorOptions? options = null)
+    {
+        Options = options ?? new EmulatorOptions();
+        _faults = Options.Faults.Clone();
+        _certificate = new(() => EmulatorTls.CreateSelfSignedCertificate(Time));
+    }
+
+    /// <summary>The options this state runs with.</summary>
+    public EmulatorOptions Options { get; }
+
+    /// <summary>The emulator's clock.</summary>
+    public TimeProvider Time => Options.TimeProvider ?? TimeProvider.System;
+
+    /// <summary>The self-signed TLS certificate every host of this state serves (created on first use).</summary>
+    public X509Certificate2 Certificate => _certificate.Value;
+
+    internal JwtSigner Signer => _signer.Value;
+
+    /// <summary>Replaces a user's collection (order kept, duplicates allowed). Items are copied.</summary>
+    public void SeedEntitlements(string userId, IEnumerable<JsonObject> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        _users[userId] = items.Select(i => (JsonObject)i.DeepClone()).ToArray();
+    }
+
+    /// <summary>A copy of a user's collection (empty when never seeded).</summary>
+    public IReadOnlyList<JsonObject> GetEntitlements(string userId) =>
+        _users.TryGetValue(userId, out var items) ? items.Select(i => (JsonObject)i.DeepClone()).ToArray() : [];
+
+    /// <summary>The stored items themselves, for read-only use by the query (it clones what it sends).</summary>
+    internal IReadOnlyList<JsonObject> GetEntitlementsShared(string userId) =>
+        _users.TryGetValue(userId, out var items) ? items : [];
+
+    /// <summary>Issues an RS256 access token as the token endpoint does (counted in tokensIssued).</summary>
+    public string IssueAccessToken(string audience, string? clientId = null, string issuer = "https://sts.windows.net/00000000-0000-0000-0000-0000000e0000/")
+    {
+        var now = Time.GetUtcNow().ToUnixTimeSeconds();
+        var token = Signer.Sign(new JsonObject
+        {
+            ["aud"] = audience,
+            ["iss"] = issuer,
+            ["iat"] = now,
+            ["nbf"] = now,
+            ["exp"] = now + AccessTokenLifetimeSeconds,
+            ["appid"] = clientId ?? Options.ClientId,
+            ["appidacr"] = "1",
+            ["idtyp"] = "app",
+            ["oid"] = Guid.NewGuid().ToString(),
+            ["tid"] = "00000000-0000-0000-0000-0000000e0000",
+            ["ver"] = "1.0",
+        });
+        Interlocked.Increment(ref _tokensIssued);
+        return token;
+    }
+
+    /// <summary>Mints a UserCollectionsId with the Store's claim names, signed by this emulator.</summary>
+    public string MintUserCollectionsId(string userId, UcidMintRequest? request = null)
+    {
+        var now = Time.GetUtcNow().ToUnixTimeSeconds();
+        var lifetime = request?.LifetimeSeconds ?? (long)TimeSpan.FromDays(Options.UcidLifetimeDays).TotalSeconds;
+        return Signer.Sign(new JsonObject
+        {
+            ["iat"] = now,
+            ["iss"] = UcidAudience,
+            ["aud"] = UcidAudience,
+            ["exp"] = now + lifetime,
+            ["nbf"] = now + (request?.NotBeforeSeconds ?? 0),
+            [ClaimPrefix + "clientId"] = request?.ClientId ?? Options.ClientId,
+            [ClaimPrefix + "payload"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(96)),
+            [ClaimPrefix + "userId"] = userId,
+            [ClaimPrefix + "refreshUri"] = request?.RefreshUri ?? RenewUri,
+        });
+    }
+
+    /// <summary>Counters since start or the last <see cref="Reset"/>.</summary>
+    internal StatsResponse GetStats() => new(
+        new SortedDictionary<string, long>(_queries, StringComparer.Ordinal),
+        Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _tokensIssued),
+        Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected));
+
+    /// <summary>Query calls per user that reached the rate-limit stage (admitted or 429).</summary>
+    public IReadOnlyDictionary<string, long> QueriesByUser => new Dictionary<string, long>(_queries, StringComparer.Ordinal);
+
+    /// <summary>Query calls answered 429 by the per-user limit.</summary>
+    public long RateLimitedCount => Interlocked.Read(ref _rateLimited);
+
+    /// <summary>Access tokens issued.</summary>
+    public long TokensIssued => Interlocked.Read(ref _tokensIssued);
+
+    /// <summary>Successful UCID renewals.</summary>
+    public long Renewals => Interlocked.Read(ref _renewals);
+
+    /// <summary>Calls failed on purpose by fault injection.</summary>
+    public long FaultsInjected => Interlocked.Read(ref _faultsInjected);
+
+    /// <summary>Timestamps (ms precision, UTC) of every admitted query call of a user, oldest first.</summary>
+    public IReadOnlyList<DateTimeOffset> GetAdmittedCalls(string userId) =>
+        _logs.TryGetValue(userId, out var log) ? log.Audit() : [];
+
+    /// <summary>The most admitted calls any rolling window (t - window, t] ever held for a user: must never exceed the limit.</summary>
+    public int MaxCallsInAnyWindow(string userId, TimeSpan? window = null)
+    {
+        var w = window ?? TimeSpan.FromSeconds(Options.RateLimitWindowSeconds);
+        var calls = GetAdmittedCalls(userId);
+        int max = 0, start = 0;
+        for (var end = 0; end < calls.Count; end++)
+        {
+            while (calls[start] <= calls[end] - w) start++;
+            max = Math.Max(max, end - start + 1);
+        }
+        return max;
+    }
+
+    /// <summary>The faults in force now (a copy).</summary>
+    public FaultSettings Faults
+    {
+        get { lock (_faultLock) return _faults.Clone(); }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (_faultLock) _faults = value.Clone();
+        }
+    }
+
+    /// <summary>Forgets users, stats, rate-limit logs and audit, and clears faults. Keys and certificate stay.</summary>
+    public void Reset()
+    {
+        _users = new(StringComparer.Ordinal);
+        _queries = new(StringComparer.Ordinal);
+        _logs = new(StringComparer.Ordinal);
+        Interlocked.Exchange(ref _rateLimited, 0);
+        Interlocked.Exchange(ref _tokensIssued, 0);
+        Interlocked.Exchange(ref _renewals, 0);
+        Interlocked.Exchange(ref _faultsInjected, 0);
+        Faults = new FaultSettings();
+    }
+
+    /// <summary>The per-user stage of a query: counts the call, then asks the sliding log.</summary>
+    internal RateDecision TryAdmitQuery(string userId)
+    {
+        _queries.AddOrUpdate(userId, 1, (_, n) => n + 1);
+        var log = _logs.GetOrAdd(userId, _ => new SlidingWindowLog());
+        var decision = log.TryAdmit(Time.GetUtcNow(), Options.RateLimit, TimeSpan.FromSeconds(Options.RateLimitWindowSeconds));
+        if (!decision.Allowed) Interlocked.Increment(ref _rateLimited);
+        return decision;
+    }
+
+    /// <summary>Decides whether this call fails on purpose; failNext is consumed atomically.</summary>
+    internal FaultSettings? TakeFault()
+    {
+        lock (_faultLock)
+        {
+            var fail = false;
+            if (_faults.FailNext > 0)
+            {
+                _faults.FailNext--;
+                fail = true;
+            }
+            else if (_faults.FailureRate > 0 && Random.Shared.NextDouble() < _faults.FailureRate)
+            {
+                fail = true;
+            }
+            if (!fail) return null;
+            Interlocked.Increment(ref _faultsInjected);
+            return _faults.Clone();
+        }
+    }
+
+    internal void CountRenewal() => Interlocked.Increment(ref _renewals);
+
+    /// <summary>Disposes keys and the certificate if they were created.</summary>
+    public void Dispose()
+    {
+        if (_signer.IsValueCreated) _signer.Value.Dispose();
+        if (_certificate.IsValueCreated) _certificate.Value.Dispose();
+    }
+}
