@@ -1,6 +1,38 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+using EntitlementGateway.Api;
+using EntitlementGateway.Budget;
+using EntitlementGateway.Hosting;
+using Serilog;
+
+Log.Logger = GatewayLogging.CreateBootstrapLogger();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddGatewayLogging();
+    builder.Services.AddGatewayProblemDetails();
+    builder.Services.AddGatewayOpenApi();
+    builder.Services.AddGatewayHealthChecks();
+    builder.Services.AddUserBudget(builder.Configuration);
+    builder.AddStore();
+    builder.Services.AddEntitlements();
+
+    var app = builder.Build();
+    app.UseGatewayPipeline();
+    app.MapGatewayOpenApi();
+    app.MapGatewayHealthChecks();
+    app.MapEntitlementsApi();
+    app.MapEmbeddedStoreEmulator();
+    app.Run();
+    return 0;
+}
+catch (Exception ex) when (ex is not HostAbortedException)
+{
+    Log.Fatal(ex, "EntitlementGateway failed to start");
+    return 1;
+}
+finally
+{
+    Log.CloseAndFlush();
+}
 
 /// <summary>Entry point, public for WebApplicationFactory.</summary>
 public partial class Program;

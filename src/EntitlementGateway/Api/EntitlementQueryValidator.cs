@@ -1,0 +1,65 @@
+using EntitlementGateway.Entitlements;
+
+namespace EntitlementGateway.Api;
+
+/// <summary>The checked parts of a request, or the field errors that name what is wrong.</summary>
+public sealed record ValidatedRequest(
+    IReadOnlyList<ProductSelector> Products,
+    IReadOnlySet<string>? ProductKinds,
+    bool IncludeSatisfyingItems,
+    Dictionary<string, string[]> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>Checks a query's fields; field names in errors are the JSON paths a client sent.</summary>
+public static class EntitlementQueryValidator
+{
+    public static ValidatedRequest Validate(EntitlementQueryRequest request, IReadOnlyList<ProductSelector> defaultCatalog)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.UserCollectionsId))
+            errors["userCollectionsId"] = ["userCollectionsId is required."];
+
+        var products = new List<ProductSelector>();
+        if (request.Products is null)
+        {
+            if (defaultCatalog.Count == 0)
+                errors["products"] = ["products is required: this gateway has no default catalog (Catalog:Products)."];
+            products.AddRange(defaultCatalog);
+        }
+        else if (request.Products.Count is 0 or > ProductRules.MaxProducts)
+        {
+            errors["products"] = [$"products must hold 1 to {ProductRules.MaxProducts} items; it holds {request.Products.Count}."];
+        }
+        else
+        {
+            for (var i = 0; i < request.Products.Count; i++)
+            {
+                var product = request.Products[i];
+                if (product is null) { errors[$"products[{i}]"] = ["must be an object with productId."]; continue; }
+                if (!ProductRules.IsProductId(product.ProductId))
+                    errors[$"products[{i}].productId"] = ["productId must be a Store ID: 12 upper-case letters or digits, e.g. 9N30KZZF4BR9."];
+                if (product.SkuId is not null && !ProductRules.IsSkuId(product.SkuId))
+                    errors[$"products[{i}].skuId"] = ["skuId must be 4 digits, e.g. 0010."];
+                if (ProductRules.IsProductId(product.ProductId))
+                    products.Add(new ProductSelector(product.ProductId!, product.SkuId));
+            }
+        }
+
+        HashSet<string>? kinds = null;
+        if (request.ProductTypes is { Count: > 0 })
+        {
+            kinds = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            for (var i = 0; i < request.ProductTypes.Count; i++)
+            {
+                if (ProductRules.ProductKind(request.ProductTypes[i]) is { } kind) kinds.Add(kind);
+                else errors[$"productTypes[{i}]"] = [$"productTypes must be any of {string.Join(", ", ProductRules.ProductKinds)}."];
+            }
+        }
+
+        // Identical entries would only make the Store's work longer.
+        var distinct = products.DistinctBy(p => (p.ProductId, p.SkuId)).ToList();
+        return new ValidatedRequest(distinct, kinds, request.IncludeSatisfyingItems ?? true, errors);
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EntitlementGateway.Api;
+
+/// <summary>The stable problem codes (RFC 9457 problem details with a <c>code</c> extension).</summary>
+public static class GatewayProblems
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string InvalidUserCollectionsId = "invalid_user_collections_id";
+    public const string UserCollectionsIdExpired = "user_collections_id_expired";
+    public const string BudgetExhausted = "budget_exhausted";
+    public const string UpstreamError = "upstream_error";
+    public const string UpstreamUnavailable = "upstream_unavailable";
+    public const string UpstreamTimeout = "upstream_timeout";
+    public const string RequestTooLarge = "request_too_large";
+    public const string InternalError = "internal_error";
+
+    public static ProblemHttpResult Create(int status, string code, string title, string detail,
+        IDictionary<string, string[]>? errors = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (errors is { Count: > 0 }) extensions["errors"] = errors;
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+    }
+
+    /// <summary>Sets Retry-After in whole seconds (at least 1).</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan retryAfter) =>
+        response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Entitlements;
+
+/// <summary>The default catalog (section <c>Catalog</c>), used when a query names no products.</summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Catalog";
+
+    /// <summary>Comma-separated products, each <c>PRODUCTID</c> or <c>PRODUCTID/SKU</c>, e.g. <c>9N30KZZF4BR9/0010,9MXL21XPWWWK</c>.</summary>
+    public string? Products { get; set; }
+
+    /// <summary>The parsed default catalog; empty when none is configured.</summary>
+    public IReadOnlyList<ProductSelector> Parse()
+    {
+        if (string.IsNullOrWhiteSpace(Products)) return [];
+        return Products.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(entry => entry.Split('/', 2, StringSplitOptions.TrimEntries))
+            .Select(parts => new ProductSelector(parts[0], parts.Length > 1 ? parts[1] : null))
+            .ToList();
+    }
+}
+
+public sealed class CatalogOptionsValidator : IValidateOptions<CatalogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CatalogOptions options)
+    {
+        var products = options.Parse();
+        if (products.Count > ProductRules.MaxProducts)
+            return ValidateOptionsResult.Fail($"Catalog:Products holds {products.Count} products; at most {ProductRules.MaxProducts}.");
+        var bad = products.Where(p => !ProductRules.IsProductId(p.ProductId) || (p.SkuId is not null && !ProductRules.IsSkuId(p.SkuId)))
+            .Select(p => p.SkuId is null ? p.ProductId : $"{p.ProductId}/{p.SkuId}").ToList();
+        return bad.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Catalog:Products has invalid entries ({string.Join(", ", bad)}): each is a 12-character Store ID, optionally '/' and a 4-digit SKU.");
+    }
+}
+
+/// <summary>The shapes of Store identifiers and product kinds.</summary>
+public static class ProductRules
+{
+    public const int MaxProducts = 100;
+
+    public static readonly IReadOnlyList<string> ProductKinds =
+        ["Game", "Application", "Durable", "Consumable", "UnmanagedConsumable", "Pass"];
+
+    public static bool IsProductId(string? value) =>
+        value is { Length: 12 } && value.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9');
+
+    public static bool IsSkuId(string? value) => value is { Length: 4 } && value.All(char.IsAsciiDigit);
+
+    /// <summary>The canonical spelling of a product kind, or null when it is not one.</summary>
+    public static string? ProductKind(string? value) =>
+        ProductKinds.FirstOrDefault(k => string.Equals(k, value, StringComparison.OrdinalIgnoreCase));
+}

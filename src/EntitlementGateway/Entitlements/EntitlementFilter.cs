@@ -1,0 +1,77 @@
+using EntitlementGateway.Store;
+
+namespace EntitlementGateway.Entitlements;
+
+/// <summary>
+/// Turns the raw items of every page into what the player owns now: Active and inside [startDate, endDate),
+/// limited to what was asked for, one per (productId, skuId). The Store repeats items across pages, sometimes
+/// with another status, even with excludeDuplicates, so this is the gateway's job.
+/// </summary>
+public static class EntitlementFilter
+{
+    public static IReadOnlyList<Entitlement> Apply(
+        IEnumerable<StoreCollectionItem> items,
+        DateTimeOffset now,
+        IReadOnlyCollection<ProductSelector>? requested = null,
+        IReadOnlySet<string>? productKinds = null)
+    {
+        var best = new Dictionary<(string, string), StoreCollectionItem>();
+        foreach (var item in items)
+        {
+            if (!IsOwnedNow(item, now)) continue;
+            var productId = item.ProductId!.ToUpperInvariant();
+            var skuId = item.SkuId ?? "";
+            if (requested is not null && !requested.Any(r => r.Matches(productId, skuId))) continue;
+            if (productKinds is not null && (item.Kind is null || !productKinds.Contains(item.Kind))) continue;
+
+            var key = (productId, skuId);
+            if (!best.TryGetValue(key, out var current) || IsBetter(item, current)) best[key] = item;
+        }
+
+        return best
+            .OrderBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal)
+            .Select(p => ToEntitlement(p.Key.Item1, p.Key.Item2, p.Value))
+            .ToList();
+    }
+
+    public static bool IsOwnedNow(StoreCollectionItem item, DateTimeOffset now) =>
+        !string.IsNullOrEmpty(item.ProductId) &&
+        string.Equals(item.Status, "Active", StringComparison.OrdinalIgnoreCase) &&
+        item.StartDate is { } start && start <= now &&
+        item.EndDate is { } end && now < end;
+
+    /// <summary>Direct purchase beats a bundle or subscription grant; then the later end date; then the later acquisition.</summary>
+    private static bool IsBetter(StoreCollectionItem candidate, StoreCollectionItem current)
+    {
+        var direct = IsDirect(candidate).CompareTo(IsDirect(current));
+        if (direct != 0) return direct > 0;
+        var end = Nullable.Compare(candidate.EndDate, current.EndDate);
+        if (end != 0) return end > 0;
+        return Nullable.Compare(candidate.AcquiredDate, current.AcquiredDate) > 0;
+    }
+
+    private static bool IsDirect(StoreCollectionItem item) =>
+        string.Equals(item.AcquisitionType, "Single", StringComparison.OrdinalIgnoreCase) &&
+        (item.SatisfiedByProductIds is null || item.SatisfiedByProductIds.Count == 0);
+
+    private static Entitlement ToEntitlement(string productId, string skuId, StoreCollectionItem item) => new(
+        productId,
+        skuId,
+        item.Kind,
+        item.AcquisitionType,
+        item.Quantity ?? 1,
+        item.StartDate!.Value,
+        item.EndDate!.Value,
+        item.AcquiredDate,
+        item.SatisfiedByProductIds ?? [],
+        new TrialInfo(item.TrialData?.IsTrial ?? false, item.TrialData?.IsInTrialPeriod ?? false,
+            string.IsNullOrEmpty(item.TrialData?.TrialTimeRemaining) ? null : item.TrialData.TrialTimeRemaining));
+}
+
+/// <summary>A product asked for: a Store ID and, optionally, one SKU.</summary>
+public sealed record ProductSelector(string ProductId, string? SkuId)
+{
+    public bool Matches(string productId, string skuId) =>
+        string.Equals(ProductId, productId, StringComparison.OrdinalIgnoreCase) &&
+        (SkuId is null || string.Equals(SkuId, skuId, StringComparison.Ordinal));
+}

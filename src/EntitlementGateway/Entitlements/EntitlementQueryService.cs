@@ -1,0 +1,99 @@
+using EntitlementGateway.Budget;
+using EntitlementGateway.Store;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Entitlements;
+
+/// <summary>A validated query: whose, which products, which kinds.</summary>
+public sealed record EntitlementQuery(
+    UserCollectionsId Ucid,
+    string BudgetKey,
+    IReadOnlyList<ProductSelector> Products,
+    IReadOnlySet<string>? ProductKinds,
+    bool IncludeSatisfyingItems);
+
+public enum QueryStatus { Ok, BudgetExhausted, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
+
+/// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
+public sealed record QueryOutcome(
+    QueryStatus Status,
+    IReadOnlyList<Entitlement>? Entitlements,
+    BudgetDecision? Budget,
+    TimeSpan? RetryAfter,
+    string Detail);
+
+/// <summary>
+/// The hot path: one budget unit before every Store call, follow continuation tokens to the end
+/// (bounded by Store:MaxPages), then filter and dedupe.
+/// </summary>
+public sealed partial class EntitlementQueryService(
+    IUserBudget budget,
+    CollectionsClient store,
+    IOptions<StoreOptions> storeOptions,
+    TimeProvider time,
+    ILogger<EntitlementQueryService> logger)
+{
+    public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
+    {
+        var options = storeOptions.Value;
+        var request = new B2bLicensePreviewRequest
+        {
+            Beneficiaries = [new StoreBeneficiary("b2b", query.Ucid.Value, "")],
+            ProductSkuIds = query.Products.Select(p => new StoreProductSkuId(p.ProductId, p.SkuId)).ToList(),
+            EntitlementFilters = query.ProductKinds?.Order(StringComparer.Ordinal).Select(k => "*:" + k).ToList(),
+            ExpandSatisfyingItems = query.IncludeSatisfyingItems,
+            Sandbox = string.IsNullOrWhiteSpace(options.Sandbox) ? null : options.Sandbox,
+        };
+
+        var items = new List<StoreCollectionItem>();
+        BudgetDecision? last = null;
+        for (var page = 1; page <= options.MaxPages; page++)
+        {
+            var decision = await budget.TryAcquireAsync(query.BudgetKey, cancellationToken);
+            if (!decision.Allowed)
+            {
+                LogBudgetExhausted(logger, query.Ucid.Fingerprint, decision.RetryAfter.TotalSeconds);
+                return new QueryOutcome(QueryStatus.BudgetExhausted, null, decision, decision.RetryAfter,
+                    $"This player's budget of Store calls is used up; retry after {Seconds(decision.RetryAfter)} s.");
+            }
+            last = decision;
+
+            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, cancellationToken);
+            if (!result.Succeeded) return await FailureAsync(query, result, decision, cancellationToken);
+
+            items.AddRange(result.Page!.Items ?? []);
+            if (string.IsNullOrEmpty(result.Page.ContinuationToken))
+            {
+                var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
+                return new QueryOutcome(QueryStatus.Ok, entitlements, last, null, "");
+            }
+            request = request with { ContinuationToken = result.Page.ContinuationToken };
+        }
+
+        return new QueryOutcome(QueryStatus.UpstreamError, null, last, null,
+            $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
+    }
+
+    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, BudgetDecision last, CancellationToken cancellationToken)
+    {
+        switch (result.Failure)
+        {
+            case StoreFailureKind.RateLimited:
+                // Shared through the budget store, so no replica calls the Store for this player before then.
+                var retryAfter = result.RetryAfter ?? TimeSpan.FromSeconds(60);
+                await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
+                return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, retryAfter, result.Detail);
+            case StoreFailureKind.Unavailable:
+                return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
+            case StoreFailureKind.Timeout:
+                return new QueryOutcome(QueryStatus.UpstreamTimeout, null, last, null, result.Detail);
+            default:
+                return new QueryOutcome(QueryStatus.UpstreamError, null, last, null, result.Detail);
+        }
+    }
+
+    internal static long Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds));
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
+    private static partial void LogBudgetExhausted(ILogger logger, string ucidHash, double retryAfterSeconds);
+}

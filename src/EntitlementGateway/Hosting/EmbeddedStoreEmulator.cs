@@ -1,0 +1,77 @@
+using EntitlementGateway.Emulator;
+using EntitlementGateway.Store;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EntitlementGateway.Hosting;
+
+/// <summary>
+/// Emulator mode: the Store emulator runs inside this process. Its endpoints are served at <c>/emulator</c> on the
+/// gateway's own port (for the quick start), and on a loopback HTTPS port of their own that the gateway calls over
+/// real HTTP, because MSAL only talks to an https:// authority.
+/// </summary>
+public static class EmbeddedStoreEmulatorSetup
+{
+    public static IServiceCollection AddEmbeddedStoreEmulator(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
+        // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
+        var state = new EmulatorState(options);
+        services.AddSingleton(state);
+        services.AddStoreEmulator(state);
+        services.AddSingleton<EmbeddedStoreEmulator>();
+        services.AddSingleton<IStoreEndpoints>(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
+        services.AddHealthChecks().AddCheck<EmbeddedStoreEmulator>("store-emulator", tags: [HealthSetup.ReadyTag]);
+        return services;
+    }
+
+    /// <summary>Serves <c>/emulator/*</c> on the gateway's port when the emulator is embedded.</summary>
+    public static WebApplication MapEmbeddedStoreEmulator(this WebApplication app)
+    {
+        if (app.Services.GetService<IStoreEndpoints>() is EmbeddedStoreEmulator)
+            app.MapStoreEmulator();
+        return app;
+    }
+}
+
+public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<EmbeddedStoreEmulator> logger) : IStoreEndpoints, IHostedService, IHealthCheck, IAsyncDisposable
+{
+    private readonly TaskCompletionSource<StoreConnection> _connection = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private EmulatorServer? _server;
+
+    public StoreMode Mode => StoreMode.Emulator;
+    public string ClientId => state.Options.ClientId;
+    public string? TrustedCertificateThumbprint => _server?.Certificate.Thumbprint;
+
+    public async ValueTask<StoreConnection> GetAsync(CancellationToken cancellationToken = default) =>
+        await _connection.Task.WaitAsync(cancellationToken);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _server = await EmulatorServer.StartAsync(state, cancellationToken);
+        _connection.TrySetResult(new StoreConnection(
+            new Uri(_server.CollectionsBaseUrl.ToString().TrimEnd('/') + "/"),
+            _server.Authority,
+            state.Options.ClientId,
+            state.Options.ClientSecret,
+            null,
+            _server.Certificate.Thumbprint));
+        LogEmulatorMode(logger, _server.HttpsBaseAddress.ToString());
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_connection.Task.IsCompletedSuccessfully
+            ? HealthCheckResult.Healthy("Embedded Store emulator (development only).")
+            : HealthCheckResult.Unhealthy("The embedded Store emulator has not started."));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message =
+        "EMULATOR MODE: no Store credentials are configured, so this gateway talks to its built-in Microsoft Store emulator ({EmulatorAddress}), not the real Store. Entitlements are fake. Set Store:ClientId, Store:ClientSecret (or Store:CertificatePath) and Store:TenantId for Live mode. Emulator endpoints are served under /emulator.")]
+    private static partial void LogEmulatorMode(ILogger logger, string emulatorAddress);
+}

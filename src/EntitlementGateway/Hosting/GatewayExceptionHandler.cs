@@ -1,0 +1,47 @@
+using System.Text.Json;
+using EntitlementGateway.Api;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace EntitlementGateway.Hosting;
+
+/// <summary>
+/// Turns what escapes a handler into problem details: unreadable bodies become a 4xx that says what is wrong,
+/// anything else a 500 with no internals.
+/// </summary>
+public sealed partial class GatewayExceptionHandler(IProblemDetailsService problems, ILogger<GatewayExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, title, detail) = exception switch
+        {
+            BadHttpRequestException { StatusCode: 413 } => (413, GatewayProblems.RequestTooLarge, "The request body is too large.",
+                $"The request body is larger than {BodySizeLimitMiddleware.MaxBodyBytes / 1024} KiB."),
+            BadHttpRequestException { InnerException: JsonException json } => (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.",
+                json.Path is { Length: > 0 } path
+                    ? $"The body could not be read as this operation's JSON at '{path}'."
+                    : "The body could not be read as this operation's JSON."),
+            BadHttpRequestException bad => (bad.StatusCode, GatewayProblems.InvalidRequest, "The request is not valid.", Describe(bad)),
+            _ => (500, GatewayProblems.InternalError, "An unexpected error occurred.", "The gateway failed to handle the request; it has been logged."),
+        };
+        if (status == 500) LogUnhandled(logger, exception.GetType().Name, context.Request.Path.Value ?? "/", exception);
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
+        });
+    }
+
+    // The framework's messages name parameters and content types, never body values.
+    private static string Describe(BadHttpRequestException bad) => bad.StatusCode switch
+    {
+        415 => "The body must be JSON (Content-Type: application/json).",
+        _ when bad.Message.Contains("was not provided", StringComparison.Ordinal) => "A JSON request body is required.",
+        _ => "The request could not be read.",
+    };
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
+    private static partial void LogUnhandled(ILogger logger, string exceptionType, string path, Exception exception);
+}

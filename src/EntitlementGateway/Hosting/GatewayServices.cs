@@ -1,0 +1,79 @@
+using EntitlementGateway.Entitlements;
+using EntitlementGateway.Store;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Hosting;
+
+/// <summary>The composition of the gateway, one concern per method; Program.cs calls them in order.</summary>
+public static class GatewayServices
+{
+    /// <summary>Problem details everywhere, with unreadable bodies reported as 4xx (DESIGN §5).</summary>
+    public static IServiceCollection AddGatewayProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
+            {
+                404 => "not_found",
+                405 => "method_not_allowed",
+                >= 500 => "internal_error",
+                _ => "invalid_request",
+            });
+        });
+        services.AddExceptionHandler<GatewayExceptionHandler>();
+        // Without this, a body that fails to bind is answered with an empty 400 outside Development.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, Api.ApiJsonContext.Default));
+        return services;
+    }
+
+    /// <summary>The Store side: options, endpoints (Live or the embedded emulator), MSAL tokens, the Collections client.</summary>
+    public static WebApplicationBuilder AddStore(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
+        services.TryAddSingletonTimeProvider();
+
+        var configured = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        if (configured.EffectiveMode == StoreMode.Emulator) services.AddEmbeddedStoreEmulator(builder.Configuration);
+        else services.AddSingleton<IStoreEndpoints, LiveStoreEndpoints>();
+
+        services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
+        services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
+        services.AddTransient<StoreTokenHandler>();
+        services.AddHttpClient<CollectionsClient>((sp, client) =>
+                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
+            .AddHttpMessageHandler<StoreTokenHandler>();
+        services.AddSingleton<UcidValidator>();
+        return builder;
+    }
+
+    /// <summary>The query orchestration and the default catalog.</summary>
+    public static IServiceCollection AddEntitlements(this IServiceCollection services)
+    {
+        services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
+        services.AddScoped<EntitlementQueryService>();
+        return services;
+    }
+
+    /// <summary>Middleware in order: errors first, then request logging, then the body limit.</summary>
+    public static WebApplication UseGatewayPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseMiddleware<BodySizeLimitMiddleware>();
+        return app;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+}

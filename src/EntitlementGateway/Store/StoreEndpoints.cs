@@ -1,0 +1,49 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>Where and as whom the gateway talks to the Store, resolved once (the embedded emulator binds a port at start).</summary>
+public sealed record StoreConnection(
+    Uri CollectionsBaseUrl,
+    string Authority,
+    string ClientId,
+    string? ClientSecret,
+    X509Certificate2? ClientCertificate,
+    string? TrustedCertificateThumbprint);
+
+public interface IStoreEndpoints
+{
+    StoreMode Mode { get; }
+    /// <summary>The client id UCIDs must have been minted for.</summary>
+    string ClientId { get; }
+    /// <summary>The TLS certificate thumbprint to trust besides the system store (development only); null when none.</summary>
+    string? TrustedCertificateThumbprint { get; }
+    ValueTask<StoreConnection> GetAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The real Store, from configuration.</summary>
+public sealed class LiveStoreEndpoints : IStoreEndpoints
+{
+    private readonly StoreConnection _connection;
+
+    public LiveStoreEndpoints(IOptions<StoreOptions> options)
+    {
+        var o = options.Value;
+        X509Certificate2? certificate = string.IsNullOrWhiteSpace(o.CertificatePath)
+            ? null
+            : X509CertificateLoader.LoadPkcs12FromFile(o.CertificatePath, o.CertificatePassword);
+        _connection = new StoreConnection(
+            new Uri(o.CollectionsBaseUrl.TrimEnd('/') + "/"),
+            o.EffectiveAuthority!,
+            o.ClientId!,
+            o.ClientSecret,
+            certificate,
+            o.TrustedCertificateThumbprint);
+    }
+
+    public StoreMode Mode => StoreMode.Live;
+    public string ClientId => _connection.ClientId;
+    public string? TrustedCertificateThumbprint => _connection.TrustedCertificateThumbprint;
+    public ValueTask<StoreConnection> GetAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_connection);
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Store;
+
+public enum StoreMode
+{
+    /// <summary>The built-in Store emulator, hosted in this process (development only).</summary>
+    Emulator,
+    /// <summary>The real Microsoft Store, with this service's Entra ID credentials.</summary>
+    Live,
+}
+
+/// <summary>How the gateway reaches the Microsoft Store (section <c>Store</c>).</summary>
+public sealed class StoreOptions
+{
+    public const string Section = "Store";
+
+    /// <summary>Emulator or Live; when unset, Live if credentials are configured, else Emulator.</summary>
+    public StoreMode? Mode { get; set; }
+    public string? TenantId { get; set; }
+    /// <summary>The Entra ID application (client) id; UCIDs must carry it in their clientId claim.</summary>
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    /// <summary>A PFX file with the client certificate (instead of a secret).</summary>
+    public string? CertificatePath { get; set; }
+    public string? CertificatePassword { get; set; }
+    /// <summary>The token authority; defaults to <c>https://login.microsoftonline.com/{TenantId}</c>.</summary>
+    public string? Authority { get; set; }
+    public string CollectionsBaseUrl { get; set; } = "https://collections.mp.microsoft.com";
+    public string ServiceScope { get; set; } = "https://onestore.microsoft.com/.default";
+    public string CollectionsTicketScope { get; set; } = "https://onestore.microsoft.com/b2b/keys/create/collections/.default";
+    /// <summary>The most pages one query follows; bounds the budget one query can spend.</summary>
+    public int MaxPages { get; set; } = 10;
+    /// <summary>Upper bound of one Store HTTP call, in seconds.</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+    /// <summary>Optional sandbox (<c>sbx</c>), e.g. XDKS.1; empty for RETAIL.</summary>
+    public string? Sandbox { get; set; }
+    /// <summary>Development and tests only: also trust this TLS certificate thumbprint (a local token endpoint).</summary>
+    public string? TrustedCertificateThumbprint { get; set; }
+
+    public bool HasCredentials =>
+        !string.IsNullOrWhiteSpace(ClientId) &&
+        (!string.IsNullOrWhiteSpace(ClientSecret) || !string.IsNullOrWhiteSpace(CertificatePath));
+
+    public StoreMode EffectiveMode => Mode ?? (HasCredentials ? StoreMode.Live : StoreMode.Emulator);
+
+    public string? EffectiveAuthority => !string.IsNullOrWhiteSpace(Authority)
+        ? Authority
+        : string.IsNullOrWhiteSpace(TenantId) ? null : $"https://login.microsoftonline.com/{TenantId}";
+}
+
+/// <summary>Start-up checks that name the key at fault.</summary>
+public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValidateOptions<StoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StoreOptions o)
+    {
+        var errors = new List<string>();
+        var production = environment.IsProduction();
+
+        if (o.EffectiveMode == StoreMode.Emulator)
+        {
+            if (production)
+                errors.Add("Store:Mode is Emulator (no Store credentials: set Store:ClientId with Store:ClientSecret or Store:CertificatePath, and Store:TenantId) but the environment is Production; the emulator is for development only.");
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(o.ClientId)) errors.Add("Store:ClientId is required in Live mode.");
+            if (string.IsNullOrWhiteSpace(o.ClientSecret) && string.IsNullOrWhiteSpace(o.CertificatePath))
+                errors.Add("Store:ClientSecret or Store:CertificatePath is required in Live mode.");
+            if (!string.IsNullOrWhiteSpace(o.CertificatePath) && !File.Exists(o.CertificatePath))
+                errors.Add($"Store:CertificatePath '{o.CertificatePath}' does not exist.");
+            if (o.EffectiveAuthority is not { } authority)
+                errors.Add("Store:TenantId (or Store:Authority) is required in Live mode.");
+            else if (!Uri.TryCreate(authority, UriKind.Absolute, out var a) || a.Scheme != Uri.UriSchemeHttps)
+                errors.Add("Store:Authority must be an absolute https:// URL.");
+            if (!Uri.TryCreate(o.CollectionsBaseUrl, UriKind.Absolute, out var c) ||
+                (c.Scheme != Uri.UriSchemeHttps && (production || c.Scheme != Uri.UriSchemeHttp)))
+                errors.Add("Store:CollectionsBaseUrl must be an absolute https:// URL.");
+        }
+        if (production && !string.IsNullOrWhiteSpace(o.TrustedCertificateThumbprint))
+            errors.Add("Store:TrustedCertificateThumbprint is for development and tests; it is refused in Production.");
+        if (o.MaxPages is < 1 or > 100) errors.Add("Store:MaxPages must be between 1 and 100.");
+        if (o.TimeoutSeconds is < 1 or > 120) errors.Add("Store:TimeoutSeconds must be between 1 and 120.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

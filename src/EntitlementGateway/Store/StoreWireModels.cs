@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EntitlementGateway.Store;
+
+// Wire models of the Store's Collections v8 API, with its exact field names (DESIGN §3).
+
+/// <summary>Body of <c>POST /v8.0/collections/b2bLicensePreview</c>.</summary>
+public sealed record B2bLicensePreviewRequest
+{
+    [JsonPropertyName("beneficiaries")] public required IReadOnlyList<StoreBeneficiary> Beneficiaries { get; init; }
+    [JsonPropertyName("productSkuIds")] public required IReadOnlyList<StoreProductSkuId> ProductSkuIds { get; init; }
+    [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
+    [JsonPropertyName("maxPageSize")] public int MaxPageSize { get; init; } = 100;
+    [JsonPropertyName("entitlementFilters")] public IReadOnlyList<string>? EntitlementFilters { get; init; }
+    [JsonPropertyName("market")] public string Market { get; init; } = "neutral";
+    [JsonPropertyName("expandSatisfyingItems")] public bool ExpandSatisfyingItems { get; init; } = true;
+    [JsonPropertyName("excludeDuplicates")] public bool ExcludeDuplicates { get; init; } = true;
+    [JsonPropertyName("validityType")] public string? ValidityType { get; init; }
+    [JsonPropertyName("sbx")] public string? Sandbox { get; init; }
+}
+
+public sealed record StoreBeneficiary(
+    [property: JsonPropertyName("identityType")] string IdentityType,
+    [property: JsonPropertyName("identityValue")] string IdentityValue,
+    [property: JsonPropertyName("localTicketReference")] string LocalTicketReference);
+
+public sealed record StoreProductSkuId(
+    [property: JsonPropertyName("productId")] string ProductId,
+    [property: JsonPropertyName("skuId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SkuId);
+
+/// <summary>One page of a B2bLicensePreview answer.</summary>
+public sealed record B2bLicensePreviewResponse
+{
+    [JsonPropertyName("items")] public IReadOnlyList<StoreCollectionItem>? Items { get; init; }
+    [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
+}
+
+/// <summary>A <c>CollectionItemContractV8</c>; only the fields the gateway uses are typed.</summary>
+public sealed record StoreCollectionItem
+{
+    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("productId")] public string? ProductId { get; init; }
+    [JsonPropertyName("skuId")] public string? SkuId { get; init; }
+    // The doc's table says productType, its examples and the service say productKind: accept both.
+    [JsonPropertyName("productKind")] public string? ProductKind { get; init; }
+    [JsonPropertyName("productType")] public string? ProductType { get; init; }
+    [JsonPropertyName("status")] public string? Status { get; init; }
+    [JsonPropertyName("acquisitionType")] public string? AcquisitionType { get; init; }
+    [JsonPropertyName("quantity")] public int? Quantity { get; init; }
+    [JsonPropertyName("startDate")] public DateTimeOffset? StartDate { get; init; }
+    [JsonPropertyName("endDate")] public DateTimeOffset? EndDate { get; init; }
+    [JsonPropertyName("acquiredDate")] public DateTimeOffset? AcquiredDate { get; init; }
+    [JsonPropertyName("modifiedDate")] public DateTimeOffset? ModifiedDate { get; init; }
+    [JsonPropertyName("satisfiedByProductIds")] public IReadOnlyList<string>? SatisfiedByProductIds { get; init; }
+    [JsonPropertyName("trialData")] public StoreTrialData? TrialData { get; init; }
+
+    [JsonIgnore] public string? Kind => ProductKind ?? ProductType;
+}
+
+public sealed record StoreTrialData
+{
+    [JsonPropertyName("isTrial")] public bool IsTrial { get; init; }
+    [JsonPropertyName("isInTrialPeriod")] public bool IsInTrialPeriod { get; init; }
+    [JsonPropertyName("trialTimeRemaining")] public string? TrialTimeRemaining { get; init; }
+}
+
+/// <summary>The renew call (<c>POST /v6.0/b2b/keys/renew</c>).</summary>
+public sealed record RenewKeyRequest(
+    [property: JsonPropertyName("serviceTicket")] string ServiceTicket,
+    [property: JsonPropertyName("key")] string Key);
+
+public sealed record RenewKeyResponse([property: JsonPropertyName("key")] string? Key);
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(B2bLicensePreviewRequest))]
+[JsonSerializable(typeof(B2bLicensePreviewResponse))]
+[JsonSerializable(typeof(RenewKeyRequest))]
+[JsonSerializable(typeof(RenewKeyResponse))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext;

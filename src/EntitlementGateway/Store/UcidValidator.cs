@@ -1,0 +1,48 @@
+namespace EntitlementGateway.Store;
+
+/// <summary>Why a UCID was refused before any budget or upstream call.</summary>
+public enum UcidProblem { None, Invalid, Expired }
+
+/// <summary>Pre-checks a UCID's claims: shape, audience, our client id, and its validity window.</summary>
+public sealed class UcidValidator(IStoreEndpoints endpoints, TimeProvider time)
+{
+    /// <summary>Tolerated clock difference between the Store and this host for <c>nbf</c>.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+
+    public UcidProblem Validate(string? value, out UserCollectionsId? ucid, out string detail)
+    {
+        ucid = UserCollectionsId.TryParse(value, out var error);
+        if (ucid is null) { detail = error!; return UcidProblem.Invalid; }
+
+        if (ucid.Audience != UserCollectionsId.CollectionsAudience)
+        {
+            detail = $"userCollectionsId has the wrong audience; expected '{UserCollectionsId.CollectionsAudience}'.";
+            return UcidProblem.Invalid;
+        }
+        var clientId = endpoints.ClientId;
+        if (!string.Equals(ucid.ClientId, clientId, StringComparison.OrdinalIgnoreCase))
+        {
+            detail = "userCollectionsId was not issued for this service's client id; get a new collections ticket and mint again.";
+            return UcidProblem.Invalid;
+        }
+        if (ucid.Expires is null)
+        {
+            detail = "userCollectionsId has no 'exp' claim.";
+            return UcidProblem.Invalid;
+        }
+
+        var now = time.GetUtcNow();
+        if (ucid.Expires <= now)
+        {
+            detail = "userCollectionsId has expired; renew it or mint a new one.";
+            return UcidProblem.Expired;
+        }
+        if (ucid.NotBefore is { } nbf && nbf > now + ClockSkew)
+        {
+            detail = "userCollectionsId is not valid yet ('nbf' is in the future).";
+            return UcidProblem.Expired;
+        }
+        detail = "";
+        return UcidProblem.None;
+    }
+}

@@ -1,0 +1,149 @@
+using EntitlementGateway.Entitlements;
+using EntitlementGateway.Store;
+
+namespace EntitlementGateway.UnitTests.Entitlements;
+
+public class EntitlementFilterTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Forever = DateTimeOffset.MaxValue;
+
+    private static StoreCollectionItem Item(string productId, string status = "Active", string skuId = "0010",
+        string kind = "Durable", string acquisition = "Single", DateTimeOffset? start = null, DateTimeOffset? end = null,
+        string[]? satisfiedBy = null, StoreTrialData? trial = null, int quantity = 1) => new()
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            ProductId = productId,
+            SkuId = skuId,
+            ProductKind = kind,
+            Status = status,
+            AcquisitionType = acquisition,
+            StartDate = start ?? Now.AddDays(-10),
+            EndDate = end ?? Forever,
+            AcquiredDate = Now.AddDays(-10),
+            SatisfiedByProductIds = satisfiedBy ?? [],
+            TrialData = trial,
+            Quantity = quantity,
+        };
+
+    [Theory]
+    [InlineData("Revoked")]
+    [InlineData("Expired")]
+    [InlineData("Banned")]
+    [InlineData("Suspended")]
+    public void Apply_DropsNonActiveStatuses(string status)
+    {
+        Assert.Empty(EntitlementFilter.Apply([Item("9N30KZZF4BR9", status)], Now));
+    }
+
+    [Fact]
+    public void Apply_DropsFutureDatedAndAlreadyEndedItems_AndKeepsTheBoundaries()
+    {
+        var result = EntitlementFilter.Apply(
+        [
+            Item("FUTURE000001", start: Now.AddSeconds(1)),
+            Item("ENDED0000001", end: Now),
+            Item("ENDEDYESTRDY", end: Now.AddDays(-1)),
+            Item("STARTSNOW001", start: Now),
+            Item("NODATES00001") with { StartDate = null },
+        ], Now);
+
+        Assert.Equal(["STARTSNOW001"], result.Select(e => e.ProductId));
+    }
+
+    [Fact]
+    public void Apply_DuplicatesAcrossPagesWithDifferentStatuses_KeepsOneActive()
+    {
+        // Page 1 says Active, page 2 repeats it Revoked, page 3 Expired (the Store does this even with excludeDuplicates).
+        var page1 = new[] { Item("9N30KZZF4BR9") };
+        var page2 = new[] { Item("9N30KZZF4BR9", "Revoked"), Item("9MXL21XPWWWK", kind: "Game") };
+        var page3 = new[] { Item("9N30KZZF4BR9", "Expired"), Item("9MXL21XPWWWK", "Revoked", kind: "Game") };
+
+        var result = EntitlementFilter.Apply(page1.Concat(page2).Concat(page3), Now);
+
+        var single = Assert.Single(result, e => e.ProductId == "9N30KZZF4BR9");
+        Assert.Equal("Durable", single.ProductKind);
+        Assert.Equal(2, result.Count);
+    }
+
+    [Fact]
+    public void Apply_PrefersDirectPurchaseOverBundleOrSubscriptionGrant()
+    {
+        var bundle = Item("9N30KZZF4BR9", acquisition: "Single", satisfiedBy: ["9BUNDLE00001"], end: Forever);
+        var subscription = Item("9N30KZZF4BR9", acquisition: "Recurring", end: Now.AddDays(300));
+        var direct = Item("9N30KZZF4BR9", acquisition: "Single", end: Now.AddDays(30));
+
+        foreach (var order in new[] { new[] { bundle, subscription, direct }, [direct, bundle, subscription], [subscription, direct, bundle] })
+        {
+            var result = Assert.Single(EntitlementFilter.Apply(order, Now));
+            Assert.Equal("Single", result.AcquisitionType);
+            Assert.Empty(result.SatisfiedByProductIds);
+            Assert.Equal(direct.EndDate, result.EndDate);
+        }
+    }
+
+    [Fact]
+    public void Apply_AmongGrantsOfTheSameKind_PrefersTheLaterEndDate()
+    {
+        var soon = Item("9N30KZZF4BR9", acquisition: "Recurring", end: Now.AddDays(3));
+        var later = Item("9N30KZZF4BR9", acquisition: "Recurring", end: Now.AddDays(40));
+
+        Assert.Equal(later.EndDate, Assert.Single(EntitlementFilter.Apply([soon, later], Now)).EndDate);
+        Assert.Equal(later.EndDate, Assert.Single(EntitlementFilter.Apply([later, soon], Now)).EndDate);
+    }
+
+    [Fact]
+    public void Apply_KeepsDifferentSkusOfOneProductApart()
+    {
+        var result = EntitlementFilter.Apply([Item("9N30KZZF4BR9", skuId: "0010"), Item("9N30KZZF4BR9", skuId: "0011")], Now);
+        Assert.Equal(["0010", "0011"], result.Select(e => e.SkuId));
+    }
+
+    [Fact]
+    public void Apply_BundleContentsCarryTheirParent()
+    {
+        var result = EntitlementFilter.Apply(
+        [
+            Item("9BUNDLE00001", kind: "Durable"),
+            Item("9N30KZZF4BR9", kind: "Game", satisfiedBy: ["9BUNDLE00001"]),
+        ], Now);
+
+        Assert.Equal(["9BUNDLE00001"], result.Single(e => e.ProductId == "9N30KZZF4BR9").SatisfiedByProductIds);
+    }
+
+    [Fact]
+    public void Apply_MapsTrialData()
+    {
+        var trial = new StoreTrialData { IsTrial = true, IsInTrialPeriod = true, TrialTimeRemaining = "09:43:52.8580690" };
+        var result = Assert.Single(EntitlementFilter.Apply([Item("9MXL21XPWWWK", kind: "Game", trial: trial)], Now));
+
+        Assert.Equal(new TrialInfo(true, true, "09:43:52.8580690"), result.Trial);
+    }
+
+    [Fact]
+    public void Apply_OnlyReturnsRequestedProductsAndSkus_AndRequestedKinds()
+    {
+        var items = new[]
+        {
+            Item("9N30KZZF4BR9", skuId: "0010"),
+            Item("9N30KZZF4BR9", skuId: "0011"),
+            Item("9MXL21XPWWWK", kind: "Game"),
+            Item("9NOTASKED001"),
+        };
+        var requested = new[] { new ProductSelector("9N30KZZF4BR9", "0010"), new ProductSelector("9MXL21XPWWWK", null) };
+
+        var all = EntitlementFilter.Apply(items, Now, requested);
+        Assert.Equal(["9MXL21XPWWWK/0010", "9N30KZZF4BR9/0010"], all.Select(e => $"{e.ProductId}/{e.SkuId}"));
+
+        var games = EntitlementFilter.Apply(items, Now, requested, new HashSet<string> { "Game" });
+        Assert.Equal(["9MXL21XPWWWK"], games.Select(e => e.ProductId));
+    }
+
+    [Fact]
+    public void Apply_AcceptsProductTypeWhenProductKindIsMissing()
+    {
+        var item = Item("9N30KZZF4BR9") with { ProductKind = null, ProductType = "Consumable", Quantity = 25 };
+        var result = Assert.Single(EntitlementFilter.Apply([item], Now, productKinds: new HashSet<string> { "Consumable" }));
+        Assert.Equal(("Consumable", 25), (result.ProductKind, result.Quantity));
+    }
+}
