@@ -27,6 +27,9 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool RepeatItemsAcrossPages { get; set; } = true;
 
+    /// <summary>Serve at most this many items per page whatever maxPageSize asks (the real Store may page sooner); null = no cap.</summary>
+    public int? PageSizeLimit { get; set; }
+
     /// <summary>Base latency added to every query and renew call, in milliseconds.</summary>
     public int LatencyMs { get; set; }
 

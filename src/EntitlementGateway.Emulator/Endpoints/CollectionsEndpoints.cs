@@ -36,6 +36,8 @@ internal static class CollectionsEndpoints
         var pageSize = request.MaxPageSize ?? CollectionsPaging.MaxPageSize;
         if (pageSize is < 1 or > CollectionsPaging.MaxPageSize)
             return StoreHttp.Error(400, "BadRequest", $"maxPageSize must be between 1 and {CollectionsPaging.MaxPageSize}.");
+        // The real Store may page sooner than asked; clients must follow continuation tokens either way.
+        if (state.Options.PageSizeLimit is { } limit && limit < pageSize) pageSize = limit;
         var snapshot = CollectionsPaging.Snapshot(userId, request);
         var offset = 0;
         if (!string.IsNullOrEmpty(request.ContinuationToken))

@@ -14,6 +14,13 @@ public static class GatewayServices
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                404 => "No endpoint at this path; see /swagger for the API.",
+                405 => "This path does not accept that method; see /swagger for the API.",
+                415 => "The body must be JSON (Content-Type: application/json).",
+                _ => null,
+            };
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {
                 404 => "not_found",

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+
+namespace EntitlementGateway.IntegrationTests.Gateway;
+
+public sealed class FaultyStoreFixture : LiveGatewayFixture
+{
+    protected override EmulatorOptions EmulatorOptions => new();
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Store:TimeoutSeconds"] = "1",
+    };
+}
+
+/// <summary>The budget and the Store's failures, seen by a client. Faults are global to the emulator: tests here run one by one.</summary>
+public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassFixture<FaultyStoreFixture>
+{
+    private readonly HttpClient _client = fixture.Client;
+    private readonly StoreWorld _store = fixture.Store;
+
+    private static string NewUser() => "player-" + Guid.NewGuid().ToString("N")[..10];
+
+    private Task<HttpResponseMessage> QueryAsync(string ucid) =>
+        _client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } });
+
+    [Fact]
+    public async Task Query_The101stUpstreamCallInAWindow_IsRefusedWith429AndRetryAfter()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        for (var i = 1; i <= 100; i++)
+        {
+            using var ok = await QueryAsync(ucid);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.StartsWith($"\"upstream\";r={100 - i};", ok.Headers.GetValues("RateLimit").Single());
+        }
+
+        using var refused = await QueryAsync(ucid);
+
+        await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
+        Assert.InRange(retryAfter, 250, 300);
+        Assert.StartsWith("\"upstream\";r=0;", refused.Headers.GetValues("RateLimit").Single());
+        Assert.Equal(100, await _store.QueriesAsync(user));
+        Assert.Equal(0, (await _store.StatsAsync())["rateLimited"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Query_WhenStoreAnswers429_Returns503WithItsRetryAfter_ThenBlocksThePlayerWithoutCallingTheStore()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = 429, retryAfterSeconds = 40, mode = "Status" });
+
+        using var first = await QueryAsync(ucid);
+        await AssertProblemAsync(first, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        Assert.InRange(int.Parse(first.Headers.GetValues("Retry-After").Single()), 39, 40);
+        var callsAfterFirst = await _store.QueriesAsync(user);
+
+        using var second = await QueryAsync(ucid);
+        await AssertProblemAsync(second, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        Assert.InRange(int.Parse(second.Headers.GetValues("Retry-After").Single()), 35, 40);
+        Assert.Equal(callsAfterFirst, await _store.QueriesAsync(user));
+    }
+
+    [Theory]
+    [InlineData(500, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData(502, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData(503, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
+    public async Task Query_WhenStoreFails_MapsToTheDocumentedProblem(int storeStatus, HttpStatusCode expected, string code)
+    {
+        var ucid = await _store.MintUcidAsync(NewUser());
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = storeStatus, retryAfterSeconds = 7, mode = "Status" });
+
+        using var response = await QueryAsync(ucid);
+
+        await AssertProblemAsync(response, expected, code);
+        if (expected == HttpStatusCode.ServiceUnavailable) Assert.Equal("7", response.Headers.GetValues("Retry-After").Single());
+    }
+
+    [Fact]
+    public async Task Query_WhenStoreDropsTheConnection_Returns503WithRetryAfter()
+    {
+        var ucid = await _store.MintUcidAsync(NewUser());
+        await _store.SetFaultsAsync(new { failNext = 1, mode = "Drop" });
+
+        using var response = await QueryAsync(ucid);
+
+        await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        Assert.True(response.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public async Task Query_WhenStoreHangsPastTheTimeout_Returns504()
+    {
+        var ucid = await _store.MintUcidAsync(NewUser());
+        await _store.SetFaultsAsync(new { failNext = 1, mode = "Hang", latencyMs = 5000 });
+
+        using var response = await QueryAsync(ucid);
+
+        await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+    }
+
+    [Fact]
+    public async Task Query_AfterAFault_TheNextQuerySucceeds()
+    {
+        var ucid = await _store.MintUcidAsync(NewUser());
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = 500, mode = "Status" });
+        using var failed = await QueryAsync(ucid);
+        using var ok = await QueryAsync(ucid);
+
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Empty((await ok.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray());
+    }
+}

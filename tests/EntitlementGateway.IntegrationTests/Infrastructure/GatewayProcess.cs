@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace EntitlementGateway.IntegrationTests.Infrastructure;
+
+/// <summary>The built gateway run as its own process, exactly as <c>dotnet run</c> or a container starts it.</summary>
+public sealed partial class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private GatewayProcess(Process process) => _process = process;
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+    public Uri? BaseAddress => _listening.Task.IsCompletedSuccessfully ? _listening.Task.Result : null;
+
+    public static GatewayProcess Start(IReadOnlyDictionary<string, string?> environment)
+    {
+        var info = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(typeof(Program).Assembly.Location)!,
+        };
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal)).ToList())
+            info.Environment.Remove(key);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+
+        var gateway = new GatewayProcess(new Process { StartInfo = info, EnableRaisingEvents = true });
+        gateway._process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data);
+        gateway._process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data);
+        gateway._process.Exited += (_, _) => gateway._listening.TrySetException(new InvalidOperationException("the gateway exited"));
+        gateway._process.Start();
+        gateway._process.BeginOutputReadLine();
+        gateway._process.BeginErrorReadLine();
+        return gateway;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+        if (ListeningLine().Match(line) is { Success: true } match) _listening.TrySetResult(new Uri(match.Groups[1].Value));
+    }
+
+    public async Task<Uri> WaitUntilListeningAsync(TimeSpan timeout) => await _listening.Task.WaitAsync(timeout);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex("Now listening on: \\\\?\"?(http://[^\"\\\\]+)")]
+    private static partial Regex ListeningLine();
+}

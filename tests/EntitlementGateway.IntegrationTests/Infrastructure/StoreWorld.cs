@@ -1,0 +1,55 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EntitlementGateway.Emulator;
+
+namespace EntitlementGateway.IntegrationTests.Infrastructure;
+
+/// <summary>Test-side use of the emulator's own HTTP API: mint UCIDs, seed collections, read stats.</summary>
+public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
+{
+    private readonly HttpClient _http = emulator.CreateHttpsClient();
+
+    public async Task<string> MintUcidAsync(string userId, object? options = null)
+    {
+        using var response = await _http.PostAsJsonAsync($"emulator/users/{userId}/collections-id", options ?? new { });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return body!["userCollectionsId"]!.GetValue<string>();
+    }
+
+    public async Task SeedAsync(string userId, params JsonObject[] items)
+    {
+        using var response = await _http.PutAsJsonAsync($"emulator/users/{userId}/entitlements", new JsonArray(items.Select(i => (JsonNode)i.DeepClone()).ToArray()));
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<JsonObject> StatsAsync() => (await _http.GetFromJsonAsync<JsonObject>("emulator/stats"))!;
+
+    public async Task<long> QueriesAsync(string userId) =>
+        (await StatsAsync())["queries"]?[userId]?.GetValue<long>() ?? 0;
+
+    public async Task SetFaultsAsync(object faults)
+    {
+        using var response = await _http.PutAsJsonAsync("emulator/faults", faults);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public static JsonObject Item(string productId, string status = "Active", string skuId = "0010", string kind = "Durable",
+        string acquisition = "Single", DateTimeOffset? start = null, DateTimeOffset? end = null, string[]? satisfiedBy = null) => new()
+    {
+        ["id"] = Guid.NewGuid().ToString("N"),
+        ["productId"] = productId,
+        ["skuId"] = skuId,
+        ["productKind"] = kind,
+        ["status"] = status,
+        ["acquisitionType"] = acquisition,
+        ["quantity"] = 1,
+        ["startDate"] = (start ?? DateTimeOffset.UtcNow.AddDays(-30)).ToString("O"),
+        ["endDate"] = (end ?? DateTimeOffset.MaxValue).ToString("O"),
+        ["acquiredDate"] = DateTimeOffset.UtcNow.AddDays(-30).ToString("O"),
+        ["satisfiedByProductIds"] = new JsonArray((satisfiedBy ?? []).Select(s => (JsonNode)s).ToArray()),
+        ["trialData"] = new JsonObject { ["isTrial"] = false, ["isInTrialPeriod"] = false },
+    };
+
+    public void Dispose() => _http.Dispose();
+}
