@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need, runs every test project, prints one summary line
+# "tests: N passed, M failed" counted from the TRX results, and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/install-deps.sh || exit 1
+
+results="TestResults/ci"
+rm -rf "$results"
+dotnet test EntitlementGateway.sln -c Release \
+  --logger "trx" --logger "console;verbosity=minimal" \
+  --results-directory "$results" \
+  --blame-hang-timeout 5m
+status=$?
+
+passed=0
+failed=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  value() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+done
+
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "no test results found" >&2
+  failed=1
+fi
+echo "tests: ${passed} passed, ${failed} failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
