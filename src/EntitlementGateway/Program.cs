@@ -1,6 +1,7 @@
 using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.Security;
 using Serilog;
 
 Log.Logger = GatewayLogging.CreateBootstrapLogger();
@@ -13,6 +14,7 @@ try
     builder.Services.AddGatewayHealthChecks();
     builder.Services.AddUserBudget(builder.Configuration);
     builder.AddStore();
+    builder.AddGatewaySecurity();
     builder.Services.AddEntitlements();
 
     var app = builder.Build();
@@ -20,6 +22,8 @@ try
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
     app.MapEntitlementsApi();
+    app.MapUserCollectionsIdApi();
+    app.MapOpsApi();
     app.MapEmbeddedStoreEmulator();
     app.Run();
     return 0;

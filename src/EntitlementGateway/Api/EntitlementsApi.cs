@@ -1,6 +1,7 @@
 using System.Globalization;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
+using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,9 @@ public static class EntitlementsApi
 {
     public static RouteGroupBuilder MapEntitlementsApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1/entitlements").WithTags("Entitlements");
+        var group = endpoints.MapGroup("/v1/entitlements").WithTags("Entitlements")
+            .RequireAuthorization(PlayerAuthOptions.Policy)
+            .RequireRateLimiting(ClientLimitsOptions.Policy);
 
         group.MapPost("/query", QueryAsync)
             .WithName("QueryEntitlements")
@@ -28,6 +31,7 @@ public static class EntitlementsApi
             .Produces<EntitlementQueryResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status502BadGateway)
@@ -41,6 +45,7 @@ public static class EntitlementsApi
         EntitlementQueryRequest request,
         HttpContext http,
         UcidValidator ucidValidator,
+        PlayerBinding binding,
         EntitlementQueryService queries,
         IOptions<CatalogOptions> catalog,
         IOptions<BudgetOptions> budgetOptions,
@@ -63,7 +68,9 @@ public static class EntitlementsApi
                 return GatewayProblems.Create(401, GatewayProblems.UserCollectionsIdExpired, "The UserCollectionsId is not valid now.", detail);
         }
 
-        var query = new EntitlementQuery(ucid!, ucid!.BudgetKey, validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems);
+        if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
+
+        var query = new EntitlementQuery(ucid!, binding.BudgetKey(http.User, ucid!), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems);
         var outcome = await queries.QueryAsync(query, cancellationToken);
         if (outcome.Budget is { } decision)
             http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
@@ -73,6 +80,7 @@ public static class EntitlementsApi
         return outcome.Status switch
         {
             QueryStatus.Ok => TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, "upstream")),
+            QueryStatus.UcidRejected => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", outcome.Detail),
             QueryStatus.BudgetExhausted => GatewayProblems.Create(429, GatewayProblems.BudgetExhausted, "The player's Store budget is used up.", outcome.Detail),
             QueryStatus.UpstreamUnavailable => GatewayProblems.Create(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", outcome.Detail),
             QueryStatus.UpstreamTimeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", outcome.Detail),

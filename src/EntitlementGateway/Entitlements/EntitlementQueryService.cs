@@ -12,7 +12,7 @@ public sealed record EntitlementQuery(
     IReadOnlySet<string>? ProductKinds,
     bool IncludeSatisfyingItems);
 
-public enum QueryStatus { Ok, BudgetExhausted, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
+public enum QueryStatus { Ok, BudgetExhausted, UcidRejected, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
 public sealed record QueryOutcome(
@@ -85,6 +85,13 @@ public sealed partial class EntitlementQueryService(
                 return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, retryAfter, result.Detail);
             case StoreFailureKind.Unavailable:
                 return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
+            case StoreFailureKind.Unauthorized:
+                // A forged or revoked UCID: the Store did not serve this player, so the unit goes back. Otherwise anyone
+                // could drain a victim's budget with UCIDs that merely carry the victim's userId.
+                await budget.RefundAsync(query.BudgetKey, last.Lease!, cancellationToken);
+                LogUcidRejected(logger, query.Ucid.Fingerprint);
+                return new QueryOutcome(QueryStatus.UcidRejected, null, last with { Remaining = last.Remaining + 1 }, null,
+                    "The Store refused this UserCollectionsId (forged, revoked or minted for another app); mint a new one.");
             case StoreFailureKind.Timeout:
                 return new QueryOutcome(QueryStatus.UpstreamTimeout, null, last, null, result.Detail);
             default:
@@ -93,6 +100,9 @@ public sealed partial class EntitlementQueryService(
     }
 
     internal static long Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds));
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget unit was refunded")]
+    private static partial void LogUcidRejected(ILogger logger, string ucidHash);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
     private static partial void LogBudgetExhausted(ILogger logger, string ucidHash, double retryAfterSeconds);

@@ -1,4 +1,5 @@
 using EntitlementGateway.Entitlements;
+using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,8 @@ public static class GatewayServices
             };
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {
+                401 => "unauthorized",
+                403 => "forbidden",
                 404 => "not_found",
                 405 => "method_not_allowed",
                 >= 500 => "internal_error",
@@ -56,6 +59,9 @@ public static class GatewayServices
                 client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
             .AddHttpMessageHandler<StoreTokenHandler>();
+        services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
+                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
         services.AddSingleton<UcidValidator>();
         return builder;
     }
@@ -69,13 +75,14 @@ public static class GatewayServices
         return services;
     }
 
-    /// <summary>Middleware in order: errors first, then request logging, then the body limit.</summary>
+    /// <summary>Middleware in order: request logging around everything, errors, the size limits, then security.</summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
+        app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseGatewaySecurity();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MsalException = Microsoft.Identity.Client.MsalException;
 
 namespace EntitlementGateway.Store;
 
@@ -58,6 +59,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints e
         catch (JsonException)
         {
             return StoreCallResult.Fail(StoreFailureKind.Error, "The Store answered with a body that is not the documented JSON.");
+        }
+        catch (MsalException ex)
+        {
+            // The message can name the app and tenant but never holds a secret; the code is enough to act on.
+            LogStoreFailure(logger, "service token: " + ex.ErrorCode, ucidFingerprint, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
     }
 

@@ -1,0 +1,109 @@
+using EntitlementGateway.Security;
+using EntitlementGateway.Store;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EntitlementGateway.Api;
+
+/// <summary>The collections ticket a game needs to mint a UCID.</summary>
+/// <param name="ServiceTicket">An Entra ID token for https://onestore.microsoft.com/b2b/keys/create/collections: pass it to XStoreGetUserCollectionsIdAsync.</param>
+/// <param name="ExpiresOn">When the ticket expires.</param>
+public sealed record CollectionsTicketResponse(string ServiceTicket, DateTimeOffset ExpiresOn);
+
+/// <summary>A UCID to renew.</summary>
+/// <param name="UserCollectionsId">The UCID, not yet expired.</param>
+public sealed record RenewUserCollectionsIdRequest(string? UserCollectionsId);
+
+/// <summary>The renewed UCID.</summary>
+/// <param name="UserCollectionsId">The new UCID; use it from now on.</param>
+/// <param name="ExpiresOn">When the new UCID expires.</param>
+public sealed record RenewUserCollectionsIdResponse(string UserCollectionsId, DateTimeOffset? ExpiresOn);
+
+/// <summary>What a game client needs around its UserCollectionsId: the ticket to mint one, and renewal.</summary>
+public static class UserCollectionsIdApi
+{
+    public static RouteGroupBuilder MapUserCollectionsIdApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/v1").WithTags("UserCollectionsId")
+            .RequireAuthorization(PlayerAuthOptions.Policy)
+            .RequireRateLimiting(ClientLimitsOptions.Policy);
+
+        group.MapGet("/collections-ticket", GetTicketAsync)
+            .WithName("GetCollectionsTicket")
+            .WithSummary("A collections ticket for XStoreGetUserCollectionsIdAsync")
+            .WithDescription("An Entra ID token for the collections-key audience, cached by MSAL. This is the only token the gateway hands out; its own service token never leaves it. Answered with Cache-Control: no-store.")
+            .Produces<CollectionsTicketResponse>()
+            .ProducesProblem(StatusCodes.Status502BadGateway);
+
+        group.MapPost("/user-collections-id/renew", RenewAsync)
+            .WithName("RenewUserCollectionsId")
+            .WithSummary("Renew a UserCollectionsId before it expires")
+            .WithDescription("Renews at the Store's fixed renew URL with the gateway's service token; the refreshUri inside the UCID is never called. An expired UCID cannot be renewed: mint a new one.")
+            .Accepts<RenewUserCollectionsIdRequest>("application/json")
+            .Produces<RenewUserCollectionsIdResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+
+        return group;
+    }
+
+    internal static async Task<Results<Ok<CollectionsTicketResponse>, ProblemHttpResult>> GetTicketAsync(
+        HttpContext http, IStoreTokenProvider tokens, CancellationToken cancellationToken)
+    {
+        NoStore(http.Response);
+        try
+        {
+            var ticket = await tokens.GetCollectionsTicketAsync(cancellationToken);
+            return TypedResults.Ok(new CollectionsTicketResponse(ticket.Value, ticket.ExpiresOn));
+        }
+        catch (Microsoft.Identity.Client.MsalException)
+        {
+            return GatewayProblems.Create(502, GatewayProblems.UpstreamError, "No collections ticket.", "The gateway could not obtain a collections ticket from Entra ID.");
+        }
+    }
+
+    internal static async Task<Results<Ok<RenewUserCollectionsIdResponse>, ProblemHttpResult>> RenewAsync(
+        RenewUserCollectionsIdRequest request,
+        HttpContext http,
+        UcidValidator validator,
+        PlayerBinding binding,
+        UserCollectionsKeysClient keys,
+        CancellationToken cancellationToken)
+    {
+        NoStore(http.Response);
+        if (string.IsNullOrWhiteSpace(request.UserCollectionsId))
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "userCollectionsId is required.",
+                new Dictionary<string, string[]> { ["userCollectionsId"] = ["userCollectionsId is required."] });
+
+        switch (validator.Validate(request.UserCollectionsId, out var ucid, out var detail))
+        {
+            case UcidProblem.Invalid:
+                return GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The UserCollectionsId is not valid.", detail);
+            case UcidProblem.Expired:
+                return GatewayProblems.Create(401, GatewayProblems.UserCollectionsIdExpired, "The UserCollectionsId cannot be renewed.",
+                    detail.Replace("renew it or mint a new one", "an expired key cannot be renewed; mint a new one", StringComparison.Ordinal));
+        }
+        if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
+
+        var result = await keys.RenewAsync(ucid!, cancellationToken);
+        if (result.Renewed is { } renewed)
+            return TypedResults.Ok(new RenewUserCollectionsIdResponse(renewed.Value, renewed.Expires));
+        if (result.RetryAfter is { } retryAfter) GatewayProblems.SetRetryAfter(http.Response, retryAfter);
+        return result.Failure switch
+        {
+            StoreFailureKind.Unauthorized => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", result.Detail),
+            StoreFailureKind.Unavailable => GatewayProblems.Create(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", result.Detail),
+            StoreFailureKind.Timeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", result.Detail),
+            _ => GatewayProblems.Create(502, GatewayProblems.UpstreamError, "The Store answered with an error.", result.Detail),
+        };
+    }
+
+    private static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+}

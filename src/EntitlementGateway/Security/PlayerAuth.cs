@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using EntitlementGateway.Api;
+using EntitlementGateway.Store;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EntitlementGateway.Security;
+
+/// <summary>Player binding (section <c>PlayerAuth</c>): game clients authenticate with the game's own identity provider.</summary>
+public sealed class PlayerAuthOptions
+{
+    public const string Section = "PlayerAuth";
+    public const string Scheme = "Player";
+    public const string Policy = "Player";
+
+    public bool Enabled { get; set; }
+    /// <summary>OpenID Connect authority of the game's identity provider (signing keys are discovered from it).</summary>
+    public string? Authority { get; set; }
+    public string? Issuer { get; set; }
+    public string? Audience { get; set; }
+    /// <summary>A PEM public key (RSA or EC) to validate player tokens with, instead of discovery.</summary>
+    public string? SigningKeyPem { get; set; }
+    /// <summary>The claim holding the player id; it must equal the UCID's userId (the game's publisherUserId).</summary>
+    public string PlayerIdClaim { get; set; } = "sub";
+    public bool RequireHttpsMetadata { get; set; } = true;
+}
+
+public sealed class PlayerAuthOptionsValidator : IValidateOptions<PlayerAuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PlayerAuthOptions o)
+    {
+        if (!o.Enabled) return ValidateOptionsResult.Success;
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Authority) && string.IsNullOrWhiteSpace(o.SigningKeyPem))
+            errors.Add("PlayerAuth:Authority or PlayerAuth:SigningKeyPem is required when PlayerAuth:Enabled is true.");
+        if (string.IsNullOrWhiteSpace(o.Audience)) errors.Add("PlayerAuth:Audience is required when PlayerAuth:Enabled is true.");
+        if (string.IsNullOrWhiteSpace(o.Authority) && string.IsNullOrWhiteSpace(o.Issuer))
+            errors.Add("PlayerAuth:Issuer is required with PlayerAuth:SigningKeyPem.");
+        if (string.IsNullOrWhiteSpace(o.PlayerIdClaim)) errors.Add("PlayerAuth:PlayerIdClaim must name a claim.");
+        if (!string.IsNullOrWhiteSpace(o.SigningKeyPem))
+        {
+            try { SecurityKeys.FromPem(o.SigningKeyPem); }
+            catch (Exception ex) when (ex is ArgumentException or CryptographicException) { errors.Add("PlayerAuth:SigningKeyPem is not a PEM RSA or EC public key."); }
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>
+/// Ties a UCID to the authenticated player when player binding is on: the UCID's userId is client-controlled,
+/// so the budget key becomes the player id from a token the game's identity provider signed.
+/// </summary>
+public sealed class PlayerBinding(IOptions<PlayerAuthOptions> options)
+{
+    public const string PlayerMismatch = "player_mismatch";
+
+    public bool Enabled => options.Value.Enabled;
+
+    public string? PlayerId(ClaimsPrincipal user) => user.FindFirst(options.Value.PlayerIdClaim)?.Value;
+
+    /// <summary>A 403 when the UCID belongs to another player than the token's; null when all is well.</summary>
+    public ProblemHttpResult? Check(ClaimsPrincipal user, UserCollectionsId ucid)
+    {
+        if (!Enabled) return null;
+        var player = PlayerId(user);
+        if (string.IsNullOrEmpty(player))
+            return GatewayProblems.Create(403, PlayerMismatch, "The player token names no player.",
+                $"The player token has no '{options.Value.PlayerIdClaim}' claim.");
+        return string.Equals(player, ucid.UserId, StringComparison.Ordinal)
+            ? null
+            : GatewayProblems.Create(403, PlayerMismatch, "The UserCollectionsId belongs to another player.",
+                "The UCID's userId claim is not the authenticated player's id; mint the UCID with the player's id as publisherUserId.");
+    }
+
+    public string BudgetKey(ClaimsPrincipal user, UserCollectionsId ucid) =>
+        Enabled ? "player-" + PlayerId(user) : ucid.BudgetKey;
+}
+
+/// <summary>Inbound JWT validation shared by player and operator tokens: discovery from an authority, or a pinned PEM key.</summary>
+internal static class JwtValidation
+{
+    public static void Apply(JwtBearerOptions jwt, string? authority, string? issuer, string? audience, string? signingKeyPem,
+        bool requireHttpsMetadata, string nameClaim, string roleClaim = "roles")
+    {
+        jwt.MapInboundClaims = false;
+        jwt.RequireHttpsMetadata = requireHttpsMetadata;
+        if (!string.IsNullOrWhiteSpace(authority)) jwt.Authority = authority;
+        jwt.Audience = audience;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidateIssuer = true,
+            ValidIssuer = string.IsNullOrWhiteSpace(issuer) ? null : issuer,
+            ValidateAudience = true,
+            ValidAudience = audience,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromMinutes(1),
+            NameClaimType = nameClaim,
+            RoleClaimType = roleClaim,
+            IssuerSigningKey = string.IsNullOrWhiteSpace(signingKeyPem) ? null : SecurityKeys.FromPem(signingKeyPem),
+        };
+    }
+}
+
+internal static class SecurityKeys
+{
+    /// <summary>An EC or RSA public key from PEM; throws ArgumentException or CryptographicException when it is neither.</summary>
+    public static SecurityKey FromPem(string pem)
+    {
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(pem);
+            return new ECDsaSecurityKey(ec);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            ec.Dispose();
+        }
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return new RsaSecurityKey(rsa);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using EntitlementGateway.Api;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Security;
+
+/// <summary>Per-client-IP limits on the public endpoints (section <c>ClientLimits</c>).</summary>
+public sealed class ClientLimitsOptions
+{
+    public const string Section = "ClientLimits";
+    public const string Policy = "per-client-ip";
+
+    /// <summary>Requests one client IP may make per window on /v1; 0 turns the limiter off.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
+    public int PermitLimit { get; set; } = 300;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Take the client IP from X-Forwarded-For (only behind a load balancer you trust).</summary>
+    public bool TrustForwardedHeaders { get; set; }
+}
+
+/// <summary>Authentication, authorization and abuse limits, in one place.</summary>
+public static class SecuritySetup
+{
+    public static WebApplicationBuilder AddGatewaySecurity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<PlayerAuthOptions>().BindConfiguration(PlayerAuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlayerAuthOptions>, PlayerAuthOptionsValidator>();
+        services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OpsOptions>, OpsOptionsValidator>();
+        services.AddOptions<ClientLimitsOptions>().BindConfiguration(ClientLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PlayerBinding>();
+
+        var player = builder.Configuration.GetSection(PlayerAuthOptions.Section).Get<PlayerAuthOptions>() ?? new();
+        var ops = builder.Configuration.GetSection(OpsOptions.Section).Get<OpsOptions>() ?? new();
+
+        var authentication = services.AddAuthentication();
+        if (player.Enabled)
+            authentication.AddJwtBearer(PlayerAuthOptions.Scheme, jwt => JwtValidation.Apply(jwt, player.Authority, player.Issuer,
+                player.Audience, player.SigningKeyPem, player.RequireHttpsMetadata, player.PlayerIdClaim));
+        authentication.AddScheme<AuthenticationSchemeOptions, OpsApiKeyHandler>(OpsOptions.ApiKeyScheme, null);
+        if (ops.HasJwt)
+            authentication.AddJwtBearer(OpsOptions.JwtScheme, jwt => JwtValidation.Apply(jwt, ops.Authority, ops.Issuer,
+                ops.Audience, ops.SigningKeyPem, ops.RequireHttpsMetadata, "name"));
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(PlayerAuthOptions.Policy, policy =>
+            {
+                if (player.Enabled) policy.AddAuthenticationSchemes(PlayerAuthOptions.Scheme).RequireAuthenticatedUser();
+                else policy.RequireAssertion(_ => true);
+            })
+            .AddPolicy(OpsOptions.Policy, policy => policy
+                .AddAuthenticationSchemes(ops.HasJwt ? [OpsOptions.ApiKeyScheme, OpsOptions.JwtScheme] : [OpsOptions.ApiKeyScheme])
+                .RequireAuthenticatedUser()
+                .RequireRole(ops.RequiredRole));
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(ClientLimitsOptions.Policy, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<ClientLimitsOptions>>().Value;
+                if (limits.PermitLimit == 0) return RateLimitPartition.GetNoLimiter("off");
+                var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                return RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.PermitLimit,
+                    Window = TimeSpan.FromSeconds(limits.WindowSeconds),
+                    QueueLimit = 0,
+                });
+            });
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+                GatewayProblems.SetRetryAfter(context.HttpContext.Response, retryAfter);
+                await GatewayProblems.Create(429, "too_many_requests", "Too many requests from this client.",
+                        $"This client sent too many requests; retry after {Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture)} s.")
+                    .ExecuteAsync(context.HttpContext);
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>Forwarded headers (when trusted), then authentication, authorization, the rate limiter and the API-description guard.</summary>
+    public static WebApplication UseGatewaySecurity(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<IOptions<ClientLimitsOptions>>().Value;
+        if (limits.TrustForwardedHeaders)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.Use(GuardApiDescriptionAsync);
+        return app;
+    }
+
+    public static SwaggerAccess SwaggerAccessFor(OpsOptions ops, IHostEnvironment environment) =>
+        ops.Swagger ?? (environment.IsProduction() ? (ops.HasAuthentication ? SwaggerAccess.Protected : SwaggerAccess.Off) : SwaggerAccess.Public);
+
+    // Swagger UI and the OpenAPI document are static resources, not endpoints with metadata: guard them by path.
+    private static async Task GuardApiDescriptionAsync(HttpContext context, Func<Task> next)
+    {
+        var path = context.Request.Path;
+        if (!path.StartsWithSegments("/swagger") && !path.StartsWithSegments("/openapi"))
+        {
+            await next();
+            return;
+        }
+        var services = context.RequestServices;
+        var access = SwaggerAccessFor(services.GetRequiredService<IOptions<OpsOptions>>().Value, services.GetRequiredService<IHostEnvironment>());
+        if (access == SwaggerAccess.Off)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        if (access == SwaggerAccess.Protected)
+        {
+            var authorization = await services.GetRequiredService<IAuthorizationService>().AuthorizeAsync(
+                await AuthenticateOpsAsync(context), OpsOptions.Policy);
+            if (!authorization.Succeeded)
+            {
+                await GatewayProblems.Create(401, "unauthorized", "Authentication required.",
+                    $"The API description needs an operator token or the {OpsOptions.ApiKeyHeader} header.").ExecuteAsync(context);
+                return;
+            }
+        }
+        await next();
+    }
+
+    private static async Task<System.Security.Claims.ClaimsPrincipal> AuthenticateOpsAsync(HttpContext context)
+    {
+        var apiKey = await context.AuthenticateAsync(OpsOptions.ApiKeyScheme);
+        if (apiKey.Succeeded) return apiKey.Principal;
+        var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
+        if (await schemes.GetSchemeAsync(OpsOptions.JwtScheme) is not null)
+        {
+            var jwt = await context.AuthenticateAsync(OpsOptions.JwtScheme);
+            if (jwt.Succeeded) return jwt.Principal;
+        }
+        return new System.Security.Claims.ClaimsPrincipal();
+    }
+}
