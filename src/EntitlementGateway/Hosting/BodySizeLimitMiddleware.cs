@@ -3,13 +3,24 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace EntitlementGateway.Hosting;
 
-/// <summary>Refuses bodies over 64 KiB before anything reads them: by Content-Length at once, and by Kestrel's limit for chunked bodies.</summary>
+/// <summary>
+/// Refuses oversized requests with a problem before anything reads them: headers over 16 KiB (Kestrel's own, larger
+/// limit answers a bare 431 beyond that), bodies over 64 KiB by Content-Length at once, and by Kestrel's limit when chunked.
+/// </summary>
 public sealed class BodySizeLimitMiddleware(RequestDelegate next)
 {
     public const long MaxBodyBytes = 64 * 1024;
+    public const int MaxHeaderBytes = 16 * 1024;
 
     public Task InvokeAsync(HttpContext context)
     {
+        var headerBytes = 0;
+        foreach (var (name, values) in context.Request.Headers) headerBytes += name.Length + values.Sum(v => v?.Length ?? 0);
+        if (headerBytes > MaxHeaderBytes)
+        {
+            return GatewayProblems.Create(431, "request_headers_too_large", "The request headers are too large.",
+                $"The request headers total more than {MaxHeaderBytes / 1024} KiB.").ExecuteAsync(context);
+        }
         if (context.Request.ContentLength > MaxBodyBytes)
         {
             var result = GatewayProblems.Create(413, GatewayProblems.RequestTooLarge, "The request body is too large.",
