@@ -81,7 +81,7 @@ public sealed class EmulatorClient(EmulatorServer server) : IDisposable
     }
 
     /// <summary>Posts a collections query; <paramref name="extra"/> adds/overrides request fields.</summary>
-    public Task<HttpResponseMessage> QueryAsync(string? bearer, string ucid, JsonObject? extra = null, string localTicketReference = "ltr-1")
+    public async Task<HttpResponseMessage> QueryAsync(string? bearer, string ucid, JsonObject? extra = null, string localTicketReference = "ltr-1")
     {
         var body = new JsonObject
         {
@@ -98,7 +98,7 @@ public sealed class EmulatorClient(EmulatorServer server) : IDisposable
             foreach (var (name, value) in extra) body[name] = value?.DeepClone();
         using var request = new HttpRequestMessage(HttpMethod.Post, QueryPath) { Content = JsonContent.Create(body) };
         if (bearer is not null) request.Headers.Authorization = new("Bearer", bearer);
-        return Http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     public async Task<JsonObject> GetJsonAsync(string path) =>
