@@ -118,6 +118,25 @@ public sealed class HostingTests
         Assert.Contains("/emulator/unknown/path", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dispose_WhileACallHangs_StopsPromptly()
+    {
+        var server = await EmulatorServer.StartAsync(new EmulatorOptions
+        {
+            Faults = new FaultSettings { FailNext = 1, Mode = FaultMode.Hang },
+        });
+        using var client = new EmulatorClient(server);
+        var token = await client.GetTokenAsync();
+        var hanging = client.QueryAsync(token, await client.MintUcidAsync(EmulatorClient.NewUserId()));
+        while (server.State.FaultsInjected == 0) await Task.Delay(10);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        await server.DisposeAsync();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
+        await Assert.ThrowsAnyAsync<Exception>(() => hanging);
+    }
+
     private static FormUrlEncodedContent Form(string secret) => new(new Dictionary<string, string>
     {
         ["grant_type"] = "client_credentials",
