@@ -96,6 +96,17 @@ public sealed class TokenEndpointTests(EmulatorFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Https_SocketsHttpHandlerWithTrustingSslOptions_Connects()
+    {
+        using var handler = new SocketsHttpHandler { SslOptions = EmulatorTls.CreateTrustingSslOptions(_server.Certificate) };
+        using var http = new HttpClient(handler) { BaseAddress = _server.HttpsBaseAddress };
+
+        using var response = await http.GetAsync("emulator/stats");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Certificate_IsServedOverHttpAsPemAndMatchesTheTlsCertificate()
     {
         using var http = new HttpClient { BaseAddress = _server.HttpBaseAddress };
