@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EntitlementGateway.Emulator;
 
@@ -72,15 +71,16 @@ public sealed class EmulatorServer : IAsyncDisposable
     {
         try
         {
-            // Slim builder, no args: a test process's ASPNETCORE_URLS or appsettings must not move or reshape this server.
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+            // Empty builder: no appsettings, environment or args. Embedded in the gateway, this server must not pick up
+            // the gateway's ASPNETCORE_URLS or Kestrel:Endpoints (it would fight the gateway for its ports).
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
             {
                 ApplicationName = typeof(EmulatorServer).Assembly.GetName().Name,
                 ContentRootPath = AppContext.BaseDirectory,
             });
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddRouting();
             var certificate = state.Certificate;
-            builder.WebHost.ConfigureKestrel(k =>
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
             {
                 k.Listen(IPAddress.Loopback, state.Options.HttpsPort, l => l.UseHttps(certificate));
                 k.Listen(IPAddress.Loopback, state.Options.HttpPort);

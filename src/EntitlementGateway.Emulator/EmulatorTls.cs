@@ -48,7 +48,7 @@ public static class EmulatorTls
         ArgumentNullException.ThrowIfNull(certificate);
         return new SslClientAuthenticationOptions
         {
-            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsPinned(certificate, new X509Certificate2(cert)),
+            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is X509Certificate2 presented && IsPinned(certificate, presented),
         };
     }
 

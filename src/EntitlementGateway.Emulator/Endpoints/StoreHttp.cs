@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace EntitlementGateway.Emulator.Endpoints;
 
@@ -92,7 +94,10 @@ internal static class StoreHttp
     public static async Task<IResult?> ApplyLatencyAndFaultsAsync(HttpContext ctx, EmulatorState state)
     {
         var fault = state.TakeFault();
-        var abort = ctx.RequestAborted;
+        // Waits end when the caller gives up or the host stops, so a hang never blocks shutdown for its full timeout.
+        var stopping = ctx.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
+        var abort = linked.Token;
         try
         {
             if (fault is { Mode: FaultMode.Hang })
@@ -106,7 +111,9 @@ internal static class StoreHttp
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            return Results.Empty; // The client is gone; nobody reads an answer.
+            // The client gave up (nobody reads an answer) or the host is stopping: never let that look like a 200.
+            ctx.Abort();
+            return Results.Empty;
         }
         if (fault is null) return null;
         if (fault.Mode == FaultMode.Drop)
