@@ -12,6 +12,12 @@ public sealed class EmulatorOptions
     /// <summary>The client secret the token endpoint accepts.</summary>
     public string ClientSecret { get; set; } = "emulator-secret";
 
+    /// <summary>
+    /// The public certificate (PEM) registered for the app, as in an Entra app registration: the token endpoint then also
+    /// accepts a client assertion signed with its private key (MSAL's WithCertificate). Null: secrets only.
+    /// </summary>
+    public string? ClientCertificatePem { get; set; }
+
     /// <summary>Admitted queries per user per window (the Store documents 100 per 5 minutes).</summary>
     public int RateLimit { get; set; } = 100;
 

@@ -35,8 +35,16 @@ internal static class TokenEndpoints
         var clientId = form["client_id"].ToString();
         if (clientId != state.Options.ClientId)
             return AadError(401, "invalid_client", 700016, $"Application with identifier '{clientId}' was not found.");
-        if (form["client_secret"] != state.Options.ClientSecret)
+        if (form.ContainsKey("client_assertion"))
+        {
+            var assertionError = ClientAssertion.Verify(form["client_assertion_type"].ToString(), form["client_assertion"].ToString(),
+                state.Options.ClientCertificatePem, clientId, state.Time.GetUtcNow());
+            if (assertionError is not null) return AadError(401, "invalid_client", 700027, "Client assertion failed: " + assertionError);
+        }
+        else if (form["client_secret"] != state.Options.ClientSecret)
+        {
             return AadError(401, "invalid_client", 7000215, "Invalid client secret provided.");
+        }
 
         // The resource is the scope without "/.default"; MSAL may add openid/profile/offline_access, which carry none.
         var resource = form["scope"].ToString()
@@ -62,7 +70,7 @@ internal static class TokenEndpoints
             ["token_endpoint"] = authority + "/oauth2/v2.0/token",
             ["jwks_uri"] = authority + "/discovery/v2.0/keys",
             ["grant_types_supported"] = new JsonArray("client_credentials"),
-            ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post"),
+            ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "private_key_jwt"),
             ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
             ["response_types_supported"] = new JsonArray("token"),
             ["subject_types_supported"] = new JsonArray("pairwise"),
