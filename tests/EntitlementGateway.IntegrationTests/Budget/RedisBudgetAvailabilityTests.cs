@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EntitlementGateway.Budget;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+
+namespace EntitlementGateway.IntegrationTests.Budget;
+
+/// <summary>Redis going away never hangs a request: one exception type within the timeout, and recovery when it returns.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
+{
+    private const int TimeoutMs = 250;
+
+    // The hard timeout plus scheduling slack; far below any connect or sync timeout, so this is what bounds the call.
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(TimeoutMs + 400);
+
+    [Fact]
+    public async Task WhenRedisStops_CallsFailWithBudgetUnavailableWithinTheTimeout_AndWorkAgainAfterItRestarts()
+    {
+        if (redis.External is not null)
+        {
+            return; // an outside server (REDIS_URL) cannot be stopped from here
+        }
+
+        var user = "user-" + Guid.NewGuid().ToString("N");
+        await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+
+        await redis.StopAsync();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync(user).AsTask());
+                Assert.True(watch.Elapsed < Bound, $"call {i} took {watch.Elapsed.TotalMilliseconds} ms");
+            }
+
+            var refund = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.RefundAsync(user, "x").AsTask());
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.BlockUntilAsync(user, DateTimeOffset.UtcNow.AddSeconds(1)).AsTask());
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.GetAsync(user).AsTask());
+            Assert.True(refund.Elapsed < 3 * Bound);
+        }
+        finally
+        {
+            await redis.StartAgainAsync();
+        }
+
+        // The multiplexer reconnects on its own; the restarted server has no scripts, so this also exercises NOSCRIPT.
+        var recovered = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+                break;
+            }
+            catch (BudgetUnavailableException) when (recovered.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(1, (await replica.Budget.GetAsync(user)).Used); // the restarted server kept nothing
+    }
+
+    [Fact]
+    public async Task WhenNothingListens_FirstCallFailsWithBudgetUnavailableWithinTheTimeout()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        await using var replica = new BudgetReplica($"127.0.0.1:{port}", limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync("u").AsTask());
+        Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed.TotalMilliseconds} ms");
+    }
+}
