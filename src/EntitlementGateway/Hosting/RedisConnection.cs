@@ -8,7 +8,7 @@ namespace EntitlementGateway.Hosting;
 /// reconnecting in the background and calls made meanwhile fail fast, so Redis being down at start-up or later is an
 /// ordinary, recoverable state rather than a crashed singleton.
 /// </summary>
-public sealed class RedisConnection : IAsyncDisposable
+public sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
 
@@ -39,6 +39,15 @@ public sealed class RedisConnection : IAsyncDisposable
         configuration.SyncTimeout = options.SyncTimeoutMs;
         configuration.ClientName ??= "entitlement-gateway";
         return configuration;
+    }
+
+    /// <summary>For containers disposed synchronously: closes a connection that finished connecting.</summary>
+    public void Dispose()
+    {
+        if (_multiplexer.IsValueCreated && _multiplexer.Value.IsCompletedSuccessfully)
+        {
+            _multiplexer.Value.Result.Dispose();
+        }
     }
 
     public async ValueTask DisposeAsync()
