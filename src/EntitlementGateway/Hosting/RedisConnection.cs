@@ -41,29 +41,43 @@ public sealed class RedisConnection : IAsyncDisposable, IDisposable
         return configuration;
     }
 
-    /// <summary>For containers disposed synchronously: closes a connection that finished connecting.</summary>
-    public void Dispose()
-    {
-        if (_multiplexer.IsValueCreated && _multiplexer.Value.IsCompletedSuccessfully)
-        {
-            _multiplexer.Value.Result.Dispose();
-        }
-    }
+    /// <summary>For containers disposed synchronously.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Closes the connection. A connect still in progress (Redis down) is not waited for: the multiplexer is
+    /// disposed when that attempt ends, so shutting down never waits out the connect timeout.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        if (_multiplexer.IsValueCreated)
+        if (!_multiplexer.IsValueCreated)
         {
-            try
-            {
-                var multiplexer = await _multiplexer.Value.ConfigureAwait(false);
-                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-                multiplexer.Dispose();
-            }
-            catch (RedisException)
-            {
-                // Closing a connection that never came up: nothing to release.
-            }
+            return ValueTask.CompletedTask;
         }
+
+        var connecting = _multiplexer.Value;
+        if (!connecting.IsCompleted)
+        {
+            connecting.ContinueWith(
+                static t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Dispose();
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return ValueTask.CompletedTask;
+        }
+
+        if (connecting.IsCompletedSuccessfully)
+        {
+            // Dispose closes without waiting for outstanding commands: at shutdown nobody awaits them any more.
+            connecting.Result.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
     }
 }

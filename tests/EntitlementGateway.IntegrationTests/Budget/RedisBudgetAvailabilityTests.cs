@@ -12,8 +12,9 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
 {
     private const int TimeoutMs = 250;
 
-    // The hard timeout plus scheduling slack; far below any connect or sync timeout, so this is what bounds the call.
-    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(TimeoutMs + 400);
+    // The hard timeout plus slack for a busy test machine; still below the 1.5 s stall and the 2 s connect timeout,
+    // so passing means the operation timeout, not something else, ended the call.
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(TimeoutMs + 750);
 
     [Fact]
     public async Task WhenRedisStops_CallsFailWithBudgetUnavailableWithinTheTimeout_AndWorkAgainAfterItRestarts()
@@ -64,6 +65,32 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
         }
 
         Assert.Equal(1, (await replica.Budget.GetAsync(user)).Used); // the restarted server kept nothing
+    }
+
+    [Fact]
+    public async Task WhenRedisStalls_CallFailsWithBudgetUnavailableWithinTheTimeout_AndTheConnectionStaysUsable()
+    {
+        if (redis.External is not null)
+        {
+            return;
+        }
+
+        var user = "user-" + Guid.NewGuid().ToString("N");
+        await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+
+        var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(200); // let DEBUG SLEEP reach the server
+
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync(user).AsTask());
+        Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed.TotalMilliseconds} ms");
+
+        await stall;
+
+        // The abandoned acquire still ran once Redis woke up: it took a unit (erring towards fewer calls, never more).
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+        Assert.Equal(3, (await replica.Budget.GetAsync(user)).Used);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class RedisBudgetConcurrencyTests(RedisServerFixture redis)
     public async Task ConcurrentAcquires_FromManyTasks_NeverAdmitMoreThanLimit()
     {
         var user = "user-" + Guid.NewGuid().ToString("N");
-        await using var replica = new BudgetReplica(redis.ConnectionString, Limit, WindowSeconds, operationTimeoutMs: 5_000);
+        await using var replica = new BudgetReplica(redis.ConnectionString, Limit, WindowSeconds);
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 400).Select(_ => replica.Budget.TryAcquireAsync(user).AsTask()));
 
@@ -26,8 +26,8 @@ public sealed class RedisBudgetConcurrencyTests(RedisServerFixture redis)
     public async Task ConcurrentAcquires_FromTwoReplicas_NeverAdmitMoreThanLimitInTotal()
     {
         var users = Enumerable.Range(0, 4).Select(i => $"user-{i}-" + Guid.NewGuid().ToString("N")).ToArray();
-        await using var first = new BudgetReplica(redis.ConnectionString, Limit, WindowSeconds, operationTimeoutMs: 5_000);
-        await using var second = new BudgetReplica(redis.ConnectionStringByHostName, Limit, WindowSeconds, operationTimeoutMs: 5_000);
+        await using var first = new BudgetReplica(redis.ConnectionString, Limit, WindowSeconds);
+        await using var second = new BudgetReplica(redis.ConnectionStringByHostName, Limit, WindowSeconds);
 
         // 16 workers per replica, each hammering every user: 4 users x 300 attempts, 50 allowed each.
         async Task<List<(string User, bool Allowed)>> Worker(BudgetReplica replica, int seed)

@@ -14,7 +14,7 @@ public sealed class RedisPasswordTests(PasswordRedisServerFixture redis) : IClas
             return; // REDIS_URL names one server; its password, if any, is in that URL
         }
 
-        await using var replica = new BudgetReplica(redis.ConnectionStringByHostName, limit: 2, windowSeconds: 2, operationTimeoutMs: 2_000);
+        await using var replica = new BudgetReplica(redis.ConnectionStringByHostName, limit: 2, windowSeconds: 2);
 
         Assert.True((await replica.Budget.TryAcquireAsync("u")).Allowed);
         Assert.True((await replica.Budget.TryAcquireAsync("u")).Allowed);
@@ -29,7 +29,7 @@ public sealed class RedisPasswordTests(PasswordRedisServerFixture redis) : IClas
             return;
         }
 
-        await using var replica = new BudgetReplica($"127.0.0.1:{redis.Port}", limit: 2, windowSeconds: 2, operationTimeoutMs: 2_000);
+        await using var replica = new BudgetReplica($"127.0.0.1:{redis.Port}", limit: 2, windowSeconds: 2);
 
         await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync("u").AsTask());
     }

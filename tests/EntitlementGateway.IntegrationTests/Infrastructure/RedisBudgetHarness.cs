@@ -6,10 +6,13 @@ using StackExchange.Redis;
 
 namespace EntitlementGateway.IntegrationTests.Infrastructure;
 
-/// <summary>One "gateway replica": its own connection and budget, as the service would build them.</summary>
+/// <summary>
+/// One "gateway replica": its own connection and budget, as the service would build them. The default operation timeout
+/// is generous so behaviour tests do not depend on how busy the machine is; the availability tests set 250 ms.
+/// </summary>
 public sealed class BudgetReplica : IAsyncDisposable
 {
-    public BudgetReplica(string connectionString, int limit, int windowSeconds, int operationTimeoutMs = 250)
+    public BudgetReplica(string connectionString, int limit, int windowSeconds, int operationTimeoutMs = 5_000)
     {
         var redis = new RedisOptions { ConnectionString = connectionString, OperationTimeoutMs = operationTimeoutMs, ConnectTimeoutMs = 2_000 };
         Connection = new RedisConnection(Options.Create(redis));

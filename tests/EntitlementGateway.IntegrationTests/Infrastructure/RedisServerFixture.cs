@@ -74,6 +74,7 @@ public class RedisServerFixture : IAsyncLifetime
             "--appendonly", "no",
             "--daemonize", "no",
             "--loglevel", "warning",
+            "--enable-debug-command", "local", // DEBUG SLEEP plays a stalled server
         };
         if (_password is not null)
         {
@@ -110,6 +111,24 @@ public class RedisServerFixture : IAsyncLifetime
 
             await Task.Delay(25);
         }
+    }
+
+    /// <summary>Makes the server stall (single-threaded, so every client waits) for <paramref name="duration"/>.</summary>
+    public Task StallAsync(TimeSpan duration)
+    {
+        if (External is not null)
+        {
+            throw new InvalidOperationException("REDIS_URL is set: the outside server cannot be stalled by the tests.");
+        }
+
+        var cli = new ProcessStartInfo("redis-cli") { UseShellExecute = false, RedirectStandardOutput = true };
+        var seconds = duration.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        string[] arguments = _password is null
+            ? ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "DEBUG", "SLEEP", seconds]
+            : ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-auth-warning", "-a", _password, "DEBUG", "SLEEP", seconds];
+        Array.ForEach(arguments, cli.ArgumentList.Add);
+        var process = Process.Start(cli) ?? throw new InvalidOperationException("redis-cli did not start.");
+        return process.WaitForExitAsync().ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
     }
 
     /// <summary>Kills the server (no graceful shutdown: this is the "Redis died" case).</summary>
