@@ -16,14 +16,9 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
     // so passing means the operation timeout, not something else, ended the call.
     private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(TimeoutMs + 750);
 
-    [Fact]
+    [LocalRedisFact]
     public async Task WhenRedisStops_CallsFailWithBudgetUnavailableWithinTheTimeout_AndWorkAgainAfterItRestarts()
     {
-        if (redis.External is not null)
-        {
-            return; // an outside server (REDIS_URL) cannot be stopped from here
-        }
-
         var user = "user-" + Guid.NewGuid().ToString("N");
         await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
         Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
@@ -67,14 +62,9 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
         Assert.Equal(1, (await replica.Budget.GetAsync(user)).Used); // the restarted server kept nothing
     }
 
-    [Fact]
+    [LocalRedisFact]
     public async Task WhenRedisStalls_CallFailsWithBudgetUnavailableWithinTheTimeout_AndTheConnectionStaysUsable()
     {
-        if (redis.External is not null)
-        {
-            return;
-        }
-
         var user = "user-" + Guid.NewGuid().ToString("N");
         await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
         Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
