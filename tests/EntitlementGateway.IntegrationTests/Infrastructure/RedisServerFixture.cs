@@ -24,7 +24,7 @@ public class RedisServerFixture : IAsyncLifetime
     protected RedisServerFixture(string? password)
     {
         _password = password;
-        External = Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } url ? url : null;
+        External = Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } url ? ToConnectionString(url) : null;
     }
 
     /// <summary>Set when the tests use an outside server (<c>REDIS_URL</c>): it cannot be stopped or restarted here.</summary>
@@ -158,6 +158,24 @@ public class RedisServerFixture : IAsyncLifetime
 
     private string Build(string host) =>
         $"{host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" + (_password is null ? string.Empty : $",password={_password}");
+
+    /// <summary><c>redis://[:password@]host[:port]</c> or <c>rediss://</c> to StackExchange.Redis syntax; anything else as is.</summary>
+    internal static string ToConnectionString(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("redis" or "rediss"))
+        {
+            return url;
+        }
+
+        var result = $"{uri.Host}:{(uri.Port > 0 ? uri.Port : 6379).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var password = Uri.UnescapeDataString(uri.UserInfo.Contains(':', StringComparison.Ordinal) ? uri.UserInfo[(uri.UserInfo.IndexOf(':', StringComparison.Ordinal) + 1)..] : uri.UserInfo);
+        if (password.Length > 0)
+        {
+            result += ",password=" + password;
+        }
+
+        return uri.Scheme == "rediss" ? result + ",ssl=true" : result;
+    }
 
     private static string FindRedisServer()
     {
