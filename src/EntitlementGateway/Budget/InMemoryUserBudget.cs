@@ -24,7 +24,11 @@ public sealed class InMemoryUserBudget : IUserBudget
         _options = options.Value;
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _lastSweepTicks = _time.GetUtcNow().UtcTicks;
+        SweepInterval = _options.Window;
     }
+
+    /// <summary>Least time between two sweeps of idle keys; one window by default (tests shorten it).</summary>
+    internal TimeSpan SweepInterval { get; init; }
 
     /// <summary>Keys currently held in memory (for tests and diagnostics).</summary>
     internal int KeyCount => _logs.Count;
@@ -143,11 +147,11 @@ public sealed class InMemoryUserBudget : IUserBudget
             key, _options.Limit, _options.WindowSeconds, used, Math.Max(0, _options.Limit - used), oldest, blocked));
     }
 
-    /// <summary>Drops keys with no entry in the window and no block, at most once per window, on a caller's thread.</summary>
+    /// <summary>Drops keys with no entry in the window and no block, at most once per <see cref="SweepInterval"/>, on a caller's thread.</summary>
     private void SweepIfDue(DateTimeOffset now)
     {
         var last = Interlocked.Read(ref _lastSweepTicks);
-        if (now.UtcTicks - last < _options.Window.Ticks || Interlocked.Exchange(ref _sweeping, 1) == 1)
+        if (now.UtcTicks - last < SweepInterval.Ticks || Interlocked.Exchange(ref _sweeping, 1) == 1)
         {
             return;
         }

@@ -15,6 +15,7 @@ public sealed partial class RedisUserBudget : IUserBudget
     private readonly RedisConnection _connection;
     private readonly BudgetOptions _budget;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _warmUpTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisUserBudget> _logger;
     private volatile ScriptHashes? _hashes;
@@ -32,6 +33,7 @@ public sealed partial class RedisUserBudget : IUserBudget
         _connection = connection;
         _budget = budget.Value;
         _timeout = redis.Value.OperationTimeout;
+        _warmUpTimeout = _timeout + TimeSpan.FromMilliseconds(redis.Value.ConnectTimeoutMs);
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
@@ -112,7 +114,10 @@ public sealed partial class RedisUserBudget : IUserBudget
             blockedForUs < 0 ? null : now + TimeSpan.FromMicroseconds(blockedForUs));
     }
 
-    /// <summary>Connects and loads the scripts ahead of the first request (optional; the first call does it otherwise).</summary>
+    /// <summary>
+    /// Connects and loads the scripts ahead of the first request (optional; the first call does it otherwise).
+    /// Bounded by the connect timeout rather than the per-call one: a first connect may take longer than a decision.
+    /// </summary>
     public Task WarmUpAsync(CancellationToken cancellationToken = default) =>
         GuardAsync(
             async () =>
@@ -120,7 +125,8 @@ public sealed partial class RedisUserBudget : IUserBudget
                 var multiplexer = await _connection.GetAsync().ConfigureAwait(false);
                 return _hashes = await LoadScriptsAsync(multiplexer).ConfigureAwait(false);
             },
-            cancellationToken);
+            cancellationToken,
+            _warmUpTimeout);
 
     private Task<RedisResult> EvaluateAsync(
         Func<ScriptHashes, byte[]> script,
@@ -148,18 +154,20 @@ public sealed partial class RedisUserBudget : IUserBudget
             cancellationToken);
 
     /// <summary>Every failure to get an answer in time becomes one exception type; caller cancellation stays itself.</summary>
-    private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? _timeout;
         var task = operation();
         try
         {
-            return await task.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+            return await task.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
+            // Also RedisTimeoutException, which derives from TimeoutException rather than RedisException.
             Observe(task);
             Log.Unavailable(_logger, "timeout", e);
-            throw new BudgetUnavailableException($"Redis did not answer within {_timeout.TotalMilliseconds} ms.", e);
+            throw new BudgetUnavailableException($"Redis did not answer within {limit.TotalMilliseconds} ms.", e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

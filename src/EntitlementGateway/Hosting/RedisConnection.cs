@@ -8,7 +8,7 @@ namespace EntitlementGateway.Hosting;
 /// reconnecting in the background and calls made meanwhile fail fast, so Redis being down at start-up or later is an
 /// ordinary, recoverable state rather than a crashed singleton.
 /// </summary>
-public sealed class RedisConnection : IAsyncDisposable
+public sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
 
@@ -41,20 +41,43 @@ public sealed class RedisConnection : IAsyncDisposable
         return configuration;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>For containers disposed synchronously.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Closes the connection. A connect still in progress (Redis down) is not waited for: the multiplexer is
+    /// disposed when that attempt ends, so shutting down never waits out the connect timeout.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        if (_multiplexer.IsValueCreated)
+        if (!_multiplexer.IsValueCreated)
         {
-            try
-            {
-                var multiplexer = await _multiplexer.Value.ConfigureAwait(false);
-                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-                multiplexer.Dispose();
-            }
-            catch (RedisException)
-            {
-                // Closing a connection that never came up: nothing to release.
-            }
+            return ValueTask.CompletedTask;
         }
+
+        var connecting = _multiplexer.Value;
+        if (!connecting.IsCompleted)
+        {
+            connecting.ContinueWith(
+                static t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Dispose();
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return ValueTask.CompletedTask;
+        }
+
+        if (connecting.IsCompletedSuccessfully)
+        {
+            // Dispose closes without waiting for outstanding commands: at shutdown nobody awaits them any more.
+            connecting.Result.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
     }
 }

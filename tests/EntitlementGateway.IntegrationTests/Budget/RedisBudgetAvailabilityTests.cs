@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EntitlementGateway.Budget;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+
+namespace EntitlementGateway.IntegrationTests.Budget;
+
+/// <summary>Redis going away never hangs a request: one exception type within the timeout, and recovery when it returns.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
+{
+    private const int TimeoutMs = 250;
+
+    // The hard timeout plus slack for a busy test machine; still below the 1.5 s stall and the 2 s connect timeout,
+    // so passing means the operation timeout, not something else, ended the call.
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(TimeoutMs + 750);
+
+    [LocalRedisFact]
+    public async Task WhenRedisStops_CallsFailWithBudgetUnavailableWithinTheTimeout_AndWorkAgainAfterItRestarts()
+    {
+        var user = "user-" + Guid.NewGuid().ToString("N");
+        await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+
+        await redis.StopAsync();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync(user).AsTask());
+                Assert.True(watch.Elapsed < Bound, $"call {i} took {watch.Elapsed.TotalMilliseconds} ms");
+            }
+
+            var refund = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.RefundAsync(user, "x").AsTask());
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.BlockUntilAsync(user, DateTimeOffset.UtcNow.AddSeconds(1)).AsTask());
+            await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.GetAsync(user).AsTask());
+            Assert.True(refund.Elapsed < 3 * Bound);
+        }
+        finally
+        {
+            await redis.StartAgainAsync();
+        }
+
+        // The multiplexer reconnects on its own; the restarted server has no scripts, so this also exercises NOSCRIPT.
+        var recovered = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+                break;
+            }
+            catch (BudgetUnavailableException) when (recovered.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(1, (await replica.Budget.GetAsync(user)).Used); // the restarted server kept nothing
+    }
+
+    [LocalRedisFact]
+    public async Task WhenRedisStalls_CallFailsWithBudgetUnavailableWithinTheTimeout_AndTheConnectionStaysUsable()
+    {
+        var user = "user-" + Guid.NewGuid().ToString("N");
+        await using var replica = new BudgetReplica(redis.ConnectionString, limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+
+        var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(200); // let DEBUG SLEEP reach the server
+
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync(user).AsTask());
+        Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed.TotalMilliseconds} ms");
+
+        await stall;
+
+        // The abandoned acquire still ran once Redis woke up: it took a unit (erring towards fewer calls, never more).
+        Assert.True((await replica.Budget.TryAcquireAsync(user)).Allowed);
+        Assert.Equal(3, (await replica.Budget.GetAsync(user)).Used);
+    }
+
+    [Fact]
+    public async Task WhenNothingListens_FirstCallFailsWithBudgetUnavailableWithinTheTimeout()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        await using var replica = new BudgetReplica($"127.0.0.1:{port}", limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
+
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync("u").AsTask());
+        Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed.TotalMilliseconds} ms");
+    }
+}
