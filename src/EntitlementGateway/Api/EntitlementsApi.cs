@@ -81,6 +81,7 @@ public static class EntitlementsApi
         {
             QueryStatus.Ok => TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, "upstream")),
             QueryStatus.UcidRejected => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", outcome.Detail),
+            QueryStatus.BudgetUnavailable => GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", outcome.Detail),
             QueryStatus.BudgetExhausted => GatewayProblems.Create(429, GatewayProblems.BudgetExhausted, "The player's Store budget is used up.", outcome.Detail),
             QueryStatus.UpstreamUnavailable => GatewayProblems.Create(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", outcome.Detail),
             QueryStatus.UpstreamTimeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", outcome.Detail),

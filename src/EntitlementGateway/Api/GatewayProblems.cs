@@ -9,6 +9,7 @@ public static class GatewayProblems
     public const string InvalidUserCollectionsId = "invalid_user_collections_id";
     public const string UserCollectionsIdExpired = "user_collections_id_expired";
     public const string BudgetExhausted = "budget_exhausted";
+    public const string BudgetUnavailable = "budget_unavailable";
     public const string UpstreamError = "upstream_error";
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";

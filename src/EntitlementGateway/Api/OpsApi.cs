@@ -36,7 +36,7 @@ public static class OpsApi
         }
         catch (BudgetUnavailableException)
         {
-            return GatewayProblems.Create(503, "budget_unavailable", "The budget store is unavailable.", "Redis did not answer in time.");
+            return GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
         }
     }
 }

@@ -15,5 +15,33 @@ public sealed class BudgetOptions
     [Range(1, 86_400)]
     public int WindowSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Each unit counts this much longer than the window. The Store counts a call when it arrives, a little after the
+    /// gateway took the unit; the margin must cover that delay so the Store's own window never sees more than Limit.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int SafetyMarginMs { get; set; } = 2_000;
+
+    /// <summary>What to do while Redis does not answer: Reject (503 budget_unavailable) or LocalShare.</summary>
+    public RedisUnavailablePolicy WhenRedisUnavailable { get; set; } = RedisUnavailablePolicy.Reject;
+
+    /// <summary>How many gateway replicas share the budget; LocalShare allows floor(Limit / Replicas) per replica.</summary>
+    [Range(1, 10_000)]
+    public int Replicas { get; set; } = 1;
+
     public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
+
+    /// <summary>The window units are counted over: the Store's window plus the safety margin.</summary>
+    public TimeSpan CountingWindow => Window + TimeSpan.FromMilliseconds(SafetyMarginMs);
+
+    /// <summary>A replica's own share while Redis is unavailable (LocalShare).</summary>
+    public int LocalShare => Limit / Replicas;
+}
+
+public enum RedisUnavailablePolicy
+{
+    /// <summary>Answer 503 budget_unavailable: never a Store call that Redis did not count.</summary>
+    Reject,
+    /// <summary>Each replica allows floor(Limit / Replicas) per window from memory until Redis answers again.</summary>
+    LocalShare,
 }

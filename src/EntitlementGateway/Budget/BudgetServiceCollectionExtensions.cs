@@ -15,7 +15,10 @@ public static class BudgetServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.WhenRedisUnavailable != RedisUnavailablePolicy.LocalShare || o.Replicas <= o.Limit,
+                "Budget:Replicas must not exceed Budget:Limit with Budget:WhenRedisUnavailable=LocalShare (each replica's share would be 0).")
+            .ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
@@ -29,7 +32,9 @@ public static class BudgetServiceCollectionExtensions
         {
             services.TryAddSingleton<RedisConnection>();
             services.TryAddSingleton<RedisUserBudget>();
-            services.TryAddSingleton<IUserBudget>(sp => sp.GetRequiredService<RedisUserBudget>());
+            services.TryAddSingleton<FailoverUserBudget>();
+            services.TryAddSingleton<IUserBudget>(sp => sp.GetRequiredService<FailoverUserBudget>());
+            services.AddHealthChecks().AddCheck<FailoverUserBudget>("budget-redis", tags: [Hosting.HealthSetup.ReadyTag]);
         }
 
         services.AddHostedService<BudgetStartup>();

@@ -4,7 +4,7 @@ namespace EntitlementGateway.Budget;
 /// Says at start-up which budget runs (the in-memory one is only correct for one replica) and, for Redis, connects and
 /// loads the scripts early. Never fails start-up: Redis being down is handled per call by the caller's policy.
 /// </summary>
-internal sealed partial class BudgetStartup(IUserBudget budget, ILogger<BudgetStartup> logger) : IHostedService
+internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider services, ILogger<BudgetStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -13,7 +13,7 @@ internal sealed partial class BudgetStartup(IUserBudget budget, ILogger<BudgetSt
             case InMemoryUserBudget:
                 Log.InMemory(logger);
                 break;
-            case RedisUserBudget redis:
+            case FailoverUserBudget when services.GetService<RedisUserBudget>() is { } redis:
                 try
                 {
                     await redis.WarmUpAsync(cancellationToken);

@@ -24,7 +24,7 @@ public sealed class InMemoryUserBudget : IUserBudget
         _options = options.Value;
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _lastSweepTicks = _time.GetUtcNow().UtcTicks;
-        SweepInterval = _options.Window;
+        SweepInterval = _options.CountingWindow;
     }
 
     /// <summary>Least time between two sweeps of idle keys; one window by default (tests shorten it).</summary>
@@ -37,7 +37,7 @@ public sealed class InMemoryUserBudget : IUserBudget
     {
         ArgumentNullException.ThrowIfNull(key);
         SweepIfDue(_time.GetUtcNow());
-        var window = _options.Window;
+        var window = _options.CountingWindow;
         while (true)
         {
             var log = _logs.GetOrAdd(key, static _ => new KeyLog());
@@ -136,7 +136,7 @@ public sealed class InMemoryUserBudget : IUserBudget
         {
             lock (log)
             {
-                log.Prune(now - _options.Window);
+                log.Prune(now - _options.CountingWindow);
                 used = log.Entries.Count;
                 oldest = used > 0 ? log.Entries[0].At : null;
                 blocked = log.BlockedUntil > now ? log.BlockedUntil : null;
@@ -159,7 +159,7 @@ public sealed class InMemoryUserBudget : IUserBudget
         try
         {
             Interlocked.Exchange(ref _lastSweepTicks, now.UtcTicks);
-            var horizon = now - _options.Window;
+            var horizon = now - _options.CountingWindow;
             foreach (var pair in _logs)
             {
                 lock (pair.Value)

@@ -38,7 +38,7 @@ public sealed partial class RedisUserBudget : IUserBudget
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
-    private long WindowMicroseconds => _budget.WindowSeconds * 1_000_000L;
+    private long WindowMicroseconds => (long)(_budget.CountingWindow.TotalMilliseconds * 1_000);
 
     public async ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -12,7 +12,7 @@ public sealed record EntitlementQuery(
     IReadOnlySet<string>? ProductKinds,
     bool IncludeSatisfyingItems);
 
-public enum QueryStatus { Ok, BudgetExhausted, UcidRejected, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
+public enum QueryStatus { Ok, BudgetExhausted, BudgetUnavailable, UcidRejected, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
 public sealed record QueryOutcome(
@@ -49,7 +49,17 @@ public sealed partial class EntitlementQueryService(
         BudgetDecision? last = null;
         for (var page = 1; page <= options.MaxPages; page++)
         {
-            var decision = await budget.TryAcquireAsync(query.BudgetKey, cancellationToken);
+            BudgetDecision decision;
+            try
+            {
+                decision = await budget.TryAcquireAsync(query.BudgetKey, cancellationToken);
+            }
+            catch (BudgetUnavailableException)
+            {
+                // Budget:WhenRedisUnavailable=Reject: no Store call that the shared budget did not count.
+                return new QueryOutcome(QueryStatus.BudgetUnavailable, null, last, TimeSpan.FromSeconds(5),
+                    "The shared budget store (Redis) is unavailable; retry shortly.");
+            }
             if (!decision.Allowed)
             {
                 LogBudgetExhausted(logger, query.Ucid.Fingerprint, decision.RetryAfter.TotalSeconds);

@@ -18,7 +18,7 @@ public sealed class BudgetReplica : IAsyncDisposable
         Connection = new RedisConnection(Options.Create(redis));
         Budget = new RedisUserBudget(
             Connection,
-            Options.Create(new BudgetOptions { Limit = limit, WindowSeconds = windowSeconds }),
+            Options.Create(new BudgetOptions { Limit = limit, WindowSeconds = windowSeconds, SafetyMarginMs = 0 }),
             Options.Create(redis),
             TimeProvider.System,
             NullLogger<RedisUserBudget>.Instance);

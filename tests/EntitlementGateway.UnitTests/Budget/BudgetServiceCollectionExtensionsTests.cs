@@ -32,7 +32,7 @@ public sealed class BudgetServiceCollectionExtensionsTests
     {
         using var provider = Build(new() { ["Redis:ConnectionString"] = "127.0.0.1:1,abortConnect=false" });
 
-        Assert.IsType<RedisUserBudget>(provider.GetRequiredService<IUserBudget>());
+        Assert.IsType<FailoverUserBudget>(provider.GetRequiredService<IUserBudget>());
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public sealed class InMemoryUserBudgetTests
     private readonly InMemoryUserBudget _budget;
 
     public InMemoryUserBudgetTests() =>
-        _budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = Limit, WindowSeconds = 2 }), _time);
+        _budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = Limit, WindowSeconds = 2, SafetyMarginMs = 0 }), _time);
 
     [Fact]
     public async Task TryAcquire_AdmitsExactlyLimit_ThenDeniesWithRetryAfterOfTheWindow()
@@ -191,7 +191,7 @@ public sealed class InMemoryUserBudgetTests
     public async Task ConcurrentAcquires_NeverAdmitMoreThanLimit_EvenWhileKeysAreSwept()
     {
         // Window 60 s, sweep every 1 s; the clock moves 50 s in all, so no "hot" unit ever leaves the window.
-        var budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = 50, WindowSeconds = 60 }), _time)
+        var budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = 50, WindowSeconds = 60, SafetyMarginMs = 0 }), _time)
         {
             SweepInterval = TimeSpan.FromSeconds(1),
         };
@@ -232,5 +232,24 @@ public sealed class InMemoryUserBudgetTests
         {
             Assert.Equal(0, (await budget.GetAsync("cold-" + i)).Used);
         }
+    }
+}
+
+public sealed class BudgetSafetyMarginTests
+{
+    [Fact]
+    public async Task SafetyMargin_KeepsAUnitCountedThatMuchPastTheWindow()
+    {
+        var time = new ManualTimeProvider();
+        var budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = 1, WindowSeconds = 10, SafetyMarginMs = 1500 }), time);
+        Assert.True((await budget.TryAcquireAsync("u")).Allowed);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var denied = await budget.TryAcquireAsync("u");
+        Assert.False(denied.Allowed);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), denied.RetryAfter);
+
+        time.Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.True((await budget.TryAcquireAsync("u")).Allowed);
     }
 }

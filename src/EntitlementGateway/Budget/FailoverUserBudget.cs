@@ -1,0 +1,137 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Budget;
+
+/// <summary>
+/// The Redis budget with a policy for when Redis does not answer (Budget:WhenRedisUnavailable). Reject fails fast with
+/// <see cref="BudgetUnavailableException"/>; LocalShare answers from memory with floor(Limit / Replicas) per window.
+/// After a failure Redis is skipped for a second, so an outage costs one timeout per second, not one per request;
+/// recovery is automatic on the first call (or readiness probe) that Redis answers.
+/// </summary>
+public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
+{
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    private readonly RedisUserBudget _redis;
+    private readonly InMemoryUserBudget _local;
+    private readonly BudgetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FailoverUserBudget> _logger;
+    private long _skipRedisUntilTicks;
+    private int _degraded;
+
+    public FailoverUserBudget(RedisUserBudget redis, IOptions<BudgetOptions> options, TimeProvider time, ILogger<FailoverUserBudget> logger)
+    {
+        _redis = redis;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        var share = new BudgetOptions
+        {
+            Limit = Math.Max(1, _options.LocalShare),
+            WindowSeconds = _options.WindowSeconds,
+            SafetyMarginMs = _options.SafetyMarginMs,
+        };
+        _local = new InMemoryUserBudget(Options.Create(share), time);
+    }
+
+    public bool IsDegraded => Volatile.Read(ref _degraded) == 1;
+
+    public async ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
+    {
+        if (!SkippingRedis())
+        {
+            try
+            {
+                var decision = await _redis.TryAcquireAsync(key, cancellationToken);
+                Recovered();
+                // A replica's own recent calls also count against its local share, should Redis go away next.
+                if (decision.Allowed && _options.WhenRedisUnavailable == RedisUnavailablePolicy.LocalShare)
+                    await _local.TryAcquireAsync(key, cancellationToken);
+                return decision;
+            }
+            catch (BudgetUnavailableException)
+            {
+                Failed();
+                if (_options.WhenRedisUnavailable == RedisUnavailablePolicy.Reject) throw;
+            }
+        }
+        if (_options.WhenRedisUnavailable == RedisUnavailablePolicy.Reject)
+            throw new BudgetUnavailableException("Redis is unavailable (failing fast until the next probe).");
+        return await _local.TryAcquireAsync(key, cancellationToken);
+    }
+
+    public async ValueTask RefundAsync(string key, string lease, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _redis.RefundAsync(key, lease, cancellationToken);
+        }
+        catch (BudgetUnavailableException)
+        {
+            // Not refunding only errs towards fewer Store calls.
+            await _local.RefundAsync(key, lease, cancellationToken);
+        }
+    }
+
+    public async ValueTask BlockUntilAsync(string key, DateTimeOffset until, CancellationToken cancellationToken = default)
+    {
+        // Always locally too: a 429 must stop this replica even if Redis cannot record it.
+        await _local.BlockUntilAsync(key, until, cancellationToken);
+        try
+        {
+            await _redis.BlockUntilAsync(key, until, cancellationToken);
+        }
+        catch (BudgetUnavailableException)
+        {
+            Failed();
+        }
+    }
+
+    public async ValueTask<BudgetSnapshot> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await _redis.GetAsync(key, cancellationToken);
+        Recovered();
+        return snapshot;
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _redis.GetAsync("health-probe", cancellationToken);
+            Recovered();
+            return HealthCheckResult.Healthy("Redis budget answers.");
+        }
+        catch (BudgetUnavailableException)
+        {
+            Failed();
+            // Degraded, not Unhealthy: the replica keeps serving by its policy rather than leaving the load balancer.
+            return HealthCheckResult.Degraded($"Redis budget unavailable; policy {_options.WhenRedisUnavailable}.");
+        }
+    }
+
+    private bool SkippingRedis() => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipRedisUntilTicks);
+
+    private void Failed()
+    {
+        Interlocked.Exchange(ref _skipRedisUntilTicks, (_time.GetUtcNow() + ProbeInterval).UtcTicks);
+        if (Interlocked.Exchange(ref _degraded, 1) == 0) LogDegraded(_logger, _options.WhenRedisUnavailable.ToString(), _options.LocalShare);
+    }
+
+    private void Recovered()
+    {
+        if (Interlocked.Exchange(ref _degraded, 0) == 1)
+        {
+            Interlocked.Exchange(ref _skipRedisUntilTicks, 0);
+            LogRecovered(_logger);
+        }
+    }
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Budget: Redis unavailable; policy {Policy} (local share {LocalShare} per window) until it answers again")]
+    private static partial void LogDegraded(ILogger logger, string policy, int localShare);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Budget: Redis answers again; shared budget restored")]
+    private static partial void LogRecovered(ILogger logger);
+}
