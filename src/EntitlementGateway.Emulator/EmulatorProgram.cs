@@ -40,6 +40,7 @@ public static class EmulatorProgram
         Console.WriteLine($"Accepted client id: {options.ClientId}");
         Console.WriteLine($"Accepted secret:    {options.ClientSecret}");
         Console.WriteLine($"TLS certificate SHA-256: {state.Certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)} (PEM: GET /emulator/certificate)");
+        Console.WriteLine($"TLS certificate SHA-1:   {state.Certificate.Thumbprint} (the gateway's Store__TrustedCertificateThumbprint)");
         await app.WaitForShutdownAsync();
     }
 }
