@@ -20,8 +20,11 @@ public static class EmulatorProgram
         builder.Services.AddStoreEmulator(state);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(DefaultUrls);
+        // Created (or loaded from Emulator:CertificatePath) before any listener opens, so its thumbprint file exists
+        // by the time the emulator answers on any port.
+        var certificate = state.Certificate;
         // Every https:// URL serves the per-run self-signed certificate (its PEM is at GET /emulator/certificate).
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = state.Certificate));
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
 
         await using var app = builder.Build();
         app.MapStoreEmulator();
