@@ -35,25 +35,36 @@ public static class ShutdownSetup
 }
 
 /// <summary>Unhealthy from the moment the host begins to stop: the load balancer drains this replica.</summary>
-public sealed class StoppingHealthCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+public sealed class StoppingHealthCheck(IHostApplicationLifetime lifetime, ShutdownDelay delay) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested || delay.Draining
             ? HealthCheckResult.Unhealthy("Shutting down: finishing the requests in flight, taking no new ones.")
             : HealthCheckResult.Healthy("Accepting requests."));
 }
 
 /// <summary>How long the gateway keeps serving after the stop signal, while reporting not ready (0: none).</summary>
-public sealed record ShutdownDelay(TimeSpan Delay)
+public sealed class ShutdownDelay(TimeSpan delay)
 {
+    private volatile bool _draining;
+
+    public TimeSpan Delay => delay;
+
     /// <summary>
-    /// Runs before the server stops (<see cref="IHostedLifecycleService.StoppingAsync"/> comes after
-    /// <c>ApplicationStopping</c> and before Kestrel's <c>StopAsync</c>), bounded by the shutdown timeout's token.
+    /// Set when the host begins to stop. <c>ApplicationStopping</c> says so too on SIGTERM (the console lifetime fires it
+    /// first), but a host stopped by <c>StopAsync</c> calls <see cref="IHostedLifecycleService.StoppingAsync"/> before it.
+    /// </summary>
+    public bool Draining => _draining;
+
+    /// <summary>
+    /// Runs before the server stops (<see cref="IHostedLifecycleService.StoppingAsync"/> comes before every hosted
+    /// service's <c>StopAsync</c>, Kestrel's included), bounded by the shutdown timeout's token.
     /// </summary>
     internal sealed class Service(ShutdownDelay delay) : IHostedLifecycleService
     {
         public async Task StoppingAsync(CancellationToken cancellationToken)
         {
+            delay._draining = true;
             if (delay.Delay <= TimeSpan.Zero) return;
             try { await Task.Delay(delay.Delay, cancellationToken); }
             catch (OperationCanceledException) { }
