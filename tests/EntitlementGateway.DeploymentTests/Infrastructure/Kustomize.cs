@@ -14,8 +14,19 @@ public static class Kustomize
 
     public static string Kubectl => Tool.Require("kubectl", "Install kubectl (Debian: apt-get install kubernetes-client, or the machine image's /usr/bin/kubectl)");
 
+    private static readonly Lazy<Task> KustomizeIsRecent = new(async () =>
+    {
+        var version = await Tool.RunAsync(Kubectl, ["version", "--client", "-o", "json"]);
+        Assert.True(version.ExitCode == 0, version.ToString());
+        var kustomize = JsonDocument.Parse(version.StandardOutput).RootElement.OrNull("kustomizeVersion") ?? "none";
+        var major = kustomize.TrimStart('v').Split('.')[0];
+        Assert.True(int.TryParse(major, out var m) && m >= 5,
+            $"{Kubectl} embeds kustomize {kustomize}; deploy/ needs kustomize v5 (kubectl 1.27 or later): put a recent kubectl on PATH");
+    });
+
     public static async Task<IReadOnlyList<JsonElement>> RenderAsync(string kustomizationDirectory)
     {
+        await KustomizeIsRecent.Value;
         var rendered = await Tool.RunAsync(Kubectl, ["kustomize", kustomizationDirectory]);
         Assert.True(rendered.ExitCode == 0, $"kubectl kustomize {kustomizationDirectory} failed: {rendered}");
         return await ToJsonAsync(rendered.StandardOutput);
