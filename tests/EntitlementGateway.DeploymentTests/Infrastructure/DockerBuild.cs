@@ -36,7 +36,7 @@ public sealed partial class DockerBuild : IAsyncLifetime
             var command = ImagePath().Replace(instruction.Arguments, m => m.Groups[1].Value == "app" ? App : State);
             Commands.Add(command);
             var run = await Tool.RunAsync("bash", ["-euc", command], workingDirectory: Context,
-                environment: new Dictionary<string, string?> { ["INCLUDE_EMULATOR"] = "true", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" },
+                environment: new Dictionary<string, string?> { ["INCLUDE_EMULATOR"] = "true", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1", ["MSBUILDDISABLENODEREUSE"] = "1", ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0" },
                 timeout: TimeSpan.FromMinutes(8));
             Assert.True(run.ExitCode == 0, $"the Dockerfile's RUN {instruction.Arguments} failed: {run}");
         }
