@@ -5,6 +5,11 @@ set -euo pipefail
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || packages+=(redis-tools)
+# Deployment tests: `docker-compose config` validates docker-compose.yml (no Docker engine needed); it brings PyYAML.
+command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
+# `kubectl kustomize` renders deploy/. The machine image ships /usr/bin/kubectl (with kustomize v5); Debian's
+# kubernetes-client is only a fallback: its kubectl (1.20) embeds a kustomize too old for deploy/ (the tests say so).
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 if [ "${#packages[@]}" -eq 0 ]; then
   exit 0

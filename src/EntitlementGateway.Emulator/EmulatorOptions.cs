@@ -42,6 +42,14 @@ public sealed class EmulatorOptions
     /// <summary>Faults active from start-up; <c>PUT /emulator/faults</c> replaces them at run time.</summary>
     public FaultSettings Faults { get; set; } = new();
 
+    /// <summary>
+    /// A PFX file (no password) holding the TLS certificate to serve. When the file is missing it is created once
+    /// (a new self-signed certificate), with its SHA-1 thumbprint, the form <c>Store:TrustedCertificateThumbprint</c>
+    /// takes, beside it in <c>{CertificatePath}.thumbprint</c>; a gateway in another container can then pin it through a
+    /// shared volume. Null or empty: a new in-memory certificate per run.
+    /// </summary>
+    public string? CertificatePath { get; set; }
+
     /// <summary>Port of the HTTPS listener of <see cref="EmulatorServer"/> (0 = any free port).</summary>
     public int HttpsPort { get; set; }
 

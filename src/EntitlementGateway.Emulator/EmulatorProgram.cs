@@ -20,8 +20,11 @@ public static class EmulatorProgram
         builder.Services.AddStoreEmulator(state);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(DefaultUrls);
+        // Created (or loaded from Emulator:CertificatePath) before any listener opens, so its thumbprint file exists
+        // by the time the emulator answers on any port.
+        var certificate = state.Certificate;
         // Every https:// URL serves the per-run self-signed certificate (its PEM is at GET /emulator/certificate).
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = state.Certificate));
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
 
         await using var app = builder.Build();
         app.MapStoreEmulator();
@@ -40,6 +43,7 @@ public static class EmulatorProgram
         Console.WriteLine($"Accepted client id: {options.ClientId}");
         Console.WriteLine($"Accepted secret:    {options.ClientSecret}");
         Console.WriteLine($"TLS certificate SHA-256: {state.Certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)} (PEM: GET /emulator/certificate)");
+        Console.WriteLine($"TLS certificate SHA-1:   {state.Certificate.Thumbprint} (the gateway's Store__TrustedCertificateThumbprint)");
         await app.WaitForShutdownAsync();
     }
 }

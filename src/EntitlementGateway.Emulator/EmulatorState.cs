@@ -36,7 +36,9 @@ public sealed class EmulatorState : IDisposable
     {
         Options = options ?? new EmulatorOptions();
         _faults = Options.Faults.Clone();
-        _certificate = new(() => EmulatorTls.CreateSelfSignedCertificate(Time));
+        _certificate = new(() => string.IsNullOrWhiteSpace(Options.CertificatePath)
+            ? EmulatorTls.CreateSelfSignedCertificate(Time)
+            : EmulatorTls.LoadOrCreateCertificate(Options.CertificatePath, Time));
     }
 
     /// <summary>The options this state runs with.</summary>

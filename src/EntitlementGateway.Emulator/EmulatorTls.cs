@@ -33,6 +33,37 @@ public static class EmulatorTls
     }
 
     /// <summary>
+    /// Loads the PFX at <paramref name="path"/>, or creates a self-signed certificate there when the file is missing,
+    /// and (re)writes its SHA-1 thumbprint to <c>{path}.thumbprint</c> either way.
+    /// </summary>
+    public static X509Certificate2 LoadOrCreateCertificate(string path, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        X509Certificate2 certificate;
+        if (File.Exists(path))
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, null);
+        }
+        else
+        {
+            certificate = CreateSelfSignedCertificate(time);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            // Write then move, so a reader never sees half a file.
+            var temporary = path + ".tmp";
+            File.WriteAllBytes(temporary, certificate.Export(X509ContentType.Pkcs12));
+            File.Move(temporary, path, overwrite: true);
+        }
+        var thumbprintPath = ThumbprintPath(path);
+        File.WriteAllText(thumbprintPath + ".tmp", certificate.Thumbprint);
+        File.Move(thumbprintPath + ".tmp", thumbprintPath, overwrite: true);
+        return certificate;
+    }
+
+    /// <summary>Where <see cref="LoadOrCreateCertificate"/> writes the thumbprint of the certificate at <paramref name="path"/>.</summary>
+    public static string ThumbprintPath(string path) => path + ".thumbprint";
+
+    /// <summary>
     /// A handler that trusts only <paramref name="certificate"/> (pinned by SHA-256 hash), nothing else:
     /// the OS trust store does not know a per-run self-signed cert, and trusting "anything" would hide TLS mistakes.
     /// </summary>

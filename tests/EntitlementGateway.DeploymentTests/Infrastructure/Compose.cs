@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace EntitlementGateway.DeploymentTests.Infrastructure;
+
+/// <summary>
+/// <c>docker-compose config</c> (Debian's docker-compose) validates docker-compose.yml and prints it resolved; the
+/// YAML is read into JSON by the Python that docker-compose itself runs on (it depends on PyYAML).
+/// </summary>
+public static class Compose
+{
+    public static string DockerCompose => Tool.Require("docker-compose", "Install Debian's docker-compose (apt-get install docker-compose)");
+
+    /// <summary>The resolved file, with <paramref name="profiles"/> on the command line (none: COMPOSE_PROFILES from .env).</summary>
+    public static async Task<JsonElement> ConfigAsync(params string[] profiles)
+    {
+        var args = profiles.SelectMany(p => new[] { "--profile", p }).Concat(["config"]);
+        var config = await Tool.RunAsync(DockerCompose, args, environment: new Dictionary<string, string?> { ["COMPOSE_PROFILES"] = null });
+        Assert.True(config.ExitCode == 0, $"docker-compose config failed: {config}");
+
+        var interpreter = File.ReadLines(DockerCompose).First().TrimStart('#', '!').Trim().Split(' ')[0];
+        var json = await Tool.RunAsync(interpreter, ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
+            standardInput: config.StandardOutput);
+        Assert.True(json.ExitCode == 0, $"could not read docker-compose's output as YAML: {json}");
+        return JsonDocument.Parse(json.StandardOutput).RootElement.Clone();
+    }
+
+    /// <summary>What <c>docker compose up</c> starts with <paramref name="activeProfiles"/>: services with no profile, or one of them.</summary>
+    public static HashSet<string> Started(JsonElement config, IReadOnlyCollection<string> activeProfiles) =>
+        config.At("services").EnumerateObject()
+            .Where(s => !s.Value.TryGetProperty("profiles", out var p) || p.EnumerateArray().Any(x => activeProfiles.Contains(x.GetString()!)))
+            .Select(s => s.Name)
+            .ToHashSet();
+
+    /// <summary>The profiles .env selects when no --profile is given.</summary>
+    public static string[] DefaultProfiles() =>
+        File.ReadLines(Repo.PathOf(".env"))
+            .Where(l => l.StartsWith("COMPOSE_PROFILES=", StringComparison.Ordinal))
+            .Select(l => l["COMPOSE_PROFILES=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Single();
+}
