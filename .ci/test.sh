@@ -8,11 +8,23 @@ bash .ci/install-deps.sh || exit 1
 
 results="TestResults/ci"
 rm -rf "$results"
-dotnet test EntitlementGateway.sln -c Release \
-  --logger "trx" --logger "console;verbosity=minimal" \
-  --results-directory "$results" \
-  --blame-hang-timeout 5m
+dotnet build EntitlementGateway.sln -c Release -nologo -clp:ErrorsOnly
 status=$?
+
+# One run per test project, each with its own TRX file, so no result can overwrite another's.
+projects=(tests/*/*.csproj)
+expected=0
+if [ "$status" -eq 0 ]; then
+  for project in "${projects[@]}"; do
+    grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue
+    name=$(basename "$project" .csproj)
+    expected=$((expected + 1))
+    dotnet test "$project" -c Release --no-build \
+      --logger "trx;LogFileName=${name}.trx" --logger "console;verbosity=minimal" \
+      --results-directory "$results" \
+      --blame-hang-timeout 5m || status=1
+  done
+fi
 
 passed=0
 failed=0
@@ -24,9 +36,10 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
 done
 
-if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
-  echo "no test results found" >&2
-  failed=1
+found=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+if [ "$found" -lt "$expected" ] || { [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; }; then
+  echo "expected ${expected} test result files, found ${found}" >&2
+  failed=$((failed + 1))
 fi
 echo "tests: ${passed} passed, ${failed} failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
@@ -79,6 +80,9 @@ public sealed class EmulatorServer : IAsyncDisposable
                 ContentRootPath = AppContext.BaseDirectory,
             });
             builder.Services.AddRouting();
+            // Whoever owns this server stops it: it must not stop on its own at SIGTERM while an embedding gateway
+            // is still draining requests that call it.
+            builder.Services.AddSingleton<IHostLifetime, OwnerControlledLifetime>();
             var certificate = state.Certificate;
             builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
             {
@@ -109,4 +113,11 @@ public sealed class EmulatorServer : IAsyncDisposable
         await _app.DisposeAsync();
         if (_ownsState) State.Dispose();
     }
+}
+
+internal sealed class OwnerControlledLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

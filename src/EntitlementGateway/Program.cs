@@ -9,6 +9,7 @@ try
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddGatewayLogging();
+    builder.AddGracefulShutdown();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();

@@ -23,8 +23,7 @@ public sealed class ComposeTests
     public async Task Default_up_starts_the_gateway_in_emulator_mode_and_redis()
     {
         var config = await Compose.ConfigAsync();
-        Assert.Equal(["embedded"], Compose.DefaultProfiles());
-        Assert.Equal(new HashSet<string> { "gateway", "redis" }, Compose.Started(config, Compose.DefaultProfiles()));
+        Assert.Equal(new HashSet<string> { "gateway", "redis" }, Compose.Started(config, []));
 
         var gateway = config.At("services", "gateway");
         var env = Environment(gateway);
@@ -53,7 +52,7 @@ public sealed class ComposeTests
     public async Task Emulator_profile_runs_the_standalone_emulator_and_a_live_gateway_pinned_to_its_certificate()
     {
         var config = await Compose.ConfigAsync("emulator");
-        Assert.Equal(new HashSet<string> { "emulator", "gateway-live", "redis" }, Compose.Started(config, ["emulator"]));
+        Assert.Equal(new HashSet<string> { "emulator", "gateway-live", "gateway", "redis" }, Compose.Started(config, ["emulator"]));
 
         var emulator = config.At("services", "emulator");
         Assert.Equal("true", emulator.At("build", "args", "INCLUDE_EMULATOR").GetString());
@@ -73,7 +72,7 @@ public sealed class ComposeTests
         Assert.Equal(defaults.ClientSecret, env["Store__ClientSecret"]);
         Assert.Equal("https://emulator:5443/emulator", env["Store__Authority"]);
         Assert.Equal("https://emulator:5443/emulator/store", env["Store__CollectionsBaseUrl"]);
-        Assert.Contains(PublishedPorts(live), p => p.Contains("8080", StringComparison.Ordinal));
+        Assert.Contains(PublishedPorts(live), p => p.Contains("8081", StringComparison.Ordinal));
         Assert.Equal(emulator.At("image").GetString(), live.At("image").GetString());
         Assert.Contains($"cat {EmulatorTls.ThumbprintPath(certificatePath)}", live.At("entrypoint").ToString(), StringComparison.Ordinal);
         Assert.Contains("Store__TrustedCertificateThumbprint", live.At("entrypoint").ToString(), StringComparison.Ordinal);
@@ -89,7 +88,7 @@ public sealed class ComposeTests
     [Fact]
     public async Task No_real_secrets_in_the_compose_files()
     {
-        var config = await Compose.ConfigAsync("emulator", "embedded");
+        var config = await Compose.ConfigAsync("emulator");
         foreach (var service in config.At("services").EnumerateObject())
         {
             if (!service.Value.TryGetProperty("environment", out _)) continue;

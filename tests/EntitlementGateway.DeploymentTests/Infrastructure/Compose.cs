@@ -10,7 +10,7 @@ public static class Compose
 {
     public static string DockerCompose => Tool.Require("docker-compose", "Install Debian's docker-compose (apt-get install docker-compose)");
 
-    /// <summary>The resolved file, with <paramref name="profiles"/> on the command line (none: COMPOSE_PROFILES from .env).</summary>
+    /// <summary>The resolved file, with <paramref name="profiles"/> on the command line (none: only the services without a profile).</summary>
     public static async Task<JsonElement> ConfigAsync(params string[] profiles)
     {
         var args = profiles.SelectMany(p => new[] { "--profile", p }).Concat(["config"]);
@@ -31,10 +31,4 @@ public static class Compose
             .Select(s => s.Name)
             .ToHashSet();
 
-    /// <summary>The profiles .env selects when no --profile is given.</summary>
-    public static string[] DefaultProfiles() =>
-        File.ReadLines(Repo.PathOf(".env"))
-            .Where(l => l.StartsWith("COMPOSE_PROFILES=", StringComparison.Ordinal))
-            .Select(l => l["COMPOSE_PROFILES=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Single();
 }
