@@ -10,11 +10,24 @@ public sealed class CatalogOptions
     /// <summary>Comma-separated products, each <c>PRODUCTID</c> or <c>PRODUCTID/SKU</c>, e.g. <c>9N30KZZF4BR9/0010,9MXL21XPWWWK</c>.</summary>
     public string? Products { get; set; }
 
-    /// <summary>The parsed default catalog; empty when none is configured.</summary>
+    private sealed record ParsedCatalog(string? Source, IReadOnlyList<ProductSelector> Products);
+
+    private ParsedCatalog? _parsed;
+
+    /// <summary>The parsed default catalog; empty when none is configured. Parsed once per value, not per query.</summary>
     public IReadOnlyList<ProductSelector> Parse()
     {
-        if (string.IsNullOrWhiteSpace(Products)) return [];
-        return Products.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var source = Products;
+        if (_parsed is { } cached && ReferenceEquals(cached.Source, source)) return cached.Products;
+        var parsed = new ParsedCatalog(source, ParseCore(source));
+        _parsed = parsed;
+        return parsed.Products;
+    }
+
+    private static IReadOnlyList<ProductSelector> ParseCore(string? products)
+    {
+        if (string.IsNullOrWhiteSpace(products)) return [];
+        return products.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(entry => entry.Split('/', 2, StringSplitOptions.TrimEntries))
             .Select(parts => new ProductSelector(parts[0], parts.Length > 1 ? parts[1] : null))
             .ToList();
