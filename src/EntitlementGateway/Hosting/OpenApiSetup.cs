@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EntitlementGateway.Api;
+using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using Microsoft.OpenApi;
 
@@ -58,6 +59,36 @@ public static class OpenApiSetup
         },
         [typeof(Entitlement)] = EntitlementExample,
         [typeof(TrialInfo)] = () => new JsonObject { ["isTrial"] = false, ["isInTrialPeriod"] = false, ["timeRemaining"] = null },
+        [typeof(CollectionsTicketResponse)] = () => new JsonObject
+        {
+            ["serviceTicket"] = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIs...",
+            ["expiresOn"] = "2026-11-22T13:00:00+00:00",
+        },
+        [typeof(RenewUserCollectionsIdRequest)] = () => new JsonObject { ["userCollectionsId"] = "eyJhbGciOiJSUzI1NiIs..." },
+        [typeof(RenewUserCollectionsIdResponse)] = () => new JsonObject
+        {
+            ["userCollectionsId"] = "eyJhbGciOiJSUzI1NiIs...",
+            ["expiresOn"] = "2026-12-22T12:00:00+00:00",
+        },
+        [typeof(BudgetSnapshot)] = () => new JsonObject
+        {
+            ["key"] = "user-player-1",
+            ["limit"] = 100,
+            ["windowSeconds"] = 300,
+            ["used"] = 42,
+            ["remaining"] = 58,
+            ["oldestEntry"] = "2026-11-22T11:56:10+00:00",
+            ["blockedUntil"] = null,
+        },
+        [typeof(Microsoft.AspNetCore.Mvc.ProblemDetails)] = () => new JsonObject
+        {
+            ["type"] = "https://tools.ietf.org/html/rfc6585#section-4",
+            ["title"] = "The player's Store budget is used up.",
+            ["status"] = 429,
+            ["detail"] = "This player's budget of Store calls is used up; retry after 118 s.",
+            ["instance"] = "/v1/entitlements/query",
+            ["code"] = "budget_exhausted",
+        },
     };
 
     private static JsonObject EntitlementExample() => new()
