@@ -68,6 +68,29 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
     }
 
     [LocalRedisFact]
+    public async Task AStore429SeenByOneReplica_BlocksThePlayerOnAnother_WithoutAStoreCall()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = _redis.ConnectionString };
+        await using var first = GatewayApplication.Live(emulator, settings);
+        await using var second = GatewayApplication.Live(emulator, settings);
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        var ucid = await store.MintUcidAsync("blocked-player");
+        await store.SetFaultsAsync(new { failNext = 1, failureStatus = 429, retryAfterSeconds = 30, mode = "Status" });
+
+        using var limited = await QueryAsync(firstClient, ucid);
+        await EntitlementQueryTests.AssertProblemAsync(limited, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        var calls = await store.QueriesAsync("blocked-player");
+
+        using var blocked = await QueryAsync(secondClient, ucid);
+        await EntitlementQueryTests.AssertProblemAsync(blocked, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        Assert.InRange(int.Parse(blocked.Headers.GetValues("Retry-After").Single()), 25, 30);
+        Assert.Equal(calls, await store.QueriesAsync("blocked-player"));
+    }
+
+    [LocalRedisFact]
     public async Task RedisKilledUnderLoad_WithReject_Answers503FastWithoutStoreCalls_ThenRecovers()
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 10_000 });
