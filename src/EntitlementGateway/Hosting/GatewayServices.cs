@@ -1,4 +1,5 @@
 using EntitlementGateway.Entitlements;
+using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
@@ -73,11 +74,16 @@ public static class GatewayServices
         return builder;
     }
 
-    /// <summary>The query orchestration and the default catalog.</summary>
+    /// <summary>The query orchestration, the result cache (L2 in Redis when configured) and the default catalog.</summary>
     public static IServiceCollection AddEntitlements(this IServiceCollection services)
     {
         services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidator>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ResultCache>(sp,
+            sp.GetService<RedisConnection>() is { } redis ? [redis] : []));
+        services.AddSingleton<CachedEntitlementQueries>();
         services.AddScoped<EntitlementQueryService>();
         return services;
     }
