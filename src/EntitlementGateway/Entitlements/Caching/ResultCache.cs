@@ -42,15 +42,16 @@ public sealed partial class ResultCache : IDisposable
     public async Task<CachedResult?> GetAsync(string key, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        if (_memory.TryGetValue(key, out CachedResult? local) && local is not null && now < local.StaleUntil) return local;
-        if (_redis is null) return null;
+        if (!_memory.TryGetValue(key, out CachedResult? local) || local is null || now >= local.StaleUntil) local = null;
+        // A fresh local answer is enough; otherwise another replica may have stored a newer one.
+        if (_redis is null || (local is not null && now < local.FreshUntil)) return local;
 
         var remote = await RedisAsync(async db =>
         {
             var value = await db.StringGetAsync(RedisPrefix + key);
             return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize((byte[])value!, CacheJsonContext.Default.CachedResult);
         }, cancellationToken);
-        if (remote is null || now >= remote.StaleUntil) return null;
+        if (remote is null || now >= remote.StaleUntil || (local is not null && remote.StoredAt <= local.StoredAt)) return local;
         Remember(key, remote);
         return remote;
     }
