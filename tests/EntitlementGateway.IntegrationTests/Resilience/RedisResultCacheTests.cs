@@ -1,4 +1,8 @@
 using System.Net;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
@@ -47,13 +51,10 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
     {
         // The budget keeps its own (in-memory) store; only the cache's L2 points at a port where nothing listens.
         await using var gateway = GatewayApplication.Live(_emulator);
-        var cache = new EntitlementGateway.Entitlements.Caching.ResultCache(
-            Microsoft.Extensions.Options.Options.Create(new EntitlementGateway.Entitlements.Caching.CacheOptions()),
-            Microsoft.Extensions.Options.Options.Create(new EntitlementGateway.Hosting.RedisOptions { OperationTimeoutMs = 100 }),
-            TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<EntitlementGateway.Entitlements.Caching.ResultCache>.Instance,
-            new EntitlementGateway.Hosting.RedisConnection(Microsoft.Extensions.Options.Options.Create(
-                new EntitlementGateway.Hosting.RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 })));
+        var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
+        await using var connection = new RedisConnection(Options.Create(nowhere));
+        var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(nowhere), TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         Assert.Null(await cache.GetAsync("some-key", CancellationToken.None));
@@ -61,6 +62,7 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         Assert.NotNull(await cache.GetAsync("some-key", CancellationToken.None)); // L1 still serves
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
         cache.Dispose();
-        Assert.Equal(HttpStatusCode.OK, (await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()))).StatusCode);
+        using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }
