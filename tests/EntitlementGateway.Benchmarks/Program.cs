@@ -1,10 +1,15 @@
 using EntitlementGateway.Benchmarks;
 
 // dotnet run -c Release --project tests/EntitlementGateway.Benchmarks -- budget [--redis host:port] [--seconds 10] [--concurrency 32]
-if (args.Length == 0 || args[0] != "budget")
+// dotnet run -c Release --project tests/EntitlementGateway.Benchmarks -- storm [--players 200] [--queries 10] [--seconds 60] [--failure-rate 0.1]
+switch (args.Length == 0 ? "" : args[0])
 {
-    Console.Error.WriteLine("usage: budget [--redis host:port] [--password p] [--seconds 10] [--concurrency 32] [--users 100000] [--max-decisions 20000000]");
-    return 2;
+    case "budget":
+        return await BudgetBenchmark.RunAsync(BenchmarkArguments.Parse(args.AsSpan(1)));
+    case "storm":
+        return await StormBenchmark.RunAsync(StormArguments.Parse(args.AsSpan(1)));
+    default:
+        Console.Error.WriteLine("usage: budget [--redis host:port] [--password p] [--seconds 10] [--concurrency 32] [--users 100000] [--max-decisions 20000000]");
+        Console.Error.WriteLine("       storm [--players 200] [--queries 10] [--seconds 60] [--failure-rate 0.1] [--store-latency-ms 20] [--concurrency 256]");
+        return 2;
 }
-
-return await BudgetBenchmark.RunAsync(BenchmarkArguments.Parse(args.AsSpan(1)));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
+using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,6 +12,9 @@ namespace EntitlementGateway.Api;
 /// <summary>The game-client API: <c>/v1/entitlements</c>.</summary>
 public static class EntitlementsApi
 {
+    /// <summary>On a stale answer: the failure it stands in for (budget_exhausted, upstream_error, ...).</summary>
+    public const string StaleBecauseHeader = "X-Served-Stale-Because";
+
     public static RouteGroupBuilder MapEntitlementsApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/entitlements").WithTags("Entitlements")
@@ -23,7 +27,9 @@ public static class EntitlementsApi
             .WithDescription("""
                 Forwards the query to the Microsoft Store (B2bLicensePreview, Collections v8) with the gateway's service token,
                 following every page, and answers the player's entitlements: Active only, inside their validity window,
-                one per product and SKU. Every Store call spends one unit of the player's budget (100 per rolling 5 minutes by
+                one per product and SKU. Answers are cached per player and query (servedFrom "cache", no budget spent)
+                for Cache:Ttl; send Cache-Control: no-cache for a fresh one. When the budget is used up or the Store fails,
+                an answer younger than Cache:MaxStale is served with servedFrom "stale" and a Warning header. Every Store call spends one unit of the player's budget (100 per rolling 5 minutes by
                 default), shown in the RateLimit and RateLimit-Policy headers. An empty list with a 200 usually means a
                 Partner Center configuration or sandbox problem rather than "owns nothing".
                 """)
@@ -46,7 +52,7 @@ public static class EntitlementsApi
         HttpContext http,
         UcidValidator ucidValidator,
         PlayerBinding binding,
-        EntitlementQueryService queries,
+        CachedEntitlementQueries queries,
         IOptions<CatalogOptions> catalog,
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
@@ -71,15 +77,21 @@ public static class EntitlementsApi
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 
         var query = new EntitlementQuery(ucid!, binding.BudgetKey(http.User, ucid!), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems);
-        var outcome = await queries.QueryAsync(query, cancellationToken);
+        var outcome = await queries.QueryAsync(query, AsksForFreshAnswer(http.Request), cancellationToken);
+        // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
         if (outcome.Budget is { } decision)
             http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
                 $"\"upstream\";r={(outcome.Status == QueryStatus.BudgetExhausted ? 0 : decision.Remaining)};t={EntitlementQueryService.Seconds(decision.ResetAfter)}");
         if (outcome.RetryAfter is { } retryAfter) GatewayProblems.SetRetryAfter(http.Response, retryAfter);
+        if (outcome.StaleBecause is { } because)
+        {
+            http.Response.Headers["Warning"] = "110 - \"Response is stale\"";
+            http.Response.Headers[StaleBecauseHeader] = because;
+        }
 
         return outcome.Status switch
         {
-            QueryStatus.Ok => TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, "upstream")),
+            QueryStatus.Ok => TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom)),
             QueryStatus.UcidRejected => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", outcome.Detail),
             QueryStatus.BudgetUnavailable => GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", outcome.Detail),
             QueryStatus.BudgetExhausted => GatewayProblems.Create(429, GatewayProblems.BudgetExhausted, "The player's Store budget is used up.", outcome.Detail),
@@ -87,5 +99,18 @@ public static class EntitlementsApi
             QueryStatus.UpstreamTimeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", outcome.Detail),
             _ => GatewayProblems.Create(502, GatewayProblems.UpstreamError, "The Store answered with an error.", outcome.Detail),
         };
+    }
+
+    /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>
+    internal static bool AsksForFreshAnswer(HttpRequest request)
+    {
+        foreach (var value in request.Headers.CacheControl)
+        {
+            if (value is null) continue;
+            foreach (var directive in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                if (directive.Equals("no-cache", StringComparison.OrdinalIgnoreCase) || directive.Equals("max-age=0", StringComparison.OrdinalIgnoreCase))
+                    return true;
+        }
+        return request.Headers.Pragma.Any(v => v is not null && v.Contains("no-cache", StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -1,5 +1,6 @@
 using EntitlementGateway.Budget;
 using EntitlementGateway.Store;
+using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Entitlements;
@@ -15,16 +16,25 @@ public sealed record EntitlementQuery(
 public enum QueryStatus { Ok, BudgetExhausted, BudgetUnavailable, UcidRejected, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Entitlements">The answer when <paramref name="Status"/> is Ok.</param>
+/// <param name="Budget">The last budget decision (none on a cache hit).</param>
+/// <param name="RetryAfter">For Retry-After, when the answer has one.</param>
+/// <param name="Detail">The problem's detail on a failure.</param>
+/// <param name="ServedFrom">upstream, cache or stale.</param>
+/// <param name="StaleBecause">For a stale answer: the failure it stands in for (budget_exhausted, upstream_error, ...).</param>
 public sealed record QueryOutcome(
     QueryStatus Status,
     IReadOnlyList<Entitlement>? Entitlements,
     BudgetDecision? Budget,
     TimeSpan? RetryAfter,
-    string Detail);
+    string Detail,
+    string ServedFrom = "upstream",
+    string? StaleBecause = null);
 
 /// <summary>
-/// The hot path: one budget unit before every Store call, follow continuation tokens to the end
-/// (bounded by Store:MaxPages), then filter and dedupe.
+/// The upstream path: every page is one Store call whose every attempt takes a budget unit first (in the resilience
+/// handler), follow continuation tokens to the end (bounded by Store:MaxPages), then filter and dedupe.
 /// </summary>
 public sealed partial class EntitlementQueryService(
     IUserBudget budget,
@@ -46,48 +56,39 @@ public sealed partial class EntitlementQueryService(
         };
 
         var items = new List<StoreCollectionItem>();
-        BudgetDecision? last = null;
+        // One unit per attempt, taken by the resilience handler (retries included); it keeps the last decision.
+        var units = new StoreAttemptBudget(query.BudgetKey);
         for (var page = 1; page <= options.MaxPages; page++)
         {
-            BudgetDecision decision;
-            try
-            {
-                decision = await budget.TryAcquireAsync(query.BudgetKey, cancellationToken);
-            }
-            catch (BudgetUnavailableException)
-            {
-                // Budget:WhenRedisUnavailable=Reject: no Store call that the shared budget did not count.
-                return new QueryOutcome(QueryStatus.BudgetUnavailable, null, last, TimeSpan.FromSeconds(5),
-                    "The shared budget store (Redis) is unavailable; retry shortly.");
-            }
-            if (!decision.Allowed)
-            {
-                LogBudgetExhausted(logger, query.Ucid.Fingerprint, decision.RetryAfter.TotalSeconds);
-                return new QueryOutcome(QueryStatus.BudgetExhausted, null, decision, decision.RetryAfter,
-                    $"This player's budget of Store calls is used up; retry after {Seconds(decision.RetryAfter)} s.");
-            }
-            last = decision;
-
-            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, cancellationToken);
-            if (!result.Succeeded) return await FailureAsync(query, result, decision, cancellationToken);
+            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, units, cancellationToken);
+            if (!result.Succeeded) return await FailureAsync(query, result, units, cancellationToken);
 
             items.AddRange(result.Page!.Items ?? []);
             if (string.IsNullOrEmpty(result.Page.ContinuationToken))
             {
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
-                return new QueryOutcome(QueryStatus.Ok, entitlements, last, null, "");
+                return new QueryOutcome(QueryStatus.Ok, entitlements, units.Last, null, "");
             }
             request = request with { ContinuationToken = result.Page.ContinuationToken };
         }
 
-        return new QueryOutcome(QueryStatus.UpstreamError, null, last, null,
+        return new QueryOutcome(QueryStatus.UpstreamError, null, units.Last, null,
             $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
     }
 
-    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, BudgetDecision last, CancellationToken cancellationToken)
+    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, StoreAttemptBudget units, CancellationToken cancellationToken)
     {
+        var last = units.Last;
         switch (result.Failure)
         {
+            case StoreFailureKind.BudgetExhausted:
+                var wait = result.RetryAfter ?? TimeSpan.FromSeconds(1);
+                LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
+                return new QueryOutcome(QueryStatus.BudgetExhausted, null, last, wait,
+                    $"This player's budget of Store calls is used up; retry after {Seconds(wait)} s.");
+            case StoreFailureKind.BudgetUnavailable:
+                // Budget:WhenRedisUnavailable=Reject: no Store call that the shared budget did not count.
+                return new QueryOutcome(QueryStatus.BudgetUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
             case StoreFailureKind.RateLimited:
                 // Shared through the budget store, so no replica calls the Store for this player before then.
                 var retryAfter = result.RetryAfter ?? TimeSpan.FromSeconds(60);
@@ -97,10 +98,15 @@ public sealed partial class EntitlementQueryService(
                 return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
             case StoreFailureKind.Unauthorized:
                 // A forged or revoked UCID: the Store did not serve this player, so the unit goes back. Otherwise anyone
-                // could drain a victim's budget with UCIDs that merely carry the victim's userId.
-                await budget.RefundAsync(query.BudgetKey, last.Lease!, cancellationToken);
+                // could drain a victim's budget with UCIDs that merely carry the victim's userId. A 401 is never retried,
+                // so the last granted unit is the one that attempt took.
+                if (units.LastGranted is { Lease: { } lease } granted)
+                {
+                    await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                    last = granted with { Remaining = granted.Remaining + 1 };
+                }
                 LogUcidRejected(logger, query.Ucid.Fingerprint);
-                return new QueryOutcome(QueryStatus.UcidRejected, null, last with { Remaining = last.Remaining + 1 }, null,
+                return new QueryOutcome(QueryStatus.UcidRejected, null, last, null,
                     "The Store refused this UserCollectionsId (forged, revoked or minted for another app); mint a new one.");
             case StoreFailureKind.Timeout:
                 return new QueryOutcome(QueryStatus.UpstreamTimeout, null, last, null, result.Detail);

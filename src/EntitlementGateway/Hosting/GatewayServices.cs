@@ -1,6 +1,8 @@
 using EntitlementGateway.Entitlements;
+using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
+using EntitlementGateway.Store.Resilience;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
@@ -55,10 +57,16 @@ public static class GatewayServices
         services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
         services.AddTransient<StoreTokenHandler>();
+        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>();
+        services.AddSingleton<StoreResiliencePipelines>();
+        services.AddTransient<StoreResilienceHandler>();
+        // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
         services.AddHttpClient<CollectionsClient>((sp, client) =>
-                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
+                client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5))
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
-            .AddHttpMessageHandler<StoreTokenHandler>();
+            .AddHttpMessageHandler<StoreTokenHandler>()
+            .AddHttpMessageHandler<StoreResilienceHandler>();
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
                 client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
@@ -66,11 +74,16 @@ public static class GatewayServices
         return builder;
     }
 
-    /// <summary>The query orchestration and the default catalog.</summary>
+    /// <summary>The query orchestration, the result cache (L2 in Redis when configured) and the default catalog.</summary>
     public static IServiceCollection AddEntitlements(this IServiceCollection services)
     {
         services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidator>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ResultCache>(sp,
+            sp.GetService<RedisConnection>() is { } redis ? [redis] : []));
+        services.AddSingleton<CachedEntitlementQueries>();
         services.AddScoped<EntitlementQueryService>();
         return services;
     }

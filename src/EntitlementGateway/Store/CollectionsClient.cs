@@ -2,12 +2,16 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EntitlementGateway.Budget;
+using EntitlementGateway.Store.Resilience;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 using MsalException = Microsoft.Identity.Client.MsalException;
 
 namespace EntitlementGateway.Store;
 
 /// <summary>What went wrong with one Store call, in the terms the gateway answers with.</summary>
-public enum StoreFailureKind { RateLimited, Unauthorized, Unavailable, Timeout, Error }
+public enum StoreFailureKind { RateLimited, Unauthorized, Unavailable, Timeout, Error, BudgetExhausted, BudgetUnavailable }
 
 /// <summary>One Store call's outcome: a page, or a failure.</summary>
 public sealed record StoreCallResult(B2bLicensePreviewResponse? Page, StoreFailureKind? Failure, TimeSpan? RetryAfter, string Detail)
@@ -17,12 +21,15 @@ public sealed record StoreCallResult(B2bLicensePreviewResponse? Page, StoreFailu
     public static StoreCallResult Fail(StoreFailureKind kind, string detail, TimeSpan? retryAfter = null) => new(null, kind, retryAfter, detail);
 }
 
-/// <summary>Typed client for the Store's Collections v8 query. One call = one page.</summary>
+/// <summary>
+/// Typed client for the Store's Collections v8 query. One call = one page, made of one or more attempts (retries) by the
+/// resilience handler, each paid for with a unit of <c>budget</c> when one is given.
+/// </summary>
 public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints endpoints, ILogger<CollectionsClient> logger)
 {
     public const string QueryPath = "v8.0/collections/b2bLicensePreview";
 
-    public async Task<StoreCallResult> QueryPageAsync(B2bLicensePreviewRequest request, string ucidFingerprint, CancellationToken cancellationToken)
+    public async Task<StoreCallResult> QueryPageAsync(B2bLicensePreviewRequest request, string ucidFingerprint, StoreAttemptBudget? budget, CancellationToken cancellationToken)
     {
         var connection = await endpoints.GetAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
@@ -33,6 +40,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints e
                 Content = JsonContent.Create(request, StoreJsonContext.Default.B2bLicensePreviewRequest),
             };
             message.Headers.Add("MS-CorrelationId", Guid.NewGuid().ToString());
+            if (budget is not null) message.Options.Set(StoreAttemptBudget.OptionKey, budget);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             LogStoreCall(logger, (int)response.StatusCode, ucidFingerprint, Header(response, "MS-CorrelationId"),
                 Header(response, "MS-RequestId"), Header(response, "MS-CV"), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -45,6 +53,25 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints e
                     : StoreCallResult.Ok(page);
             }
             return MapFailure(response);
+        }
+        catch (StoreBudgetRefusedException ex)
+        {
+            return StoreCallResult.Fail(StoreFailureKind.BudgetExhausted, "The player's budget refused the unit this Store call needs.", ex.Decision.RetryAfter);
+        }
+        catch (BudgetUnavailableException)
+        {
+            return StoreCallResult.Fail(StoreFailureKind.BudgetUnavailable, "The shared budget store (Redis) is unavailable; retry shortly.", TimeSpan.FromSeconds(5));
+        }
+        catch (BrokenCircuitException ex)
+        {
+            LogStoreFailure(logger, "circuit open", ucidFingerprint, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store is failing; calls to it are paused (circuit open).",
+                ex.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutRejectedException)
+        {
+            LogStoreFailure(logger, "timeout", ucidFingerprint, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -31,7 +31,7 @@ public sealed class StoreOptions
     public string CollectionsTicketScope { get; set; } = "https://onestore.microsoft.com/b2b/keys/create/collections/.default";
     /// <summary>The most pages one query follows; bounds the budget one query can spend.</summary>
     public int MaxPages { get; set; } = 10;
-    /// <summary>Upper bound of one Store HTTP call, in seconds.</summary>
+    /// <summary>Upper bound of one UCID renewal call, in seconds (the Collections query is bounded by Resilience:TotalTimeoutSeconds).</summary>
     public int TimeoutSeconds { get; set; } = 10;
     /// <summary>Optional sandbox (<c>sbx</c>), e.g. XDKS.1; empty for RETAIL.</summary>
     public string? Sandbox { get; set; }

@@ -12,8 +12,17 @@ public sealed class FaultyStoreFixture : LiveGatewayFixture
     protected override EmulatorOptions EmulatorOptions => new();
     protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
     {
-        ["Store:TimeoutSeconds"] = "1",
+        // Two retries (three attempts) per call, each attempt at most 1 s, the whole call at most 3 s.
+        ["Resilience:TotalTimeoutSeconds"] = "3",
+        ["Resilience:AttemptTimeoutSeconds"] = "1",
+        ["Resilience:MaxRetries"] = "2",
+        ["Resilience:BaseDelayMs"] = "10",
+        // These tests are about one call's mapping; the circuit has its own tests.
+        ["Resilience:CircuitMinimumThroughput"] = "1000",
+        // Every query here must reach the budget and the Store; the cache has its own tests.
+        ["Cache:Enabled"] = "false",
     };
+    public const int Attempts = 3;
 }
 
 /// <summary>The budget and the Store's failures, seen by a client. Faults are global to the emulator: tests here run one by one.</summary>
@@ -67,6 +76,34 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
         Assert.Equal(callsAfterFirst, await _store.QueriesAsync(user));
     }
 
+    [Fact]
+    public async Task Query_WhenStoreFailsOnce_TheRetryAnswersAndBothAttemptsSpentAUnit()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = 500, mode = "Status" });
+
+        using var response = await QueryAsync(ucid);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("\"upstream\";r=98;", response.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
+    public async Task Query_WhenStoreAnswers400_IsNotRetried()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SetFaultsAsync(new { failNext = 2, failureStatus = 400, mode = "Status" });
+
+        using var response = await QueryAsync(ucid);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.StartsWith("\"upstream\";r=99;", response.Headers.GetValues("RateLimit").Single());
+        Assert.Equal(1, fixture.Emulator.State.Faults.FailNext);
+        await _store.SetFaultsAsync(new { });
+    }
+
     [Theory]
     [InlineData(500, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData(502, HttpStatusCode.BadGateway, "upstream_error")]
@@ -74,11 +111,12 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
     public async Task Query_WhenStoreFails_MapsToTheDocumentedProblem(int storeStatus, HttpStatusCode expected, string code)
     {
         var ucid = await _store.MintUcidAsync(NewUser());
-        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = storeStatus, retryAfterSeconds = 7, mode = "Status" });
+        await _store.SetFaultsAsync(new { failNext = FaultyStoreFixture.Attempts, failureStatus = storeStatus, retryAfterSeconds = 7, mode = "Status" });
 
         using var response = await QueryAsync(ucid);
 
         await AssertProblemAsync(response, expected, code);
+        Assert.StartsWith($"\"upstream\";r={100 - FaultyStoreFixture.Attempts};", response.Headers.GetValues("RateLimit").Single());
         if (expected == HttpStatusCode.ServiceUnavailable) Assert.Equal("7", response.Headers.GetValues("Retry-After").Single());
     }
 
@@ -86,7 +124,7 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
     public async Task Query_WhenStoreDropsTheConnection_Returns503WithRetryAfter()
     {
         var ucid = await _store.MintUcidAsync(NewUser());
-        await _store.SetFaultsAsync(new { failNext = 1, mode = "Drop" });
+        await _store.SetFaultsAsync(new { failNext = FaultyStoreFixture.Attempts, mode = "Drop" });
 
         using var response = await QueryAsync(ucid);
 
@@ -98,18 +136,19 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
     public async Task Query_WhenStoreHangsPastTheTimeout_Returns504()
     {
         var ucid = await _store.MintUcidAsync(NewUser());
-        await _store.SetFaultsAsync(new { failNext = 1, mode = "Hang", latencyMs = 5000 });
+        await _store.SetFaultsAsync(new { failNext = FaultyStoreFixture.Attempts, mode = "Hang", latencyMs = 5000 });
 
         using var response = await QueryAsync(ucid);
 
         await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        await _store.SetFaultsAsync(new { });
     }
 
     [Fact]
     public async Task Query_AfterAFault_TheNextQuerySucceeds()
     {
         var ucid = await _store.MintUcidAsync(NewUser());
-        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = 500, mode = "Status" });
+        await _store.SetFaultsAsync(new { failNext = FaultyStoreFixture.Attempts, failureStatus = 500, mode = "Status" });
         using var failed = await QueryAsync(ucid);
         using var ok = await QueryAsync(ucid);
 

@@ -66,6 +66,9 @@ public class HostingTests
     [InlineData("Budget__Limit", "0", "Limit")]
     [InlineData("Catalog__Products", "not-a-product", "Catalog:Products has invalid entries (not-a-product)")]
     [InlineData("Store__MaxPages", "0", "Store:MaxPages must be between 1 and 100")]
+    [InlineData("Resilience__AttemptTimeoutSeconds", "30", "Resilience:AttemptTimeoutSeconds must not exceed Resilience:TotalTimeoutSeconds")]
+    [InlineData("Resilience__CircuitFailureRatio", "1.5", "Resilience:CircuitFailureRatio must be above 0 and at most 1")]
+    [InlineData("Cache__MaxStale", "00:00:10", "Cache:MaxStale must be at least Cache:Ttl")]
     public async Task BadSettings_RefuseToStart_NamingTheKey(string key, string value, string message)
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>

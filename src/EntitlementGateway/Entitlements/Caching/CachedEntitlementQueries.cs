@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Entitlements.Caching;
+
+/// <summary>
+/// The query as the API sees it: a fresh cached answer spends no budget; otherwise one upstream call sequence per
+/// (player, UCID, normalised query) on this replica, shared by everyone asking at the same time; when that fails or the
+/// budget is used up, the last answer younger than Cache:MaxStale stands in, marked stale.
+/// </summary>
+public sealed partial class CachedEntitlementQueries(
+    ResultCache cache,
+    IServiceScopeFactory scopes,
+    IOptions<CacheOptions> options,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<CachedEntitlementQueries> logger)
+{
+    public const string FromUpstream = "upstream";
+    public const string FromCache = "cache";
+    public const string FromStale = "stale";
+
+    private readonly SingleFlight<QueryOutcome> _flights = new();
+
+    /// <param name="query">The validated query.</param>
+    /// <param name="requireFresh">The client sent <c>Cache-Control: no-cache</c>: skip a fresh cached answer (spends budget).</param>
+    /// <param name="cancellationToken">This caller's; it never cancels a flight others share.</param>
+    public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, bool requireFresh, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled) return await UpstreamAsync(query, cancellationToken);
+
+        var key = QueryCacheKey.For(query);
+        var cached = await cache.GetAsync(key, cancellationToken);
+        if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
+            return new QueryOutcome(QueryStatus.Ok, cached.Entitlements, null, null, "", FromCache);
+
+        var outcome = await _flights.RunAsync(key, () => FetchAndStoreAsync(query, key), cancellationToken);
+        if (outcome.Status == QueryStatus.Ok) return outcome;
+
+        if (StaleReason(outcome.Status) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
+        {
+            LogServedStale(logger, query.Ucid.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
+            return new QueryOutcome(QueryStatus.Ok, cached.Entitlements, outcome.Budget, null, "", FromStale, reason);
+        }
+        return outcome;
+    }
+
+    /// <summary>The failures a stale answer may stand in for. A UCID the Store refused is not one of them.</summary>
+    internal static string? StaleReason(QueryStatus status) => status switch
+    {
+        QueryStatus.BudgetExhausted => "budget_exhausted",
+        QueryStatus.BudgetUnavailable => "budget_unavailable",
+        QueryStatus.UpstreamError => "upstream_error",
+        QueryStatus.UpstreamUnavailable => "upstream_unavailable",
+        QueryStatus.UpstreamTimeout => "upstream_timeout",
+        _ => null,
+    };
+
+    private async Task<QueryOutcome> FetchAndStoreAsync(EntitlementQuery query, string key)
+    {
+        // Its own scope and the host's lifetime, not the first caller's: the flight outlives any one request.
+        var stopping = lifetime.ApplicationStopping;
+        var outcome = await UpstreamAsync(query, stopping);
+        if (outcome.Status == QueryStatus.Ok) await cache.SetAsync(key, outcome.Entitlements!, stopping);
+        else if (outcome.Status == QueryStatus.UcidRejected) await cache.RemoveAsync(key, stopping);
+        return outcome;
+    }
+
+    private async Task<QueryOutcome> UpstreamAsync(EntitlementQuery query, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<EntitlementQueryService>().QueryAsync(query, cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Served a stale answer ({AgeSeconds:0} s old) to ucid {UcidHash} because {Reason}")]
+    private static partial void LogServedStale(ILogger logger, string ucidHash, string reason, double ageSeconds);
+}

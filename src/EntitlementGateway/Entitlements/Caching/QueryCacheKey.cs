@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EntitlementGateway.Entitlements.Caching;
+
+/// <summary>
+/// The cache and single-flight key of a query: the budget key (the player), the UCID itself, and the normalised query
+/// (products upper-cased, deduplicated and sorted; kinds likewise; includeSatisfyingItems). Product order, case and
+/// duplicates do not change the Store's answer after the gateway's filter, so they do not change the key.
+/// The UCID is part of it because its signature can only be checked by the Store: a forged UCID carrying a victim's
+/// userId must never be answered from what the Store told the victim's real UCID.
+/// </summary>
+public static class QueryCacheKey
+{
+    public static string For(EntitlementQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var text = new StringBuilder(256)
+            .Append("v1\n").Append(query.BudgetKey).Append('\n')
+            .Append(Hash(query.Ucid.Value)).Append('\n')
+            .Append(NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems));
+        return Hash(text.ToString());
+    }
+
+    /// <summary>The query part alone, e.g. <c>9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1</c>.</summary>
+    public static string NormalisedQuery(IEnumerable<ProductSelector> products, IEnumerable<string>? kinds, bool includeSatisfyingItems)
+    {
+        var productPart = products
+            .Select(p => p.SkuId is null ? p.ProductId.ToUpperInvariant() : p.ProductId.ToUpperInvariant() + "/" + p.SkuId.ToUpperInvariant())
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        var kindPart = (kinds ?? []).Select(k => k.ToUpperInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        return string.Join(',', productPart) + "|" + string.Join(',', kindPart) + "|sat=" + (includeSatisfyingItems ? "1" : "0");
+    }
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using EntitlementGateway.Budget;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace EntitlementGateway.Store.Resilience;
+
+/// <summary>
+/// The process-wide Polly pipelines of the Collections client (one circuit per process). Outer: total timeout, then
+/// retry with jittered exponential backoff. Inner, once per attempt: circuit breaker, then attempt timeout. The budget
+/// unit is taken between the two (see <see cref="StoreResilienceHandler"/>), so each attempt spends one unit and an
+/// open circuit spends none.
+/// </summary>
+public sealed partial class StoreResiliencePipelines
+{
+    private readonly CircuitBreakerStateProvider _circuit = new();
+
+    public StoreResiliencePipelines(IOptions<ResilienceOptions> options, TimeProvider time, ILogger<StoreResiliencePipelines> logger)
+    {
+        var o = options.Value;
+        var outer = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(o.TotalTimeout);
+        if (o.MaxRetries > 0)
+        {
+            outer.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = o.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(o.BaseDelayMs),
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                OnRetry = args =>
+                {
+                    LogRetry(logger, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay.TotalMilliseconds);
+                    return default;
+                },
+            });
+        }
+        Outer = outer.Build();
+
+        Inner = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = o.CircuitFailureRatio,
+                MinimumThroughput = o.CircuitMinimumThroughput,
+                SamplingDuration = TimeSpan.FromSeconds(o.CircuitSamplingSeconds),
+                BreakDuration = TimeSpan.FromSeconds(o.CircuitBreakSeconds),
+                StateProvider = _circuit,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                OnOpened = args =>
+                {
+                    LogCircuitOpened(logger, args.BreakDuration.TotalSeconds, Describe(args.Outcome));
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    LogCircuitClosed(logger);
+                    return default;
+                },
+            })
+            .AddTimeout(o.AttemptTimeout)
+            .Build();
+    }
+
+    /// <summary>Total timeout and retry, around every attempt.</summary>
+    public ResiliencePipeline<HttpResponseMessage> Outer { get; }
+
+    /// <summary>Circuit breaker and attempt timeout, around one attempt's Store call.</summary>
+    public ResiliencePipeline<HttpResponseMessage> Inner { get; }
+
+    /// <summary>Open (or isolated): calls are refused without reaching the Store, so no unit should be taken.</summary>
+    public bool CircuitRefusesCalls => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    public CircuitState CircuitState => _circuit.CircuitState;
+
+    /// <summary>Worth another attempt: 5xx, 408, a connection failure or an attempt timeout. Never a 429 (it is this
+    /// player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open circuit.</summary>
+    internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Exception: not null } => false,
+        { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
+        _ => false,
+    };
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Store call attempt failed ({Reason}); attempt {NextAttempt} in {DelayMs:0} ms")]
+    private static partial void LogRetry(ILogger logger, int nextAttempt, string reason, double delayMs);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Store circuit opened for {BreakSeconds:0.0} s after {Reason}: Store calls are refused meanwhile")]
+    private static partial void LogCircuitOpened(ILogger logger, double breakSeconds, string reason);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Information, Message = "Store circuit closed: Store calls resume")]
+    private static partial void LogCircuitClosed(ILogger logger);
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
+
+namespace EntitlementGateway.IntegrationTests.Resilience;
+
+/// <summary>L2: replicas share answers through Redis; a Redis that does not answer is a miss, never an error.</summary>
+public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+{
+    private EntitlementGateway.Emulator.EmulatorServer _emulator = null!;
+    private StoreWorld _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _emulator = await EntitlementGateway.Emulator.EmulatorServer.StartAsync(new EntitlementGateway.Emulator.EmulatorOptions());
+        _store = new StoreWorld(_emulator);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Dispose();
+        await _emulator.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Query_AnsweredByOneReplica_IsACacheHitOnAnother()
+    {
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = redis.ConnectionString };
+        await using var first = GatewayApplication.Live(_emulator, settings);
+        await using var second = GatewayApplication.Live(_emulator, settings);
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var ucid = await _store.MintUcidAsync(user);
+
+        using var fromFirst = await QueryAsync(first.CreateClient(), ucid);
+        using var fromSecond = await QueryAsync(second.CreateClient(), ucid);
+
+        Assert.Equal("upstream", await ServedFromAsync(fromFirst));
+        Assert.Equal("cache", await ServedFromAsync(fromSecond));
+        Assert.Single((await BodyAsync(fromSecond))["entitlements"]!.AsArray());
+        Assert.Equal(1, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_WhenTheCachesRedisDoesNotAnswer_IsAMissNotAnError()
+    {
+        // The budget keeps its own (in-memory) store; only the cache's L2 points at a port where nothing listens.
+        await using var gateway = GatewayApplication.Live(_emulator);
+        var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
+        await using var connection = new RedisConnection(Options.Create(nowhere));
+        var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(nowhere), TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(await cache.GetAsync("some-key", CancellationToken.None));
+        await cache.SetAsync("some-key", [], CancellationToken.None);
+        Assert.NotNull(await cache.GetAsync("some-key", CancellationToken.None)); // L1 still serves
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+        cache.Dispose();
+        using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
