@@ -12,6 +12,13 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        // The client went away: nobody reads an answer, and it is not a server error.
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            context.Response.StatusCode = 499;
+            return true;
+        }
+
         var (status, code, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, GatewayProblems.RequestTooLarge, "The request body is too large.",

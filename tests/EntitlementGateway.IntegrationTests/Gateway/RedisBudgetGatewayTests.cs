@@ -36,6 +36,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
                 ["Budget:WindowSeconds"] = "3",
                 ["Budget:SafetyMarginMs"] = "300",
                 ["ClientLimits:PermitLimit"] = "0",
+                ["Cache:Enabled"] = "false", // every query must reach the budget
             })).ToArray();
         var clients = gateways.Select(g => g.CreateClient()).ToArray();
         var ucid = await store.MintUcidAsync("popular-player");
@@ -101,6 +102,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
             ["Budget:Limit"] = "10000",
             ["Budget:WhenRedisUnavailable"] = "Reject",
             ["ClientLimits:PermitLimit"] = "0",
+            ["Cache:Enabled"] = "false", // the budget policy, not stale answers, is under test
         });
         using var client = gateway.CreateClient();
         var ucid = await store.MintUcidAsync("outage-player");
@@ -140,6 +142,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
             ["Budget:Replicas"] = "2",
             ["Budget:WhenRedisUnavailable"] = "LocalShare",
             ["ClientLimits:PermitLimit"] = "0",
+            ["Cache:Enabled"] = "false", // the budget policy, not stale answers, is under test
         });
         using var client = gateway.CreateClient();
         var ucid = await store.MintUcidAsync("share-player");

@@ -11,7 +11,6 @@ public sealed partial class CachedEntitlementQueries(
     ResultCache cache,
     IServiceScopeFactory scopes,
     IOptions<CacheOptions> options,
-    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<CachedEntitlementQueries> logger)
 {
@@ -57,11 +56,12 @@ public sealed partial class CachedEntitlementQueries(
 
     private async Task<QueryOutcome> FetchAndStoreAsync(EntitlementQuery query, string key)
     {
-        // Its own scope and the host's lifetime, not the first caller's: the flight outlives any one request.
-        var stopping = lifetime.ApplicationStopping;
-        var outcome = await UpstreamAsync(query, stopping);
-        if (outcome.Status == QueryStatus.Ok) await cache.SetAsync(key, outcome.Entitlements!, stopping);
-        else if (outcome.Status == QueryStatus.UcidRejected) await cache.RemoveAsync(key, stopping);
+        // Its own scope and no caller's token: the flight outlives any one request. Nor the host's stopping token: a
+        // graceful shutdown drains requests in flight, and they wait on this. Resilience:TotalTimeoutSeconds and
+        // Redis:OperationTimeoutMs bound it.
+        var outcome = await UpstreamAsync(query, CancellationToken.None);
+        if (outcome.Status == QueryStatus.Ok) await cache.SetAsync(key, outcome.Entitlements!, CancellationToken.None);
+        else if (outcome.Status == QueryStatus.UcidRejected) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }
 
