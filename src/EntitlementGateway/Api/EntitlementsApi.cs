@@ -66,13 +66,8 @@ public static class EntitlementsApi
                 "One or more fields are not valid: " + string.Join(", ", validated.Errors.Keys) + ".", validated.Errors);
 
         // Refused here, a bad UCID spends no budget and makes no Store call.
-        switch (ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail))
-        {
-            case UcidProblem.Invalid:
-                return GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The UserCollectionsId is not valid.", detail);
-            case UcidProblem.Expired:
-                return GatewayProblems.Create(401, GatewayProblems.UserCollectionsIdExpired, "The UserCollectionsId is not valid now.", detail);
-        }
+        var ucidProblem = ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail);
+        if (GatewayProblems.ForUcid(ucidProblem, detail) is { } refused) return refused;
 
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 

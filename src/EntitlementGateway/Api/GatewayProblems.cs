@@ -24,6 +24,14 @@ public static class GatewayProblems
         return TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
     }
 
+    /// <summary>The answer to a UCID refused by its pre-check (shape, audience, client id, validity window); null when none.</summary>
+    public static ProblemHttpResult? ForUcid(Store.UcidProblem problem, string detail) => problem switch
+    {
+        Store.UcidProblem.Invalid => Create(400, InvalidUserCollectionsId, "The UserCollectionsId is not valid.", detail),
+        Store.UcidProblem.Expired => Create(401, UserCollectionsIdExpired, "The UserCollectionsId is not valid now.", detail),
+        _ => null,
+    };
+
     /// <summary>Sets Retry-After in whole seconds (at least 1).</summary>
     public static void SetRetryAfter(HttpResponse response, TimeSpan retryAfter) =>
         response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -81,14 +81,10 @@ public static class UserCollectionsIdApi
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "userCollectionsId is required.",
                 new Dictionary<string, string[]> { ["userCollectionsId"] = ["userCollectionsId is required."] });
 
-        switch (validator.Validate(request.UserCollectionsId, out var ucid, out var detail))
-        {
-            case UcidProblem.Invalid:
-                return GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The UserCollectionsId is not valid.", detail);
-            case UcidProblem.Expired:
-                return GatewayProblems.Create(401, GatewayProblems.UserCollectionsIdExpired, "The UserCollectionsId cannot be renewed.",
-                    detail.Replace("renew it or mint a new one", "an expired key cannot be renewed; mint a new one", StringComparison.Ordinal));
-        }
+        var ucidProblem = validator.Validate(request.UserCollectionsId, out var ucid, out var detail);
+        if (ucidProblem == UcidProblem.Expired)
+            detail = detail.Replace("renew it or mint a new one", "an expired key cannot be renewed; mint a new one", StringComparison.Ordinal);
+        if (GatewayProblems.ForUcid(ucidProblem, detail) is { } refused) return refused;
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 
         var result = await keys.RenewAsync(ucid!, cancellationToken);
