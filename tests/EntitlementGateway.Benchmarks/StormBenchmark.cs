@@ -1,18 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using EntitlementGateway.Api;
-using EntitlementGateway.Budget;
 using EntitlementGateway.Emulator;
-using EntitlementGateway.Hosting;
-using EntitlementGateway.Security;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EntitlementGateway.Benchmarks;
 
@@ -116,43 +105,61 @@ internal static class StormBenchmark
     };
 
     /// <summary>The gateway composed as Program.cs composes it, on a loopback port, in Live mode against the emulator.</summary>
+    /// <summary>The built gateway as its own process (exactly what <c>dotnet run</c> or the image starts), Live against the emulator.</summary>
     private static async Task<RunningGateway> StartGatewayAsync(EmulatorServer emulator, bool cache, int retries)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var dll = typeof(EntitlementGateway.Hosting.GatewayServices).Assembly.Location;
+        var info = new ProcessStartInfo("dotnet", [dll, "--urls", "http://127.0.0.1:0"])
         {
-            ["Store:Mode"] = "Live",
-            ["Store:ClientId"] = emulator.Options.ClientId,
-            ["Store:ClientSecret"] = emulator.Options.ClientSecret,
-            ["Store:Authority"] = emulator.Authority,
-            ["Store:CollectionsBaseUrl"] = emulator.CollectionsBaseUrl.ToString(),
-            ["Store:TrustedCertificateThumbprint"] = emulator.Certificate.Thumbprint,
-            ["ClientLimits:PermitLimit"] = "0",
-            ["Cache:Enabled"] = cache ? "true" : "false",
-            ["Resilience:MaxRetries"] = retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddGatewayProblemDetails();
-        builder.Services.AddGatewayHealthChecks();
-        builder.Services.AddUserBudget(builder.Configuration);
-        builder.AddStore();
-        builder.AddGatewaySecurity();
-        builder.Services.AddEntitlements();
-        var app = builder.Build();
-        app.UseGatewayPipeline();
-        app.MapEntitlementsApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningGateway(app, new Uri(address));
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        foreach (var (key, value) in new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Store__Mode"] = "Live",
+            ["Store__ClientId"] = emulator.Options.ClientId,
+            ["Store__ClientSecret"] = emulator.Options.ClientSecret,
+            ["Store__Authority"] = emulator.Authority,
+            ["Store__CollectionsBaseUrl"] = emulator.CollectionsBaseUrl.ToString(),
+            ["Store__TrustedCertificateThumbprint"] = emulator.Certificate.Thumbprint,
+            ["ClientLimits__PermitLimit"] = "0",
+            ["Cache__Enabled"] = cache ? "true" : "false",
+            ["Resilience__MaxRetries"] = retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["Serilog__MinimumLevel__Override__Microsoft.Hosting.Lifetime"] = "Information",
+        })
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("the gateway did not start");
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && ListeningLine.Match(e.Data) is { Success: true } match)
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new RunningGateway(process, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
-    private sealed record RunningGateway(WebApplication App, Uri Address) : IAsyncDisposable
+    private static readonly System.Text.RegularExpressions.Regex ListeningLine = new("Now listening on: \\\\?\"?(http://[^\"\\\\]+)");
+
+    private sealed record RunningGateway(Process Process, Uri Address) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
-            await App.StopAsync();
-            await App.DisposeAsync();
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                await Process.WaitForExitAsync();
+            }
+            Process.Dispose();
         }
     }
 }
