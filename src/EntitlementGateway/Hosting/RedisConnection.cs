@@ -38,6 +38,12 @@ public sealed class RedisConnection : IAsyncDisposable, IDisposable
         configuration.ConnectTimeout = options.ConnectTimeoutMs;
         configuration.SyncTimeout = options.SyncTimeoutMs;
         configuration.ClientName ??= "entitlement-gateway";
+        if (options.TrustedCertificateThumbprint is { Length: > 0 } pinned)
+        {
+            configuration.CertificateValidation += (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None ||
+                (certificate is not null && string.Equals(certificate.GetCertHashString(), pinned, StringComparison.OrdinalIgnoreCase));
+        }
         return configuration;
     }
 

@@ -27,5 +27,11 @@ public sealed class RedisOptions
     [Range(10, 120_000)]
     public int SyncTimeoutMs { get; set; } = 1_000;
 
+    /// <summary>
+    /// With <c>ssl=true</c>: also trust the Redis server certificate with this SHA-1 thumbprint (a self-signed or
+    /// private-CA certificate). Certificates the system trusts are accepted either way.
+    /// </summary>
+    public string? TrustedCertificateThumbprint { get; set; }
+
     public TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
 }
