@@ -58,6 +58,17 @@ public class ResilienceOptionsTests
     }
 
     [Fact]
+    public void CountsAgainstCircuit_ABudgetRefusedHalfOpenTrial_KeepsTheCircuitOpen_AndA4xxDoesNot()
+    {
+        var refused = new StoreBudgetRefusedException(BudgetDecision.Denied(0, TimeSpan.FromSeconds(5)));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(refused)));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException())));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError))));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(refused)));
+    }
+
+    [Fact]
     public void IsTransient_ByException()
     {
         Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException())));

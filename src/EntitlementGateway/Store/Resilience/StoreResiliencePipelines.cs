@@ -48,7 +48,7 @@ public sealed partial class StoreResiliencePipelines
                 SamplingDuration = TimeSpan.FromSeconds(o.CircuitSamplingSeconds),
                 BreakDuration = TimeSpan.FromSeconds(o.CircuitBreakSeconds),
                 StateProvider = _circuit,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(CountsAgainstCircuit(args.Outcome)),
                 OnOpened = args =>
                 {
                     LogCircuitOpened(logger, args.BreakDuration.TotalSeconds, Describe(args.Outcome));
@@ -85,6 +85,14 @@ public sealed partial class StoreResiliencePipelines
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
         _ => false,
     };
+
+    /// <summary>
+    /// A budget refusal reaches the circuit only as a half-open trial whose unit was refused (units are otherwise taken
+    /// before the circuit): Polly has no "neither", and closing on a call that never reached the Store would be a guess,
+    /// so it counts as a failure and the circuit stays open for another break.
+    /// </summary>
+    internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) =>
+        IsTransient(outcome) || outcome.Exception is StoreBudgetRefusedException or BudgetUnavailableException;
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
