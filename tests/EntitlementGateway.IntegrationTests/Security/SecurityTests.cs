@@ -36,6 +36,16 @@ public sealed partial class SecurityTests : IAsyncLifetime
         return GatewayApplication.Live(_emulator, settings);
     }
 
+    /// <summary>Player binding on, trusting <paramref name="idp"/>'s key for audience "game-api".</summary>
+    private GatewayApplication PlayerBoundGateway(TestTokens idp, string playerIdClaim = "sub") => Gateway(new()
+    {
+        ["PlayerAuth:Enabled"] = "true",
+        ["PlayerAuth:Issuer"] = TestTokens.Issuer,
+        ["PlayerAuth:Audience"] = "game-api",
+        ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
+        ["PlayerAuth:PlayerIdClaim"] = playerIdClaim,
+    });
+
     private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
@@ -143,14 +153,7 @@ public sealed partial class SecurityTests : IAsyncLifetime
     public async Task PlayerBinding_MatchingMismatchingMissingAndExpiredTokens()
     {
         using var idp = new TestTokens();
-        await using var gateway = Gateway(new()
-        {
-            ["PlayerAuth:Enabled"] = "true",
-            ["PlayerAuth:Issuer"] = TestTokens.Issuer,
-            ["PlayerAuth:Audience"] = "game-api",
-            ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
-            ["PlayerAuth:PlayerIdClaim"] = "player_id",
-        });
+        await using var gateway = PlayerBoundGateway(idp, playerIdClaim: "player_id");
         using var client = gateway.CreateClient();
         var ucid = await _store.MintUcidAsync("alice");
         string Token(string player, TimeSpan? lifetime = null, DateTime? nbf = null) =>
@@ -251,13 +254,7 @@ public sealed partial class SecurityTests : IAsyncLifetime
     public async Task AFullRun_LeaksNoUcidTokenTicketSecretOrAuthorizationValue_InLogsOrProblems()
     {
         using var idp = new TestTokens();
-        await using var gateway = Gateway(new()
-        {
-            ["PlayerAuth:Enabled"] = "true",
-            ["PlayerAuth:Issuer"] = TestTokens.Issuer,
-            ["PlayerAuth:Audience"] = "game-api",
-            ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
-        });
+        await using var gateway = PlayerBoundGateway(idp);
         using var client = gateway.CreateClient();
         var player = idp.Create("game-api", new Dictionary<string, object> { ["sub"] = "leak-player" });
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", player);
