@@ -76,7 +76,7 @@ public static class EntitlementsApi
         // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
         if (outcome.Budget is { } decision)
             http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
-                $"\"upstream\";r={(outcome.Status == QueryStatus.BudgetExhausted ? 0 : decision.Remaining)};t={EntitlementQueryService.Seconds(decision.ResetAfter)}");
+                $"\"upstream\";r={(outcome.Status == QueryStatus.BudgetExhausted ? 0 : decision.Remaining)};t={GatewayProblems.WholeSeconds(decision.ResetAfter)}");
         if (outcome.RetryAfter is { } retryAfter) GatewayProblems.SetRetryAfter(http.Response, retryAfter);
         if (outcome.StaleBecause is { } because)
         {

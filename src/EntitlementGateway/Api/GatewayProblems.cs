@@ -32,7 +32,10 @@ public static class GatewayProblems
         _ => null,
     };
 
+    /// <summary>A wait in whole seconds, rounded up and at least 1: what Retry-After, RateLimit and details say.</summary>
+    public static long WholeSeconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds));
+
     /// <summary>Sets Retry-After in whole seconds (at least 1).</summary>
     public static void SetRetryAfter(HttpResponse response, TimeSpan retryAfter) =>
-        response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers.RetryAfter = WholeSeconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -85,7 +85,7 @@ public sealed partial class EntitlementQueryService(
                 var wait = result.RetryAfter ?? TimeSpan.FromSeconds(1);
                 LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
                 return new QueryOutcome(QueryStatus.BudgetExhausted, null, last, wait,
-                    $"This player's budget of Store calls is used up; retry after {Seconds(wait)} s.");
+                    $"This player's budget of Store calls is used up; retry after {Api.GatewayProblems.WholeSeconds(wait)} s.");
             case StoreFailureKind.BudgetUnavailable:
                 // Budget:WhenRedisUnavailable=Reject: no Store call that the shared budget did not count.
                 return new QueryOutcome(QueryStatus.BudgetUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
@@ -114,8 +114,6 @@ public sealed partial class EntitlementQueryService(
                 return new QueryOutcome(QueryStatus.UpstreamError, null, last, null, result.Detail);
         }
     }
-
-    internal static long Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds));
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget unit was refunded")]
     private static partial void LogUcidRejected(ILogger logger, string ucidHash);

@@ -22,7 +22,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         var (status, code, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, GatewayProblems.RequestTooLarge, "The request body is too large.",
-                $"The request body is larger than {BodySizeLimitMiddleware.MaxBodyBytes / 1024} KiB."),
+                $"The request body is larger than {RequestLimitsMiddleware.MaxBodyBytes / 1024} KiB."),
             BadHttpRequestException { InnerException: JsonException json } => (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.",
                 json.Path is { Length: > 0 } path
                     ? $"The body could not be read as this operation's JSON at '{path}'."

@@ -94,7 +94,7 @@ public static class GatewayServices
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseGatewaySecurity();
         return app;
     }

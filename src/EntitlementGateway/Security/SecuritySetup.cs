@@ -81,7 +81,7 @@ public static class SecuritySetup
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
                 GatewayProblems.SetRetryAfter(context.HttpContext.Response, retryAfter);
                 await GatewayProblems.Create(429, "too_many_requests", "Too many requests from this client.",
-                        $"This client sent too many requests; retry after {Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture)} s.")
+                        $"This client sent too many requests; retry after {GatewayProblems.WholeSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)} s.")
                     .ExecuteAsync(context.HttpContext);
             };
         });

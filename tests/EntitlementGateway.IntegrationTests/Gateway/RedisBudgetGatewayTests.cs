@@ -96,14 +96,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 10_000 });
         using var store = new StoreWorld(emulator);
-        await using var gateway = GatewayApplication.Live(emulator, new Dictionary<string, string?>
-        {
-            ["Redis:ConnectionString"] = _redis.ConnectionString,
-            ["Budget:Limit"] = "10000",
-            ["Budget:WhenRedisUnavailable"] = "Reject",
-            ["ClientLimits:PermitLimit"] = "0",
-            ["Cache:Enabled"] = "false", // the budget policy, not stale answers, is under test
-        });
+        await using var gateway = OutageGateway(emulator, "Reject", limit: 10_000);
         using var client = gateway.CreateClient();
         var ucid = await store.MintUcidAsync("outage-player");
         for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await QueryAsync(client, ucid)).StatusCode);
@@ -135,15 +128,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
         using var store = new StoreWorld(emulator);
-        await using var gateway = GatewayApplication.Live(emulator, new Dictionary<string, string?>
-        {
-            ["Redis:ConnectionString"] = _redis.ConnectionString,
-            ["Budget:Limit"] = "10",
-            ["Budget:Replicas"] = "2",
-            ["Budget:WhenRedisUnavailable"] = "LocalShare",
-            ["ClientLimits:PermitLimit"] = "0",
-            ["Cache:Enabled"] = "false", // the budget policy, not stale answers, is under test
-        });
+        await using var gateway = OutageGateway(emulator, "LocalShare", limit: 10, replicas: 2);
         using var client = gateway.CreateClient();
         var ucid = await store.MintUcidAsync("share-player");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
@@ -164,6 +149,18 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
         for (var i = 0; i < 10; i++) after.Add((await QueryAsync(client, other)).StatusCode);
         Assert.All(after, s => Assert.Equal(HttpStatusCode.OK, s));
     }
+
+    /// <summary>A Live gateway on this class's redis-server with the given outage policy; no cache, so every query meets the budget.</summary>
+    private GatewayApplication OutageGateway(EmulatorServer emulator, string policy, int limit, int replicas = 1) =>
+        GatewayApplication.Live(emulator, new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = _redis.ConnectionString,
+            ["Budget:Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Budget:Replicas"] = replicas.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Budget:WhenRedisUnavailable"] = policy,
+            ["ClientLimits:PermitLimit"] = "0",
+            ["Cache:Enabled"] = "false",
+        });
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {

@@ -7,7 +7,7 @@ namespace EntitlementGateway.Hosting;
 /// Refuses oversized requests with a problem before anything reads them: headers over 16 KiB (Kestrel's own, larger
 /// limit answers a bare 431 beyond that), bodies over 64 KiB by Content-Length at once, and by Kestrel's limit when chunked.
 /// </summary>
-public sealed class BodySizeLimitMiddleware(RequestDelegate next)
+public sealed class RequestLimitsMiddleware(RequestDelegate next)
 {
     public const long MaxBodyBytes = 64 * 1024;
     public const int MaxHeaderBytes = 16 * 1024;
