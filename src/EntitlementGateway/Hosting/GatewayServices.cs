@@ -63,12 +63,18 @@ public static class GatewayServices
         services.AddTransient<StoreResilienceHandler>();
         // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
         services.AddHttpClient<CollectionsClient>((sp, client) =>
-                client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5))
+            {
+                client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
+                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
+            })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
             .AddHttpMessageHandler<StoreTokenHandler>()
             .AddHttpMessageHandler<StoreResilienceHandler>();
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
-                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds))
+            {
+                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);
+                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
+            })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
         services.AddSingleton<UcidValidator>();
         return builder;

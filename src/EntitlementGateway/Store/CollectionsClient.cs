@@ -37,7 +37,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints e
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, QueryPath))
             {
-                Content = JsonContent.Create(request, StoreJsonContext.Default.B2bLicensePreviewRequest),
+                Content = StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest),
             };
             message.Headers.Add("MS-CorrelationId", Guid.NewGuid().ToString());
             if (budget is not null) message.Options.Set(StoreAttemptBudget.OptionKey, budget);

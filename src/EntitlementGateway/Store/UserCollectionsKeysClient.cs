@@ -26,8 +26,8 @@ public sealed partial class UserCollectionsKeysClient(
         {
             var connection = await endpoints.GetAsync(cancellationToken);
             var serviceToken = await tokens.GetServiceTokenAsync(cancellationToken);
-            using var response = await http.PostAsJsonAsync(new Uri(connection.CollectionsBaseUrl, RenewPath),
-                new RenewKeyRequest(serviceToken.Value, ucid.Value), StoreJsonContext.Default.RenewKeyRequest, cancellationToken);
+            using var response = await http.PostAsync(new Uri(connection.CollectionsBaseUrl, RenewPath),
+                StoreWire.JsonBody(new RenewKeyRequest(serviceToken.Value, ucid.Value), StoreJsonContext.Default.RenewKeyRequest), cancellationToken);
             LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint);
 
             if (response.IsSuccessStatusCode)

@@ -1,0 +1,47 @@
+using System.Net.Http.Headers;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>
+/// The request side of the Store's documented wire, shared by every Store call: a JSON body sent whole with its
+/// <c>Content-Length</c> (never chunked: the documented header table lists Content-Length, and a front end that
+/// enforces it reads a chunked body as empty), <c>Content-Type: application/json; charset=utf-8</c>, a
+/// <c>User-Agent</c> that names the service and its version, and an <c>MS-CV</c> correlation vector per call.
+/// </summary>
+public static class StoreWire
+{
+    public const string CorrelationVectorHeader = "MS-CV";
+    public const string CorrelationIdHeader = "MS-CorrelationId";
+    public const string RequestIdHeader = "MS-RequestId";
+
+    /// <summary><c>EntitlementGateway/1.2.3</c>: the product and its informational version.</summary>
+    public static readonly ProductInfoHeaderValue UserAgent = new("EntitlementGateway", Version());
+
+    private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
+
+    /// <summary>The body serialised once into a buffer: its length is known, so it is sent with Content-Length.</summary>
+    public static ByteArrayContent JsonBody<T>(T value, JsonTypeInfo<T> type)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
+        content.Headers.ContentType = JsonUtf8;
+        return content;
+    }
+
+    /// <summary>A new correlation vector base (22 base64 characters, as version 2 vectors have); extend it per call.</summary>
+    public static string NewCorrelationVector() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', 'A').Replace('/', 'B')[..22];
+
+    public static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    private static string Version()
+    {
+        var version = typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus > 0 ? version[..plus] : version;
+    }
+}
