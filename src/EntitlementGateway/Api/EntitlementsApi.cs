@@ -76,24 +76,16 @@ public static class EntitlementsApi
         // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
         if (outcome.Budget is { } decision)
             http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
-                $"\"upstream\";r={(outcome.Status == QueryStatus.BudgetExhausted ? 0 : decision.Remaining)};t={GatewayProblems.WholeSeconds(decision.ResetAfter)}");
-        if (outcome.RetryAfter is { } retryAfter) GatewayProblems.SetRetryAfter(http.Response, retryAfter);
+                $"\"upstream\";r={(outcome.Failure == StoreFailureKind.BudgetExhausted ? 0 : decision.Remaining)};t={GatewayProblems.WholeSeconds(decision.ResetAfter)}");
         if (outcome.StaleBecause is { } because)
         {
             http.Response.Headers["Warning"] = "110 - \"Response is stale\"";
             http.Response.Headers[StaleBecauseHeader] = because;
         }
 
-        return outcome.Status switch
-        {
-            QueryStatus.Ok => TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom)),
-            QueryStatus.UcidRejected => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", outcome.Detail),
-            QueryStatus.BudgetUnavailable => GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", outcome.Detail),
-            QueryStatus.BudgetExhausted => GatewayProblems.Create(429, GatewayProblems.BudgetExhausted, "The player's Store budget is used up.", outcome.Detail),
-            QueryStatus.UpstreamUnavailable => GatewayProblems.Create(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", outcome.Detail),
-            QueryStatus.UpstreamTimeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", outcome.Detail),
-            _ => GatewayProblems.Create(502, GatewayProblems.UpstreamError, "The Store answered with an error.", outcome.Detail),
-        };
+        return outcome.Failure is { } failure
+            ? StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter)
+            : TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom));
     }
 
     /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>

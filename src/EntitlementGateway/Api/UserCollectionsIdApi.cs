@@ -64,7 +64,11 @@ public static class UserCollectionsIdApi
         }
         catch (Microsoft.Identity.Client.MsalException)
         {
-            return GatewayProblems.Create(502, GatewayProblems.UpstreamError, "No collections ticket.", "The gateway could not obtain a collections ticket from Entra ID.");
+            return StoreFailureAnswers.Problem(http.Response, StoreFailureKind.Error, "The gateway could not obtain a collections ticket from Entra ID.", null);
+        }
+        catch (StoreTokenTimeoutException)
+        {
+            return StoreFailureAnswers.Problem(http.Response, StoreFailureKind.Timeout, "Entra ID did not issue a collections ticket in time.", null);
         }
     }
 
@@ -87,17 +91,10 @@ public static class UserCollectionsIdApi
         if (GatewayProblems.ForUcid(ucidProblem, detail) is { } refused) return refused;
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 
-        var result = await keys.RenewAsync(ucid!, cancellationToken);
-        if (result.Renewed is { } renewed)
-            return TypedResults.Ok(new RenewUserCollectionsIdResponse(renewed.Value, renewed.Expires));
-        if (result.RetryAfter is { } retryAfter) GatewayProblems.SetRetryAfter(http.Response, retryAfter);
-        return result.Failure switch
-        {
-            StoreFailureKind.Unauthorized => GatewayProblems.Create(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", result.Detail),
-            StoreFailureKind.Unavailable => GatewayProblems.Create(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", result.Detail),
-            StoreFailureKind.Timeout => GatewayProblems.Create(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", result.Detail),
-            _ => GatewayProblems.Create(502, GatewayProblems.UpstreamError, "The Store answered with an error.", result.Detail),
-        };
+        var result = await keys.RenewAsync(ucid!, binding.BudgetKey(http.User, ucid!), cancellationToken);
+        return result.Renewed is { } renewed
+            ? TypedResults.Ok(new RenewUserCollectionsIdResponse(renewed.Value, renewed.Expires))
+            : StoreFailureAnswers.Problem(http.Response, result.Failure!.Value, result.Detail, result.RetryAfter);
     }
 
     private static void NoStore(HttpResponse response)

@@ -27,4 +27,5 @@ public sealed record Entitlement(
 /// <param name="IsTrial">Licensed through a trial.</param>
 /// <param name="IsInTrialPeriod">In a trial period (such as a subscription's).</param>
 /// <param name="TimeRemaining">Time left in the trial, as the Store formats it; null when none.</param>
-public sealed record TrialInfo(bool IsTrial, bool IsInTrialPeriod, string? TimeRemaining);
+/// <param name="TimeRemainingSeconds">The same in seconds, whichever of the Store's two formats it came in; null when none or unreadable.</param>
+public sealed record TrialInfo(bool IsTrial, bool IsInTrialPeriod, string? TimeRemaining, double? TimeRemainingSeconds = null);

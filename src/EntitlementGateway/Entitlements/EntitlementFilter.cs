@@ -65,7 +65,8 @@ public static class EntitlementFilter
         item.AcquiredDate,
         item.SatisfiedByProductIds ?? [],
         new TrialInfo(item.TrialData?.IsTrial ?? false, item.TrialData?.IsInTrialPeriod ?? false,
-            string.IsNullOrEmpty(item.TrialData?.TrialTimeRemaining) ? null : item.TrialData.TrialTimeRemaining));
+            string.IsNullOrEmpty(item.TrialData?.TrialTimeRemaining) ? null : item.TrialData.TrialTimeRemaining,
+            StoreJson.ParseTrialTimeRemaining(item.TrialData?.TrialTimeRemaining)?.TotalSeconds));
 }
 
 /// <summary>A product asked for: a Store ID and, optionally, one SKU.</summary>

@@ -13,37 +13,59 @@ public sealed record EntitlementQuery(
     IReadOnlySet<string>? ProductKinds,
     bool IncludeSatisfyingItems);
 
-public enum QueryStatus { Ok, BudgetExhausted, BudgetUnavailable, UcidRejected, UpstreamError, UpstreamUnavailable, UpstreamTimeout }
-
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
-/// <param name="Status">What happened.</param>
-/// <param name="Entitlements">The answer when <paramref name="Status"/> is Ok.</param>
+/// <param name="Failure">What went wrong; null when <paramref name="Entitlements"/> is the answer.</param>
+/// <param name="Entitlements">The answer when the query succeeded.</param>
 /// <param name="Budget">The last budget decision (none on a cache hit).</param>
-/// <param name="RetryAfter">For Retry-After, when the answer has one.</param>
+/// <param name="RetryAfter">The failure's own wait, when it has one.</param>
 /// <param name="Detail">The problem's detail on a failure.</param>
 /// <param name="ServedFrom">upstream, cache or stale.</param>
 /// <param name="StaleBecause">For a stale answer: the failure it stands in for (budget_exhausted, upstream_error, ...).</param>
 public sealed record QueryOutcome(
-    QueryStatus Status,
+    StoreFailureKind? Failure,
     IReadOnlyList<Entitlement>? Entitlements,
     BudgetDecision? Budget,
     TimeSpan? RetryAfter,
     string Detail,
     string ServedFrom = "upstream",
-    string? StaleBecause = null);
+    string? StaleBecause = null)
+{
+    public bool Succeeded => Failure is null;
+}
 
 /// <summary>
 /// The upstream path: every page is one Store call whose every attempt takes a budget unit first (in the resilience
-/// handler), follow continuation tokens to the end (bounded by Store:MaxPages), then filter and dedupe.
+/// handler); follow continuation tokens to the end (bounded by Store:MaxPages, and ended at once when the Store repeats a
+/// token, which would otherwise spend budget page after page), then filter and dedupe. The whole query, every page,
+/// retry and token request included, ends within Resilience:TotalTimeoutSeconds.
 /// </summary>
 public sealed partial class EntitlementQueryService(
     IUserBudget budget,
     CollectionsClient store,
+    StoreCredentialsMonitor credentials,
     IOptions<StoreOptions> storeOptions,
+    IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
     ILogger<EntitlementQueryService> logger)
 {
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(resilienceOptions.Value.TotalTimeout);
+        var state = new StoreCallState(query.BudgetKey, StoreWire.NewCorrelationVector());
+        try
+        {
+            return await PagesAsync(query, state, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogQueryTimedOut(logger, query.Ucid.Fingerprint, resilienceOptions.Value.TotalTimeoutSeconds);
+            return new QueryOutcome(StoreFailureKind.Timeout, null, state.Last, null,
+                $"The Store did not answer the whole query within {resilienceOptions.Value.TotalTimeoutSeconds:0.###} s.");
+        }
+    }
+
+    private async Task<QueryOutcome> PagesAsync(EntitlementQuery query, StoreCallState state, CancellationToken cancellationToken)
     {
         var options = storeOptions.Value;
         var request = new B2bLicensePreviewRequest
@@ -56,68 +78,77 @@ public sealed partial class EntitlementQueryService(
         };
 
         var items = new List<StoreCollectionItem>();
-        // One unit per attempt, taken by the resilience handler (retries included); it keeps the last decision.
-        var units = new StoreAttemptBudget(query.BudgetKey);
+        var tokensSeen = new HashSet<string>(StringComparer.Ordinal);
         for (var page = 1; page <= options.MaxPages; page++)
         {
-            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, units, cancellationToken);
-            if (!result.Succeeded) return await FailureAsync(query, result, units, cancellationToken);
+            var pageLeases = state.Leases.Count;
+            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, state, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!result.Succeeded) return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            credentials.RecordAccepted();
 
             items.AddRange(result.Page!.Items ?? []);
-            if (string.IsNullOrEmpty(result.Page.ContinuationToken))
+            var next = result.Page.ContinuationToken;
+            if (string.IsNullOrEmpty(next))
             {
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
-                return new QueryOutcome(QueryStatus.Ok, entitlements, units.Last, null, "");
+                return new QueryOutcome(null, entitlements, state.Last, null, "");
             }
-            request = request with { ContinuationToken = result.Page.ContinuationToken };
+            if (!tokensSeen.Add(next))
+            {
+                LogContinuationLoop(logger, query.Ucid.Fingerprint, page);
+                return new QueryOutcome(StoreFailureKind.Error, null, state.Last, null,
+                    $"The Store returned a continuation token it had already returned in this query (after {page} pages): a paging loop.");
+            }
+            request = request with { ContinuationToken = next };
         }
 
-        return new QueryOutcome(QueryStatus.UpstreamError, null, units.Last, null,
+        return new QueryOutcome(StoreFailureKind.Error, null, state.Last, null,
             $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
     }
 
-    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, StoreAttemptBudget units, CancellationToken cancellationToken)
+    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {
-        var last = units.Last;
-        switch (result.Failure)
+        var kind = result.Failure!.Value;
+        var last = state.Last;
+        switch (kind)
         {
             case StoreFailureKind.BudgetExhausted:
                 var wait = result.RetryAfter ?? TimeSpan.FromSeconds(1);
                 LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
-                return new QueryOutcome(QueryStatus.BudgetExhausted, null, last, wait,
+                return new QueryOutcome(kind, null, last, wait,
                     $"This player's budget of Store calls is used up; retry after {Api.GatewayProblems.WholeSeconds(wait)} s.");
-            case StoreFailureKind.BudgetUnavailable:
-                // Budget:WhenRedisUnavailable=Reject: no Store call that the shared budget did not count.
-                return new QueryOutcome(QueryStatus.BudgetUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
             case StoreFailureKind.RateLimited:
                 // Shared through the budget store, so no replica calls the Store for this player before then.
-                var retryAfter = result.RetryAfter ?? TimeSpan.FromSeconds(60);
+                var retryAfter = Api.StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
-                return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, retryAfter, result.Detail);
-            case StoreFailureKind.Unavailable:
-                return new QueryOutcome(QueryStatus.UpstreamUnavailable, null, last, result.RetryAfter ?? TimeSpan.FromSeconds(5), result.Detail);
-            case StoreFailureKind.Unauthorized:
-                // A forged or revoked UCID: the Store did not serve this player, so the unit goes back. Otherwise anyone
-                // could drain a victim's budget with UCIDs that merely carry the victim's userId. A 401 is never retried,
-                // so the last granted unit is the one that attempt took.
-                if (units.LastGranted is { Lease: { } lease } granted)
-                {
-                    await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
-                    last = granted with { Remaining = granted.Remaining + 1 };
-                }
+                return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
+            case StoreFailureKind.UcidRefused:
+                // The Store did not serve this player, so the units this page's attempts took go back. Otherwise anyone could
+                // drain a victim's budget with UCIDs that merely carry the victim's userId.
+                var refunds = state.Leases.Skip(pageLeases).ToList();
+                foreach (var lease in refunds) await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
+                if (credentials.RecordRefusal(query.BudgetKey))
+                    return new QueryOutcome(StoreFailureKind.CredentialsSuspect, null, last, null,
+                        "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
                 LogUcidRejected(logger, query.Ucid.Fingerprint);
-                return new QueryOutcome(QueryStatus.UcidRejected, null, last, null,
+                return new QueryOutcome(kind, null, last, null,
                     "The Store refused this UserCollectionsId (forged, revoked or minted for another app); mint a new one.");
-            case StoreFailureKind.Timeout:
-                return new QueryOutcome(QueryStatus.UpstreamTimeout, null, last, null, result.Detail);
             default:
-                return new QueryOutcome(QueryStatus.UpstreamError, null, last, null, result.Detail);
+                return new QueryOutcome(kind, null, last, result.RetryAfter, result.Detail);
         }
     }
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget unit was refunded")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget units were refunded")]
     private static partial void LogUcidRejected(ILogger logger, string ucidHash);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
     private static partial void LogBudgetExhausted(ILogger logger, string ucidHash, double retryAfterSeconds);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The Store repeated a continuation token for ucid {UcidHash} after {Pages} pages; the query ends as a paging loop")]
+    private static partial void LogContinuationLoop(ILogger logger, string ucidHash, int pages);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The Store did not answer the whole query for ucid {UcidHash} within {TotalSeconds} s")]
+    private static partial void LogQueryTimedOut(ILogger logger, string ucidHash, double totalSeconds);
 }

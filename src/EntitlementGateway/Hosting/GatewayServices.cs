@@ -56,7 +56,8 @@ public static class GatewayServices
         services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
         services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
-        services.AddTransient<StoreTokenHandler>();
+        services.AddSingleton<StoreCredentialsMonitor>();
+        services.AddHealthChecks().AddCheck<StoreCredentialsHealthCheck>("store-credentials", tags: [HealthSetup.ReadyTag]);
         services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>();
         services.AddSingleton<StoreResiliencePipelines>();
@@ -68,7 +69,6 @@ public static class GatewayServices
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
-            .AddHttpMessageHandler<StoreTokenHandler>()
             .AddHttpMessageHandler<StoreResilienceHandler>();
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
             {

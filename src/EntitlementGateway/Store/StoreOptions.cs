@@ -35,6 +35,10 @@ public sealed class StoreOptions
     public int TimeoutSeconds { get; set; } = 10;
     /// <summary>Optional sandbox (<c>sbx</c>), e.g. XDKS.1; empty for RETAIL.</summary>
     public string? Sandbox { get; set; }
+    /// <summary>Refusals of this many different players' UCIDs ...</summary>
+    public int SuspectCredentialsAfter { get; set; } = 10;
+    /// <summary>... within this many seconds make the gateway suspect its own credentials (see StoreCredentialsMonitor).</summary>
+    public int SuspectCredentialsWindowSeconds { get; set; } = 60;
     /// <summary>Development and tests only: also trust this TLS certificate thumbprint (a local token endpoint).</summary>
     public string? TrustedCertificateThumbprint { get; set; }
 
@@ -81,6 +85,8 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
             errors.Add("Store:TrustedCertificateThumbprint is for development and tests; it is refused in Production.");
         if (o.MaxPages is < 1 or > 100) errors.Add("Store:MaxPages must be between 1 and 100.");
         if (o.TimeoutSeconds is < 1 or > 120) errors.Add("Store:TimeoutSeconds must be between 1 and 120.");
+        if (o.SuspectCredentialsAfter is < 2 or > 10_000) errors.Add("Store:SuspectCredentialsAfter must be between 2 and 10000.");
+        if (o.SuspectCredentialsWindowSeconds is < 1 or > 3600) errors.Add("Store:SuspectCredentialsWindowSeconds must be between 1 and 3600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -3,46 +3,127 @@ using Microsoft.Identity.Client;
 
 namespace EntitlementGateway.Store;
 
-/// <summary>A token with its expiry.</summary>
-public readonly record struct StoreToken(string Value, DateTimeOffset ExpiresOn);
+/// <summary>A token with its expiry and when this gateway obtained it from the identity provider.</summary>
+public readonly record struct StoreToken(string Value, DateTimeOffset ExpiresOn, DateTimeOffset AcquiredAt);
+
+/// <summary>The token could not be obtained within <c>Store:TimeoutSeconds</c>.</summary>
+public sealed class StoreTokenTimeoutException() : TimeoutException("The identity provider did not issue a token in time.");
 
 public interface IStoreTokenProvider
 {
     /// <summary>The service token for Store calls (scope onestore .default). Never leaves the gateway.</summary>
     Task<StoreToken> GetServiceTokenAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A new service token because the Store refused <paramref name="rejected"/>. Concurrent callers share one request,
+    /// and a caller whose rejected token was already replaced gets the replacement without another request.
+    /// </summary>
+    Task<StoreToken> RefreshServiceTokenAsync(StoreToken rejected, CancellationToken cancellationToken);
+
     /// <summary>The collections ticket a game client passes to XStoreGetUserCollectionsIdAsync.</summary>
     Task<StoreToken> GetCollectionsTicketAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>Client-credentials tokens from MSAL.NET, which caches them and refreshes before expiry.</summary>
+/// <summary>
+/// Client-credentials tokens from MSAL.NET. Each scope's token is kept here until five minutes before it expires, and
+/// every acquisition is shared: MSAL's own cache does not stop concurrent first callers from each asking the identity
+/// provider. An acquisition runs on its own deadline (<c>Store:TimeoutSeconds</c>), not a caller's, so one caller giving
+/// up never fails it for the others, and a hung token endpoint cannot hold a request longer than the caller allows.
+/// </summary>
 public sealed class MsalStoreTokenProvider(
     IStoreEndpoints endpoints,
     IHttpClientFactory httpClientFactory,
-    IOptions<StoreOptions> options) : IStoreTokenProvider
+    IOptions<StoreOptions> options,
+    TimeProvider time) : IStoreTokenProvider, IDisposable
 {
     public const string HttpClientName = "msal";
+    private static readonly TimeSpan RenewBeforeExpiry = TimeSpan.FromMinutes(5);
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _build = new(1, 1);
+    private readonly TokenSlot _service = new();
+    private readonly TokenSlot _ticket = new();
     private IConfidentialClientApplication? _app;
 
+    /// <summary>Requests made to the identity provider (shared acquisitions count once).</summary>
+    public long Acquisitions => Interlocked.Read(ref _acquisitions);
+    private long _acquisitions;
+
     public Task<StoreToken> GetServiceTokenAsync(CancellationToken cancellationToken) =>
-        AcquireAsync(options.Value.ServiceScope, cancellationToken);
+        GetAsync(_service, options.Value.ServiceScope, cancellationToken);
 
     public Task<StoreToken> GetCollectionsTicketAsync(CancellationToken cancellationToken) =>
-        AcquireAsync(options.Value.CollectionsTicketScope, cancellationToken);
+        GetAsync(_ticket, options.Value.CollectionsTicketScope, cancellationToken);
 
-    private async Task<StoreToken> AcquireAsync(string scope, CancellationToken cancellationToken)
+    public async Task<StoreToken> RefreshServiceTokenAsync(StoreToken rejected, CancellationToken cancellationToken)
     {
-        var app = _app ?? await BuildAsync(cancellationToken);
-        // MSAL answers from its in-memory token cache until the token nears expiry.
-        var result = await app.AcquireTokenForClient([scope]).ExecuteAsync(cancellationToken);
-        return new StoreToken(result.AccessToken, result.ExpiresOn);
+        while (true)
+        {
+            Task<StoreToken> flight;
+            bool forced;
+            lock (_service)
+            {
+                if (_service.Current is { } current && current.AcquiredAt > rejected.AcquiredAt) return current;
+                _service.Current = null;
+                if (_service.Flight is null)
+                {
+                    _service.Flight = AcquireAsync(_service, options.Value.ServiceScope, forceRefresh: true);
+                    _service.FlightForced = true;
+                }
+                flight = _service.Flight;
+                forced = _service.FlightForced;
+            }
+            // A plain acquisition under way may answer from MSAL's cache: wait for it, then force one of our own.
+            if (forced) return await flight.WaitAsync(cancellationToken);
+            try { await flight.WaitAsync(cancellationToken); }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested) { }
+        }
+    }
+
+    private Task<StoreToken> GetAsync(TokenSlot slot, string scope, CancellationToken cancellationToken)
+    {
+        Task<StoreToken> flight;
+        lock (slot)
+        {
+            if (slot.Current is { } current && time.GetUtcNow() < current.ExpiresOn - RenewBeforeExpiry) return Task.FromResult(current);
+            if (slot.Flight is null)
+            {
+                slot.Flight = AcquireAsync(slot, scope, forceRefresh: false);
+                slot.FlightForced = false;
+            }
+            flight = slot.Flight;
+        }
+        return flight.WaitAsync(cancellationToken);
+    }
+
+    private async Task<StoreToken> AcquireAsync(TokenSlot slot, string scope, bool forceRefresh)
+    {
+        // Never inline under the slot's lock.
+        await Task.Yield();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.TimeoutSeconds), time);
+        try
+        {
+            var app = _app ?? await BuildAsync(deadline.Token);
+            Interlocked.Increment(ref _acquisitions);
+            var result = await app.AcquireTokenForClient([scope]).WithForceRefresh(forceRefresh).ExecuteAsync(deadline.Token);
+            // A token MSAL answered from its own cache was not obtained now: keep its age honest.
+            var acquiredAt = result.AuthenticationResultMetadata?.TokenSource == TokenSource.Cache ? DateTimeOffset.MinValue : time.GetUtcNow();
+            var token = new StoreToken(result.AccessToken, result.ExpiresOn, acquiredAt);
+            lock (slot) slot.Current = token;
+            return token;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new StoreTokenTimeoutException();
+        }
+        finally
+        {
+            lock (slot) slot.Flight = null;
+        }
     }
 
     private async Task<IConfidentialClientApplication> BuildAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _build.WaitAsync(cancellationToken);
         try
         {
             if (_app is not null) return _app;
@@ -58,8 +139,17 @@ public sealed class MsalStoreTokenProvider(
         }
         finally
         {
-            _gate.Release();
+            _build.Release();
         }
+    }
+
+    public void Dispose() => _build.Dispose();
+
+    private sealed class TokenSlot
+    {
+        public StoreToken? Current;
+        public Task<StoreToken>? Flight;
+        public bool FlightForced;
     }
 
     private sealed class MsalHttpClientFactory(IHttpClientFactory factory) : IMsalHttpClientFactory

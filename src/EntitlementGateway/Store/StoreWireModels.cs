@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace EntitlementGateway.Store;
 
-// Wire models of the Store's Collections v8 API, with its exact field names (DESIGN §3).
+// Wire models of the Store's Collections v8 API, with its exact field names. Answers are read leniently: unknown
+// fields are ignored, optional ones may be missing or null, and the documented variants of a field are all accepted.
 
 /// <summary>Body of <c>POST /v8.0/collections/b2bLicensePreview</c>.</summary>
 public sealed record B2bLicensePreviewRequest
@@ -47,11 +48,12 @@ public sealed record StoreCollectionItem
     [JsonPropertyName("productType")] public string? ProductType { get; init; }
     [JsonPropertyName("status")] public string? Status { get; init; }
     [JsonPropertyName("acquisitionType")] public string? AcquisitionType { get; init; }
-    [JsonPropertyName("quantity")] public int? Quantity { get; init; }
-    [JsonPropertyName("startDate")] public DateTimeOffset? StartDate { get; init; }
-    [JsonPropertyName("endDate")] public DateTimeOffset? EndDate { get; init; }
-    [JsonPropertyName("acquiredDate")] public DateTimeOffset? AcquiredDate { get; init; }
-    [JsonPropertyName("modifiedDate")] public DateTimeOffset? ModifiedDate { get; init; }
+    [JsonPropertyName("quantity"), JsonConverter(typeof(StoreQuantityConverter))] public int? Quantity { get; init; }
+    [JsonPropertyName("startDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? StartDate { get; init; }
+    [JsonPropertyName("endDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? EndDate { get; init; }
+    [JsonPropertyName("acquiredDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? AcquiredDate { get; init; }
+    [JsonPropertyName("modifiedDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? ModifiedDate { get; init; }
+    [JsonPropertyName("transactionId")] public string? TransactionId { get; init; }
     [JsonPropertyName("satisfiedByProductIds")] public IReadOnlyList<string>? SatisfiedByProductIds { get; init; }
     [JsonPropertyName("trialData")] public StoreTrialData? TrialData { get; init; }
 
@@ -62,7 +64,8 @@ public sealed record StoreTrialData
 {
     [JsonPropertyName("isTrial")] public bool IsTrial { get; init; }
     [JsonPropertyName("isInTrialPeriod")] public bool IsInTrialPeriod { get; init; }
-    [JsonPropertyName("trialTimeRemaining")] public string? TrialTimeRemaining { get; init; }
+    /// <summary>As the Store wrote it: the documented <c>DD:HH:MM:SS.MS</c>, or <c>HH:MM:SS.fffffff</c> as its example shows.</summary>
+    [JsonPropertyName("trialTimeRemaining"), JsonConverter(typeof(StoreTextConverter))] public string? TrialTimeRemaining { get; init; }
 }
 
 /// <summary>The renew call (<c>POST /v6.0/b2b/keys/renew</c>).</summary>

@@ -1,73 +1,103 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using MsalException = Microsoft.Identity.Client.MsalException;
 
 namespace EntitlementGateway.Store;
 
 /// <summary>A renewed UCID, or why not.</summary>
-public sealed record RenewResult(UserCollectionsId? Renewed, StoreFailureKind? Failure, TimeSpan? RetryAfter, string Detail);
+public sealed record RenewResult(UserCollectionsId? Renewed, StoreFailureKind? Failure, TimeSpan? RetryAfter, string Detail)
+{
+    public static RenewResult Fail(StoreFailureKind kind, string detail, TimeSpan? retryAfter = null) => new(null, kind, retryAfter, detail);
+}
 
 /// <summary>
 /// Renews UCIDs at the one fixed URL, <c>{CollectionsBaseUrl}/v6.0/b2b/keys/renew</c>. Never the <c>refreshUri</c>
-/// claim of a client's UCID: that URL is client-controlled, and the renew body carries the service token.
+/// claim of a client's UCID: that URL is client-controlled, and the renew body carries the service token. The whole
+/// renewal, token included, ends within <c>Store:TimeoutSeconds</c>; a refusal with a service token that was not just
+/// obtained is tried once more with a new one, as for queries.
 /// </summary>
 public sealed partial class UserCollectionsKeysClient(
     HttpClient http,
     IStoreEndpoints endpoints,
     IStoreTokenProvider tokens,
+    StoreCredentialsMonitor credentials,
+    IOptions<StoreOptions> options,
+    TimeProvider time,
     ILogger<UserCollectionsKeysClient> logger)
 {
     public const string RenewPath = "v6.0/b2b/keys/renew";
 
-    public async Task<RenewResult> RenewAsync(UserCollectionsId ucid, CancellationToken cancellationToken)
+    public async Task<RenewResult> RenewAsync(UserCollectionsId ucid, string budgetKey, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(ucid);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
+        var correlationVector = StoreWire.NewCorrelationVector();
         try
         {
-            var connection = await endpoints.GetAsync(cancellationToken);
-            var serviceToken = await tokens.GetServiceTokenAsync(cancellationToken);
-            using var response = await http.PostAsync(new Uri(connection.CollectionsBaseUrl, RenewPath),
-                StoreWire.JsonBody(new RenewKeyRequest(serviceToken.Value, ucid.Value), StoreJsonContext.Default.RenewKeyRequest), cancellationToken);
-            LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint);
-
-            if (response.IsSuccessStatusCode)
+            var token = await tokens.GetServiceTokenAsync(deadline.Token);
+            var (status, result) = await SendAsync(ucid, token, correlationVector + ".1", deadline.Token);
+            if (status == HttpStatusCode.Unauthorized && time.GetUtcNow() - token.AcquiredAt > Resilience.StoreResilienceHandler.FreshTokenAge)
             {
-                var body = await response.Content.ReadFromJsonAsync(StoreJsonContext.Default.RenewKeyResponse, cancellationToken);
-                var renewed = UserCollectionsId.TryParse(body?.Key, out _);
-                return renewed is null
-                    ? new RenewResult(null, StoreFailureKind.Error, null, "The Store's renew answer held no valid key.")
-                    : new RenewResult(renewed, null, null, "");
+                token = await tokens.RefreshServiceTokenAsync(token, deadline.Token);
+                (_, result) = await SendAsync(ucid, token, correlationVector + ".2", deadline.Token);
             }
-            return response.StatusCode switch
-            {
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest => new RenewResult(null,
-                    StoreFailureKind.Unauthorized, null, "The Store refused to renew this UserCollectionsId; mint a new one."),
-                HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable => new RenewResult(null,
-                    StoreFailureKind.Unavailable, CollectionsClient.RetryAfter(response) ?? TimeSpan.FromSeconds(5), "The Store is unavailable."),
-                _ => new RenewResult(null, StoreFailureKind.Error, null, $"The Store answered {(int)response.StatusCode}."),
-            };
+            if (result.Failure == StoreFailureKind.UcidRefused && credentials.RecordRefusal(budgetKey))
+                return RenewResult.Fail(StoreFailureKind.CredentialsSuspect, "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
+            if (result.Renewed is not null) credentials.RecordAccepted();
+            return result;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is StoreTokenTimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return new RenewResult(null, StoreFailureKind.Timeout, null, "The Store did not answer in time.");
+            return RenewResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
         catch (HttpRequestException)
         {
-            return new RenewResult(null, StoreFailureKind.Unavailable, TimeSpan.FromSeconds(5), "The Store could not be reached.");
+            return RenewResult.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
         }
         catch (MsalException ex)
         {
             LogTokenFailure(logger, ex.ErrorCode);
-            return new RenewResult(null, StoreFailureKind.Error, null, "The gateway could not obtain its service token.");
-        }
-        catch (JsonException)
-        {
-            return new RenewResult(null, StoreFailureKind.Error, null, "The Store answered with a body that is not the documented JSON.");
+            return RenewResult.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Store renew answered {StatusCode} for ucid {UcidHash}")]
-    private static partial void LogRenew(ILogger logger, int statusCode, string ucidHash);
+    private async Task<(HttpStatusCode Status, RenewResult Result)> SendAsync(UserCollectionsId ucid, StoreToken token, string correlationVector, CancellationToken cancellationToken)
+    {
+        var connection = await endpoints.GetAsync(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, RenewPath))
+        {
+            Content = StoreWire.JsonBody(new RenewKeyRequest(token.Value, ucid.Value), StoreJsonContext.Default.RenewKeyRequest),
+        };
+        request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
+        // The default completion reads the whole body within the deadline, so a stalled body is a timeout here too.
+        using var response = await http.SendAsync(request, cancellationToken);
+        LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
+        if (!response.IsSuccessStatusCode)
+        {
+            var failure = CollectionsClient.MapFailure(response, time.GetUtcNow());
+            // The renew endpoint answers 400 for a key it will not renew.
+            var kind = response.StatusCode == HttpStatusCode.BadRequest ? StoreFailureKind.UcidRefused : failure.Failure!.Value;
+            var detail = kind == StoreFailureKind.UcidRefused ? "The Store refused to renew this UserCollectionsId; mint a new one." : failure.Detail;
+            return (response.StatusCode, RenewResult.Fail(kind, detail, failure.RetryAfter));
+        }
+        try
+        {
+            var body = JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), StoreJsonContext.Default.RenewKeyResponse);
+            var renewed = UserCollectionsId.TryParse(body?.Key, out _);
+            return (response.StatusCode, renewed is null
+                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key.")
+                : new RenewResult(renewed, null, null, ""));
+        }
+        catch (JsonException)
+        {
+            return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store answered with a body that is not the documented JSON."));
+        }
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Store renew answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CV {MsCv}")]
+    private static partial void LogRenew(ILogger logger, int statusCode, string ucidHash, string sentMsCv, string? msCv);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Service token acquisition failed: {MsalErrorCode}")]
     private static partial void LogTokenFailure(ILogger logger, string msalErrorCode);

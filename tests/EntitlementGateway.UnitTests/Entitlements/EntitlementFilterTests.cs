@@ -117,7 +117,8 @@ public class EntitlementFilterTests
         var trial = new StoreTrialData { IsTrial = true, IsInTrialPeriod = true, TrialTimeRemaining = "09:43:52.8580690" };
         var result = Assert.Single(EntitlementFilter.Apply([Item("9MXL21XPWWWK", kind: "Game", trial: trial)], Now));
 
-        Assert.Equal(new TrialInfo(true, true, "09:43:52.8580690"), result.Trial);
+        // HH:MM:SS.fffffff, as the documentation's example writes it: 9 h 43 min 52.858069 s.
+        Assert.Equal(new TrialInfo(true, true, "09:43:52.8580690", 35032.858069), result.Trial);
     }
 
     [Fact]

@@ -58,11 +58,12 @@ public class ResilienceOptionsTests
     }
 
     [Fact]
-    public void CountsAgainstCircuit_ABudgetRefusedHalfOpenTrial_KeepsTheCircuitOpen_AndA4xxDoesNot()
+    public void CountsAgainstCircuit_TransientStoreFailuresDo_BudgetRefusalsAnd4xxDoNot()
     {
         var refused = new StoreBudgetRefusedException(BudgetDecision.Denied(0, TimeSpan.FromSeconds(5)));
-        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(refused)));
-        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException())));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(refused)));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException())));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new StoreBodyException("reset"))));
         Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError))));
         Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest))));
         Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(refused)));

@@ -1,3 +1,4 @@
+using EntitlementGateway.Store;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Entitlements.Caching;
@@ -30,38 +31,40 @@ public sealed partial class CachedEntitlementQueries(
         var key = QueryCacheKey.For(query);
         var cached = await cache.GetAsync(key, cancellationToken);
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
-            return new QueryOutcome(QueryStatus.Ok, cached.Entitlements, null, null, "", FromCache);
+            return new QueryOutcome(null, OwnedNow(cached.Entitlements), null, null, "", FromCache);
 
         var outcome = await _flights.RunAsync(key, () => FetchAndStoreAsync(query, key), cancellationToken);
-        if (outcome.Status == QueryStatus.Ok) return outcome;
+        if (outcome.Succeeded) return outcome;
 
-        if (StaleReason(outcome.Status) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
+        if (StaleReason(outcome.Failure!.Value) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
         {
             LogServedStale(logger, query.Ucid.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
-            return new QueryOutcome(QueryStatus.Ok, cached.Entitlements, outcome.Budget, null, "", FromStale, reason);
+            return new QueryOutcome(null, OwnedNow(cached.Entitlements), outcome.Budget, null, "", FromStale, reason);
         }
         return outcome;
     }
 
-    /// <summary>The failures a stale answer may stand in for. A UCID the Store refused is not one of them.</summary>
-    internal static string? StaleReason(QueryStatus status) => status switch
+    /// <summary>The failures a stale answer may stand in for, named by their problem code. A UCID the Store refused is not one of them.</summary>
+    internal static string? StaleReason(StoreFailureKind failure) =>
+        Api.StoreFailureAnswers.For(failure) is { StaleMayStandIn: true } answer ? answer.Code : null;
+
+    /// <summary>A remembered answer is re-checked against now: what ended (or has not started) since it was stored is not owned now.</summary>
+    private IReadOnlyList<Entitlement> OwnedNow(IReadOnlyList<Entitlement> entitlements)
     {
-        QueryStatus.BudgetExhausted => "budget_exhausted",
-        QueryStatus.BudgetUnavailable => "budget_unavailable",
-        QueryStatus.UpstreamError => "upstream_error",
-        QueryStatus.UpstreamUnavailable => "upstream_unavailable",
-        QueryStatus.UpstreamTimeout => "upstream_timeout",
-        _ => null,
-    };
+        var now = time.GetUtcNow();
+        foreach (var e in entitlements)
+            if (!(e.StartDate <= now && now < e.EndDate)) return entitlements.Where(x => x.StartDate <= now && now < x.EndDate).ToList();
+        return entitlements;
+    }
 
     private async Task<QueryOutcome> FetchAndStoreAsync(EntitlementQuery query, string key)
     {
         // Its own scope and no caller's token: the flight outlives any one request. Nor the host's stopping token: a
-        // graceful shutdown drains requests in flight, and they wait on this. Resilience:TotalTimeoutSeconds and
-        // Redis:OperationTimeoutMs bound it.
+        // graceful shutdown drains requests in flight, and they wait on this. The query's own deadline
+        // (Resilience:TotalTimeoutSeconds) and Redis:OperationTimeoutMs bound it.
         var outcome = await UpstreamAsync(query, CancellationToken.None);
-        if (outcome.Status == QueryStatus.Ok) await cache.SetAsync(key, outcome.Entitlements!, CancellationToken.None);
-        else if (outcome.Status == QueryStatus.UcidRejected) await cache.RemoveAsync(key, CancellationToken.None);
+        if (outcome.Succeeded) await cache.SetAsync(key, outcome.Entitlements!, CancellationToken.None);
+        else if (outcome.Failure == StoreFailureKind.UcidRefused) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }
 

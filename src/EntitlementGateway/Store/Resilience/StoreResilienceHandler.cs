@@ -1,51 +1,100 @@
+using System.Net;
+using System.Net.Http.Headers;
 using EntitlementGateway.Budget;
 using Polly.CircuitBreaker;
 
 namespace EntitlementGateway.Store.Resilience;
 
 /// <summary>
-/// Runs the Store call through <see cref="StoreResiliencePipelines"/>, taking one budget unit before every attempt
-/// (retries included) when the request carries a <see cref="StoreAttemptBudget"/>. A refused unit ends the call with
-/// <see cref="StoreBudgetRefusedException"/>: no Store call and no retry. A unit taken for an attempt the circuit then
-/// refused goes back.
+/// Every Store call the gateway makes with its service token goes through here, once per attempt and in this order:
+/// the service token (shared, bounded), one budget unit when the call has a <see cref="StoreCallState"/> with a key
+/// (refused: the call ends, no Store call, no retry, and the circuit never sees it), the circuit breaker, the attempt
+/// timeout, the Store, and the whole body read into memory inside that same timeout, so a Store that stalls or resets
+/// after its headers is a timeout or a transient failure like any other. A Store 401 with a token that was not just
+/// obtained is answered by one more attempt with a new token: only then is a 401 the caller's (the UCID's) fault.
 /// </summary>
-public sealed class StoreResilienceHandler(StoreResiliencePipelines pipelines, IUserBudget budget) : DelegatingHandler
+public sealed class StoreResilienceHandler(
+    StoreResiliencePipelines pipelines,
+    IUserBudget budget,
+    IStoreTokenProvider tokens,
+    TimeProvider time) : DelegatingHandler
 {
+    /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>A token this young is taken as good: a 401 with it is about the request, and it is not refreshed again,
+    /// so forged UCIDs cannot make the gateway hammer the identity provider.</summary>
+    public static readonly TimeSpan FreshTokenAge = TimeSpan.FromSeconds(60);
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        request.Options.TryGetValue(StoreAttemptBudget.OptionKey, out var attemptBudget);
-        return await pipelines.Outer.ExecuteAsync(
-            async token => await AttemptAsync(request, attemptBudget, token), cancellationToken);
+        if (!request.Options.TryGetValue(StoreCallState.OptionKey, out var state))
+        {
+            state = new StoreCallState(null, StoreWire.NewCorrelationVector());
+            request.Options.Set(StoreCallState.OptionKey, state);
+        }
+        var response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
+        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && time.GetUtcNow() - used.AcquiredAt > FreshTokenAge)
+        {
+            response.Dispose();
+            state.RefreshToken = true;
+            response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
+        }
+        return response;
     }
 
-    private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, StoreAttemptBudget? attemptBudget, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, StoreCallState state, CancellationToken cancellationToken)
     {
+        var token = state.RefreshToken && state.Token is { } rejected
+            ? await tokens.RefreshServiceTokenAsync(rejected, cancellationToken)
+            : await tokens.GetServiceTokenAsync(cancellationToken);
+        state.RefreshToken = false;
+        state.Token = token;
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        request.Headers.Remove(StoreWire.CorrelationVectorHeader);
+        request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
+
+        // While the circuit is open and its break lasts, it refuses at once: no unit is taken for that.
         string? lease = null;
-        // Open circuit: let it refuse at once, without a budget round trip.
-        if (attemptBudget is not null && !pipelines.CircuitRefusesCalls)
-            lease = await AcquireAsync(attemptBudget, cancellationToken);
+        if (state.BudgetKey is { } key && !pipelines.CircuitRefusesNow)
+            lease = await AcquireAsync(state, key, cancellationToken);
         try
         {
-            return await pipelines.Inner.ExecuteAsync(async token =>
-            {
-                // The circuit closed between the check and here: the attempt still pays first.
-                if (attemptBudget is not null && lease is null) lease = await AcquireAsync(attemptBudget, token);
-                return await base.SendAsync(request, token);
-            }, cancellationToken);
+            return await pipelines.Inner.ExecuteAsync(async attempt => await SendAndReadAsync(request, attempt), cancellationToken);
         }
-        catch (BrokenCircuitException) when (lease is not null && attemptBudget is not null)
+        catch (BrokenCircuitException) when (lease is not null)
         {
-            // Half-open with its one trial call already out: this attempt never reached the Store.
-            await budget.RefundAsync(attemptBudget.Key, lease, CancellationToken.None);
-            attemptBudget.UnitsTaken--;
+            // Open, or half-open with its one trial already out: this attempt never reached the Store.
+            await budget.RefundAsync(state.BudgetKey!, lease, CancellationToken.None);
+            state.Forget(lease);
             throw;
         }
     }
 
-    private async Task<string> AcquireAsync(StoreAttemptBudget attemptBudget, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAndReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var decision = await budget.TryAcquireAsync(attemptBudget.Key, cancellationToken);
-        attemptBudget.Record(decision);
+        var response = await base.SendAsync(request, cancellationToken);
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(MaxBodyBytes, cancellationToken);
+            return response;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            response.Dispose();
+            throw; // the attempt timeout's: a stalled body is a timeout
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            response.Dispose();
+            throw new StoreBodyException($"The Store's {(int)response.StatusCode} answer broke off after its headers.", ex);
+        }
+    }
+
+    private async Task<string> AcquireAsync(StoreCallState state, string key, CancellationToken cancellationToken)
+    {
+        var decision = await budget.TryAcquireAsync(key, cancellationToken);
+        state.Record(decision);
         if (!decision.Allowed) throw new StoreBudgetRefusedException(decision);
         return decision.Lease!;
     }

@@ -17,10 +17,13 @@ namespace EntitlementGateway.Store.Resilience;
 public sealed partial class StoreResiliencePipelines
 {
     private readonly CircuitBreakerStateProvider _circuit = new();
+    private readonly TimeProvider _time;
+    private long _openUntilTicks;
 
     public StoreResiliencePipelines(IOptions<ResilienceOptions> options, TimeProvider time, ILogger<StoreResiliencePipelines> logger)
     {
         var o = options.Value;
+        _time = time;
         var outer = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(o.TotalTimeout);
         if (o.MaxRetries > 0)
         {
@@ -51,6 +54,7 @@ public sealed partial class StoreResiliencePipelines
                 ShouldHandle = args => ValueTask.FromResult(CountsAgainstCircuit(args.Outcome)),
                 OnOpened = args =>
                 {
+                    Interlocked.Exchange(ref _openUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
                     LogCircuitOpened(logger, args.BreakDuration.TotalSeconds, Describe(args.Outcome));
                     return default;
                 },
@@ -70,8 +74,18 @@ public sealed partial class StoreResiliencePipelines
     /// <summary>Circuit breaker and attempt timeout, around one attempt's Store call.</summary>
     public ResiliencePipeline<HttpResponseMessage> Inner { get; }
 
-    /// <summary>Open (or isolated): calls are refused without reaching the Store, so no unit should be taken.</summary>
-    public bool CircuitRefusesCalls => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated;
+    /// <summary>
+    /// Open with its break still running (or isolated): a call is refused without reaching the Store, so no unit should
+    /// be taken for it. Once the break has run out, Polly still says Open until the next call becomes the half-open
+    /// trial; that call must have paid its unit before it enters, so a player without budget can neither take the trial
+    /// nor fail it.
+    /// </summary>
+    public bool CircuitRefusesNow => _circuit.CircuitState switch
+    {
+        CircuitState.Isolated => true,
+        CircuitState.Open => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks),
+        _ => false,
+    };
 
     public CircuitState CircuitState => _circuit.CircuitState;
 
@@ -80,19 +94,15 @@ public sealed partial class StoreResiliencePipelines
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
-        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Exception: HttpRequestException or TimeoutRejectedException or StoreBodyException } => true,
         { Exception: not null } => false,
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
         _ => false,
     };
 
-    /// <summary>
-    /// A budget refusal reaches the circuit only as a half-open trial whose unit was refused (units are otherwise taken
-    /// before the circuit): Polly has no "neither", and closing on a call that never reached the Store would be a guess,
-    /// so it counts as a failure and the circuit stays open for another break.
-    /// </summary>
-    internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) =>
-        IsTransient(outcome) || outcome.Exception is StoreBudgetRefusedException or BudgetUnavailableException;
+    /// <summary>What the circuit counts as a failure: the transient failures. Budget refusals never reach it (the unit is
+    /// taken before the circuit), and a 4xx is about the request, not the Store's health.</summary>
+    internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) => IsTransient(outcome);
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";

@@ -1,0 +1,61 @@
+using EntitlementGateway.Budget;
+
+namespace EntitlementGateway.Store.Resilience;
+
+/// <summary>
+/// Travels with one Store call (<see cref="HttpRequestMessage.Options"/>) through its attempts: the budget key whose
+/// unit every attempt takes first, the last decisions (for the RateLimit headers and refunds), the service token the
+/// last attempt used, and the correlation vector that numbers the attempts.
+/// </summary>
+public sealed class StoreCallState(string? budgetKey, string correlationVector)
+{
+    public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
+
+    /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
+    public string? BudgetKey { get; } = budgetKey;
+
+    /// <summary>The latest decision, granted or refused; null before the first attempt.</summary>
+    public BudgetDecision? Last { get; private set; }
+
+    /// <summary>The latest granted decision: the unit of the attempt whose answer the caller sees.</summary>
+    public BudgetDecision? LastGranted { get; private set; }
+
+    /// <summary>Leases of every unit taken so far and not refunded (one per attempt that reached the Store or tried to).</summary>
+    public IReadOnlyList<string> Leases => _leases;
+    private readonly List<string> _leases = [];
+
+    /// <summary>The service token the latest attempt carried.</summary>
+    public StoreToken? Token { get; internal set; }
+
+    /// <summary>The next attempt must use a new service token (the Store refused the one it had).</summary>
+    internal bool RefreshToken { get; set; }
+
+    /// <summary>MS-CV sent by the latest attempt.</summary>
+    public string? LastCorrelationVector { get; private set; }
+
+    private int _attempts;
+
+    internal void Record(BudgetDecision decision)
+    {
+        Last = decision;
+        if (!decision.Allowed) return;
+        LastGranted = decision;
+        _leases.Add(decision.Lease!);
+    }
+
+    internal void Forget(string lease) => _leases.Remove(lease);
+
+    /// <summary>This call's vector extended for the next attempt: <c>base.1</c>, <c>base.2</c>, ...</summary>
+    internal string NextCorrelationVector() =>
+        LastCorrelationVector = correlationVector + "." + (++_attempts).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>The budget refused the unit an attempt needs: no Store call, and no retry.</summary>
+public sealed class StoreBudgetRefusedException(BudgetDecision decision)
+    : Exception($"The budget refused a unit; retry after {decision.RetryAfter.TotalSeconds:0.0} s.")
+{
+    public BudgetDecision Decision { get; } = decision;
+}
+
+/// <summary>The Store's answer broke off or stalled after its headers (reset, truncated, or larger than allowed).</summary>
+public sealed class StoreBodyException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>
+/// Tells a forged UCID from the gateway's own credentials going bad. The Store answers 401 both when a UCID is refused
+/// and when the caller's service token is; one player refused after a fresh token is that player's UCID, but many
+/// different players refused within a short window (<c>Store:SuspectCredentialsAfter</c> within
+/// <c>Store:SuspectCredentialsWindowSeconds</c>) is the gateway. While suspect, refusals are answered as a Store outage
+/// (stale answers stand in, cached answers stay), readiness says Degraded, and one log line says what to check.
+/// A Store call that succeeds clears it.
+/// </summary>
+public sealed partial class StoreCredentialsMonitor(IOptions<StoreOptions> options, TimeProvider time, ILogger<StoreCredentialsMonitor> logger)
+{
+    private readonly object _lock = new();
+    // Player hash -> last refusal; never more entries than the threshold, so hostile keys cannot grow it.
+    private readonly Dictionary<string, DateTimeOffset> _refused = new(StringComparer.Ordinal);
+    private DateTimeOffset _suspectUntil = DateTimeOffset.MinValue;
+
+    public bool IsSuspect
+    {
+        get { lock (_lock) return time.GetUtcNow() < _suspectUntil; }
+    }
+
+    /// <summary>The Store refused this player's UCID with a fresh token. Returns whether the credentials are now suspect.</summary>
+    public bool RecordRefusal(string budgetKey)
+    {
+        var o = options.Value;
+        var window = TimeSpan.FromSeconds(o.SuspectCredentialsWindowSeconds);
+        var now = time.GetUtcNow();
+        var player = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(budgetKey)), 0, 8);
+        bool becameSuspect;
+        int count;
+        lock (_lock)
+        {
+            foreach (var stale in _refused.Where(p => p.Value <= now - window).Select(p => p.Key).ToList()) _refused.Remove(stale);
+            if (_refused.Count < o.SuspectCredentialsAfter || _refused.ContainsKey(player)) _refused[player] = now;
+            count = _refused.Count;
+            var wasSuspect = now < _suspectUntil;
+            if (count >= o.SuspectCredentialsAfter) _suspectUntil = now + window;
+            becameSuspect = !wasSuspect && now < _suspectUntil;
+        }
+        if (becameSuspect) LogSuspect(logger, count, o.SuspectCredentialsWindowSeconds);
+        return IsSuspect;
+    }
+
+    /// <summary>The Store accepted a call: the credentials work.</summary>
+    public void RecordAccepted()
+    {
+        lock (_lock)
+        {
+            if (_refused.Count == 0 && _suspectUntil == DateTimeOffset.MinValue) return;
+            var wasSuspect = time.GetUtcNow() < _suspectUntil;
+            _refused.Clear();
+            _suspectUntil = DateTimeOffset.MinValue;
+            if (wasSuspect) LogCleared(logger);
+        }
+    }
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Error, Message = "The Store refused {Players} different players within {WindowSeconds} s: the gateway's own Store credentials are suspect. " +
+        "Check Store:ClientId with its secret or certificate, Store:TenantId, Store:ServiceScope, and that the app is associated with the products in Partner Center. Refusals are answered as a Store outage meanwhile.")]
+    private static partial void LogSuspect(ILogger logger, int players, int windowSeconds);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "The Store accepted a call again: the gateway's credentials are no longer suspect")]
+    private static partial void LogCleared(ILogger logger);
+}
+
+/// <summary>Readiness: Degraded while the Store refuses the gateway's credentials (the replica stays in service).</summary>
+public sealed class StoreCredentialsHealthCheck(StoreCredentialsMonitor monitor) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(monitor.IsSuspect
+            ? HealthCheckResult.Degraded("The Store refuses many players at once: check the gateway's Store credentials.")
+            : HealthCheckResult.Healthy("The Store accepts the gateway's credentials."));
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>Reads Store answers as the documentation shows them, without trusting their shape.</summary>
+public static class StoreJson
+{
+    /// <summary>One page; null for a JSON <c>null</c> body. Null entries in <c>items</c> are dropped. Throws
+    /// <see cref="JsonException"/> when the body is not JSON or a field has a type no documented variant has.</summary>
+    public static B2bLicensePreviewResponse? ReadPage(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty) return null;
+        var page = JsonSerializer.Deserialize(body, StoreJsonContext.Default.B2bLicensePreviewResponse);
+        if (page?.Items is { } items && items.Any(i => i is null))
+            page = page with { Items = items.Where(i => i is not null).ToList() };
+        return page;
+    }
+
+    /// <summary>
+    /// A trial's remaining time in either documented form: <c>DD:HH:MM:SS.MS</c> (four fields) or <c>HH:MM:SS.fffffff</c>
+    /// (three); null when it is neither.
+    /// </summary>
+    public static TimeSpan? ParseTrialTimeRemaining(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var parts = value.Trim().Split(':');
+        if (parts.Length is < 3 or > 4) return null;
+        var days = 0;
+        if (parts.Length == 4 && !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
+        var o = parts.Length - 3;
+        if (!int.TryParse(parts[o], NumberStyles.None, CultureInfo.InvariantCulture, out var hours) ||
+            !int.TryParse(parts[o + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var minutes) ||
+            !decimal.TryParse(parts[o + 2], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+            return null;
+        if (minutes > 59 || seconds >= 60 || days > 100_000 || hours > 2_400_000) return null;
+        return TimeSpan.FromDays(days) + TimeSpan.FromHours(hours) + TimeSpan.FromMinutes(minutes) + TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
+    }
+}
+
+/// <summary>
+/// Store dates: ISO 8601 with up to seven fractional digits. The "forever" end date
+/// <c>9999-12-31T23:59:59.9999999</c> with any offset (which overflows <see cref="DateTimeOffset"/>) is read as
+/// <see cref="DateTimeOffset.MaxValue"/>.
+/// </summary>
+internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
+{
+    public override bool HandleNull => true;
+
+    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException("A Store date must be a string.");
+        if (reader.TryGetDateTimeOffset(out var value)) return value;
+        var text = reader.GetString()!;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value)) return value;
+        if (text.StartsWith("9999-12-31", StringComparison.Ordinal)) return DateTimeOffset.MaxValue;
+        if (text.StartsWith("0001-01-01", StringComparison.Ordinal)) return DateTimeOffset.MinValue;
+        throw new JsonException("A Store date is not ISO 8601.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (value is { } v) writer.WriteStringValue(v);
+        else writer.WriteNullValue();
+    }
+}
+
+/// <summary>A quantity: a JSON number (clamped to the range of <see cref="int"/>) or a numeric string.</summary>
+internal sealed class StoreQuantityConverter : JsonConverter<int?>
+{
+    public override bool HandleNull => true;
+
+    public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null: return null;
+            case JsonTokenType.Number:
+                return reader.TryGetInt64(out var l) ? (int)Math.Clamp(l, int.MinValue, int.MaxValue)
+                    : reader.TryGetDecimal(out var d) ? (int)Math.Clamp(Math.Truncate(d), int.MinValue, int.MaxValue)
+                    : reader.GetDouble() > 0 ? int.MaxValue : int.MinValue;
+            case JsonTokenType.String when long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s):
+                return (int)Math.Clamp(s, int.MinValue, int.MaxValue);
+            default: throw new JsonException("A Store quantity must be a number.");
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (value is { } v) writer.WriteNumberValue(v);
+        else writer.WriteNullValue();
+    }
+}
+
+/// <summary>A text field that a Store may write as a string or a bare number; anything else is dropped (null).</summary>
+internal sealed class StoreTextConverter : JsonConverter<string?>
+{
+    public override bool HandleNull => true;
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String: return reader.GetString();
+            case JsonTokenType.Number:
+                using (var doc = JsonDocument.ParseValue(ref reader)) return doc.RootElement.GetRawText();
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (value is null) writer.WriteNullValue();
+        else writer.WriteStringValue(value);
+    }
+}
