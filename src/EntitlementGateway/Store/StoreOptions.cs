@@ -35,6 +35,9 @@ public sealed class StoreOptions
     public int TimeoutSeconds { get; set; } = 10;
     /// <summary>Optional sandbox (<c>sbx</c>), e.g. XDKS.1; empty for RETAIL.</summary>
     public string? Sandbox { get; set; }
+    /// <summary>A Store 401 with a service token younger than this is the request's fault (its UCID); with an older one
+    /// the gateway first tries once more with a new token. Bounds how often forged UCIDs can make it ask for one.</summary>
+    public int FreshTokenSeconds { get; set; } = 60;
     /// <summary>Refusals of this many different players' UCIDs ...</summary>
     public int SuspectCredentialsAfter { get; set; } = 10;
     /// <summary>... within this many seconds make the gateway suspect its own credentials (see StoreCredentialsMonitor).</summary>
@@ -85,6 +88,7 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
             errors.Add("Store:TrustedCertificateThumbprint is for development and tests; it is refused in Production.");
         if (o.MaxPages is < 1 or > 100) errors.Add("Store:MaxPages must be between 1 and 100.");
         if (o.TimeoutSeconds is < 1 or > 120) errors.Add("Store:TimeoutSeconds must be between 1 and 120.");
+        if (o.FreshTokenSeconds is < 0 or > 3600) errors.Add("Store:FreshTokenSeconds must be between 0 and 3600.");
         if (o.SuspectCredentialsAfter is < 2 or > 10_000) errors.Add("Store:SuspectCredentialsAfter must be between 2 and 10000.");
         if (o.SuspectCredentialsWindowSeconds is < 1 or > 3600) errors.Add("Store:SuspectCredentialsWindowSeconds must be between 1 and 3600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

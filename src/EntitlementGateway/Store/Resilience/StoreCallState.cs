@@ -24,6 +24,9 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector)
     public IReadOnlyList<string> Leases => _leases;
     private readonly List<string> _leases = [];
 
+    /// <summary>The unit the latest attempt took; null when it took none.</summary>
+    internal string? LastAttemptLease { get; set; }
+
     /// <summary>The service token the latest attempt carried.</summary>
     public StoreToken? Token { get; internal set; }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using EntitlementGateway.Budget;
+using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
 namespace EntitlementGateway.Store.Resilience;
@@ -17,14 +18,11 @@ public sealed class StoreResilienceHandler(
     StoreResiliencePipelines pipelines,
     IUserBudget budget,
     IStoreTokenProvider tokens,
+    IOptions<StoreOptions> storeOptions,
     TimeProvider time) : DelegatingHandler
 {
     /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
-
-    /// <summary>A token this young is taken as good: a 401 with it is about the request, and it is not refreshed again,
-    /// so forged UCIDs cannot make the gateway hammer the identity provider.</summary>
-    public static readonly TimeSpan FreshTokenAge = TimeSpan.FromSeconds(60);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -34,14 +32,25 @@ public sealed class StoreResilienceHandler(
             request.Options.Set(StoreCallState.OptionKey, state);
         }
         var response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && time.GetUtcNow() - used.AcquiredAt > FreshTokenAge)
+        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && !IsFresh(used, storeOptions.Value, time))
         {
             response.Dispose();
+            // The Store refused our token, not the player: that attempt's unit goes back.
+            if (state.BudgetKey is { } key && state.LastAttemptLease is { } lease)
+            {
+                await budget.RefundAsync(key, lease, CancellationToken.None);
+                state.Forget(lease);
+            }
             state.RefreshToken = true;
             response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
         }
         return response;
     }
+
+    /// <summary>A token this young is taken as good: a 401 with it is about the request, and it is not refreshed again,
+    /// so forged UCIDs cannot make the gateway hammer the identity provider (Store:FreshTokenSeconds).</summary>
+    public static bool IsFresh(StoreToken token, StoreOptions options, TimeProvider time) =>
+        time.GetUtcNow() - token.AcquiredAt < TimeSpan.FromSeconds(options.FreshTokenSeconds);
 
     private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, StoreCallState state, CancellationToken cancellationToken)
     {
@@ -56,6 +65,7 @@ public sealed class StoreResilienceHandler(
 
         // While the circuit is open and its break lasts, it refuses at once: no unit is taken for that.
         string? lease = null;
+        state.LastAttemptLease = null;
         if (state.BudgetKey is { } key && !pipelines.CircuitRefusesNow)
             lease = await AcquireAsync(state, key, cancellationToken);
         try
@@ -96,6 +106,6 @@ public sealed class StoreResilienceHandler(
         var decision = await budget.TryAcquireAsync(key, cancellationToken);
         state.Record(decision);
         if (!decision.Allowed) throw new StoreBudgetRefusedException(decision);
-        return decision.Lease!;
+        return state.LastAttemptLease = decision.Lease!;
     }
 }
