@@ -21,6 +21,11 @@ public sealed class EmulatorState : IDisposable
     public const string StoreAudience = "https://onestore.microsoft.com";
     /// <summary>Lifetime of access tokens, as Entra reports it.</summary>
     public const int AccessTokenLifetimeSeconds = 3599;
+    /// <summary>
+    /// Emulator-only claim of access tokens: their issue order, so that a revocation refuses exactly the tokens issued
+    /// before it (iat has whole seconds only).
+    /// </summary>
+    public const string TokenSequenceClaim = "emulator_seq";
 
     private readonly Lazy<JwtSigner> _signer = new(() => new JwtSigner());
     private readonly Lazy<X509Certificate2> _certificate;
@@ -28,8 +33,10 @@ public sealed class EmulatorState : IDisposable
     private ConcurrentDictionary<string, JsonObject[]> _users = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _queries = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
+    private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
-    private long _rateLimited, _tokensIssued, _renewals, _faultsInjected;
+    private long _rateLimited, _tokensIssued, _renewals, _faultsInjected, _protocolErrors, _serviceTokenRejections;
+    private long _tokenSequence, _revokedThroughSequence;
 
     /// <summary>Creates the state; <paramref name="options"/> are copied by reference and read live.</summary>
     public EmulatorState(EmulatorOptions? options = null)
@@ -84,6 +91,7 @@ public sealed class EmulatorState : IDisposable
             ["oid"] = Guid.NewGuid().ToString(),
             ["tid"] = "00000000-0000-0000-0000-0000000e0000",
             ["ver"] = "1.0",
+            [TokenSequenceClaim] = Interlocked.Increment(ref _tokenSequence),
         });
         Interlocked.Increment(ref _tokensIssued);
         return token;
@@ -112,7 +120,8 @@ public sealed class EmulatorState : IDisposable
     internal StatsResponse GetStats() => new(
         new SortedDictionary<string, long>(_queries, StringComparer.Ordinal),
         Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _tokensIssued),
-        Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected));
+        Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected),
+        Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections));
 
     /// <summary>Query calls per user that reached the rate-limit stage (admitted or 429).</summary>
     public IReadOnlyDictionary<string, long> QueriesByUser => new Dictionary<string, long>(_queries, StringComparer.Ordinal);
@@ -128,6 +137,36 @@ public sealed class EmulatorState : IDisposable
 
     /// <summary>Calls failed on purpose by fault injection.</summary>
     public long FaultsInjected => Interlocked.Read(ref _faultsInjected);
+
+    /// <summary>Store requests refused for their framing: 411 (chunked or no Content-Length) or 415 (not application/json).</summary>
+    public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
+
+    /// <summary>Store calls answered 401 because of their service access token (missing, invalid, revoked or rejected).</summary>
+    public long ServiceTokenRejections => Interlocked.Read(ref _serviceTokenRejections);
+
+    /// <summary>The last 500 requests to the Store endpoints, oldest first (refused ones included).</summary>
+    public IReadOnlyList<StoreRequestRecord> GetRequests() => _requests.Snapshot();
+
+    /// <summary>
+    /// Refuses, from now on, every access token issued before this call (with 401 on the Store endpoints); tokens issued
+    /// later are accepted. <see cref="Reset"/> lifts it.
+    /// </summary>
+    public void RevokeIssuedTokens()
+    {
+        var issued = Interlocked.Read(ref _tokenSequence);
+        long seen;
+        // Never moves back: a revocation racing an older one keeps the later cut-off.
+        do seen = Interlocked.Read(ref _revokedThroughSequence);
+        while (seen < issued && Interlocked.CompareExchange(ref _revokedThroughSequence, issued, seen) != seen);
+    }
+
+    /// <summary>Whether a token with these claims was issued before the last <see cref="RevokeIssuedTokens"/>.</summary>
+    internal bool IsRevoked(JsonObject claims)
+    {
+        var revokedThrough = Interlocked.Read(ref _revokedThroughSequence);
+        if (revokedThrough == 0) return false;
+        return claims[TokenSequenceClaim] is not JsonValue v || !v.TryGetValue<long>(out var seq) || seq <= revokedThrough;
+    }
 
     /// <summary>Timestamps (ms precision, UTC) of every admitted query call of a user, oldest first.</summary>
     public IReadOnlyList<DateTimeOffset> GetAdmittedCalls(string userId) =>
@@ -158,7 +197,10 @@ public sealed class EmulatorState : IDisposable
         }
     }
 
-    /// <summary>Forgets users, stats, rate-limit logs and audit, and clears faults. Keys and certificate stay.</summary>
+    /// <summary>
+    /// Forgets users, stats, rate-limit logs, the call and request audits and token revocations, and clears faults.
+    /// Keys and certificate stay.
+    /// </summary>
     public void Reset()
     {
         _users = new(StringComparer.Ordinal);
@@ -168,6 +210,10 @@ public sealed class EmulatorState : IDisposable
         Interlocked.Exchange(ref _tokensIssued, 0);
         Interlocked.Exchange(ref _renewals, 0);
         Interlocked.Exchange(ref _faultsInjected, 0);
+        Interlocked.Exchange(ref _protocolErrors, 0);
+        Interlocked.Exchange(ref _serviceTokenRejections, 0);
+        Interlocked.Exchange(ref _revokedThroughSequence, 0);
+        _requests.Clear();
         Faults = new FaultSettings();
     }
 
@@ -181,8 +227,10 @@ public sealed class EmulatorState : IDisposable
         return decision;
     }
 
-    /// <summary>Decides whether this call fails on purpose; failNext is consumed atomically.</summary>
-    internal FaultSettings? TakeFault()
+    /// <summary>
+    /// The faults in force for this call (a copy) and whether the call fails on purpose; failNext is consumed atomically.
+    /// </summary>
+    internal (FaultSettings Settings, bool Fail) TakeFault()
     {
         lock (_faultLock)
         {
@@ -196,13 +244,18 @@ public sealed class EmulatorState : IDisposable
             {
                 fail = true;
             }
-            if (!fail) return null;
-            Interlocked.Increment(ref _faultsInjected);
-            return _faults.Clone();
+            if (fail) Interlocked.Increment(ref _faultsInjected);
+            return (_faults.Clone(), fail);
         }
     }
 
     internal void CountRenewal() => Interlocked.Increment(ref _renewals);
+
+    internal void CountProtocolError() => Interlocked.Increment(ref _protocolErrors);
+
+    internal void CountServiceTokenRejection() => Interlocked.Increment(ref _serviceTokenRejections);
+
+    internal void RecordRequest(StoreRequestRecord record) => _requests.Add(record);
 
     /// <summary>Disposes keys and the certificate if they were created.</summary>
     public void Dispose()

@@ -6,39 +6,110 @@ namespace EntitlementGateway.Emulator;
 [JsonConverter(typeof(JsonStringEnumConverter<FaultMode>))]
 public enum FaultMode
 {
-    /// <summary>Answer with <see cref="FaultSettings.FailureStatus"/> (and <c>Retry-After</c> for 429/503).</summary>
+    /// <summary>
+    /// Answer with <see cref="FaultSettings.FailureStatus"/>, with a <c>Retry-After</c> for 429/503 in the
+    /// <see cref="FaultSettings.RetryAfterFormat"/>.
+    /// </summary>
     Status,
 
     /// <summary>Abort the connection without a response.</summary>
     Drop,
 
-    /// <summary>Wait <see cref="FaultSettings.LatencyMs"/> (forever when 0) or until the caller gives up.</summary>
+    /// <summary>
+    /// Wait <see cref="FaultSettings.LatencyMs"/> (forever when 0) or until the caller gives up, then answer
+    /// <see cref="FaultSettings.FailureStatus"/>.
+    /// </summary>
     Hang,
+
+    /// <summary>
+    /// Answer 200 <c>application/json; charset=utf-8</c> with a <c>Content-Length</c> larger than what is written, write
+    /// the start of a body (<c>{"items":[</c>), flush, then stay silent until the caller gives up or the host stops (or
+    /// for <see cref="FaultSettings.LatencyMs"/> when it is above 0, then abort the connection).
+    /// </summary>
+    StallBody,
+
+    /// <summary>Answer 200 with its headers and the start of a body flushed, then reset the connection.</summary>
+    ResetBody,
+
+    /// <summary>
+    /// Answer 200 <c>text/html</c> with a proxy's HTML error page (<c>502 Bad Gateway</c>) and its <c>Content-Length</c>,
+    /// as an intermediary in front of the Store may.
+    /// </summary>
+    GarbageBody,
+
+    /// <summary>Wait <see cref="FaultSettings.LatencyMs"/>, then answer the call normally (the real answer).</summary>
+    SlowHeaders,
 }
 
-/// <summary>Latency and fault injection for the query and renew endpoints (<c>PUT /emulator/faults</c>).</summary>
+/// <summary>How the <c>Retry-After</c> of a 429 or 503 <see cref="FaultMode.Status"/> failure is written.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RetryAfterFormat>))]
+public enum RetryAfterFormat
+{
+    /// <summary>Delay in whole seconds: <c>Retry-After: 5</c>.</summary>
+    Seconds,
+
+    /// <summary>
+    /// An RFC 1123 date, now + <see cref="FaultSettings.RetryAfterSeconds"/> (<c>Retry-After: Sun, 29 Nov 2026 09:30:05 GMT</c>),
+    /// with a <c>Date</c> header of the same clock.
+    /// </summary>
+    HttpDate,
+
+    /// <summary>No <c>Retry-After</c> header at all.</summary>
+    None,
+}
+
+/// <summary>
+/// Latency and fault injection for the Store endpoints (everything under <c>/emulator/store/</c>), set with
+/// <c>PUT /emulator/faults</c> (JSON, camelCase names) or <see cref="EmulatorOptions.Faults"/> at start-up.
+/// <see cref="FailNext"/> and <see cref="FailureRate"/> choose which calls fail; <see cref="Mode"/> says how.
+/// <see cref="LoopContinuation"/> and <see cref="RejectServiceTokens"/> apply to every call while they are set.
+/// </summary>
 public sealed class FaultSettings
 {
-    /// <summary>Extra latency for every query/renew call; in <see cref="FaultMode.Hang"/> also how long a hang lasts.</summary>
+    /// <summary>
+    /// <c>latencyMs</c>: extra latency for every Store call. In <see cref="FaultMode.Hang"/>, <see cref="FaultMode.SlowHeaders"/>
+    /// and <see cref="FaultMode.StallBody"/> it is instead the failed call's own wait, and the other calls are not delayed.
+    /// </summary>
     public int LatencyMs { get; set; }
 
-    /// <summary>Fail exactly the next N calls (deterministic, for tests).</summary>
+    /// <summary><c>failNext</c>: fail exactly the next N calls (deterministic, for tests).</summary>
     public int FailNext { get; set; }
 
-    /// <summary>Probability in [0, 1] that any other call fails.</summary>
+    /// <summary><c>failureRate</c>: probability in [0, 1] that any other call fails.</summary>
     public double FailureRate { get; set; }
 
-    /// <summary>Status of a <see cref="FaultMode.Status"/> failure.</summary>
+    /// <summary><c>failureStatus</c>: status of a <see cref="FaultMode.Status"/> (or <see cref="FaultMode.Hang"/>) failure; 4xx or 5xx.</summary>
     public int FailureStatus { get; set; } = 500;
 
-    /// <summary><c>Retry-After</c> sent with a 429 or 503 failure.</summary>
+    /// <summary><c>retryAfterSeconds</c>: the delay a 429 or 503 failure announces in <c>Retry-After</c>.</summary>
     public int RetryAfterSeconds { get; set; } = 5;
 
-    /// <summary>How a failure shows itself.</summary>
+    /// <summary><c>retryAfterFormat</c>: <c>Seconds</c> (default), <c>HttpDate</c> or <c>None</c>.</summary>
+    public RetryAfterFormat RetryAfterFormat { get; set; } = RetryAfterFormat.Seconds;
+
+    /// <summary>
+    /// <c>mode</c>: how a failure shows itself: <c>Status</c> (default), <c>Drop</c>, <c>Hang</c>, <c>StallBody</c>,
+    /// <c>ResetBody</c>, <c>GarbageBody</c> or <c>SlowHeaders</c>.
+    /// </summary>
     public FaultMode Mode { get; set; } = FaultMode.Status;
+
+    /// <summary>
+    /// <c>loopContinuation</c>: every query page returns the continuation token the first page returned (a first page
+    /// returns one even when everything fitted), so a client that follows tokens never reaches the end.
+    /// </summary>
+    public bool LoopContinuation { get; set; }
+
+    /// <summary>
+    /// <c>rejectServiceTokens</c>: every service access token (the query's Bearer token, renew's <c>serviceTicket</c>)
+    /// is refused with 401, even a freshly issued one, as when the Store no longer accepts the application's credentials.
+    /// </summary>
+    public bool RejectServiceTokens { get; set; }
 
     /// <summary>A copy, so callers never share a mutable instance with the live state.</summary>
     public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
+
+    /// <summary>Whether <see cref="LatencyMs"/> is the failed call's own wait rather than every call's extra latency.</summary>
+    internal bool LatencyIsTheFaultsOwn => Mode is FaultMode.Hang or FaultMode.SlowHeaders or FaultMode.StallBody;
 
     internal string? Validate()
     {
@@ -47,6 +118,10 @@ public sealed class FaultSettings
         if (FailureRate is < 0 or > 1 || double.IsNaN(FailureRate)) return "failureRate must be within [0, 1].";
         if (FailureStatus is < 400 or > 599) return "failureStatus must be a 4xx or 5xx status.";
         if (RetryAfterSeconds < 0) return "retryAfterSeconds must be >= 0.";
+        // The string converter also takes numbers: an undefined one must not slip through.
+        if (!Enum.IsDefined(Mode)) return $"mode must be one of {string.Join(", ", Enum.GetNames<FaultMode>())}.";
+        if (!Enum.IsDefined(RetryAfterFormat))
+            return $"retryAfterFormat must be one of {string.Join(", ", Enum.GetNames<RetryAfterFormat>())}.";
         return null;
     }
 }

@@ -71,7 +71,8 @@ internal sealed record RenewResponse(string Key);
 internal sealed record CallsResponse(string UserId, IReadOnlyList<string> Calls);
 
 internal sealed record StatsResponse(
-    IReadOnlyDictionary<string, long> Queries, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected);
+    IReadOnlyDictionary<string, long> Queries, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected,
+    long ProtocolErrors, long ServiceTokenRejections);
 
 /// <summary>Store-style error body (code + message), as the Collections service answers.</summary>
 internal sealed record StoreError(string Code, string Message)

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace EntitlementGateway.Emulator.Endpoints;
 
-/// <summary>Observing and steering the emulator: stats, reset, faults, and its TLS certificate.</summary>
+/// <summary>Observing and steering the emulator: stats, request audit, reset, faults, token revocation, its TLS certificate.</summary>
 internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder group)
@@ -13,6 +13,12 @@ internal static class AdminEndpoints
         group.MapPost("/reset", (EmulatorState state) =>
         {
             state.Reset();
+            return Results.NoContent();
+        });
+        group.MapGet("/requests", (EmulatorState state) => Results.Json(state.GetRequests(), AuditJson.Default.IReadOnlyListStoreRequestRecord));
+        group.MapPost("/tokens/revoke", (EmulatorState state) =>
+        {
+            state.RevokeIssuedTokens();
             return Results.NoContent();
         });
         group.MapGet("/faults", (EmulatorState state) => Results.Json(state.Faults, EmulatorJson.Default.FaultSettings));

@@ -5,13 +5,16 @@ using Microsoft.AspNetCore.Routing;
 
 namespace EntitlementGateway.Emulator.Endpoints;
 
-/// <summary>The Store endpoints the gateway calls: the v8 collections query and the v6 key renewal.</summary>
+/// <summary>
+/// The Store endpoints the gateway calls: the v8 collections query and the v6 key renewal, mapped on the
+/// <c>/emulator/store</c> group (whose <see cref="StoreProtocol"/> filter audits and checks every request first).
+/// </summary>
 internal static class CollectionsEndpoints
 {
-    public static void Map(IEndpointRouteBuilder group)
+    public static void Map(IEndpointRouteBuilder store)
     {
-        group.MapPost("/store/v8.0/collections/b2bLicensePreview", QueryAsync);
-        group.MapPost("/store/v6.0/b2b/keys/renew", RenewAsync);
+        store.MapPost("/v8.0/collections/b2bLicensePreview", QueryAsync);
+        store.MapPost("/v6.0/b2b/keys/renew", RenewAsync);
     }
 
     // Order of checks: latency/faults (infrastructure in front of the service), service token, body, UCID,
@@ -21,7 +24,7 @@ internal static class CollectionsEndpoints
         StoreHttp.AddCorrelationHeaders(ctx);
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
 
-        var token = StoreHttp.VerifyServiceToken(state, StoreHttp.BearerToken(ctx), out var tokenError);
+        var token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
         if (token is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.CollectionsQueryRequest);
@@ -58,6 +61,8 @@ internal static class CollectionsEndpoints
         var filtered = CollectionsPaging.Filter(state.GetEntitlementsShared(userId), request);
         var (page, next) = CollectionsPaging.Page(filtered, offset, pageSize, state.Options.RepeatItemsAcrossPages);
         foreach (var item in page) item["localTicketReference"] = beneficiary.LocalTicketReference;
+        // loopContinuation: always the token of the first page's end, so following tokens never ends.
+        if (state.Faults.LoopContinuation) next = Math.Min(pageSize, filtered.Count);
         var response = new CollectionsQueryResponse
         {
             Items = page,
@@ -73,7 +78,7 @@ internal static class CollectionsEndpoints
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.RenewRequest);
         if (request is null) return bad!;
-        var ticket = StoreHttp.VerifyServiceToken(state, request.ServiceTicket, out var ticketError);
+        var ticket = StoreHttp.AuthenticateService(state, request.ServiceTicket, out var ticketError);
         if (ticket is null) return StoreHttp.Error(401, "Unauthorized", "serviceTicket: " + ticketError);
         var key = StoreHttp.VerifyUcid(state, request.Key, Claims.String(ticket, "appid"), out var keyError);
         if (key is null) return StoreHttp.Error(401, "Unauthorized", "key: " + keyError);

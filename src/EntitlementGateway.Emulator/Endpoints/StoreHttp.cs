@@ -88,12 +88,45 @@ internal static class StoreHttp
     }
 
     /// <summary>
+    /// Checks a service access token as the Store endpoints do: refused outright while
+    /// <see cref="FaultSettings.RejectServiceTokens"/> is set, then signature, lifetime and audience, then revocation.
+    /// Every refusal is counted in <see cref="EmulatorState.ServiceTokenRejections"/>.
+    /// </summary>
+    public static JsonObject? AuthenticateService(EmulatorState state, string? token, out string error)
+    {
+        JsonObject? claims = null;
+        if (state.Faults.RejectServiceTokens)
+            error = "The Store no longer accepts this application's credentials (rejectServiceTokens).";
+        else if ((claims = VerifyServiceToken(state, token, out error)) is not null && state.IsRevoked(claims))
+        {
+            error = "The token was revoked (issued before POST /emulator/tokens/revoke).";
+            claims = null;
+        }
+        if (claims is null) state.CountServiceTokenRejection();
+        return claims;
+    }
+
+    /// <summary>Resets the connection, marking the call so the request audit records status 0.</summary>
+    public static void Abort(HttpContext ctx)
+    {
+        ctx.Items[AbortedKey] = true;
+        ctx.Abort();
+    }
+
+    /// <summary>Whether the connection of this call was aborted (by a fault or by the caller).</summary>
+    public static bool WasAborted(HttpContext ctx) =>
+        ctx.Items.ContainsKey(AbortedKey) || ctx.RequestAborted.IsCancellationRequested;
+
+    private static readonly object AbortedKey = new();
+
+    /// <summary>
     /// Latency, then fault injection. Returns a result when the call must fail, an empty result when the connection
-    /// was dropped or abandoned, and null when the call goes on normally.
+    /// was dropped or abandoned or the fault wrote its own answer, and null when the call goes on normally.
     /// </summary>
     public static async Task<IResult?> ApplyLatencyAndFaultsAsync(HttpContext ctx, EmulatorState state)
     {
-        var fault = state.TakeFault();
+        var (settings, fail) = state.TakeFault();
+        var fault = fail ? settings : null;
         // Waits end when the caller gives up or the host stops, so a hang never blocks shutdown for its full timeout.
         var stopping = ctx.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
@@ -104,30 +137,95 @@ internal static class StoreHttp
             {
                 // A hang is its own delay: it waits latencyMs (forever when 0) or until the client gives up.
                 await Task.Delay(fault.LatencyMs > 0 ? TimeSpan.FromMilliseconds(fault.LatencyMs) : Timeout.InfiniteTimeSpan, abort);
-                return Failure(ctx, fault);
+                return Failure(ctx, state, fault);
             }
-            var latency = state.Options.LatencyMs + state.Faults.LatencyMs;
+            var latency = state.Options.LatencyMs + (settings.LatencyIsTheFaultsOwn ? 0 : settings.LatencyMs);
             if (latency > 0) await Task.Delay(latency, abort);
+            switch (fault?.Mode)
+            {
+                case null:
+                    return null;
+                case FaultMode.SlowHeaders:
+                    if (fault.LatencyMs > 0) await Task.Delay(fault.LatencyMs, abort);
+                    return null;
+                case FaultMode.Drop:
+                    Abort(ctx);
+                    return Results.Empty;
+                case FaultMode.StallBody:
+                    await WriteBodyStartAsync(ctx, abort);
+                    await Task.Delay(fault.LatencyMs > 0 ? TimeSpan.FromMilliseconds(fault.LatencyMs) : Timeout.InfiniteTimeSpan, abort);
+                    Abort(ctx);
+                    return Results.Empty;
+                case FaultMode.ResetBody:
+                    await WriteBodyStartAsync(ctx, abort);
+                    // Lets the flushed bytes leave (they cross TLS and the transport's own pipe) before the reset.
+                    await Task.Delay(ResetPause, abort);
+                    Abort(ctx);
+                    return Results.Empty;
+                case FaultMode.GarbageBody:
+                    await WriteProxyErrorPageAsync(ctx, abort);
+                    return Results.Empty;
+                default:
+                    return Failure(ctx, state, fault);
+            }
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
             // The client gave up (nobody reads an answer) or the host is stopping: never let that look like a 200.
-            ctx.Abort();
+            Abort(ctx);
             return Results.Empty;
         }
-        if (fault is null) return null;
-        if (fault.Mode == FaultMode.Drop)
-        {
-            ctx.Abort();
-            return Results.Empty;
-        }
-        return Failure(ctx, fault);
     }
 
-    private static IResult Failure(HttpContext ctx, FaultSettings fault)
+    private static readonly TimeSpan ResetPause = TimeSpan.FromMilliseconds(100);
+
+    private const int PromisedBodyLength = 4096;
+
+    /// <summary>200 with JSON headers and a Content-Length far beyond the few bytes that are written and flushed.</summary>
+    private static async Task WriteBodyStartAsync(HttpContext ctx, CancellationToken ct)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.ContentLength = PromisedBodyLength;
+        await ctx.Response.Body.WriteAsync("{\"items\":["u8.ToArray(), ct);
+        await ctx.Response.Body.FlushAsync(ct);
+    }
+
+    private const string ProxyErrorPage =
+        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<h1>502 Bad Gateway</h1>\r\n" +
+        "<p>The proxy server received an invalid response from an upstream server.</p>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+    /// <summary>What a proxy in front of the Store answers when its upstream failed, wrongly with status 200.</summary>
+    private static async Task WriteProxyErrorPageAsync(HttpContext ctx, CancellationToken ct)
+    {
+        var page = System.Text.Encoding.UTF8.GetBytes(ProxyErrorPage);
+        // A proxy's page carries none of the Store's MS-* headers.
+        ctx.Response.Headers.Remove("MS-CorrelationId");
+        ctx.Response.Headers.Remove("MS-RequestId");
+        ctx.Response.Headers.Remove("MS-CV");
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentType = "text/html";
+        ctx.Response.ContentLength = page.Length;
+        await ctx.Response.Body.WriteAsync(page, ct);
+    }
+
+    private static IResult Failure(HttpContext ctx, EmulatorState state, FaultSettings fault)
     {
         if (fault.FailureStatus is 429 or 503)
-            ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        {
+            switch (fault.RetryAfterFormat)
+            {
+                case RetryAfterFormat.Seconds:
+                    ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                    break;
+                case RetryAfterFormat.HttpDate:
+                    // Both from the emulator's clock, so Retry-After minus Date is exactly retryAfterSeconds.
+                    var now = state.Time.GetUtcNow();
+                    ctx.Response.Headers.Date = now.ToString("r", CultureInfo.InvariantCulture);
+                    ctx.Response.Headers.RetryAfter = now.AddSeconds(fault.RetryAfterSeconds).ToString("r", CultureInfo.InvariantCulture);
+                    break;
+            }
+        }
         return Error(fault.FailureStatus, "InjectedFault", $"Failure injected by the emulator (status {fault.FailureStatus}).");
     }
 }

@@ -43,6 +43,7 @@ public sealed class EmulatorClient(EmulatorServer server) : IDisposable
 {
     public const string StoreScope = "https://onestore.microsoft.com/.default";
     public const string QueryPath = "emulator/store/v8.0/collections/b2bLicensePreview";
+    public const string RenewPath = "emulator/store/v6.0/b2b/keys/renew";
 
     public HttpClient Http { get; } = server.CreateHttpsClient();
 
@@ -96,10 +97,20 @@ public sealed class EmulatorClient(EmulatorServer server) : IDisposable
         };
         if (extra is not null)
             foreach (var (name, value) in extra) body[name] = value?.DeepClone();
-        using var request = new HttpRequestMessage(HttpMethod.Post, QueryPath) { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, QueryPath) { Content = Json(body) };
         if (bearer is not null) request.Headers.Authorization = new("Bearer", bearer);
         return await Http.SendAsync(request);
     }
+
+    /// <summary>Posts a key renewal, framed as the Store requires.</summary>
+    public Task<HttpResponseMessage> RenewAsync(string? serviceTicket, string? key) =>
+        Http.PostAsync(RenewPath, Json(new JsonObject { ["serviceTicket"] = serviceTicket, ["key"] = key }));
+
+    /// <summary>
+    /// A body as the Store's request header table asks: whole, with Content-Length, <c>application/json; charset=utf-8</c>.
+    /// (JsonContent would be sent chunked, which the Store endpoints refuse with 411.)
+    /// </summary>
+    public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
     public async Task<JsonObject> GetJsonAsync(string path) =>
         (await Http.GetFromJsonAsync<JsonObject>(path))!;

@@ -122,8 +122,7 @@ public sealed class FaultInjectionTests(EmulatorFixture fixture) : IClassFixture
         var (token, ucid, _) = await NewUserAsync();
         await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["failureStatus"] = 500 });
 
-        using var response = await _client.Http.PostAsJsonAsync("emulator/store/v6.0/b2b/keys/renew",
-            new JsonObject { ["serviceTicket"] = token, ["key"] = ucid });
+        using var response = await _client.RenewAsync(token, ucid);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
     }

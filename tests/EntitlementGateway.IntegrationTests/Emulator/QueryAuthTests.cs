@@ -104,7 +104,7 @@ public sealed class QueryAuthTests(EmulatorFixture fixture) : IClassFixture<Emul
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
         {
-            Content = JsonContent.Create(new JsonObject { ["maxPageSize"] = 10 }),
+            Content = EmulatorClient.Json(new JsonObject { ["maxPageSize"] = 10 }),
         };
         request.Headers.Authorization = new("Bearer", await _client.GetTokenAsync());
 

@@ -83,7 +83,7 @@ public sealed class QueryPagingTests(EmulatorFixture fixture) : IClassFixture<Em
         {
             ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath) { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath) { Content = EmulatorClient.Json(body) };
         request.Headers.Authorization = new("Bearer", token);
         request.Headers.Add("MS-CorrelationId", "corr-123");
 

@@ -8,11 +8,9 @@ namespace EntitlementGateway.IntegrationTests.Emulator;
 public sealed class RenewTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
 {
     private const string Prefix = "http://schemas.microsoft.com/marketplace/2015/08/claims/key/";
-    private const string RenewPath = "emulator/store/v6.0/b2b/keys/renew";
     private readonly EmulatorClient _client = fixture.Client;
 
-    private Task<HttpResponseMessage> RenewAsync(string? ticket, string? key) =>
-        _client.Http.PostAsJsonAsync(RenewPath, new JsonObject { ["serviceTicket"] = ticket, ["key"] = key });
+    private Task<HttpResponseMessage> RenewAsync(string? ticket, string? key) => _client.RenewAsync(ticket, key);
 
     [Fact]
     public async Task Renew_ReturnsNewKeyWithSameUserAndClientAndFreshExpiry()

@@ -23,6 +23,9 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The emulator's request audit (<c>GET /emulator/requests</c>): the last 500 Store requests, oldest first.</summary>
+    public async Task<JsonArray> RequestsAsync() => (await _http.GetFromJsonAsync<JsonArray>("emulator/requests"))!;
+
     public async Task<JsonObject> StatsAsync() => (await _http.GetFromJsonAsync<JsonObject>("emulator/stats"))!;
 
     public async Task<long> QueriesAsync(string userId) =>

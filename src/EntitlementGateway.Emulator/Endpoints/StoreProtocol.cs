@@ -1,0 +1,110 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+
+namespace EntitlementGateway.Emulator.Endpoints;
+
+/// <summary>
+/// The endpoint filter of every Store endpoint (the <c>/emulator/store</c> group): it records each request in the
+/// request audit and, before faults, auth or anything else, enforces the request header table of the Store's
+/// documentation: a POST needs a <c>Content-Length</c> (a chunked body is refused with 411) and a
+/// <c>Content-Type</c> of <c>application/json</c> (parameters such as charset allowed; else 415).
+/// </summary>
+internal static class StoreProtocol
+{
+    public static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var ctx = context.HttpContext;
+        var state = ctx.RequestServices.GetRequiredService<EmulatorState>();
+        var request = ctx.Request;
+        var at = state.Time.GetUtcNow();
+        var status = 0;
+        var body = "";
+        try
+        {
+            body = await ReadBodyForAuditAsync(request, ctx.RequestAborted);
+            var refusal = Refusal(request);
+            if (refusal is not null) state.CountProtocolError();
+            var result = refusal ?? await next(context);
+            // Executed here rather than by the framework, so the audit knows the status really answered.
+            if (result is IResult answer)
+            {
+                await answer.ExecuteAsync(ctx);
+                result = Results.Empty;
+            }
+            status = ctx.Response.StatusCode;
+            return result;
+        }
+        catch when (!StoreHttp.WasAborted(ctx))
+        {
+            status = StatusCodes.Status500InternalServerError;
+            throw;
+        }
+        finally
+        {
+            state.RecordRequest(new StoreRequestRecord(
+                request.Method,
+                request.PathBase.Add(request.Path).ToString(),
+                request.ContentLength,
+                Header(request.Headers.TransferEncoding),
+                Header(request.Headers.ContentType),
+                Header(request.Headers.UserAgent),
+                Header(request.Headers["MS-CV"]),
+                Header(request.Headers["MS-CorrelationId"]),
+                AuthorizationScheme(request.Headers.Authorization.ToString()),
+                request.Headers.ContainsKey("Signature"),
+                body,
+                StoreHttp.WasAborted(ctx) ? 0 : status,
+                at));
+        }
+    }
+
+    /// <summary>The 411 or 415 a Store front end answers to this request, or null when its framing is acceptable.</summary>
+    private static IResult? Refusal(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method)) return null;
+        var transferEncoding = request.Headers.TransferEncoding.ToString();
+        if (transferEncoding.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+            return StoreHttp.Error(StatusCodes.Status411LengthRequired, "LengthRequired",
+                "Transfer-Encoding: chunked is not accepted: send the whole body with a Content-Length header.");
+        if (request.ContentLength is null)
+            return StoreHttp.Error(StatusCodes.Status411LengthRequired, "LengthRequired",
+                "The Content-Length header is required.");
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ||
+            !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            return StoreHttp.Error(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType",
+                $"Content-Type must be application/json (got '{request.ContentType}').");
+        return null;
+    }
+
+    /// <summary>
+    /// The first <see cref="StoreRequestLog.MaxBodyBytes"/> bytes of the body as text; the body is buffered and rewound,
+    /// so the endpoint still reads all of it.
+    /// </summary>
+    private static async Task<string> ReadBodyForAuditAsync(HttpRequest request, CancellationToken ct)
+    {
+        request.EnableBuffering();
+        var buffer = new byte[StoreRequestLog.MaxBodyBytes];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
+            length += read;
+        request.Body.Position = 0;
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    private static string? Header(Microsoft.Extensions.Primitives.StringValues values) =>
+        values.Count == 0 ? null : values.ToString();
+
+    /// <summary>
+    /// "Bearer", "XBL3.0", ...: the word before the credentials, never the credentials (a value without a scheme gives
+    /// null, since it may be a bare token).
+    /// </summary>
+    private static string? AuthorizationScheme(string authorization)
+    {
+        var trimmed = authorization.Trim();
+        var space = trimmed.IndexOf(' ', StringComparison.Ordinal);
+        return space <= 0 ? null : trimmed[..space];
+    }
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace EntitlementGateway.IntegrationTests.Emulator;
+
+/// <summary>Faults a raw HttpClient sees in the answer itself: stalled, reset or foreign bodies, slow headers, Retry-After forms.</summary>
+public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>, IAsyncLifetime
+{
+    private readonly EmulatorClient _client = fixture.Client;
+
+    public async Task InitializeAsync() => (await _client.Http.DeleteAsync("emulator/faults")).Dispose();
+
+    public Task DisposeAsync() => InitializeAsync();
+
+    private async Task PutFaultsAsync(JsonObject faults)
+    {
+        using var response = await _client.Http.PutAsJsonAsync("emulator/faults", faults);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private async Task<(string Token, string Ucid)> NewUserAsync()
+    {
+        var userId = EmulatorClient.NewUserId();
+        await _client.SeedAsync(userId, Items.Item("a", "P1"), Items.Item("b", "P2"));
+        return (await _client.GetTokenAsync(), await _client.MintUcidAsync(userId));
+    }
+
+    /// <summary>A query whose answer is returned as soon as its headers arrive, the body left unread.</summary>
+    private static async Task<HttpResponseMessage> QueryHeadersAsync(HttpClient http, string token, string ucid, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
+        {
+            Content = EmulatorClient.Json(new JsonObject
+            {
+                ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
+            }),
+        };
+        request.Headers.Authorization = new("Bearer", token);
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+    }
+
+    [Fact]
+    public async Task StallBody_SendsJsonHeadersThenNeverFinishesTheBody()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "StallBody" });
+
+        using var response = await QueryHeadersAsync(_client.Http, token, ucid);
+        using var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("utf-8", response.Content.Headers.ContentType.CharSet);
+        Assert.True(response.Content.Headers.ContentLength > "{\"items\":[".Length);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => response.Content.ReadAsStringAsync(patience.Token));
+    }
+
+    [Fact]
+    public async Task StallBody_WithLatency_AbortsTheConnectionAfterIt()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "StallBody", ["latencyMs"] = 300 });
+        var watch = Stopwatch.StartNew();
+
+        using var response = await QueryHeadersAsync(_client.Http, token, ucid);
+        var read = await Record.ExceptionAsync(() => response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(read is HttpRequestException or IOException, $"reading the body gave {read?.GetType().Name ?? "no exception"}");
+        Assert.True(watch.ElapsedMilliseconds >= 290, $"aborted after {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task ResetBody_SendsHeadersThenResetsTheConnection()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "ResetBody" });
+
+        using var response = await QueryHeadersAsync(_client.Http, token, ucid);
+        var read = await Record.ExceptionAsync(() => response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(read is HttpRequestException or IOException, $"reading the body gave {read?.GetType().Name ?? "no exception"}");
+        using var after = await _client.QueryAsync(token, ucid);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task GarbageBody_Answers200WithAProxysHtmlPageInsteadOfJson()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "GarbageBody" });
+
+        using var response = await _client.QueryAsync(token, ucid);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(Encoding.UTF8.GetByteCount(body), response.Content.Headers.ContentLength);
+        Assert.Contains("<h1>502 Bad Gateway</h1>", body, StringComparison.Ordinal);
+        Assert.ThrowsAny<JsonException>(() => JsonNode.Parse(body));
+    }
+
+    [Fact]
+    public async Task SlowHeaders_DelaysByLatencyThenAnswersTheRealPage()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "SlowHeaders", ["latencyMs"] = 400 });
+        var watch = Stopwatch.StartNew();
+
+        using var response = await _client.QueryAsync(token, ucid);
+        var elapsed = watch.ElapsedMilliseconds;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(elapsed >= 390, $"answered after {elapsed} ms");
+        var page = await response.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal(["a", "b"], page!["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task SlowHeaders_LatencyDelaysOnlyTheFailedCalls()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "SlowHeaders", ["latencyMs"] = 2000 });
+        (await _client.QueryAsync(token, ucid)).Dispose();
+        var watch = Stopwatch.StartNew();
+
+        using var unfailed = await _client.QueryAsync(token, ucid);
+
+        Assert.Equal(HttpStatusCode.OK, unfailed.StatusCode);
+        Assert.True(watch.ElapsedMilliseconds < 1500, $"an unfailed call took {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task RetryAfterFormatHttpDate_SendsADateRetryAfterSecondsAhead()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject
+        {
+            ["failNext"] = 1, ["failureStatus"] = 503, ["retryAfterSeconds"] = 120, ["retryAfterFormat"] = "HttpDate",
+        });
+
+        using var response = await _client.QueryAsync(token, ucid);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var retryAfter = response.Headers.RetryAfter!;
+        Assert.Null(retryAfter.Delta);
+        Assert.NotNull(retryAfter.Date);
+        Assert.Equal(TimeSpan.FromSeconds(120), retryAfter.Date!.Value - response.Headers.Date!.Value);
+        var ahead = retryAfter.Date.Value - DateTimeOffset.UtcNow;
+        Assert.InRange(ahead.TotalSeconds, 110, 121);
+    }
+
+    [Fact]
+    public async Task RetryAfterFormatHttpDate_TakesDateAndRetryAfterFromTheEmulatorsClock()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var server = await EntitlementGateway.Emulator.EmulatorServer.StartAsync(new EntitlementGateway.Emulator.EmulatorOptions
+        {
+            TimeProvider = clock,
+            Faults = new() { FailNext = 1, FailureStatus = 429, RetryAfterSeconds = 30, RetryAfterFormat = EntitlementGateway.Emulator.RetryAfterFormat.HttpDate },
+        });
+        using var client = new EmulatorClient(server);
+
+        using var response = await client.QueryAsync("any", "any");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero), response.Headers.Date);
+        Assert.Equal(new DateTimeOffset(2030, 1, 2, 3, 4, 35, TimeSpan.Zero), response.Headers.RetryAfter!.Date);
+    }
+
+    [Fact]
+    public async Task RetryAfterFormatNone_Sends429WithoutRetryAfter()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["failureStatus"] = 429, ["retryAfterFormat"] = "None" });
+
+        using var response = await _client.QueryAsync(token, ucid);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.False(response.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public async Task Faults_Get_ReturnsTheNewSettings()
+    {
+        await PutFaultsAsync(new JsonObject
+        {
+            ["mode"] = "GarbageBody", ["retryAfterFormat"] = "HttpDate", ["loopContinuation"] = true, ["rejectServiceTokens"] = true,
+        });
+
+        var faults = await _client.GetJsonAsync("emulator/faults");
+
+        Assert.Equal("GarbageBody", faults["mode"]!.GetValue<string>());
+        Assert.Equal("HttpDate", faults["retryAfterFormat"]!.GetValue<string>());
+        Assert.True(faults["loopContinuation"]!.GetValue<bool>());
+        Assert.True(faults["rejectServiceTokens"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("{\"retryAfterFormat\": \"Minutes\"}")]
+    [InlineData("{\"retryAfterFormat\": 7}")]
+    [InlineData("{\"mode\": 42}")]
+    [InlineData("{\"mode\": \"StallHeaders\"}")]
+    [InlineData("{\"loopContinuation\": \"yes\"}")]
+    public async Task Faults_PutWithInvalidNewSettings_Returns400(string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+
+        using var response = await _client.Http.PutAsync("emulator/faults", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
