@@ -26,6 +26,13 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
     /// <summary>The emulator's request audit (<c>GET /emulator/requests</c>): the last 500 Store requests, oldest first.</summary>
     public async Task<JsonArray> RequestsAsync() => (await _http.GetFromJsonAsync<JsonArray>("emulator/requests"))!;
 
+    /// <summary>Every access token issued so far is refused by the Store endpoints from now on.</summary>
+    public async Task RevokeTokensAsync()
+    {
+        using var response = await _http.PostAsync("emulator/tokens/revoke", null);
+        response.EnsureSuccessStatusCode();
+    }
+
     public async Task<JsonObject> StatsAsync() => (await _http.GetFromJsonAsync<JsonObject>("emulator/stats"))!;
 
     public async Task<long> QueriesAsync(string userId) =>

@@ -67,6 +67,7 @@ public sealed class StoreUnauthorizedTests(UnauthorizedFixture fixture) : IClass
         using var otherStore = new StoreWorld(elsewhere);
         var victim = NewUser();
         var forged = await otherStore.MintUcidAsync(victim);
+        using (var warm = await QueryAsync(fixture.Client, (await PlayerAsync()).Ucid)) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         var tokens = fixture.Emulator.State.TokensIssued;
         var requests = (await fixture.Store.RequestsAsync()).Count;
 
