@@ -17,7 +17,8 @@ internal static class CollectionsEndpoints
         store.MapPost("/v6.0/b2b/keys/renew", RenewAsync);
     }
 
-    // Order of checks: latency/faults (infrastructure in front of the service), service token, body, UCID,
+    // Order of checks (after the group filter's framing checks): latency/faults (infrastructure in front of the service),
+    // service token (rejected, invalid or revoked), body, UCID,
     // request validation, then the per-user limit. Only calls that reach the limit are counted per user.
     private static async Task<IResult> QueryAsync(HttpContext ctx, EmulatorState state)
     {

@@ -59,6 +59,27 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task MapStoreEmulator_InAnotherHost_HoldsStoreRequestsToTheirFraming()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddStoreEmulator();
+        await using var app = builder.Build();
+        app.MapStoreEmulator();
+        await app.StartAsync();
+        using var http = app.GetTestClient();
+
+        using var textPlain = await http.PostAsync("/" + EmulatorClient.QueryPath,
+            new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+        using var json = await http.PostAsync("/" + EmulatorClient.QueryPath, EmulatorClient.Json(new JsonObject()));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, textPlain.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, json.StatusCode); // past the framing checks, refused for its missing token
+        Assert.Equal(1, app.Services.GetRequiredService<EmulatorState>().ProtocolErrors);
+        Assert.Equal(2, app.Services.GetRequiredService<EmulatorState>().GetRequests().Count);
+    }
+
+    [Fact]
     public async Task Reset_ClearsUsersStatsCallLogsAndFaults()
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 1 });
@@ -80,6 +101,7 @@ public sealed class HostingTests
         Assert.Empty((await client.GetJsonAsync($"emulator/users/{userId}/calls"))["calls"]!.AsArray());
         Assert.Empty((await client.Http.GetFromJsonAsync<JsonArray>($"emulator/users/{userId}/entitlements"))!);
         Assert.Equal(0, (await client.GetJsonAsync("emulator/faults"))["failNext"]!.GetValue<int>());
+        Assert.Empty(server.State.GetRequests());
         // The rate-limit log is gone too: the user may call again at once (tokens and keys stay valid).
         using var again = await client.QueryAsync(token, ucid);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
