@@ -29,6 +29,19 @@ public sealed class HalfOpenCircuitTests(HalfOpenCircuitFixture fixture) : IClas
 {
     private CircuitState Circuit => fixture.Gateway.Services.GetRequiredService<StoreResiliencePipelines>().CircuitState;
 
+    /// <summary>Failing calls from other players open the circuit (half of the window's calls, at least four), then the Store heals.</summary>
+    private async Task OpenCircuitAsync()
+    {
+        await fixture.Store.SetFaultsAsync(new { failureRate = 1.0, failureStatus = 500, mode = "Status" });
+        for (var i = 0; i < 4 && Circuit != CircuitState.Open; i++)
+        {
+            using var failed = await QueryAsync(fixture.Client, await fixture.Store.MintUcidAsync(NewUser()));
+            await AssertProblemAsync(failed, HttpStatusCode.BadGateway, "upstream_error");
+        }
+        Assert.Equal(CircuitState.Open, Circuit);
+        await fixture.Store.SetFaultsAsync(new { });
+    }
+
     [Fact]
     public async Task Circuit_AnExhaustedPlayerPollingAfterTheBreak_NeitherTakesNorFailsTheTrial_AndOneHealthyCallClosesIt()
     {
@@ -41,15 +54,7 @@ public sealed class HalfOpenCircuitTests(HalfOpenCircuitFixture fixture) : IClas
             Assert.Equal(HttpStatusCode.OK, spent.StatusCode);
         }
 
-        // Failing calls from other players open the circuit (half of the window's calls, at least four calls).
-        await store.SetFaultsAsync(new { failureRate = 1.0, failureStatus = 500, mode = "Status" });
-        for (var i = 0; i < 4 && Circuit != CircuitState.Open; i++)
-        {
-            using var failed = await QueryAsync(fixture.Client, await store.MintUcidAsync(NewUser()));
-            await AssertProblemAsync(failed, HttpStatusCode.BadGateway, "upstream_error");
-        }
-        Assert.Equal(CircuitState.Open, Circuit);
-        await store.SetFaultsAsync(new { });
+        await OpenCircuitAsync();
 
         // The break runs out. The player without budget polls: each poll is refused by the budget before the circuit.
         await Task.Delay(TimeSpan.FromSeconds(1.3));
@@ -72,14 +77,7 @@ public sealed class HalfOpenCircuitTests(HalfOpenCircuitFixture fixture) : IClas
     public async Task Circuit_WhileItsBreakRuns_RefusesWithoutTakingAUnit()
     {
         var store = fixture.Store;
-        await store.SetFaultsAsync(new { failureRate = 1.0, failureStatus = 500, mode = "Status" });
-        for (var i = 0; i < 4 && Circuit != CircuitState.Open; i++)
-        {
-            using var failed = await QueryAsync(fixture.Client, await store.MintUcidAsync(NewUser()));
-            Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
-        }
-        Assert.Equal(CircuitState.Open, Circuit);
-        await store.SetFaultsAsync(new { });
+        await OpenCircuitAsync();
         var user = NewUser();
 
         using var refused = await QueryAsync(fixture.Client, await store.MintUcidAsync(user));
