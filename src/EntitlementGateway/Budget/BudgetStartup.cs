@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Logging;
 namespace EntitlementGateway.Budget;
 
 /// <summary>
@@ -32,13 +33,13 @@ internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Budget: in memory. Correct for ONE replica only; set Redis:ConnectionString when running more.")]
+        [LoggerMessage(EventId = EventIds.BudgetInMemory, EventName = nameof(EventIds.BudgetInMemory), Level = LogLevel.Warning, Message = "Budget: in memory. Correct for ONE replica only; set Redis:ConnectionString when running more.")]
         public static partial void InMemory(ILogger logger);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Budget: Redis, connected and scripts loaded.")]
+        [LoggerMessage(EventId = EventIds.BudgetRedisReady, EventName = nameof(EventIds.BudgetRedisReady), Level = LogLevel.Information, Message = "Budget: Redis, connected and scripts loaded.")]
         public static partial void RedisReady(ILogger logger);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Budget: Redis not reachable at start-up; will keep reconnecting.")]
+        [LoggerMessage(EventId = EventIds.BudgetRedisNotReady, EventName = nameof(EventIds.BudgetRedisNotReady), Level = LogLevel.Warning, Message = "Budget: Redis not reachable at start-up; will keep reconnecting.")]
         public static partial void RedisNotReady(ILogger logger, Exception exception);
     }
 }

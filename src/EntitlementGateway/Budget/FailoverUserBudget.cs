@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Budget;
 
@@ -129,9 +130,9 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         }
     }
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Budget: Redis unavailable; policy {Policy} (local share {LocalShare} per window) until it answers again")]
+    [LoggerMessage(EventId = EventIds.BudgetRedisUnavailable, EventName = nameof(EventIds.BudgetRedisUnavailable), Level = LogLevel.Error, Message = "Budget: Redis unavailable; policy {Policy} (local share {LocalShare} per window) until it answers again")]
     private static partial void LogDegraded(ILogger logger, string policy, int localShare);
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Budget: Redis answers again; shared budget restored")]
+    [LoggerMessage(EventId = EventIds.BudgetRedisRecovered, EventName = nameof(EventIds.BudgetRedisRecovered), Level = LogLevel.Information, Message = "Budget: Redis answers again; shared budget restored")]
     private static partial void LogRecovered(ILogger logger);
 }

@@ -1,6 +1,7 @@
 using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Budget;
 
@@ -210,10 +211,10 @@ public sealed partial class RedisUserBudget : IUserBudget
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Budget store unavailable ({Reason}).")]
+        [LoggerMessage(EventId = EventIds.BudgetRedisCallFailed, EventName = nameof(EventIds.BudgetRedisCallFailed), Level = LogLevel.Warning, Message = "Budget store unavailable ({Reason}).")]
         public static partial void Unavailable(ILogger logger, string reason, Exception exception);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Budget scripts were missing on Redis (restart or flush); loaded again.")]
+        [LoggerMessage(EventId = EventIds.BudgetRedisScriptReloaded, EventName = nameof(EventIds.BudgetRedisScriptReloaded), Level = LogLevel.Information, Message = "Budget scripts were missing on Redis (restart or flush); loaded again.")]
         public static partial void ScriptsReloaded(ILogger logger);
     }
 }

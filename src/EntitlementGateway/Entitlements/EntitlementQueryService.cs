@@ -2,6 +2,7 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -140,15 +141,15 @@ public sealed partial class EntitlementQueryService(
         }
     }
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget units were refunded")]
+    [LoggerMessage(EventId = EventIds.UcidRejected, EventName = nameof(EventIds.UcidRejected), Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget units were refunded")]
     private static partial void LogUcidRejected(ILogger logger, string ucidHash);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
+    [LoggerMessage(EventId = EventIds.BudgetExhausted, EventName = nameof(EventIds.BudgetExhausted), Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
     private static partial void LogBudgetExhausted(ILogger logger, string ucidHash, double retryAfterSeconds);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The Store repeated a continuation token for ucid {UcidHash} after {Pages} pages; the query ends as a paging loop")]
+    [LoggerMessage(EventId = EventIds.ContinuationLoop, EventName = nameof(EventIds.ContinuationLoop), Level = LogLevel.Warning, Message = "The Store repeated a continuation token for ucid {UcidHash} after {Pages} pages; the query ends as a paging loop")]
     private static partial void LogContinuationLoop(ILogger logger, string ucidHash, int pages);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The Store did not answer the whole query for ucid {UcidHash} within {TotalSeconds} s")]
+    [LoggerMessage(EventId = EventIds.QueryTimedOut, EventName = nameof(EventIds.QueryTimedOut), Level = LogLevel.Warning, Message = "The Store did not answer the whole query for ucid {UcidHash} within {TotalSeconds} s")]
     private static partial void LogQueryTimedOut(ILogger logger, string ucidHash, double totalSeconds);
 }

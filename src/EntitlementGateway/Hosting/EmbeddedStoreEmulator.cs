@@ -1,6 +1,7 @@
 using EntitlementGateway.Emulator;
 using EntitlementGateway.Store;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Hosting;
 
@@ -71,7 +72,7 @@ public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<E
         if (_server is not null) await _server.DisposeAsync();
     }
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message =
+    [LoggerMessage(EventId = EventIds.EmulatorMode, EventName = nameof(EventIds.EmulatorMode), Level = LogLevel.Warning, Message =
         "EMULATOR MODE: no Store credentials are configured, so this gateway talks to its built-in Microsoft Store emulator ({EmulatorAddress}), not the real Store. Entitlements are fake. Set Store:ClientId, Store:ClientSecret (or Store:CertificatePath) and Store:TenantId for Live mode. Emulator endpoints are served under /emulator.")]
     private static partial void LogEmulatorMode(ILogger logger, string emulatorAddress);
 }

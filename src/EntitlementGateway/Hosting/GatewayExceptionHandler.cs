@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EntitlementGateway.Api;
 using Microsoft.AspNetCore.Diagnostics;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Hosting;
 
@@ -49,6 +50,6 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         _ => "The request could not be read.",
     };
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
+    [LoggerMessage(EventId = EventIds.UnhandledException, EventName = nameof(EventIds.UnhandledException), Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
     private static partial void LogUnhandled(ILogger logger, string exceptionType, string path, Exception exception);
 }

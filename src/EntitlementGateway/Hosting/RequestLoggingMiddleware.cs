@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Hosting;
 
@@ -19,6 +20,6 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
+    [LoggerMessage(EventId = EventIds.RequestCompleted, EventName = nameof(EventIds.RequestCompleted), Level = LogLevel.Information, Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogRequest(ILogger logger, string method, string path, int statusCode, double elapsedMs);
 }

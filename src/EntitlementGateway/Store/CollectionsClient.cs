@@ -6,6 +6,7 @@ using EntitlementGateway.Store.Resilience;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using MsalException = Microsoft.Identity.Client.MsalException;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store;
 
@@ -118,10 +119,10 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints e
         };
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
+    [LoggerMessage(EventId = EventIds.StoreCall, EventName = nameof(EventIds.StoreCall), Level = LogLevel.Information,
         Message = "Store query answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv} in {ElapsedMs:0.0} ms")]
     private static partial void LogStoreCall(ILogger logger, int statusCode, string ucidHash, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv, double elapsedMs);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Store query failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
+    [LoggerMessage(EventId = EventIds.StoreCallFailed, EventName = nameof(EventIds.StoreCallFailed), Level = LogLevel.Warning, Message = "Store query failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
     private static partial void LogStoreFailure(ILogger logger, string reason, string ucidHash, string? sentMsCv, double elapsedMs);
 }

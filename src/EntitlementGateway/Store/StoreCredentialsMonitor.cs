@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store;
 
@@ -60,11 +61,11 @@ public sealed partial class StoreCredentialsMonitor(IOptions<StoreOptions> optio
         }
     }
 
-    [LoggerMessage(EventId = 2030, Level = LogLevel.Error, Message = "The Store refused {Players} different players within {WindowSeconds} s: the gateway's own Store credentials are suspect. " +
+    [LoggerMessage(EventId = EventIds.StoreCredentialsSuspect, EventName = nameof(EventIds.StoreCredentialsSuspect), Level = LogLevel.Error, Message = "The Store refused {Players} different players within {WindowSeconds} s: the gateway's own Store credentials are suspect. " +
         "Check Store:ClientId with its secret or certificate, Store:TenantId, Store:ServiceScope, and that the app is associated with the products in Partner Center. Refusals are answered as a Store outage meanwhile.")]
     private static partial void LogSuspect(ILogger logger, int players, int windowSeconds);
 
-    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "The Store accepted a call again: the gateway's credentials are no longer suspect")]
+    [LoggerMessage(EventId = EventIds.StoreCredentialsCleared, EventName = nameof(EventIds.StoreCredentialsCleared), Level = LogLevel.Information, Message = "The Store accepted a call again: the gateway's credentials are no longer suspect")]
     private static partial void LogCleared(ILogger logger);
 }
 

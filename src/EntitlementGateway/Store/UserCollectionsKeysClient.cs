@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MsalException = Microsoft.Identity.Client.MsalException;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store;
 
@@ -96,9 +97,9 @@ public sealed partial class UserCollectionsKeysClient(
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Store renew answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CV {MsCv}")]
+    [LoggerMessage(EventId = EventIds.StoreRenew, EventName = nameof(EventIds.StoreRenew), Level = LogLevel.Information, Message = "Store renew answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CV {MsCv}")]
     private static partial void LogRenew(ILogger logger, int statusCode, string ucidHash, string sentMsCv, string? msCv);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Service token acquisition failed: {MsalErrorCode}")]
+    [LoggerMessage(EventId = EventIds.ServiceTokenFailed, EventName = nameof(EventIds.ServiceTokenFailed), Level = LogLevel.Error, Message = "Service token acquisition failed: {MsalErrorCode}")]
     private static partial void LogTokenFailure(ILogger logger, string msalErrorCode);
 }

@@ -1,5 +1,6 @@
 using EntitlementGateway.Store;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Entitlements.Caching;
 
@@ -74,6 +75,6 @@ public sealed partial class CachedEntitlementQueries(
         return await scope.ServiceProvider.GetRequiredService<EntitlementQueryService>().QueryAsync(query, cancellationToken);
     }
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Served a stale answer ({AgeSeconds:0} s old) to ucid {UcidHash} because {Reason}")]
+    [LoggerMessage(EventId = EventIds.ServedStale, EventName = nameof(EventIds.ServedStale), Level = LogLevel.Information, Message = "Served a stale answer ({AgeSeconds:0} s old) to ucid {UcidHash} because {Reason}")]
     private static partial void LogServedStale(ILogger logger, string ucidHash, string reason, double ageSeconds);
 }

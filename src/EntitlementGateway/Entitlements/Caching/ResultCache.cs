@@ -4,6 +4,7 @@ using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Entitlements.Caching;
 
@@ -106,7 +107,7 @@ public sealed partial class ResultCache : IDisposable
         return await call(multiplexer.GetDatabase());
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Result cache: Redis did not answer ({Reason}); treated as a miss")]
+    [LoggerMessage(EventId = EventIds.ResultCacheRedisMiss, EventName = nameof(EventIds.ResultCacheRedisMiss), Level = LogLevel.Warning, Message = "Result cache: Redis did not answer ({Reason}); treated as a miss")]
     private static partial void LogRedisMiss(ILogger logger, string reason);
 }
 

@@ -5,6 +5,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store.Resilience;
 
@@ -107,12 +108,12 @@ public sealed partial class StoreResiliencePipelines
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
-    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Store call attempt failed ({Reason}); attempt {NextAttempt} in {DelayMs:0} ms")]
+    [LoggerMessage(EventId = EventIds.StoreRetry, EventName = nameof(EventIds.StoreRetry), Level = LogLevel.Warning, Message = "Store call attempt failed ({Reason}); attempt {NextAttempt} in {DelayMs:0} ms")]
     private static partial void LogRetry(ILogger logger, int nextAttempt, string reason, double delayMs);
 
-    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Store circuit opened for {BreakSeconds:0.0} s after {Reason}: Store calls are refused meanwhile")]
+    [LoggerMessage(EventId = EventIds.StoreCircuitOpened, EventName = nameof(EventIds.StoreCircuitOpened), Level = LogLevel.Error, Message = "Store circuit opened for {BreakSeconds:0.0} s after {Reason}: Store calls are refused meanwhile")]
     private static partial void LogCircuitOpened(ILogger logger, double breakSeconds, string reason);
 
-    [LoggerMessage(EventId = 2022, Level = LogLevel.Information, Message = "Store circuit closed: Store calls resume")]
+    [LoggerMessage(EventId = EventIds.StoreCircuitClosed, EventName = nameof(EventIds.StoreCircuitClosed), Level = LogLevel.Information, Message = "Store circuit closed: Store calls resume")]
     private static partial void LogCircuitClosed(ILogger logger);
 }

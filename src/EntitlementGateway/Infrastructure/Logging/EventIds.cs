@@ -1,0 +1,42 @@
+namespace EntitlementGateway.Infrastructure.Logging;
+
+/// <summary>
+/// Every log event the gateway writes, one id each, a range per area, so a log query by id finds one kind of line.
+/// <c>[LoggerMessage]</c> takes its <c>EventId</c> and <c>EventName</c> from here; a unit test fails on a duplicate id
+/// or a missing name.
+/// </summary>
+public static class EventIds
+{
+    // 1-999: hosting (start-up, requests, errors)
+    public const int EmulatorMode = 10;
+    public const int RequestCompleted = 100;
+    public const int UnhandledException = 500;
+
+    // 1000-1999: the entitlement query and its cache
+    public const int BudgetExhausted = 1001;
+    public const int UcidRejected = 1002;
+    public const int ServedStale = 1003;
+    public const int ContinuationLoop = 1004;
+    public const int QueryTimedOut = 1005;
+    public const int ResultCacheRedisMiss = 1101;
+
+    // 2000-2999: the Store (calls, resilience, tokens, renewals)
+    public const int StoreCall = 2001;
+    public const int StoreCallFailed = 2002;
+    public const int StoreRetry = 2020;
+    public const int StoreCircuitOpened = 2021;
+    public const int StoreCircuitClosed = 2022;
+    public const int StoreCredentialsSuspect = 2030;
+    public const int StoreCredentialsCleared = 2031;
+    public const int StoreRenew = 2101;
+    public const int ServiceTokenFailed = 2102;
+
+    // 3000-3999: the budget and Redis
+    public const int BudgetInMemory = 3001;
+    public const int BudgetRedisReady = 3002;
+    public const int BudgetRedisNotReady = 3003;
+    public const int BudgetRedisUnavailable = 3010;
+    public const int BudgetRedisRecovered = 3011;
+    public const int BudgetRedisCallFailed = 3101;
+    public const int BudgetRedisScriptReloaded = 3102;
+}
