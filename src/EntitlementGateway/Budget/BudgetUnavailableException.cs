@@ -2,7 +2,7 @@ namespace EntitlementGateway.Budget;
 
 /// <summary>
 /// The budget store could not answer in time (Redis down, unreachable, slow or refusing).
-/// One type for every cause so the caller applies a single policy (DESIGN §4: fail closed or open, configurable).
+/// One type for every cause so the caller applies a single policy (Budget:WhenRedisUnavailable: fail closed or open).
 /// A timed-out acquire may still have taken a unit in Redis; that only ever errs on the side of admitting fewer calls.
 /// </summary>
 public sealed class BudgetUnavailableException : Exception

@@ -1,7 +1,7 @@
 namespace EntitlementGateway.Budget;
 
 /// <summary>
-/// The per-user upstream budget: an exact sliding-window log of Store calls (DESIGN §4).
+/// The per-user upstream budget: an exact sliding-window log of Store calls.
 /// One unit is one upstream HTTP call. Implementations: in memory (one replica) and Redis (shared).
 /// </summary>
 public interface IUserBudget

@@ -16,8 +16,8 @@ public static class EmbeddedStoreEmulatorSetup
     {
         var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
         // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
+        // EmbeddedStoreEmulator owns it and disposes it (the container does not dispose instances it was given).
         var state = new EmulatorState(options);
-        services.AddSingleton(state);
         services.AddStoreEmulator(state);
         services.AddSingleton<EmbeddedStoreEmulator>();
         services.AddSingleton<IStoreEndpoints>(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
@@ -70,6 +70,7 @@ public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<E
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
+        state.Dispose();
     }
 
     [LoggerMessage(EventId = EventIds.EmulatorMode, EventName = nameof(EventIds.EmulatorMode), Level = LogLevel.Warning, Message =

@@ -11,7 +11,7 @@ namespace EntitlementGateway.Hosting;
 /// <summary>The composition of the gateway, one concern per method; Program.cs calls them in order.</summary>
 public static class GatewayServices
 {
-    /// <summary>Problem details everywhere, with unreadable bodies reported as 4xx (DESIGN §5).</summary>
+    /// <summary>Problem details everywhere, with unreadable bodies reported as 4xx.</summary>
     public static IServiceCollection AddGatewayProblemDetails(this IServiceCollection services)
     {
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
