@@ -94,6 +94,73 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(statuses.Keys.Count(s => s >= 400) >= 4, "the cases should meet several different refusals");
     }
 
+    [Fact]
+    public async Task HostileRequestsWithHostilePlayerTokens_OnABoundGateway_NeverA5xx_AlwaysAProblemWithACode()
+    {
+        const int cases = 2_000;
+        var seed = Seed() + 1;
+        output.WriteLine($"fuzz seed {seed} (replay: FUZZ_SEED={seed - 1}), {cases} cases with player binding on");
+        using var idp = new TestTokens();
+        using var otherIdp = new TestTokens();
+        await using var gateway = GatewayApplication.Live(_emulator, new Dictionary<string, string?>
+        {
+            ["ClientLimits:PermitLimit"] = "0",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["PlayerAuth:Enabled"] = "true",
+            ["PlayerAuth:Issuer"] = TestTokens.Issuer,
+            ["PlayerAuth:Audience"] = "game-api",
+            ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
+        });
+        using var client = gateway.CreateClient();
+        var baseUcids = new List<string> { await _store.MintUcidAsync("bound-0"), ForgedUcid.For("bound-0", _emulator.Options.ClientId) };
+        var random = new Random(seed);
+        var fuzzer = new RequestFuzzer(random, baseUcids);
+        string[] tokens =
+        [
+            idp.Create("game-api", new Dictionary<string, object> { ["sub"] = "bound-0" }),
+            idp.Create("game-api", new Dictionary<string, object> { ["sub"] = "someone-else" }),
+            idp.Create("game-api", new Dictionary<string, object> { ["sub"] = 42 }),
+            idp.Create("game-api", new Dictionary<string, object> { ["sub"] = new[] { "bound-0", "x" } }),
+            idp.Create("game-api", new Dictionary<string, object> { ["name"] = "no-sub" }),
+            idp.Create("other-api", new Dictionary<string, object> { ["sub"] = "bound-0" }),
+            idp.Create("game-api", new Dictionary<string, object> { ["sub"] = "bound-0" }, TimeSpan.FromMinutes(-10), DateTime.UtcNow.AddMinutes(-30)),
+            otherIdp.Create("game-api", new Dictionary<string, object> { ["sub"] = "bound-0" }),
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJib3VuZC0wIn0.",
+        ];
+        var statuses = new SortedDictionary<int, int>();
+
+        for (var n = 0; n < cases; n++)
+        {
+            var fuzzCase = fuzzer.Next(n);
+            using var request = Build(fuzzCase);
+            request.Headers.Remove("Authorization");
+            var token = tokens[random.Next(tokens.Length)];
+            var authorization = random.Next(6) switch
+            {
+                0 => null,
+                1 => "Bearer " + new UcidMutator(random).Mutate(token),
+                2 => random.Next(2) == 0 ? token : "bearer  " + token + " ",
+                _ => "Bearer " + token,
+            };
+            if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            using var response = await client.SendAsync(request);
+            var status = (int)response.StatusCode;
+            var body = await response.Content.ReadAsStringAsync();
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            string Fail(string what) => $"seed {seed}, {fuzzCase}, Authorization: {authorization}\n=> {status} {body}\n{what}";
+
+            Assert.True(status < 500, Fail("a 5xx"));
+            if (status < 400) continue;
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", Fail("not problem+json"));
+            using var problem = JsonDocument.Parse(body);
+            Assert.True(problem.RootElement.TryGetProperty("code", out var code) && code.GetString() is { Length: > 0 }, Fail("no code"));
+        }
+
+        output.WriteLine("statuses: " + string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}")));
+        Assert.Contains(401, statuses.Keys);
+        Assert.Contains(403, statuses.Keys);
+    }
+
     private static HttpRequestMessage Build(FuzzCase fuzzCase)
     {
         var content = new ByteArrayContent(fuzzCase.Body);
