@@ -68,6 +68,25 @@ public sealed class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Kustomizations))]
+    public async Task Players_are_bound_and_only_the_ingress_is_believed_about_client_addresses(string kustomization)
+    {
+        var data = (await Kustomize.RenderAsync(Repo.PathOf(kustomization))).Single("ConfigMap").At("data");
+
+        // Production refuses to start without a binding decision; the manifests ship binding on, never the opt-out.
+        Assert.Equal("true", data.OrNull("PlayerAuth__Enabled"));
+        Assert.StartsWith("https://", data.OrNull("PlayerAuth__Authority"));
+        Assert.False(string.IsNullOrEmpty(data.OrNull("PlayerAuth__Audience")));
+        Assert.Null(data.OrNull("PlayerAuth__TrustGameClient"));
+        // Known proxies/networks only: never "trust any X-Forwarded-For".
+        var networks = data.OrNull("ForwardedHeaders__KnownNetworks")!.Split(',');
+        Assert.All(networks, n => Assert.True(System.Net.IPNetwork.TryParse(n, out var network) && network.PrefixLength > 0, $"{n} is not a bounded network"));
+        Assert.Equal("1", data.OrNull("ForwardedHeaders__ForwardLimit"));
+        Assert.Null(data.OrNull("ClientLimits__TrustForwardedHeaders"));
+        Assert.True(int.Parse(data.OrNull("ClientLimits__MaxPartitions")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
     public async Task Budget_replicas_match_the_most_replicas_the_autoscaler_allows(string kustomization)
     {
         var objects = await Kustomize.RenderAsync(Repo.PathOf(kustomization));

@@ -46,7 +46,11 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
         var environment = ContainerEnvironment(out var address,
             ("Store__TenantId", "00000000-0000-0000-0000-0000000000aa"),
             ("Store__ClientId", "00000000-0000-0000-0000-0000000000bb"),
-            ("Store__ClientSecret", "placeholder-not-a-secret"));
+            ("Store__ClientSecret", "placeholder-not-a-secret"),
+            // Player binding as deploy/ ships it; the identity provider is only asked when a player token arrives.
+            ("PlayerAuth__Enabled", "true"),
+            ("PlayerAuth__Authority", "https://login.example-game.com/"),
+            ("PlayerAuth__Audience", "entitlement-gateway"));
         Assert.Equal("Production", environment["ASPNETCORE_ENVIRONMENT"]);
         await using var gateway = AppProcess.Start(GatewayDll, environment);
         await gateway.WaitForOkAsync(_http, new Uri(address, "health/live"), StartTimeout);

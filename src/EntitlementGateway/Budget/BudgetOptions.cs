@@ -29,6 +29,13 @@ public sealed class BudgetOptions
     [Range(1, 10_000)]
     public int Replicas { get; set; } = 1;
 
+    /// <summary>
+    /// Most players the in-memory budget (one replica, or LocalShare while Redis is down) tracks at once. Past it a new
+    /// player is refused for a second (429) until idle ones are swept: forgetting a log could let the Store's limit be met.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxKeysInMemory { get; set; } = 200_000;
+
     public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
 
     /// <summary>The window units are counted over: the Store's window plus the safety margin.</summary>

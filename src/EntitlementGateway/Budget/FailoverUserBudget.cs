@@ -33,6 +33,7 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
             Limit = Math.Max(1, _options.LocalShare),
             WindowSeconds = _options.WindowSeconds,
             SafetyMarginMs = _options.SafetyMarginMs,
+            MaxKeysInMemory = _options.MaxKeysInMemory,
         };
         _local = new InMemoryUserBudget(Options.Create(share), time);
     }
@@ -49,8 +50,12 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
                 Recovered();
                 // A replica's own recent calls also count against its local share, should Redis go away next.
                 if (decision.Allowed && _options.WhenRedisUnavailable == RedisUnavailablePolicy.LocalShare)
-                    await _local.TryAcquireAsync(key, cancellationToken);
-                return decision;
+                {
+                    var local = await _local.TryAcquireAsync(key, cancellationToken);
+                    // One lease for both units, so a refund reaches the local log too.
+                    return decision with { Lease = Lease(decision.Lease, local.Lease) };
+                }
+                return decision with { Lease = Lease(decision.Lease, null) };
             }
             catch (BudgetUnavailableException)
             {
@@ -60,21 +65,32 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         }
         if (_options.WhenRedisUnavailable == RedisUnavailablePolicy.Reject)
             throw new BudgetUnavailableException("Redis is unavailable (failing fast until the next probe).");
-        return await _local.TryAcquireAsync(key, cancellationToken);
+        var fromMemory = await _local.TryAcquireAsync(key, cancellationToken);
+        return fromMemory with { Lease = fromMemory.Lease is null ? null : Lease(null, fromMemory.Lease) };
     }
 
     public async ValueTask RefundAsync(string key, string lease, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(lease);
+        var separator = lease.IndexOf(LeaseSeparator, StringComparison.Ordinal);
+        var (redisLease, localLease) = separator < 0 ? (lease, "") : (lease[..separator], lease[(separator + 1)..]);
+        if (localLease.Length > 0) await _local.RefundAsync(key, localLease, cancellationToken);
+        if (redisLease.Length == 0) return;
         try
         {
-            await _redis.RefundAsync(key, lease, cancellationToken);
+            await _redis.RefundAsync(key, redisLease, cancellationToken);
         }
         catch (BudgetUnavailableException)
         {
             // Not refunding only errs towards fewer Store calls.
-            await _local.RefundAsync(key, lease, cancellationToken);
         }
     }
+
+    private const char LeaseSeparator = '|';
+
+    /// <summary>The Redis unit's lease and the local unit's, either may be missing: <c>redis|local</c>.</summary>
+    private static string? Lease(string? redis, string? local) =>
+        redis is null && local is null ? null : (redis ?? "") + LeaseSeparator + (local ?? "");
 
     public async ValueTask BlockUntilAsync(string key, DateTimeOffset until, CancellationToken cancellationToken = default)
     {

@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Budget;
@@ -8,15 +11,20 @@ namespace EntitlementGateway.Budget;
 /// The exact sliding-window log in process memory: correct for ONE replica only (each replica would have its own
 /// budget). Same rules as <see cref="RedisUserBudget"/>: an entry at t counts while t &gt; now − window.
 /// One small lock per key; idle keys are swept so memory follows the active users, not every user ever seen.
+/// Keys come from client-chosen claims, so they are held as fixed-size hashes, their number is bounded
+/// (<see cref="BudgetOptions.MaxKeysInMemory"/>: when full, a new key is refused rather than an old log forgotten),
+/// and a log emptied by a refund is dropped at once.
 /// </summary>
 public sealed class InMemoryUserBudget : IUserBudget
 {
-    private readonly ConcurrentDictionary<string, KeyLog> _logs = new(StringComparer.Ordinal);
+    private static readonly TimeSpan FullRetryAfter = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<KeyHash, KeyLog> _logs = new();
     private readonly BudgetOptions _options;
     private readonly TimeProvider _time;
     private long _nextLease;
     private long _lastSweepTicks;
     private int _sweeping;
+    private int _keyCount;
 
     public InMemoryUserBudget(IOptions<BudgetOptions> options, TimeProvider time)
     {
@@ -31,16 +39,22 @@ public sealed class InMemoryUserBudget : IUserBudget
     internal TimeSpan SweepInterval { get; init; }
 
     /// <summary>Keys currently held in memory (for tests and diagnostics).</summary>
-    internal int KeyCount => _logs.Count;
+    internal int KeyCount => Volatile.Read(ref _keyCount);
 
     public ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        var hash = KeyHash.Of(key);
         SweepIfDue(_time.GetUtcNow());
+        if (!_logs.ContainsKey(hash) && !HasRoomForAKey())
+        {
+            // Forgetting a log would let the Store's limit be met; refusing a new player for a moment would not.
+            return ValueTask.FromResult(BudgetDecision.Denied(0, FullRetryAfter));
+        }
+
         var window = _options.CountingWindow;
         while (true)
         {
-            var log = _logs.GetOrAdd(key, static _ => new KeyLog());
+            var log = GetOrAddLog(hash);
             lock (log)
             {
                 if (log.Retired)
@@ -80,9 +94,9 @@ public sealed class InMemoryUserBudget : IUserBudget
 
     public ValueTask RefundAsync(string key, string lease, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        var hash = KeyHash.Of(key);
         ArgumentNullException.ThrowIfNull(lease);
-        if (_logs.TryGetValue(key, out var log))
+        if (_logs.TryGetValue(hash, out var log))
         {
             lock (log)
             {
@@ -90,6 +104,13 @@ public sealed class InMemoryUserBudget : IUserBudget
                 if (index >= 0)
                 {
                     log.Entries.RemoveAt(index);
+                }
+
+                // A forged UCID's unit comes back at once: leave nothing behind for it.
+                if (log.Entries.Count == 0 && !(log.BlockedUntil > _time.GetUtcNow()) && !log.Retired)
+                {
+                    log.Retired = true;
+                    Remove(hash, log);
                 }
             }
         }
@@ -99,7 +120,7 @@ public sealed class InMemoryUserBudget : IUserBudget
 
     public ValueTask BlockUntilAsync(string key, DateTimeOffset until, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        var hash = KeyHash.Of(key);
         if (until <= _time.GetUtcNow())
         {
             return ValueTask.CompletedTask;
@@ -107,7 +128,8 @@ public sealed class InMemoryUserBudget : IUserBudget
 
         while (true)
         {
-            var log = _logs.GetOrAdd(key, static _ => new KeyLog());
+            // A block is kept even when full: it only ever stops calls.
+            var log = GetOrAddLog(hash);
             lock (log)
             {
                 if (log.Retired)
@@ -127,12 +149,12 @@ public sealed class InMemoryUserBudget : IUserBudget
 
     public ValueTask<BudgetSnapshot> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        var hash = KeyHash.Of(key);
         var now = _time.GetUtcNow();
         int used = 0;
         DateTimeOffset? oldest = null;
         DateTimeOffset? blocked = null;
-        if (_logs.TryGetValue(key, out var log))
+        if (_logs.TryGetValue(hash, out var log))
         {
             lock (log)
             {
@@ -147,11 +169,55 @@ public sealed class InMemoryUserBudget : IUserBudget
             key, _options.Limit, _options.WindowSeconds, used, Math.Max(0, _options.Limit - used), oldest, blocked));
     }
 
+    private KeyLog GetOrAddLog(KeyHash hash)
+    {
+        while (true)
+        {
+            if (_logs.TryGetValue(hash, out var existing))
+            {
+                return existing;
+            }
+
+            var fresh = new KeyLog();
+            if (_logs.TryAdd(hash, fresh))
+            {
+                Interlocked.Increment(ref _keyCount);
+                return fresh;
+            }
+        }
+    }
+
+    /// <summary>Removes <paramref name="log"/> (retired by the caller, under its lock) if it is still the key's.</summary>
+    private void Remove(KeyHash hash, KeyLog log)
+    {
+        if (_logs.TryRemove(new KeyValuePair<KeyHash, KeyLog>(hash, log)))
+        {
+            Interlocked.Decrement(ref _keyCount);
+        }
+    }
+
+    /// <summary>Whether one more key fits; when full, sweeps once (at most once a second) to make room.</summary>
+    private bool HasRoomForAKey()
+    {
+        if (Volatile.Read(ref _keyCount) < _options.MaxKeysInMemory)
+        {
+            return true;
+        }
+
+        var now = _time.GetUtcNow();
+        if (now.UtcTicks - Interlocked.Read(ref _lastSweepTicks) >= FullRetryAfter.Ticks)
+        {
+            SweepIfDue(now, force: true);
+        }
+
+        return Volatile.Read(ref _keyCount) < _options.MaxKeysInMemory;
+    }
+
     /// <summary>Drops keys with no entry in the window and no block, at most once per <see cref="SweepInterval"/>, on a caller's thread.</summary>
-    private void SweepIfDue(DateTimeOffset now)
+    private void SweepIfDue(DateTimeOffset now, bool force = false)
     {
         var last = Interlocked.Read(ref _lastSweepTicks);
-        if (now.UtcTicks - last < SweepInterval.Ticks || Interlocked.Exchange(ref _sweeping, 1) == 1)
+        if ((!force && now.UtcTicks - last < SweepInterval.Ticks) || Interlocked.Exchange(ref _sweeping, 1) == 1)
         {
             return;
         }
@@ -169,7 +235,7 @@ public sealed class InMemoryUserBudget : IUserBudget
                     {
                         // Retired under the lock: a caller holding this instance will see the flag and re-fetch.
                         pair.Value.Retired = true;
-                        _logs.TryRemove(pair);
+                        Remove(pair.Key, pair.Value);
                     }
                 }
             }
@@ -181,6 +247,18 @@ public sealed class InMemoryUserBudget : IUserBudget
     }
 
     private readonly record struct Entry(DateTimeOffset At, string Lease);
+
+    /// <summary>A key as 128 bits of its SHA-256: the same size whatever the client put in its claims.</summary>
+    private readonly record struct KeyHash(ulong High, ulong Low)
+    {
+        public static KeyHash Of(string key)
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(Encoding.UTF8.GetBytes(key), digest);
+            return new KeyHash(BinaryPrimitives.ReadUInt64LittleEndian(digest), BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]));
+        }
+    }
 
     /// <summary>One key's log, oldest first; guarded by locking the instance.</summary>
     private sealed class KeyLog

@@ -26,13 +26,29 @@ public sealed class PlayerAuthOptions
     /// <summary>The claim holding the player id; it must equal the UCID's userId (the game's publisherUserId).</summary>
     public string PlayerIdClaim { get; set; } = "sub";
     public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>
+    /// The explicit opt-out from player binding: the game client is trusted to put the real player's id in the UCID's
+    /// userId. A modified client can then spend another player's budget, or a fresh one per id. Production refuses
+    /// to start unless this or <see cref="Enabled"/> is set.
+    /// </summary>
+    public bool TrustGameClient { get; set; }
 }
 
-public sealed class PlayerAuthOptionsValidator : IValidateOptions<PlayerAuthOptions>
+public sealed class PlayerAuthOptionsValidator(IHostEnvironment environment) : IValidateOptions<PlayerAuthOptions>
 {
+    public const string DecisionRequired =
+        "Production needs a decision on whose budget a UCID spends, because its userId claim is chosen by the game client: " +
+        "set PlayerAuth:Enabled=true (with PlayerAuth:Authority or PlayerAuth:SigningKeyPem, and PlayerAuth:Audience) to bind every UCID " +
+        "to a player signed in with the game's identity provider, or set PlayerAuth:TrustGameClient=true to accept that a modified " +
+        "client can spend other players' budgets.";
+
     public ValidateOptionsResult Validate(string? name, PlayerAuthOptions o)
     {
-        if (!o.Enabled) return ValidateOptionsResult.Success;
+        if (o.Enabled && o.TrustGameClient)
+            return ValidateOptionsResult.Fail("PlayerAuth:Enabled and PlayerAuth:TrustGameClient are both true; choose one.");
+        if (!o.Enabled)
+            return environment.IsProduction() && !o.TrustGameClient ? ValidateOptionsResult.Fail(DecisionRequired) : ValidateOptionsResult.Success;
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(o.Authority) && string.IsNullOrWhiteSpace(o.SigningKeyPem))
             errors.Add("PlayerAuth:Authority or PlayerAuth:SigningKeyPem is required when PlayerAuth:Enabled is true.");

@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using EntitlementGateway.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -22,8 +21,23 @@ public sealed class ClientLimitsOptions
     [System.ComponentModel.DataAnnotations.Range(1, 3600)]
     public int WindowSeconds { get; set; } = 60;
 
-    /// <summary>Take the client IP from X-Forwarded-For (only behind a load balancer you trust).</summary>
+    /// <summary>
+    /// Most partitions the limiter keeps. Clients are hashed into this many buckets, so memory stays bounded however
+    /// many addresses send requests; clients that share a bucket share its limit.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int MaxPartitions { get; set; } = 16_384;
+
+    /// <summary>Replaced by ForwardedHeaders:KnownProxies / KnownNetworks; kept only to refuse it with a pointer.</summary>
     public bool TrustForwardedHeaders { get; set; }
+}
+
+public sealed class ClientLimitsOptionsValidator : IValidateOptions<ClientLimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ClientLimitsOptions o) => o.TrustForwardedHeaders
+        ? ValidateOptionsResult.Fail("ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks: " +
+            "name the load balancer's addresses so only its X-Forwarded-For is believed.")
+        : ValidateOptionsResult.Success;
 }
 
 /// <summary>Authentication, authorization and abuse limits, in one place.</summary>
@@ -37,6 +51,9 @@ public static class SecuritySetup
         services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OpsOptions>, OpsOptionsValidator>();
         services.AddOptions<ClientLimitsOptions>().BindConfiguration(ClientLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClientLimitsOptions>, ClientLimitsOptionsValidator>();
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettingsValidator>();
         services.AddSingleton<PlayerBinding>();
 
         var player = builder.Configuration.GetSection(PlayerAuthOptions.Section).Get<PlayerAuthOptions>() ?? new();
@@ -67,9 +84,10 @@ public static class SecuritySetup
             limiter.AddPolicy(ClientLimitsOptions.Policy, context =>
             {
                 var limits = context.RequestServices.GetRequiredService<IOptions<ClientLimitsOptions>>().Value;
-                if (limits.PermitLimit == 0) return RateLimitPartition.GetNoLimiter("off");
-                var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+                if (limits.PermitLimit == 0) return RateLimitPartition.GetNoLimiter(-1);
+                // A bucket number, not the address: the limiter holds at most MaxPartitions limiters.
+                var bucket = ClientPartition.Bucket(context.Connection.RemoteIpAddress, limits.MaxPartitions);
+                return RateLimitPartition.GetFixedWindowLimiter(bucket, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = limits.PermitLimit,
                     Window = TimeSpan.FromSeconds(limits.WindowSeconds),
@@ -88,17 +106,11 @@ public static class SecuritySetup
         return builder;
     }
 
-    /// <summary>Forwarded headers (when trusted), then authentication, authorization, the rate limiter and the API-description guard.</summary>
+    /// <summary>Forwarded headers (from known proxies only), then authentication, authorization, the rate limiter and the API-description guard.</summary>
     public static WebApplication UseGatewaySecurity(this WebApplication app)
     {
-        var limits = app.Services.GetRequiredService<IOptions<ClientLimitsOptions>>().Value;
-        if (limits.TrustForwardedHeaders)
-        {
-            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            app.UseForwardedHeaders(forwarded);
-        }
+        var forwarded = app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value;
+        if (forwarded.Configured) app.UseForwardedHeaders(ClientPartition.ForwardedOptions(forwarded));
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

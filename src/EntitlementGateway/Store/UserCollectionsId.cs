@@ -8,6 +8,8 @@ namespace EntitlementGateway.Store;
 /// <summary>
 /// The claims of a UserCollectionsId (a Store-signed JWT). The signature can only be checked by the Store,
 /// so the gateway pre-checks the claims to refuse what the Store would refuse, before spending any budget.
+/// The token comes from an untrusted client: every claim read here has one accepted type and range, and anything
+/// else is refused with a reason that names the claim.
 /// </summary>
 public sealed record UserCollectionsId(
     string Value,
@@ -27,10 +29,16 @@ public sealed record UserCollectionsId(
     /// <summary>The longest UCID accepted; real ones are about 1.5 KiB.</summary>
     public const int MaxLength = 8 * 1024;
 
+    /// <summary>The last second a NumericDate may name: 9999-12-31T23:59:59Z, the end of DateTimeOffset's range.</summary>
+    public const long MaxUnixSeconds = 253_402_300_799;
+
+    // Real claims are flat; a deeply nested payload is only ever an attack on the parser.
+    private static readonly JsonDocumentOptions ClaimsJson = new() { MaxDepth = 8, AllowDuplicateProperties = false };
+
     /// <summary>A short, non-reversible tag to log instead of the UCID.</summary>
     public string Fingerprint => FingerprintOf(Value);
 
-    /// <summary>The budget key: the player's id when the game set one, else a hash of the whole UCID (DESIGN §4).</summary>
+    /// <summary>The budget key: the player's id when the game set one, else a hash of the whole UCID.</summary>
     public string BudgetKey => string.IsNullOrWhiteSpace(UserId) ? "ucid-" + Hash(Value, 16) : "user-" + UserId;
 
     public static string FingerprintOf(string value) => Hash(value, 12);
@@ -38,7 +46,7 @@ public sealed record UserCollectionsId(
     private static string Hash(string value, int hexChars) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..hexChars];
 
-    /// <summary>Parses the JWT's claims; null with a reason when it is not a JWT.</summary>
+    /// <summary>Parses the JWT's claims; null with a reason when it is not a well-formed UCID.</summary>
     public static UserCollectionsId? TryParse(string? value, out string? error)
     {
         error = null;
@@ -51,43 +59,111 @@ public sealed record UserCollectionsId(
             error = "userCollectionsId is not a JWT (expected three dot-separated parts).";
             return null;
         }
+        for (var i = 0; i < parts.Length; i++)
+        {
+            // JWTs use unpadded base64url; '=' padding, '+', '/' or whitespace mean the token was altered.
+            if (!parts[i].All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || parts[i].Length % 4 == 1)
+            {
+                error = $"userCollectionsId part {i + 1} is not unpadded base64url.";
+                return null;
+            }
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = Base64Url.DecodeFromChars(parts[1]);
+        }
+        catch (FormatException)
+        {
+            error = "userCollectionsId payload is not base64url.";
+            return null;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(payload)) { error = "userCollectionsId payload is not UTF-8 text."; return null; }
 
         try
         {
-            using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[1]));
+            using var doc = JsonDocument.Parse(payload, ClaimsJson);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) { error = "userCollectionsId payload is not a JSON object."; return null; }
-            return new UserCollectionsId(
+            var claims = new ClaimReader(root);
+            var ucid = new UserCollectionsId(
                 value,
-                String(root, UserIdClaim),
-                String(root, ClientIdClaim),
-                ReadAudience(root),
-                Time(root, "nbf"),
-                Time(root, "exp"),
-                String(root, RefreshUriClaim));
+                claims.String(UserIdClaim, "userId"),
+                claims.String(ClientIdClaim, "clientId"),
+                claims.Audience(),
+                claims.Time("nbf"),
+                claims.Time("exp"),
+                claims.String(RefreshUriClaim, "refreshUri"));
+            error = claims.Error;
+            return error is null ? ucid : null;
         }
-        catch (Exception ex) when (ex is FormatException or JsonException)
+        catch (JsonException)
         {
-            error = "userCollectionsId is not a JWT (its payload is not base64url JSON).";
+            error = "userCollectionsId payload is not a JSON object (malformed, nested too deeply, or a claim appears twice).";
             return null;
         }
     }
 
-    private static string? String(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static string? ReadAudience(JsonElement root)
+    /// <summary>Reads claims strictly; the first wrong one is kept in <see cref="Error"/>.</summary>
+    private sealed class ClaimReader(JsonElement root)
     {
-        if (!root.TryGetProperty("aud", out var aud)) return null;
-        if (aud.ValueKind == JsonValueKind.String) return aud.GetString();
-        if (aud.ValueKind == JsonValueKind.Array)
-            return aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString())
-                .FirstOrDefault(a => a == CollectionsAudience) ?? aud.EnumerateArray().FirstOrDefault().ToString();
-        return null;
-    }
+        public string? Error { get; private set; }
 
-    private static DateTimeOffset? Time(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var s)
-            ? DateTimeOffset.FromUnixTimeSeconds(s)
-            : null;
+        public string? String(string name, string shortName)
+        {
+            if (!root.TryGetProperty(name, out var claim) || claim.ValueKind == JsonValueKind.Null) return null;
+            return claim.ValueKind == JsonValueKind.String && TryText(claim, out var text)
+                ? text
+                : Fail<string>($"userCollectionsId claim '{shortName}' must be a string.");
+        }
+
+        public string? Audience()
+        {
+            if (!root.TryGetProperty("aud", out var aud)) return null;
+            if (aud.ValueKind == JsonValueKind.String && TryText(aud, out var single)) return single;
+            if (aud.ValueKind == JsonValueKind.Array)
+            {
+                List<string>? entries = [];
+                foreach (var entry in aud.EnumerateArray())
+                {
+                    if (entry.ValueKind != JsonValueKind.String || !TryText(entry, out var text)) { entries = null; break; }
+                    entries.Add(text);
+                }
+                if (entries is { Count: > 0 }) return entries.Contains(CollectionsAudience) ? CollectionsAudience : entries[0];
+            }
+            return Fail<string>("userCollectionsId claim 'aud' must be a string or an array of strings.");
+        }
+
+        public DateTimeOffset? Time(string name)
+        {
+            if (!root.TryGetProperty(name, out var claim)) return null;
+            // NumericDate in whole seconds, inside what DateTimeOffset can hold (DateTimeOffset.FromUnixTimeSeconds throws outside it).
+            if (claim.ValueKind == JsonValueKind.Number && claim.TryGetInt64(out var seconds) && seconds is >= 0 and <= MaxUnixSeconds)
+                return DateTimeOffset.FromUnixTimeSeconds(seconds);
+            Fail<string>($"userCollectionsId claim '{name}' must be whole seconds since 1970 (0 to {MaxUnixSeconds}).");
+            return null;
+        }
+
+        private static bool TryText(JsonElement element, out string text)
+        {
+            try
+            {
+                text = element.GetString()!;
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                // An escaped lone surrogate (\ud800) cannot become a .NET string.
+                text = "";
+                return false;
+            }
+        }
+
+        private T? Fail<T>(string message) where T : class
+        {
+            Error ??= message;
+            return null;
+        }
+    }
 }

@@ -62,6 +62,23 @@ public class HostingTests
         Assert.Contains("Store:TenantId (or Store:Authority) is required", gateway.Output);
     }
 
+    [Fact]
+    public async Task LiveMode_InProduction_WithoutAPlayerBindingDecision_RefusesToStart_NamingBothSettings()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Store__Mode"] = "Live",
+            ["Store__TenantId"] = "00000000-0000-0000-0000-0000000000aa",
+            ["Store__ClientId"] = "00000000-0000-0000-0000-0000000000bb",
+            ["Store__ClientSecret"] = "placeholder-not-a-secret",
+        });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("PlayerAuth:Enabled=true", gateway.Output);
+        Assert.Contains("PlayerAuth:TrustGameClient=true", gateway.Output);
+    }
+
     [Theory]
     [InlineData("Budget__Limit", "0", "Limit")]
     [InlineData("Catalog__Products", "not-a-product", "Catalog:Products has invalid entries (not-a-product)")]

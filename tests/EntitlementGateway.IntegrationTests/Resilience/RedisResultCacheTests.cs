@@ -65,4 +65,30 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [LocalRedisFact]
+    public async Task WhileTheCachesRedisStalls_MissesDoNotAskItAgainForASecond()
+    {
+        var options = new RedisOptions { ConnectionString = redis.ConnectionString, OperationTimeoutMs = 200 };
+        await using var connection = new RedisConnection(Options.Create(options));
+        using var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(options), TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
+        Assert.Null(await cache.GetAsync("warm-up", CancellationToken.None)); // connected
+        await using var admin = await RedisAdmin.ConnectAsync(redis.AdminConnectionString);
+        var before = await admin.CommandCallsAsync();
+
+        var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(200); // let DEBUG SLEEP reach the server
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++) Assert.Null(await cache.GetAsync("miss-" + i, CancellationToken.None));
+        var elapsed = watch.Elapsed;
+        await stall;
+
+        // Only the first miss waited for Redis (its GET ran once Redis woke up); the others did not ask it.
+        Assert.Equal(1, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"20 misses took {elapsed}");
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        Assert.Null(await cache.GetAsync("after", CancellationToken.None));
+        Assert.Equal(2, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+    }
 }

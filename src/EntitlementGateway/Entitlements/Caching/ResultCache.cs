@@ -14,6 +14,7 @@ public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateT
 /// <summary>
 /// Successful answers by <see cref="QueryCacheKey"/>: L1 a bounded in-memory cache, L2 Redis (shared by replicas) when
 /// configured. Redis is an optimisation only: it is asked with a short timeout and any failure is a miss, never an error.
+/// After a failure Redis is skipped for a second (as the budget does), so an outage costs one timeout per second, not one per miss.
 /// Uses only StackExchange.Redis API that 2.x keeps (StringGetAsync, StringSetAsync with expiry, KeyDeleteAsync).
 /// </summary>
 public sealed partial class ResultCache : IDisposable
@@ -25,6 +26,8 @@ public sealed partial class ResultCache : IDisposable
     private readonly TimeSpan _redisTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger<ResultCache> _logger;
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+    private long _skipRedisUntilTicks;
 
     public ResultCache(IOptions<CacheOptions> options, IOptions<RedisOptions> redisOptions, TimeProvider time,
         ILogger<ResultCache> logger, RedisConnection? redis = null)
@@ -87,6 +90,7 @@ public sealed partial class ResultCache : IDisposable
 
     private async Task<TResult?> RedisAsync<TResult>(Func<IDatabase, Task<TResult>> call, CancellationToken cancellationToken)
     {
+        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipRedisUntilTicks)) return default;
         try
         {
             // StackExchange.Redis 1.2.6 has no async timeout: bound the wait here (connection wait included).
@@ -94,6 +98,7 @@ public sealed partial class ResultCache : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            Interlocked.Exchange(ref _skipRedisUntilTicks, (_time.GetUtcNow() + ProbeInterval).UtcTicks);
             LogRedisMiss(_logger, ex.GetType().Name);
             return default;
         }

@@ -1,0 +1,88 @@
+using EntitlementGateway.Budget;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.UnitTests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.UnitTests.Budget;
+
+/// <summary>Keys come from client-chosen claims: what the in-memory structures keep per key is bounded.</summary>
+public sealed class InMemoryBudgetBoundsTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    private InMemoryUserBudget Budget(int maxKeys = 1_000) =>
+        new(Options.Create(new BudgetOptions { Limit = 5, WindowSeconds = 2, SafetyMarginMs = 0, MaxKeysInMemory = maxKeys }), _time);
+
+    [Fact]
+    public async Task Refund_OfAKeysOnlyUnit_DropsTheKeyAtOnce_ButABlockedKeyStays()
+    {
+        var budget = Budget();
+        var forged = await budget.TryAcquireAsync("user-forged");
+        await budget.RefundAsync("user-forged", forged.Lease!);
+        Assert.Equal(0, budget.KeyCount);
+
+        var blocked = await budget.TryAcquireAsync("user-blocked");
+        await budget.BlockUntilAsync("user-blocked", _time.GetUtcNow().AddSeconds(30));
+        await budget.RefundAsync("user-blocked", blocked.Lease!);
+        Assert.Equal(1, budget.KeyCount);
+        Assert.False((await budget.TryAcquireAsync("user-blocked")).Allowed);
+    }
+
+    [Fact]
+    public async Task WhenFull_ANewKeyIsRefusedForASecond_KnownKeysAreServed_AndSweptKeysMakeRoom()
+    {
+        var budget = Budget(maxKeys: 2);
+        Assert.True((await budget.TryAcquireAsync("a")).Allowed);
+        Assert.True((await budget.TryAcquireAsync("b")).Allowed);
+
+        var refused = await budget.TryAcquireAsync("c");
+        Assert.False(refused.Allowed);
+        Assert.Null(refused.Lease);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+        Assert.True((await budget.TryAcquireAsync("a")).Allowed);
+        Assert.Equal(2, budget.KeyCount);
+
+        _time.Advance(TimeSpan.FromSeconds(3)); // a and b leave the window
+        Assert.True((await budget.TryAcquireAsync("c")).Allowed);
+    }
+
+    [Fact]
+    public async Task LongKeys_AreHeldAsFixedSizeHashes()
+    {
+        var budget = Budget(maxKeys: 10_000);
+        await budget.TryAcquireAsync("warm-up");
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < 1_000; i++) await budget.TryAcquireAsync(i + new string('k', 100_000));
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        Assert.Equal(1_001, budget.KeyCount);
+        // The keys themselves are 200 MB as .NET strings; the budget keeps a few hundred bytes per key.
+        Assert.True(growth < 4 * 1024 * 1024, $"grew by {growth} bytes");
+        Assert.Equal(4, (await budget.GetAsync("7" + new string('k', 100_000))).Remaining);
+    }
+
+    [Fact]
+    public async Task SingleFlight_PastItsBound_RunsUnshared_AndTracksNoMoreFlights()
+    {
+        var flights = new SingleFlight<int>(maxFlights: 2);
+        var release = new TaskCompletionSource();
+        var runs = 0;
+        Task<int> Run(string key) => flights.RunAsync(key, async () =>
+        {
+            Interlocked.Increment(ref runs);
+            await release.Task;
+            return 1;
+        }, CancellationToken.None);
+
+        var tracked = new[] { Run("a"), Run("b"), Run("a") };
+        var untracked = new[] { Run("c"), Run("c") };
+        await Task.Delay(50);
+
+        Assert.Equal(2, flights.Count);
+        release.SetResult();
+        Assert.All(await Task.WhenAll(tracked.Concat(untracked)), v => Assert.Equal(1, v));
+        Assert.Equal(4, runs); // a and b shared; the two c callers ran on their own
+        Assert.Equal(0, flights.Count);
+        Assert.Equal(1, await Run("d")); // room again once the flights ended
+    }
+}
