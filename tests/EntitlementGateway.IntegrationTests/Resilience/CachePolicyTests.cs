@@ -67,6 +67,35 @@ public sealed class CachePolicyTests(CachePolicyFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Query_WhileTheCircuitIsOpen_AnswersTheLastKnownResultAsStale_WithoutCallingTheStore()
+    {
+        await using var gateway = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?>
+        {
+            ["Resilience:MaxRetries"] = "0",
+            ["Resilience:CircuitMinimumThroughput"] = "2",
+            ["Resilience:CircuitFailureRatio"] = "0.5",
+            ["Resilience:CircuitBreakSeconds"] = "60",
+            ["ClientLimits:PermitLimit"] = "0",
+        });
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var ucid = await _store.MintUcidAsync(user);
+        using (var first = await QueryAsync(client, ucid)) Assert.Equal("upstream", await ServedFromAsync(first));
+        // One failed attempt out of two (the minimum throughput) reaches the failure ratio: the circuit opens.
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = 500, mode = "Status" });
+        using (var failed = await QueryAsync(client, await _store.MintUcidAsync(NewUser())))
+            await AssertProblemAsync(failed, HttpStatusCode.BadGateway, "upstream_error");
+        await _store.SetFaultsAsync(new { });
+        var callsBefore = StoreCalls(fixture.Emulator);
+
+        using var response = await QueryAsync(client, ucid, fresh: true);
+
+        await AssertStaleAsync(response, "upstream_unavailable");
+        Assert.Equal(callsBefore, StoreCalls(fixture.Emulator));
+    }
+
+    [Fact]
     public async Task Query_AFailedAnswer_IsNotCached_TheNextQueryAsksTheStore()
     {
         var user = NewUser();
