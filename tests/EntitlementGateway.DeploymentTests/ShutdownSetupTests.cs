@@ -81,6 +81,7 @@ public sealed class ShutdownSetupTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("done", await response.Content.ReadAsStringAsync());
         await stopping.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        // Stopped: the port no longer accepts connections.
+        await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync("health/live"));
     }
 }

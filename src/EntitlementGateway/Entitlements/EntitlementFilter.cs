@@ -40,15 +40,15 @@ public static class EntitlementFilter
         item.StartDate is { } start && start <= now &&
         item.EndDate is { } end && now < end;
 
-    /// <summary>Direct purchase beats a bundle or subscription grant; then the later end date; then the later acquisition.</summary>
-    private static bool IsBetter(StoreCollectionItem candidate, StoreCollectionItem current)
-    {
-        var direct = IsDirect(candidate).CompareTo(IsDirect(current));
-        if (direct != 0) return direct > 0;
-        var end = Nullable.Compare(candidate.EndDate, current.EndDate);
-        if (end != 0) return end > 0;
-        return Nullable.Compare(candidate.AcquiredDate, current.AcquiredDate) > 0;
-    }
+    /// <summary>
+    /// Direct purchase beats a bundle or subscription grant; then the later end date; then the later acquisition
+    /// (a missing date ranks lowest). On a full tie the item seen first stays, so the answer does not flip between calls.
+    /// </summary>
+    private static bool IsBetter(StoreCollectionItem candidate, StoreCollectionItem current) =>
+        Rank(candidate).CompareTo(Rank(current)) > 0;
+
+    private static (bool Direct, DateTimeOffset? End, DateTimeOffset? Acquired) Rank(StoreCollectionItem item) =>
+        (IsDirect(item), item.EndDate, item.AcquiredDate);
 
     private static bool IsDirect(StoreCollectionItem item) =>
         string.Equals(item.AcquisitionType, "Single", StringComparison.OrdinalIgnoreCase) &&

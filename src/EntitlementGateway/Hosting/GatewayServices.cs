@@ -19,6 +19,8 @@ public static class GatewayServices
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {
+                401 => "A valid token is required: Authorization: Bearer <token>, not expired and for this API's audience.",
+                403 => "The token is valid but does not allow this request.",
                 404 => "No endpoint at this path; see /swagger for the API.",
                 405 => "This path does not accept that method; see /swagger for the API.",
                 415 => "The body must be JSON (Content-Type: application/json).",

@@ -12,13 +12,29 @@ public sealed class QueryAuthTests(EmulatorFixture fixture) : IClassFixture<Emul
 
     private async Task AssertUnauthorizedAndNotCountedAsync(string? bearer, string ucid, string userId)
     {
+        // Counted for anyone at all, not just the user the test expects: a UCID that is not a JWT names no user.
+        var countedBefore = fixture.Server.State.QueriesByUser.Values.Sum();
+
         using var response = await _client.QueryAsync(bearer, ucid);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal("Unauthorized", body!["code"]!.GetValue<string>());
-        // Rejected before the per-user stage: it must not count against the user.
+        // Rejected before the per-user stage: it must not count against the user, nor against anyone.
         Assert.False(fixture.Server.State.QueriesByUser.ContainsKey(userId));
+        Assert.Equal(countedBefore, fixture.Server.State.QueriesByUser.Values.Sum());
+    }
+
+    [Fact]
+    public async Task Query_Accepted_IsCountedForItsUser()
+    {
+        // The other side of "not counted": the same counter does move for a call that reaches the per-user stage.
+        var userId = EmulatorClient.NewUserId();
+
+        using var response = await _client.QueryAsync(await _client.GetTokenAsync(), await _client.MintUcidAsync(userId));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, fixture.Server.State.QueriesByUser[userId]);
     }
 
     [Fact]

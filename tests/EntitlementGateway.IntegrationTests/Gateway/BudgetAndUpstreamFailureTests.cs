@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using EntitlementGateway.Budget;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
 
 namespace EntitlementGateway.IntegrationTests.Gateway;
@@ -48,11 +50,17 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
             Assert.StartsWith($"\"upstream\";r={100 - i};", ok.Headers.GetValues("RateLimit").Single());
         }
 
+        var oldest = (await fixture.Gateway.Services.GetRequiredService<IUserBudget>().GetAsync("user-" + user)).OldestEntry!.Value;
+        var sent = DateTimeOffset.UtcNow;
         using var refused = await QueryAsync(ucid);
+        var answered = DateTimeOffset.UtcNow;
 
         await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        // A unit frees up when the oldest one is the window plus the 2 s safety margin old, in whole seconds rounded up.
+        // The gateway decided somewhere between sending and answering; both ends give the exact second.
+        var frees = oldest + TimeSpan.FromSeconds(302);
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
-        Assert.InRange(retryAfter, 250, 302); // the window plus the 2 s safety margin
+        Assert.InRange(retryAfter, (int)Math.Ceiling((frees - answered).TotalSeconds), (int)Math.Ceiling((frees - sent).TotalSeconds));
         Assert.StartsWith("\"upstream\";r=0;", refused.Headers.GetValues("RateLimit").Single());
         Assert.Equal(100, await _store.QueriesAsync(user));
         Assert.Equal(0, (await _store.StatsAsync())["rateLimited"]!.GetValue<long>());

@@ -56,7 +56,7 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     }
 
     [Fact]
-    public async Task Query_ProductTypes_AreSentAsEntitlementFiltersAndApplied()
+    public async Task Query_ProductTypes_AreAppliedToTheAnswer()
     {
         var user = NewUser();
         var ucid = await _store.MintUcidAsync(user);
@@ -88,8 +88,14 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     {
         var user = NewUser();
         var ucid = await _store.MintUcidAsync(user);
-        for (var i = 0; i < 3; i++) (await QueryAsync(ucid, "9N30KZZF4BR9")).EnsureSuccessStatusCode();
+        for (var i = 0; i < 3; i++)
+        {
+            // no-cache: every query must reach the Store (and so need a service token), not the result cache.
+            using var response = await Resilience.Resilient.QueryAsync(_client, ucid, fresh: true);
+            Assert.Equal("upstream", await Resilience.Resilient.ServedFromAsync(response));
+        }
 
+        Assert.Equal(3, await _store.QueriesAsync(user));
         Assert.Equal(1, (await _store.StatsAsync())["tokensIssued"]!.GetValue<long>());
     }
 

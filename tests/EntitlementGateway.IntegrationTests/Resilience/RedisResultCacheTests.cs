@@ -47,20 +47,19 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
     }
 
     [Fact]
-    public async Task Query_WhenTheCachesRedisDoesNotAnswer_IsAMissNotAnError()
+    public async Task Query_WhenTheCachesRedisRefusesConnections_IsAMissNotAnError()
     {
         // The budget keeps its own (in-memory) store; only the cache's L2 points at a port where nothing listens.
+        // A Redis that is there but asleep is tested through real gateways in RedisOutageTests.
         await using var gateway = GatewayApplication.Live(_emulator);
         var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
         await using var connection = new RedisConnection(Options.Create(nowhere));
         var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(nowhere), TimeProvider.System,
             NullLogger<ResultCache>.Instance, connection);
 
-        var started = System.Diagnostics.Stopwatch.StartNew();
         Assert.Null(await cache.GetAsync("some-key", CancellationToken.None));
         await cache.SetAsync("some-key", [], CancellationToken.None);
         Assert.NotNull(await cache.GetAsync("some-key", CancellationToken.None)); // L1 still serves
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
         cache.Dispose();
         using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

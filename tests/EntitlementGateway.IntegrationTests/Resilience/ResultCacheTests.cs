@@ -98,16 +98,26 @@ public sealed class ResultCacheTests(CacheFixture fixture) : IClassFixture<Cache
     }
 
     [Fact]
-    public async Task Query_WithCacheControlNoCache_AsksTheStoreAndSpendsBudget()
+    public async Task Query_WithCacheControlNoCache_AsksTheStoreAndSpendsBudget_AndItsAnswerReplacesTheCachedOne()
     {
         var (user, ucid) = await PlayerAsync();
+        object[] both = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
+        static async Task<string[]> ProductsAsync(HttpResponseMessage r) =>
+            (await BodyAsync(r))["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()).ToArray();
+        using var first = await QueryAsync(fixture.Client, ucid, both);
+        // The player buys the second product after the first answer was cached: a plain query still gets the old answer.
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"), Item("9MXL21XPWWWK", kind: "Game"));
+        using var old = await QueryAsync(fixture.Client, ucid, both);
+        Assert.Equal("cache", await ServedFromAsync(old));
+        Assert.Equal(["9N30KZZF4BR9"], await ProductsAsync(old));
 
-        using var first = await QueryAsync(fixture.Client, ucid);
-        using var fresh = await QueryAsync(fixture.Client, ucid, fresh: true);
-        using var hit = await QueryAsync(fixture.Client, ucid);
+        using var fresh = await QueryAsync(fixture.Client, ucid, both, fresh: true);
+        using var hit = await QueryAsync(fixture.Client, ucid, both);
 
         Assert.Equal("upstream", await ServedFromAsync(fresh));
+        Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9"], await ProductsAsync(fresh));
         Assert.Equal("cache", await ServedFromAsync(hit));
+        Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9"], await ProductsAsync(hit));
         Assert.Equal(2, await _store.QueriesAsync(user));
         Assert.Equal(2, await UnitsUsedAsync(fixture.Gateway, user));
     }

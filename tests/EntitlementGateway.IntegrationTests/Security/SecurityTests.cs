@@ -133,7 +133,9 @@ public sealed partial class SecurityTests : IAsyncLifetime
     [Fact]
     public async Task ForgedUcids_ForAVictimsUserId_DoNotReduceTheVictimsBudget()
     {
-        await using var gateway = Gateway();
+        var recorder = new StoreRequestRecorder();
+        await using var unrecorded = Gateway();
+        await using var gateway = recorder.Attach(unrecorded);
         using var client = gateway.CreateClient();
         // Right claims, wrong signature: the gateway cannot tell, the Store can.
         var forged = TestUcidFor("victim", _emulator.Options.ClientId);
@@ -144,6 +146,9 @@ public sealed partial class SecurityTests : IAsyncLifetime
             await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_user_collections_id");
         }
 
+        // Each forged query did reach the Store (only it can refuse the signature), taking a unit that was then refunded.
+        Assert.Equal(5, recorder.Requests.Count);
+        Assert.All(recorder.Requests, r => Assert.Equal(forged, r.Body["beneficiaries"]![0]!["identityValue"]!.GetValue<string>()));
         var budget = await BudgetAsync(client, "user-victim");
         Assert.Equal(0, budget["used"]!.GetValue<int>());
         Assert.Equal(100, budget["remaining"]!.GetValue<int>());
@@ -166,11 +171,11 @@ public sealed partial class SecurityTests : IAsyncLifetime
         using (var mismatching = await QueryAsync(client, ucid, Token("mallory")))
             await AssertProblemAsync(mismatching, HttpStatusCode.Forbidden, "player_mismatch");
         using (var missing = await QueryAsync(client, ucid))
-            Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+            await AssertProblemAsync(missing, HttpStatusCode.Unauthorized, "unauthorized");
         using (var expired = await QueryAsync(client, ucid, Token("alice", TimeSpan.FromMinutes(-10), DateTime.UtcNow.AddMinutes(-30))))
-            Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+            await AssertProblemAsync(expired, HttpStatusCode.Unauthorized, "unauthorized");
         using (var wrongAudience = await QueryAsync(client, ucid, idp.Create("other-api", new Dictionary<string, object> { ["player_id"] = "alice" })))
-            Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
+            await AssertProblemAsync(wrongAudience, HttpStatusCode.Unauthorized, "unauthorized");
 
         Assert.Equal(1, await _store.QueriesAsync("alice"));
     }

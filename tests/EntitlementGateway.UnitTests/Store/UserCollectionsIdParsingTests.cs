@@ -1,0 +1,146 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json.Nodes;
+using EntitlementGateway.Store;
+using EntitlementGateway.UnitTests.Infrastructure;
+
+namespace EntitlementGateway.UnitTests.Store;
+
+/// <summary>How the UCID's claims are read: its size limit, its shape, claims of the wrong JSON type, and aud as an array.</summary>
+public class UserCollectionsIdParsingTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static string Encode(string text) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>A UCID-shaped JWT of exactly <paramref name="length"/> characters (the signature part pads it).</summary>
+    private static string UcidOfLength(int length)
+    {
+        var head = TestUcid.Create(Now);
+        head = head[..(head.LastIndexOf('.') + 1)];
+        return head + new string('s', length - head.Length);
+    }
+
+    private static JsonObject Claims(JsonNode? aud) => new()
+    {
+        ["aud"] = aud,
+        [UserCollectionsId.ClientIdClaim] = TestUcid.ClientId,
+        [UserCollectionsId.UserIdClaim] = "player-1",
+        ["exp"] = Now.AddDays(1).ToUnixTimeSeconds(),
+    };
+
+    [Fact]
+    public void TryParse_AUcidOfExactly8KiB_IsParsed()
+    {
+        var value = UcidOfLength(UserCollectionsId.MaxLength);
+
+        var ucid = UserCollectionsId.TryParse(value, out var error);
+
+        Assert.Equal(8 * 1024, value.Length);
+        Assert.NotNull(ucid);
+        Assert.Null(error);
+        Assert.Equal("player-1", ucid.UserId);
+    }
+
+    [Fact]
+    public void TryParse_AUcidOneCharacterOver8KiB_IsRefusedNamingTheLimit()
+    {
+        var ucid = UserCollectionsId.TryParse(UcidOfLength(UserCollectionsId.MaxLength + 1), out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains("longer than 8192 characters", error);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TryParse_AnyEmptyPart_IsNotAJwt(int emptyPart)
+    {
+        var parts = TestUcid.Create(Now).Split('.');
+        parts[emptyPart] = "";
+
+        var ucid = UserCollectionsId.TryParse(string.Join('.', parts), out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains("three dot-separated parts", error);
+    }
+
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    [InlineData("42")]
+    public void TryParse_APayloadThatIsNotAnObject_IsRefusedAndSaysSo(string payload)
+    {
+        var ucid = UserCollectionsId.TryParse($"{Encode("{}")}.{Encode(payload)}.{Encode("sig")}", out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains("not a JSON object", error);
+    }
+
+    [Fact]
+    public void TryParse_ClaimsOfTheWrongJsonType_AreReadAsMissing_NotAnError()
+    {
+        var claims = new JsonObject
+        {
+            ["aud"] = 7,
+            [UserCollectionsId.UserIdClaim] = 12345,
+            [UserCollectionsId.ClientIdClaim] = true,
+            [UserCollectionsId.RefreshUriClaim] = new JsonObject(),
+            ["exp"] = Now.AddDays(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["nbf"] = "yesterday",
+        };
+
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(claims), out var error);
+
+        Assert.NotNull(ucid);
+        Assert.Null(error);
+        Assert.Equal((null, null, null, null, null, null),
+            (ucid.UserId, ucid.ClientId, ucid.Audience, ucid.RefreshUri, ucid.Expires, ucid.NotBefore));
+    }
+
+    [Fact]
+    public void TryParse_ReadsEveryClaim()
+    {
+        var value = TestUcid.Create(Now);
+
+        var ucid = UserCollectionsId.TryParse(value, out _)!;
+
+        Assert.Equal(value, ucid.Value);
+        Assert.Equal(TestUcid.ClientId, ucid.ClientId);
+        Assert.Equal(UserCollectionsId.CollectionsAudience, ucid.Audience);
+        Assert.Equal(Now, ucid.NotBefore);
+        Assert.Equal(Now.AddDays(30), ucid.Expires);
+        Assert.Equal("https://collections.mp.microsoft.com/v6.0/b2b/keys/renew", ucid.RefreshUri);
+    }
+
+    [Fact]
+    public void TryParse_AudAsAnArrayHoldingTheCollectionsAudience_ReadsThatAudienceWhereverItStands()
+    {
+        var aud = new JsonArray("https://other.example/", 3, UserCollectionsId.CollectionsAudience, "https://last.example/");
+
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(aud)), out _);
+
+        Assert.Equal(UserCollectionsId.CollectionsAudience, ucid!.Audience);
+    }
+
+    [Fact]
+    public void TryParse_AudAsAnArrayWithoutTheCollectionsAudience_ReadsItsFirstEntry()
+    {
+        var aud = new JsonArray("https://other.example/", "https://second.example/");
+
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(aud)), out _);
+
+        Assert.Equal("https://other.example/", ucid!.Audience);
+    }
+
+    [Fact]
+    public void TryParse_AudAsAnEmptyArray_IsParsedWithNoCollectionsAudience()
+    {
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(new JsonArray())), out var error);
+
+        Assert.NotNull(ucid);
+        Assert.Null(error);
+        Assert.NotEqual(UserCollectionsId.CollectionsAudience, ucid.Audience);
+    }
+}
