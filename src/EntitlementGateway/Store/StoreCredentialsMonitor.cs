@@ -20,6 +20,8 @@ public sealed partial class StoreCredentialsMonitor(IOptions<StoreOptions> optio
     // Player hash -> last refusal; never more entries than the threshold, so hostile keys cannot grow it.
     private readonly Dictionary<string, DateTimeOffset> _refused = new(StringComparer.Ordinal);
     private DateTimeOffset _suspectUntil = DateTimeOffset.MinValue;
+    // Forged UCIDs between healthy calls could flip the state often: say it at most once a window.
+    private DateTimeOffset _loggedAt = DateTimeOffset.MinValue;
 
     public bool IsSuspect
     {
@@ -42,7 +44,8 @@ public sealed partial class StoreCredentialsMonitor(IOptions<StoreOptions> optio
             count = _refused.Count;
             var wasSuspect = now < _suspectUntil;
             if (count >= o.SuspectCredentialsAfter) _suspectUntil = now + window;
-            becameSuspect = !wasSuspect && now < _suspectUntil;
+            becameSuspect = !wasSuspect && now < _suspectUntil && now - _loggedAt >= window;
+            if (becameSuspect) _loggedAt = now;
         }
         if (becameSuspect) LogSuspect(logger, count, o.SuspectCredentialsWindowSeconds);
         return IsSuspect;
