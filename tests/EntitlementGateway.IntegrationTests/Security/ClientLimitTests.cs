@@ -13,6 +13,7 @@ namespace EntitlementGateway.IntegrationTests.Security;
 /// The per-IP limit behind a load balancer. Requests go through the real pipeline with the TCP peer address a test
 /// chooses (TestServer sets the connection's remote address), so proxies and clients can be played without a network.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class ClientLimitTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EmulatorServer _emulator = null!;
