@@ -24,9 +24,11 @@ public sealed class ForwardedHeadersSettings
     [System.ComponentModel.DataAnnotations.Range(1, 10)]
     public int ForwardLimit { get; set; } = 1;
 
-    public IReadOnlyList<IPAddress> Proxies => Split(KnownProxies).Select(IPAddress.Parse).ToList();
+    // Methods, not properties: the configuration binder reads collection properties, and these throw on bad input
+    // that the validator reports with the key's name.
+    public IReadOnlyList<IPAddress> ParseProxies() => Split(KnownProxies).Select(IPAddress.Parse).ToList();
 
-    public IReadOnlyList<System.Net.IPNetwork> Networks => Split(KnownNetworks).Select(n => System.Net.IPNetwork.Parse(n)).ToList();
+    public IReadOnlyList<System.Net.IPNetwork> ParseNetworks() => Split(KnownNetworks).Select(n => System.Net.IPNetwork.Parse(n)).ToList();
 
     public bool Configured => Split(KnownProxies).Any() || Split(KnownNetworks).Any();
 
@@ -85,8 +87,8 @@ public static class ClientPartition
         // The defaults trust loopback; only what the operator named is trusted.
         options.KnownProxies.Clear();
         options.KnownIPNetworks.Clear();
-        foreach (var proxy in settings.Proxies) options.KnownProxies.Add(proxy);
-        foreach (var network in settings.Networks) options.KnownIPNetworks.Add(network);
+        foreach (var proxy in settings.ParseProxies()) options.KnownProxies.Add(proxy);
+        foreach (var network in settings.ParseNetworks()) options.KnownIPNetworks.Add(network);
         return options;
     }
 }

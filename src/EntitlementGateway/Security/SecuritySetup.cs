@@ -55,6 +55,7 @@ public static class SecuritySetup
         services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettingsValidator>();
         services.AddSingleton<PlayerBinding>();
+        services.AddHostedService<PlayerBindingStartup>();
 
         var player = builder.Configuration.GetSection(PlayerAuthOptions.Section).Get<PlayerAuthOptions>() ?? new();
         var ops = builder.Configuration.GetSection(OpsOptions.Section).Get<OpsOptions>() ?? new();

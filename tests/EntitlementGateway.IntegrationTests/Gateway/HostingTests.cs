@@ -86,6 +86,9 @@ public class HostingTests
     [InlineData("Resilience__AttemptTimeoutSeconds", "30", "Resilience:AttemptTimeoutSeconds must not exceed Resilience:TotalTimeoutSeconds")]
     [InlineData("Resilience__CircuitFailureRatio", "1.5", "Resilience:CircuitFailureRatio must be above 0 and at most 1")]
     [InlineData("Cache__MaxStale", "00:00:10", "Cache:MaxStale must be at least Cache:Ttl")]
+    [InlineData("ClientLimits__TrustForwardedHeaders", "true", "ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks")]
+    [InlineData("ForwardedHeaders__KnownNetworks", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks has entries that are not CIDR networks")]
+    [InlineData("ForwardedHeaders__KnownProxies", "balancer.internal", "ForwardedHeaders:KnownProxies has entries that are not IP addresses")]
     public async Task BadSettings_RefuseToStart_NamingTheKey(string key, string value, string message)
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>

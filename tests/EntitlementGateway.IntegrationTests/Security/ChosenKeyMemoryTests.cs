@@ -12,6 +12,7 @@ namespace EntitlementGateway.IntegrationTests.Security;
 /// Keys chosen by clients must not grow the gateway's memory: 50,000 forged UCIDs, each with its own long userId, go
 /// through the real pipeline to the Store (which refuses them), and the managed heap after a full GC stays put.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class ChosenKeyMemoryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Ucids = 50_000;

@@ -3,6 +3,8 @@ using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using EntitlementGateway.Security;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
 namespace EntitlementGateway.IntegrationTests.Security;
@@ -11,6 +13,7 @@ namespace EntitlementGateway.IntegrationTests.Security;
 /// The per-IP limit behind a load balancer. Requests go through the real pipeline with the TCP peer address a test
 /// chooses (TestServer sets the connection's remote address), so proxies and clients can be played without a network.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class ClientLimitTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EmulatorServer _emulator = null!;
@@ -86,7 +89,7 @@ public sealed class ClientLimitTests(ITestOutputHelper output) : IAsyncLifetime
     {
         const int clients = 100_000;
         await using var gateway = GatewayApplication.Live(_emulator, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
-        var buckets = new ClientLimitsOptions().MaxPartitions;
+        var buckets = gateway.Services.GetRequiredService<IOptions<ClientLimitsOptions>>().Value.MaxPartitions;
         for (var i = 0; i < 200; i++) await PostAsync(gateway.Server, IPAddress.Parse("192.0.2.1")); // warm up
         var before = ManagedBytesAfterGc();
 

@@ -14,6 +14,7 @@ namespace EntitlementGateway.IntegrationTests.Security;
 /// Seeded fuzzing of the two endpoints that take a UCID, through the gateway's real ASP.NET pipeline (in-process
 /// server) to the Store emulator over real HTTPS. Replay a failure with <c>FUZZ_SEED=&lt;seed&gt;</c>.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Cases = 10_000;

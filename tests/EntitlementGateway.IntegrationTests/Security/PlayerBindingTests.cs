@@ -104,5 +104,6 @@ public sealed class PlayerBindingTests : IAsyncLifetime
         }
 
         Assert.Equal(3, await UsedAsync(client, "user-victim"));
+        Assert.Contains(gateway.Logs, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Message.Contains("PlayerAuth:TrustGameClient=true"));
     }
 }
