@@ -48,6 +48,9 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         {
             ["ClientLimits:PermitLimit"] = "0", // one test client sends everything; the per-IP limit has its own tests
             ["Resilience:MaxRetries"] = "0",
+            // Forged UCIDs of many players are refused by the Store: that is what the fuzz sends, not a sign that the
+            // gateway's own credentials went bad (StoreUnauthorizedTests covers that reading).
+            ["Store:SuspectCredentialsAfter"] = "10000",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await using var observed = gateway.WithWebHostBuilder(b => b.ConfigureTestServices(observers.Install));
@@ -106,6 +109,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         await using var gateway = GatewayApplication.Live(_emulator, new Dictionary<string, string?>
         {
             ["ClientLimits:PermitLimit"] = "0",
+            ["Store:SuspectCredentialsAfter"] = "10000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["PlayerAuth:Enabled"] = "true",
             ["PlayerAuth:Issuer"] = TestTokens.Issuer,
