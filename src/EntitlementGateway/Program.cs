@@ -1,7 +1,9 @@
 using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
+using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
 using EntitlementGateway.Security;
+using EntitlementGateway.Store;
 using Serilog;
 
 Log.Logger = GatewayLogging.CreateBootstrapLogger();
@@ -25,7 +27,7 @@ try
     app.MapEntitlementsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
-    app.MapEmbeddedStoreEmulator();
+    app.MapStore();
     app.Run();
     return 0;
 }

@@ -6,6 +6,7 @@ using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.Benchmarks;
 

@@ -6,6 +6,7 @@ using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Api;
 
@@ -67,7 +68,7 @@ public static class EntitlementsApi
 
         // Refused here, a bad UCID spends no budget and makes no Store call.
         var ucidProblem = ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail);
-        if (GatewayProblems.ForUcid(ucidProblem, detail) is { } refused) return refused;
+        if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
 
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 

@@ -2,6 +2,7 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Api;
 

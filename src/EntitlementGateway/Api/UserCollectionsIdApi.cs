@@ -1,6 +1,7 @@
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Api;
 
@@ -88,7 +89,7 @@ public static class UserCollectionsIdApi
         var ucidProblem = validator.Validate(request.UserCollectionsId, out var ucid, out var detail);
         if (ucidProblem == UcidProblem.Expired)
             detail = detail.Replace("renew it or mint a new one", "an expired key cannot be renewed; mint a new one", StringComparison.Ordinal);
-        if (GatewayProblems.ForUcid(ucidProblem, detail) is { } refused) return refused;
+        if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
         if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
 
         var result = await keys.RenewAsync(ucid!, binding.BudgetKey(http.User, ucid!), cancellationToken);

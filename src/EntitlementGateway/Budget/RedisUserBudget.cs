@@ -2,6 +2,7 @@ using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.Budget;
 

@@ -3,6 +3,7 @@ using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -118,10 +119,10 @@ public sealed partial class EntitlementQueryService(
                 var wait = result.RetryAfter ?? TimeSpan.FromSeconds(1);
                 LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
                 return new QueryOutcome(kind, null, last, wait,
-                    $"This player's budget of Store calls is used up; retry after {Api.GatewayProblems.WholeSeconds(wait)} s.");
+                    $"This player's budget of Store calls is used up; retry after {GatewayProblems.WholeSeconds(wait)} s.");
             case StoreFailureKind.RateLimited:
                 // Shared through the budget store, so no replica calls the Store for this player before then.
-                var retryAfter = Api.StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
+                var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
                 return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
             case StoreFailureKind.UcidRefused:

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EntitlementGateway.Api;
 using Microsoft.AspNetCore.Diagnostics;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Hosting;
 

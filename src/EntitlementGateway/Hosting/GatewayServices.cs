@@ -5,6 +5,9 @@ using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.Hosting;
 
@@ -28,71 +31,18 @@ public static class GatewayServices
             };
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {
-                401 => "unauthorized",
-                403 => "forbidden",
-                404 => "not_found",
-                405 => "method_not_allowed",
-                >= 500 => "internal_error",
-                _ => "invalid_request",
+                401 => GatewayProblems.Unauthorized,
+                403 => GatewayProblems.Forbidden,
+                404 => GatewayProblems.NotFound,
+                405 => GatewayProblems.MethodNotAllowed,
+                >= 500 => GatewayProblems.InternalError,
+                _ => GatewayProblems.InvalidRequest,
             });
         });
         services.AddExceptionHandler<GatewayExceptionHandler>();
         // Without this, a body that fails to bind is answered with an empty 400 outside Development.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, Api.ApiJsonContext.Default));
-        return services;
-    }
-
-    /// <summary>The Store side: options, endpoints (Live or the embedded emulator), MSAL tokens, the Collections client.</summary>
-    public static WebApplicationBuilder AddStore(this WebApplicationBuilder builder)
-    {
-        var services = builder.Services;
-        services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
-        services.TryAddSingletonTimeProvider();
-
-        var configured = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
-        if (configured.EffectiveMode == StoreMode.Emulator) services.AddEmbeddedStoreEmulator(builder.Configuration);
-        else services.AddSingleton<IStoreEndpoints, LiveStoreEndpoints>();
-
-        services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
-        services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
-        services.AddSingleton<StoreCredentialsMonitor>();
-        services.AddHealthChecks().AddCheck<StoreCredentialsHealthCheck>("store-credentials", tags: [HealthSetup.ReadyTag]);
-        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>();
-        services.AddSingleton<StoreResiliencePipelines>();
-        services.AddTransient<StoreResilienceHandler>();
-        // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
-        services.AddHttpClient<CollectionsClient>((sp, client) =>
-            {
-                client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
-                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
-            })
-            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()))
-            .AddHttpMessageHandler<StoreResilienceHandler>();
-        services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
-            {
-                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);
-                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
-            })
-            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreEndpoints>()));
-        services.AddSingleton<UcidValidator>();
-        return builder;
-    }
-
-    /// <summary>The query orchestration, the result cache (L2 in Redis when configured) and the default catalog.</summary>
-    public static IServiceCollection AddEntitlements(this IServiceCollection services)
-    {
-        services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
-        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidator>();
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ResultCache>(sp,
-            sp.GetService<RedisConnection>() is { } redis ? [redis] : []));
-        services.AddSingleton<CachedEntitlementQueries>();
-        services.AddScoped<EntitlementQueryService>();
         return services;
     }
 
@@ -105,10 +55,5 @@ public static class GatewayServices
         app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseGatewaySecurity();
         return app;
-    }
-
-    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
-    {
-        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
     }
 }

@@ -1,14 +1,13 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.Hosting;
 
 /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: its dependencies answer too.</summary>
 public static class HealthSetup
 {
-    public const string ReadyTag = "ready";
-
     public static IHealthChecksBuilder AddGatewayHealthChecks(this IServiceCollection services) =>
         services.AddHealthChecks();
 
@@ -16,7 +15,7 @@ public static class HealthSetup
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .WithTags("Operations").WithSummary("Liveness: the process answers");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteAsync })
             .WithTags("Operations").WithSummary("Readiness: the dependencies answer");
         return app;
     }

@@ -3,6 +3,7 @@ using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using Microsoft.OpenApi;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Hosting;
 
@@ -87,7 +88,7 @@ public static class OpenApiSetup
             ["status"] = 429,
             ["detail"] = "This player's budget of Store calls is used up; retry after 118 s.",
             ["instance"] = "/v1/entitlements/query",
-            ["code"] = "budget_exhausted",
+            ["code"] = GatewayProblems.BudgetExhausted,
         },
     };
 

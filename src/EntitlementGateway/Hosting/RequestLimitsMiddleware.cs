@@ -1,5 +1,6 @@
 using EntitlementGateway.Api;
 using Microsoft.AspNetCore.Http.Features;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Hosting;
 
@@ -18,7 +19,7 @@ public sealed class RequestLimitsMiddleware(RequestDelegate next)
         foreach (var (name, values) in context.Request.Headers) headerBytes += name.Length + values.Sum(v => v?.Length ?? 0);
         if (headerBytes > MaxHeaderBytes)
         {
-            return GatewayProblems.Create(431, "request_headers_too_large", "The request headers are too large.",
+            return GatewayProblems.Create(431, GatewayProblems.RequestHeadersTooLarge, "The request headers are too large.",
                 $"The request headers total more than {MaxHeaderBytes / 1024} KiB.").ExecuteAsync(context);
         }
         if (context.Request.ContentLength > MaxBodyBytes)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.Hosting;
 
@@ -29,7 +30,7 @@ public static class ShutdownSetup
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(timeoutSeconds));
         builder.Services.AddSingleton(new ShutdownDelay(TimeSpan.FromSeconds(delaySeconds)));
         builder.Services.AddHostedService<ShutdownDelay.Service>();
-        builder.Services.AddHealthChecks().AddCheck<StoppingHealthCheck>("shutdown", tags: [HealthSetup.ReadyTag]);
+        builder.Services.AddHealthChecks().AddCheck<StoppingHealthCheck>("shutdown", tags: [HealthTags.Ready]);
         return builder;
     }
 }

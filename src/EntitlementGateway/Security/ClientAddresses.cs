@@ -21,7 +21,6 @@ public sealed class ForwardedHeadersSettings
     public string? KnownNetworks { get; set; }
 
     /// <summary>How many trusted hops to unwind from the right of X-Forwarded-For (1: only the entry the trusted proxy appended).</summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 10)]
     public int ForwardLimit { get; set; } = 1;
 
     // Methods, not properties: the configuration binder reads collection properties, and these throw on bad input
@@ -41,6 +40,7 @@ public sealed class ForwardedHeadersSettingsValidator : IValidateOptions<Forward
     public ValidateOptionsResult Validate(string? name, ForwardedHeadersSettings o)
     {
         var errors = new List<string>();
+        if (o.ForwardLimit is < 1 or > 10) errors.Add($"ForwardedHeaders:ForwardLimit must be between 1 and 10; it is {o.ForwardLimit}.");
         var badProxies = ForwardedHeadersSettings.Split(o.KnownProxies).Where(p => !IPAddress.TryParse(p, out _)).ToList();
         if (badProxies.Count > 0) errors.Add($"ForwardedHeaders:KnownProxies has entries that are not IP addresses: {string.Join(", ", badProxies)}.");
         var badNetworks = ForwardedHeadersSettings.Split(o.KnownNetworks).Where(n => !System.Net.IPNetwork.TryParse(n, out _)).ToList();

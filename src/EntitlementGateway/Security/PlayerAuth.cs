@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Security;
 
@@ -71,8 +72,6 @@ public sealed class PlayerAuthOptionsValidator(IHostEnvironment environment) : I
 /// </summary>
 public sealed class PlayerBinding(IOptions<PlayerAuthOptions> options)
 {
-    public const string PlayerMismatch = "player_mismatch";
-
     public bool Enabled => options.Value.Enabled;
 
     public string? PlayerId(ClaimsPrincipal user) => user.FindFirst(options.Value.PlayerIdClaim)?.Value;
@@ -83,11 +82,11 @@ public sealed class PlayerBinding(IOptions<PlayerAuthOptions> options)
         if (!Enabled) return null;
         var player = PlayerId(user);
         if (string.IsNullOrEmpty(player))
-            return GatewayProblems.Create(403, PlayerMismatch, "The player token names no player.",
+            return GatewayProblems.Create(403, GatewayProblems.PlayerMismatch, "The player token names no player.",
                 $"The player token has no '{options.Value.PlayerIdClaim}' claim.");
         return string.Equals(player, ucid.UserId, StringComparison.Ordinal)
             ? null
-            : GatewayProblems.Create(403, PlayerMismatch, "The UserCollectionsId belongs to another player.",
+            : GatewayProblems.Create(403, GatewayProblems.PlayerMismatch, "The UserCollectionsId belongs to another player.",
                 "The UCID's userId claim is not the authenticated player's id; mint the UCID with the player's id as publisherUserId.");
     }
 

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.Security;
 
@@ -15,17 +17,13 @@ public sealed class ClientLimitsOptions
     public const string Policy = "per-client-ip";
 
     /// <summary>Requests one client IP may make per window on /v1; 0 turns the limiter off.</summary>
-    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
     public int PermitLimit { get; set; } = 300;
-
-    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
     public int WindowSeconds { get; set; } = 60;
 
     /// <summary>
     /// Most partitions the limiter keeps. Clients are hashed into this many buckets, so memory stays bounded however
     /// many addresses send requests; clients that share a bucket share its limit.
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int MaxPartitions { get; set; } = 16_384;
 
     /// <summary>Replaced by ForwardedHeaders:KnownProxies / KnownNetworks; kept only to refuse it with a pointer.</summary>
@@ -34,10 +32,13 @@ public sealed class ClientLimitsOptions
 
 public sealed class ClientLimitsOptionsValidator : IValidateOptions<ClientLimitsOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ClientLimitsOptions o) => o.TrustForwardedHeaders
-        ? ValidateOptionsResult.Fail("ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks: " +
+    public ValidateOptionsResult Validate(string? name, ClientLimitsOptions o) => new OptionsErrors(ClientLimitsOptions.Section)
+        .Range(nameof(o.PermitLimit), o.PermitLimit, 0, 1_000_000)
+        .Range(nameof(o.WindowSeconds), o.WindowSeconds, 1, 3600)
+        .Range(nameof(o.MaxPartitions), o.MaxPartitions, 1, 1_000_000)
+        .Require(!o.TrustForwardedHeaders, "ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks: " +
             "name the load balancer's addresses so only its X-Forwarded-For is believed.")
-        : ValidateOptionsResult.Success;
+        .Result;
 }
 
 /// <summary>Authentication, authorization and abuse limits, in one place.</summary>
@@ -46,14 +47,10 @@ public static class SecuritySetup
     public static WebApplicationBuilder AddGatewaySecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<PlayerAuthOptions>().BindConfiguration(PlayerAuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PlayerAuthOptions>, PlayerAuthOptionsValidator>();
-        services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<OpsOptions>, OpsOptionsValidator>();
-        services.AddOptions<ClientLimitsOptions>().BindConfiguration(ClientLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ClientLimitsOptions>, ClientLimitsOptionsValidator>();
-        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettingsValidator>();
+        services.AddValidatedOptions<PlayerAuthOptions, PlayerAuthOptionsValidator>(PlayerAuthOptions.Section);
+        services.AddValidatedOptions<OpsOptions, OpsOptionsValidator>(OpsOptions.Section);
+        services.AddValidatedOptions<ClientLimitsOptions, ClientLimitsOptionsValidator>(ClientLimitsOptions.Section);
+        services.AddValidatedOptions<ForwardedHeadersSettings, ForwardedHeadersSettingsValidator>(ForwardedHeadersSettings.Section);
         services.AddSingleton<PlayerBinding>();
         services.AddHostedService<PlayerBindingStartup>();
 
@@ -99,7 +96,7 @@ public static class SecuritySetup
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
                 GatewayProblems.SetRetryAfter(context.HttpContext.Response, retryAfter);
-                await GatewayProblems.Create(429, "too_many_requests", "Too many requests from this client.",
+                await GatewayProblems.Create(429, GatewayProblems.TooManyRequests, "Too many requests from this client.",
                         $"This client sent too many requests; retry after {GatewayProblems.WholeSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)} s.")
                     .ExecuteAsync(context.HttpContext);
             };

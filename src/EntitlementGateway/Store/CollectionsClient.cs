@@ -23,7 +23,7 @@ public sealed record StoreCallResult(B2bLicensePreviewResponse? Page, StoreFailu
 /// resilience handler, each paid for with a unit of the player's budget. The handler has read the whole body by the
 /// time an answer gets here, so parsing it cannot hang.
 /// </summary>
-public sealed partial class CollectionsClient(HttpClient http, IStoreEndpoints endpoints, TimeProvider time, ILogger<CollectionsClient> logger)
+public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, TimeProvider time, ILogger<CollectionsClient> logger)
 {
     public const string QueryPath = "v8.0/collections/b2bLicensePreview";
 

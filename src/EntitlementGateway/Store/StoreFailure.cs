@@ -1,7 +1,7 @@
 namespace EntitlementGateway.Store;
 
 /// <summary>What went wrong with one Store call (or the budget unit it needed), in the terms the gateway answers with.
-/// <see cref="Api.StoreFailureAnswers"/> maps each to one problem status, code and Retry-After.</summary>
+/// <see cref="StoreFailureAnswers"/> maps each to one problem status, code and Retry-After.</summary>
 public enum StoreFailureKind
 {
     /// <summary>The player's budget refused the unit a Store call needs.</summary>

@@ -5,7 +5,7 @@ namespace EntitlementGateway.Store;
 /// <summary>The primary handler for Store-facing HTTP: system trust, plus one pinned development certificate if configured.</summary>
 public static class StoreTls
 {
-    public static SocketsHttpHandler CreateHandler(IStoreEndpoints endpoints) => new()
+    public static SocketsHttpHandler CreateHandler(IStoreLocator endpoints) => new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         SslOptions = new SslClientAuthenticationOptions

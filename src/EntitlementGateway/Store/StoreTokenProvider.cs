@@ -31,7 +31,7 @@ public interface IStoreTokenProvider
 /// up never fails it for the others, and a hung token endpoint cannot hold a request longer than the caller allows.
 /// </summary>
 public sealed class MsalStoreTokenProvider(
-    IStoreEndpoints endpoints,
+    IStoreLocator endpoints,
     IHttpClientFactory httpClientFactory,
     IOptions<StoreOptions> options,
     TimeProvider time) : IStoreTokenProvider, IDisposable

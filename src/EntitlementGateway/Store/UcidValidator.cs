@@ -4,7 +4,7 @@ namespace EntitlementGateway.Store;
 public enum UcidProblem { None, Invalid, Expired }
 
 /// <summary>Pre-checks a UCID's claims: shape, audience, our client id, and its validity window.</summary>
-public sealed class UcidValidator(IStoreEndpoints endpoints, TimeProvider time)
+public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time)
 {
     /// <summary>Tolerated clock difference between the Store and this host for <c>nbf</c>.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);

@@ -20,7 +20,7 @@ public sealed record RenewResult(UserCollectionsId? Renewed, StoreFailureKind? F
 /// </summary>
 public sealed partial class UserCollectionsKeysClient(
     HttpClient http,
-    IStoreEndpoints endpoints,
+    IStoreLocator endpoints,
     IStoreTokenProvider tokens,
     StoreCredentialsMonitor credentials,
     IOptions<StoreOptions> options,

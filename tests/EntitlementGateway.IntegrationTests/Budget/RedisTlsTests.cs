@@ -8,6 +8,7 @@ using EntitlementGateway.Hosting;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.IntegrationTests.Budget;
 

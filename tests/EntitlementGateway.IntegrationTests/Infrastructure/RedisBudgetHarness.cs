@@ -3,6 +3,7 @@ using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.IntegrationTests.Infrastructure;
 

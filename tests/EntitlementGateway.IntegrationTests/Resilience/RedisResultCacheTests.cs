@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.IntegrationTests.Resilience;
 

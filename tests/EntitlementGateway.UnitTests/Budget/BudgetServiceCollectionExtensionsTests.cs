@@ -47,7 +47,7 @@ public sealed class BudgetServiceCollectionExtensionsTests
         var error = Assert.ThrowsAny<OptionsValidationException>(() =>
         {
             _ = provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
-            _ = provider.GetRequiredService<IOptions<EntitlementGateway.Hosting.RedisOptions>>().Value;
+            _ = provider.GetRequiredService<IOptions<EntitlementGateway.Infrastructure.Redis.RedisOptions>>().Value;
         });
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }

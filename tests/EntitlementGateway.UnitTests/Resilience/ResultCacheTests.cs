@@ -4,6 +4,7 @@ using EntitlementGateway.Hosting;
 using EntitlementGateway.UnitTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.UnitTests.Resilience;
 

@@ -12,7 +12,7 @@ public class HostileUcidTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
     private readonly UcidValidator _validator = new(
-        new LiveStoreEndpoints(Options.Create(new StoreOptions { ClientId = TestUcid.ClientId, ClientSecret = "s", TenantId = "t" })),
+        new LiveStoreLocator(Options.Create(new StoreOptions { ClientId = TestUcid.ClientId, ClientSecret = "s", TenantId = "t" })),
         new ManualTimeProvider(Now));
 
     private static JsonObject ValidClaims() => JsonNode.Parse(Encoding.UTF8.GetString(

@@ -10,7 +10,7 @@ public class UcidValidatorBoundaryTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
     private readonly UcidValidator _validator = new(
-        new LiveStoreEndpoints(Options.Create(new StoreOptions { ClientId = TestUcid.ClientId, ClientSecret = "s", TenantId = "t" })),
+        new LiveStoreLocator(Options.Create(new StoreOptions { ClientId = TestUcid.ClientId, ClientSecret = "s", TenantId = "t" })),
         new ManualTimeProvider(Now));
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed partial class CachedEntitlementQueries(
 
     /// <summary>The failures a stale answer may stand in for, named by their problem code. A UCID the Store refused is not one of them.</summary>
     internal static string? StaleReason(StoreFailureKind failure) =>
-        Api.StoreFailureAnswers.For(failure) is { StaleMayStandIn: true } answer ? answer.Code : null;
+        StoreFailureAnswers.For(failure) is { StaleMayStandIn: true } answer ? answer.Code : null;
 
     /// <summary>A remembered answer is re-checked against now: what ended (or has not started) since it was stored is not owned now.</summary>
     private IReadOnlyList<Entitlement> OwnedNow(IReadOnlyList<Entitlement> entitlements)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.Entitlements.Caching;
 

@@ -1,6 +1,8 @@
 using EntitlementGateway.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.Budget;
 
@@ -15,12 +17,8 @@ public static class BudgetServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.WhenRedisUnavailable != RedisUnavailablePolicy.LocalShare || o.Replicas <= o.Limit,
-                "Budget:Replicas must not exceed Budget:Limit with Budget:WhenRedisUnavailable=LocalShare (each replica's share would be 0).")
-            .ValidateOnStart();
-        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>());
+        services.AddValidatedOptions<BudgetOptions, BudgetOptionsValidator>(BudgetOptions.Section);
+        services.AddValidatedOptions<RedisOptions, RedisOptionsValidator>(RedisOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
 
         var connectionString = configuration[$"{RedisOptions.Section}:{nameof(RedisOptions.ConnectionString)}"];
@@ -34,7 +32,7 @@ public static class BudgetServiceCollectionExtensions
             services.TryAddSingleton<RedisUserBudget>();
             services.TryAddSingleton<FailoverUserBudget>();
             services.TryAddSingleton<IUserBudget>(sp => sp.GetRequiredService<FailoverUserBudget>());
-            services.AddHealthChecks().AddCheck<FailoverUserBudget>("budget-redis", tags: [Hosting.HealthSetup.ReadyTag]);
+            services.AddHealthChecks().AddCheck<FailoverUserBudget>("budget-redis", tags: [HealthTags.Ready]);
         }
 
         services.AddHostedService<BudgetStartup>();

@@ -1,7 +1,7 @@
-using EntitlementGateway.Store;
+using EntitlementGateway.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace EntitlementGateway.Api;
+namespace EntitlementGateway.Store;
 
 /// <summary>How the gateway answers one kind of Store failure.</summary>
 /// <param name="Status">The HTTP status.</param>

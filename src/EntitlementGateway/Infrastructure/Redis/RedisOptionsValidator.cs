@@ -1,17 +1,22 @@
-using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Options;
+using EntitlementGateway.Infrastructure;
 
-namespace EntitlementGateway.Budget;
+namespace EntitlementGateway.Infrastructure.Redis;
 
-/// <summary>Fails start-up on a connection string StackExchange.Redis cannot parse (without echoing it: it may hold a password).</summary>
+/// <summary>Start-up checks of the Redis section: its timeouts, and a connection string StackExchange.Redis cannot parse (without echoing it: it may hold a password).</summary>
 internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, RedisOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        var ranges = new OptionsErrors(RedisOptions.Section)
+            .Range(nameof(options.OperationTimeoutMs), options.OperationTimeoutMs, 10, 60_000)
+            .Range(nameof(options.ConnectTimeoutMs), options.ConnectTimeoutMs, 100, 120_000)
+            .Range(nameof(options.SyncTimeoutMs), options.SyncTimeoutMs, 10, 120_000)
+            .Result;
+        if (ranges.Failed || string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return ValidateOptionsResult.Success;
+            return ranges;
         }
 
         try

@@ -12,7 +12,7 @@ public sealed record StoreConnection(
     X509Certificate2? ClientCertificate,
     string? TrustedCertificateThumbprint);
 
-public interface IStoreEndpoints
+public interface IStoreLocator
 {
     StoreMode Mode { get; }
     /// <summary>The client id UCIDs must have been minted for.</summary>
@@ -23,11 +23,11 @@ public interface IStoreEndpoints
 }
 
 /// <summary>The real Store, from configuration.</summary>
-public sealed class LiveStoreEndpoints : IStoreEndpoints
+public sealed class LiveStoreLocator : IStoreLocator
 {
     private readonly StoreConnection _connection;
 
-    public LiveStoreEndpoints(IOptions<StoreOptions> options)
+    public LiveStoreLocator(IOptions<StoreOptions> options)
     {
         var o = options.Value;
         X509Certificate2? certificate = string.IsNullOrWhiteSpace(o.CertificatePath)

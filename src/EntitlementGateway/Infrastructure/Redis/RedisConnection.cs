@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace EntitlementGateway.Hosting;
+namespace EntitlementGateway.Infrastructure.Redis;
 
 /// <summary>
 /// The process's one Redis connection, opened on first use. It never aborts on a failed connect: the multiplexer keeps

@@ -1,6 +1,4 @@
-using System.ComponentModel.DataAnnotations;
-
-namespace EntitlementGateway.Hosting;
+namespace EntitlementGateway.Infrastructure.Redis;
 
 /// <summary>Redis settings (section <c>Redis</c>). No connection string means no Redis: the budget stays in memory.</summary>
 public sealed class RedisOptions
@@ -16,15 +14,12 @@ public sealed class RedisOptions
     /// <summary>Hard limit on every budget call, connection wait included; past it the call fails with
     /// <c>BudgetUnavailableException</c> instead of holding the request. (StackExchange.Redis 1.2.6 has no async
     /// timeout of its own, so this is what bounds async calls.)</summary>
-    [Range(10, 60_000)]
     public int OperationTimeoutMs { get; set; } = 250;
 
     /// <summary>How long one connect attempt may take (StackExchange.Redis <c>ConnectTimeout</c>).</summary>
-    [Range(100, 120_000)]
     public int ConnectTimeoutMs { get; set; } = 5_000;
 
     /// <summary>Timeout of synchronous calls (StackExchange.Redis <c>SyncTimeout</c>); the budget itself only calls async.</summary>
-    [Range(10, 120_000)]
     public int SyncTimeoutMs { get; set; } = 1_000;
 
     /// <summary>

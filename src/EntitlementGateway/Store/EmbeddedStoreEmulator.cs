@@ -2,40 +2,16 @@ using EntitlementGateway.Emulator;
 using EntitlementGateway.Store;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure;
 
-namespace EntitlementGateway.Hosting;
+namespace EntitlementGateway.Store;
 
 /// <summary>
 /// Emulator mode: the Store emulator runs inside this process. Its endpoints are served at <c>/emulator</c> on the
 /// gateway's own port (for the quick start), and on a loopback HTTPS port of their own that the gateway calls over
 /// real HTTP, because MSAL only talks to an https:// authority.
 /// </summary>
-public static class EmbeddedStoreEmulatorSetup
-{
-    public static IServiceCollection AddEmbeddedStoreEmulator(this IServiceCollection services, IConfiguration configuration)
-    {
-        var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
-        // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
-        // EmbeddedStoreEmulator owns it and disposes it (the container does not dispose instances it was given).
-        var state = new EmulatorState(options);
-        services.AddStoreEmulator(state);
-        services.AddSingleton<EmbeddedStoreEmulator>();
-        services.AddSingleton<IStoreEndpoints>(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
-        services.AddHealthChecks().AddCheck<EmbeddedStoreEmulator>("store-emulator", tags: [HealthSetup.ReadyTag]);
-        return services;
-    }
-
-    /// <summary>Serves <c>/emulator/*</c> on the gateway's port when the emulator is embedded.</summary>
-    public static WebApplication MapEmbeddedStoreEmulator(this WebApplication app)
-    {
-        if (app.Services.GetService<IStoreEndpoints>() is EmbeddedStoreEmulator)
-            app.MapStoreEmulator();
-        return app;
-    }
-}
-
-public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<EmbeddedStoreEmulator> logger) : IStoreEndpoints, IHostedService, IHealthCheck, IAsyncDisposable
+public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<EmbeddedStoreEmulator> logger) : IStoreLocator, IHostedService, IHealthCheck, IAsyncDisposable
 {
     private readonly TaskCompletionSource<StoreConnection> _connection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private EmulatorServer? _server;

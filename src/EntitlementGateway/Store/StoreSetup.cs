@@ -1,0 +1,73 @@
+using EntitlementGateway.Emulator;
+using EntitlementGateway.Infrastructure;
+using EntitlementGateway.Store.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>
+/// Everything that speaks to the Store, registered in one place: where it lives (the real Store, or the embedded
+/// emulator in Emulator mode, whose endpoints are then also mapped at <c>/emulator</c>), MSAL tokens, the resilience
+/// handler, and the typed clients.
+/// </summary>
+public static class StoreSetup
+{
+    /// <summary>The Store side: options, endpoints (Live or the embedded emulator), MSAL tokens, the Collections client.</summary>
+    public static WebApplicationBuilder AddStore(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<StoreOptions, StoreOptionsValidator>(StoreOptions.Section);
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+
+        // The one place that decides which Store the gateway talks to.
+        var configured = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        if (configured.EffectiveMode == StoreMode.Emulator) AddEmbeddedEmulator(services, builder.Configuration);
+        else services.AddSingleton<IStoreLocator, LiveStoreLocator>();
+
+        services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
+        services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
+        services.AddSingleton<StoreCredentialsMonitor>();
+        services.AddHealthChecks().AddCheck<StoreCredentialsHealthCheck>("store-credentials", tags: [HealthTags.Ready]);
+        services.AddValidatedOptions<ResilienceOptions, ResilienceOptionsValidator>(ResilienceOptions.Section);
+        services.AddSingleton<StoreResiliencePipelines>();
+        services.AddTransient<StoreResilienceHandler>();
+        // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
+        services.AddHttpClient<CollectionsClient>((sp, client) =>
+            {
+                client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
+                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()))
+            .AddHttpMessageHandler<StoreResilienceHandler>();
+        services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
+            {
+                client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);
+                client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
+        services.AddSingleton<UcidValidator>();
+        return builder;
+    }
+
+    private static void AddEmbeddedEmulator(IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
+        // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
+        // EmbeddedStoreEmulator owns it and disposes it (the container does not dispose instances it was given).
+        var state = new EmulatorState(options);
+        services.AddStoreEmulator(state);
+        services.AddSingleton<EmbeddedStoreEmulator>();
+        services.AddSingleton<IStoreLocator>(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
+        services.AddHealthChecks().AddCheck<EmbeddedStoreEmulator>("store-emulator", tags: [HealthTags.Ready]);
+    }
+
+    /// <summary>Serves <c>/emulator/*</c> on the gateway's port when the emulator is embedded.</summary>
+    public static WebApplication MapStore(this WebApplication app)
+    {
+        if (app.Services.GetService<IStoreLocator>() is EmbeddedStoreEmulator)
+            Emulator.EmulatorServiceCollectionExtensions.MapStoreEmulator(app);
+        return app;
+    }
+}
