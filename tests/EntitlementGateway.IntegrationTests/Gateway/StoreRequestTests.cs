@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using EntitlementGateway.IntegrationTests.Resilience;
 using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
@@ -10,15 +10,10 @@ namespace EntitlementGateway.IntegrationTests.Gateway;
 /// <summary>What the gateway asks the Store, read from the requests it sent: filters, sandbox, and how many pages it follows.</summary>
 public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
 {
-    private static string NewUser() => "player-" + Guid.NewGuid().ToString("N")[..10];
+    private static readonly object[] TwoProducts = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
 
     private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string[]? productTypes = null) =>
-        client.PostAsJsonAsync("/v1/entitlements/query", new
-        {
-            userCollectionsId = ucid,
-            products = new[] { new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" } },
-            productTypes,
-        });
+        Resilient.QueryAsync(client, ucid, TwoProducts, productTypes: productTypes);
 
     [Fact]
     public async Task Query_ProductTypes_AreSentToTheStoreAsEntitlementFilters()
@@ -26,7 +21,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         var recorder = new StoreRequestRecorder();
         await using var gateway = recorder.Attach(fixture.Gateway);
         using var client = gateway.CreateClient();
-        var user = NewUser();
+        var user = Resilient.NewUser();
         await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9", kind: "Durable"), Item("9MXL21XPWWWK", kind: "Game"));
 
         using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(user), ["game", "Durable"]);
@@ -43,7 +38,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         await using var gateway = recorder.Attach(fixture.Gateway);
         using var client = gateway.CreateClient();
 
-        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(NewUser()));
+        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(Resilient.NewUser()));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var sent = Assert.Single(recorder.Requests).Body;
@@ -58,7 +53,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         await using var sandboxed = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?> { ["Store:Sandbox"] = "XDKS.1" });
         await using var gateway = recorder.Attach(sandboxed);
         using var client = gateway.CreateClient();
-        var user = NewUser();
+        var user = Resilient.NewUser();
         // Pages of three (the fixture's emulator): four items make at least two pages.
         await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9", skuId: "0010"), Item("9N30KZZF4BR9", skuId: "0011"),
             Item("9N30KZZF4BR9", skuId: "0012"), Item("9MXL21XPWWWK", kind: "Game"));
@@ -75,7 +70,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
     {
         await using var gateway = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?> { ["Store:MaxPages"] = "2" });
         using var client = gateway.CreateClient();
-        var user = NewUser();
+        var user = Resilient.NewUser();
         // Pages of three: nine items need at least three pages, one more than the gateway may follow.
         await fixture.Store.SeedAsync(user, Enumerable.Range(10, 9).Select(i => Item("9N30KZZF4BR9", skuId: $"00{i}")).ToArray());
 
@@ -83,6 +78,6 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
         Assert.Equal(2, await fixture.Store.QueriesAsync(user));
-        Assert.Equal(2, await Resilience.Resilient.UnitsUsedAsync(gateway, user));
+        Assert.Equal(2, await Resilient.UnitsUsedAsync(gateway, user));
     }
 }

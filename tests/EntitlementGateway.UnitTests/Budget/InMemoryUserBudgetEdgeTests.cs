@@ -136,6 +136,18 @@ public sealed class InMemoryUserBudgetEdgeTests
     }
 
     [Fact]
+    public async Task TryAcquire_WithANullKey_ThrowsBeforeSweepingAnyKey()
+    {
+        // A call refused for its argument must have no side effect, not even the sweep it would have run.
+        await _budget.TryAcquireAsync("idle");
+        _time.Advance(Sweep);
+
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await _budget.TryAcquireAsync(null!));
+
+        Assert.Equal(1, _budget.KeyCount);
+    }
+
+    [Fact]
     public async Task Arguments_AreChecked()
     {
         Assert.Throws<ArgumentNullException>(() => new InMemoryUserBudget(null!, _time));
