@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Security;
@@ -13,7 +14,7 @@ internal sealed partial class PlayerBindingStartup(IOptions<PlayerAuthOptions> o
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message =
+    [LoggerMessage(EventId = EventIds.GameClientTrusted, EventName = nameof(EventIds.GameClientTrusted), Level = LogLevel.Warning, Message =
         "Player binding is off (PlayerAuth:TrustGameClient=true): the budget key is the userId the game client put in its UCID, so a modified client can spend other players' budgets. Set PlayerAuth:Enabled=true to bind UCIDs to signed-in players.")]
     private static partial void LogClientTrusted(ILogger logger);
 }

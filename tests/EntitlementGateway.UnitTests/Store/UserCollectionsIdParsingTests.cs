@@ -78,25 +78,24 @@ public class UserCollectionsIdParsingTests
         Assert.Contains("not a JSON object", error);
     }
 
-    [Fact]
-    public void TryParse_ClaimsOfTheWrongJsonType_AreReadAsMissing_NotAnError()
+    // A claim of the wrong JSON type is refused naming the claim: reading it as missing would let a client pick
+    // which pre-checks apply (an exp written as a string would skip expiry).
+    [Theory]
+    [InlineData("aud", "7")]
+    [InlineData("http://schemas.microsoft.com/marketplace/2015/08/claims/key/userId", "12345")]
+    [InlineData("http://schemas.microsoft.com/marketplace/2015/08/claims/key/clientId", "true")]
+    [InlineData("http://schemas.microsoft.com/marketplace/2015/08/claims/key/refreshUri", "{}")]
+    [InlineData("exp", "\"1893456000\"")]
+    [InlineData("nbf", "\"yesterday\"")]
+    public void TryParse_AClaimOfTheWrongJsonType_IsRefusedNamingIt(string claim, string json)
     {
-        var claims = new JsonObject
-        {
-            ["aud"] = 7,
-            [UserCollectionsId.UserIdClaim] = 12345,
-            [UserCollectionsId.ClientIdClaim] = true,
-            [UserCollectionsId.RefreshUriClaim] = new JsonObject(),
-            ["exp"] = Now.AddDays(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["nbf"] = "yesterday",
-        };
+        var claims = new JsonObject { ["aud"] = UserCollectionsId.CollectionsAudience, ["exp"] = Now.AddDays(1).ToUnixTimeSeconds() };
+        claims[claim] = JsonNode.Parse(json);
 
         var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(claims), out var error);
 
-        Assert.NotNull(ucid);
-        Assert.Null(error);
-        Assert.Equal((null, null, null, null, null, null),
-            (ucid.UserId, ucid.ClientId, ucid.Audience, ucid.RefreshUri, ucid.Expires, ucid.NotBefore));
+        Assert.Null(ucid);
+        Assert.Contains($"'{claim[(claim.LastIndexOf('/') + 1)..]}'", error); // key claims are named by their short name
     }
 
     [Fact]
@@ -117,7 +116,7 @@ public class UserCollectionsIdParsingTests
     [Fact]
     public void TryParse_AudAsAnArrayHoldingTheCollectionsAudience_ReadsThatAudienceWhereverItStands()
     {
-        var aud = new JsonArray("https://other.example/", 3, UserCollectionsId.CollectionsAudience, "https://last.example/");
+        var aud = new JsonArray("https://other.example/", UserCollectionsId.CollectionsAudience, "https://last.example/");
 
         var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(aud)), out _);
 
@@ -135,12 +134,19 @@ public class UserCollectionsIdParsingTests
     }
 
     [Fact]
-    public void TryParse_AudAsAnEmptyArray_IsParsedWithNoCollectionsAudience()
+    public void TryParse_AudAsAnEmptyArray_HasNoCollectionsAudience()
     {
-        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(new JsonArray())), out var error);
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(new JsonArray())), out _);
 
-        Assert.NotNull(ucid);
-        Assert.Null(error);
-        Assert.NotEqual(UserCollectionsId.CollectionsAudience, ucid.Audience);
+        Assert.NotEqual(UserCollectionsId.CollectionsAudience, ucid?.Audience);
+    }
+
+    [Fact]
+    public void TryParse_AudAsAnArrayHoldingANonString_IsRefusedNamingAud()
+    {
+        var ucid = UserCollectionsId.TryParse(TestUcid.Jwt(Claims(new JsonArray("https://other.example/", 3))), out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains("'aud'", error);
     }
 }

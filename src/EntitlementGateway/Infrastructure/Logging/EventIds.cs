@@ -39,4 +39,7 @@ public static class EventIds
     public const int BudgetRedisRecovered = 3011;
     public const int BudgetRedisCallFailed = 3101;
     public const int BudgetRedisScriptReloaded = 3102;
+
+    // 6000-6999: security
+    public const int GameClientTrusted = 6001;
 }
