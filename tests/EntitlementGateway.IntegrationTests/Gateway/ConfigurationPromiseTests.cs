@@ -5,7 +5,7 @@ using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
 
 namespace EntitlementGateway.IntegrationTests.Gateway;
 
-/// <summary>Settings the README promises: Production's refusals and defaults, /ops off unless enabled, forwarded headers, the UCID size limit.</summary>
+/// <summary>Settings the README promises: Production's refusals and defaults, /ops off unless enabled, the UCID size limit (forwarded headers: ClientLimitTests).</summary>
 public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
 {
     private const string OpsKey = "ops-key-0123456789-0123456789-0123456789";
@@ -15,17 +15,17 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
     {
         var settings = GatewayApplication.LiveSettings(fixture.Emulator);
         settings.Remove("Store:TrustedCertificateThumbprint");
+        settings["PlayerAuth:TrustGameClient"] = "true"; // Production asks for a binding decision; these tests are about other settings
         foreach (var (key, value) in extra ?? []) settings[key] = value;
         return settings;
     }
 
-    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? forwardedFor = null)
+    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
         {
             Content = JsonContent.Create(new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } }),
         };
-        if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
         return client.SendAsync(request);
     }
 
@@ -93,44 +93,6 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
 
         Assert.Equal(HttpStatusCode.NotFound, await BudgetStatusAsync(off));
         Assert.Equal(HttpStatusCode.OK, await BudgetStatusAsync(on));
-    }
-
-    [Fact]
-    public async Task ClientLimit_WithTrustForwardedHeaders_CountsEachForwardedClientApart()
-    {
-        await using var gateway = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?>
-        {
-            ["ClientLimits:PermitLimit"] = "1",
-            ["ClientLimits:WindowSeconds"] = "300",
-            ["ClientLimits:TrustForwardedHeaders"] = "true",
-        });
-        using var client = gateway.CreateClient();
-
-        // Each query is refused for its UCID (400), which spends nothing but still counts for the client's limit.
-        using var first = await QueryAsync(client, "not-a-jwt", "203.0.113.1");
-        using var otherClient = await QueryAsync(client, "not-a-jwt", "203.0.113.2");
-        using var firstAgain = await QueryAsync(client, "not-a-jwt", "203.0.113.1");
-
-        Assert.Equal(HttpStatusCode.BadRequest, first.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, otherClient.StatusCode);
-        await AssertProblemAsync(firstAgain, HttpStatusCode.TooManyRequests, "too_many_requests");
-    }
-
-    [Fact]
-    public async Task ClientLimit_WithoutTrustForwardedHeaders_IgnoresXForwardedFor()
-    {
-        await using var gateway = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?>
-        {
-            ["ClientLimits:PermitLimit"] = "1",
-            ["ClientLimits:WindowSeconds"] = "300",
-        });
-        using var client = gateway.CreateClient();
-
-        using var first = await QueryAsync(client, "not-a-jwt", "203.0.113.1");
-        using var spoofed = await QueryAsync(client, "not-a-jwt", "203.0.113.2");
-
-        Assert.Equal(HttpStatusCode.BadRequest, first.StatusCode);
-        await AssertProblemAsync(spoofed, HttpStatusCode.TooManyRequests, "too_many_requests");
     }
 
     [Fact]
