@@ -49,10 +49,15 @@ public sealed class ShutdownSetupTests
     [InlineData("0", null)]
     [InlineData("25", "30")]
     [InlineData("abc", null)]
-    public void Bad_settings_stop_the_start(string timeout, string? delay)
+    public async Task Bad_settings_stop_the_start(string timeout, string? delay)
     {
         var settings = new Dictionary<string, string?> { ["Hosting:ShutdownTimeoutSeconds"] = timeout, ["Hosting:ShutdownDelaySeconds"] = delay };
-        var error = Record.Exception(() => Build(settings));
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await using var app = Build(settings);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
         Assert.NotNull(error);
         Assert.Contains("Hosting:ShutdownTimeoutSeconds", error.ToString(), StringComparison.Ordinal);
     }

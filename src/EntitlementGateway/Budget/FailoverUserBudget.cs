@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.Budget;
 
@@ -12,21 +13,18 @@ namespace EntitlementGateway.Budget;
 /// </summary>
 public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
 {
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
-
     private readonly RedisUserBudget _redis;
     private readonly InMemoryUserBudget _local;
     private readonly BudgetOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger<FailoverUserBudget> _logger;
-    private long _skipRedisUntilTicks;
+    private readonly RedisBackoff _backoff;
     private int _degraded;
 
     public FailoverUserBudget(RedisUserBudget redis, IOptions<BudgetOptions> options, TimeProvider time, ILogger<FailoverUserBudget> logger)
     {
         _redis = redis;
         _options = options.Value;
-        _time = time;
+        _backoff = new RedisBackoff(time);
         _logger = logger;
         var share = new BudgetOptions
         {
@@ -37,8 +35,6 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         };
         _local = new InMemoryUserBudget(Options.Create(share), time);
     }
-
-    public bool IsDegraded => Volatile.Read(ref _degraded) == 1;
 
     public async ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -129,11 +125,11 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         }
     }
 
-    private bool SkippingRedis() => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipRedisUntilTicks);
+    private bool SkippingRedis() => _backoff.Skipping;
 
     private void Failed()
     {
-        Interlocked.Exchange(ref _skipRedisUntilTicks, (_time.GetUtcNow() + ProbeInterval).UtcTicks);
+        _backoff.Failed();
         if (Interlocked.Exchange(ref _degraded, 1) == 0) LogDegraded(_logger, _options.WhenRedisUnavailable.ToString(), _options.LocalShare);
     }
 
@@ -141,7 +137,7 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
     {
         if (Interlocked.Exchange(ref _degraded, 0) == 1)
         {
-            Interlocked.Exchange(ref _skipRedisUntilTicks, 0);
+            _backoff.Succeeded();
             LogRecovered(_logger);
         }
     }

@@ -1,5 +1,6 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using EntitlementGateway.Infrastructure;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EntitlementGateway.Hosting;
 
@@ -13,26 +14,39 @@ namespace EntitlementGateway.Hosting;
 /// </summary>
 public static class ShutdownSetup
 {
-    public const string Section = "Hosting";
-    public const int DefaultShutdownTimeoutSeconds = 25;
-
     public static WebApplicationBuilder AddGracefulShutdown(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var section = builder.Configuration.GetSection(Section);
-        var timeoutSeconds = section.GetValue("ShutdownTimeoutSeconds", DefaultShutdownTimeoutSeconds);
-        var delaySeconds = section.GetValue("ShutdownDelaySeconds", 0);
-        if (timeoutSeconds is < 1 or > 3600)
-            throw new InvalidOperationException("Hosting:ShutdownTimeoutSeconds must be between 1 and 3600.");
-        if (delaySeconds < 0 || delaySeconds >= timeoutSeconds)
-            throw new InvalidOperationException("Hosting:ShutdownDelaySeconds must be 0 or more and less than Hosting:ShutdownTimeoutSeconds.");
-
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(timeoutSeconds));
-        builder.Services.AddSingleton(new ShutdownDelay(TimeSpan.FromSeconds(delaySeconds)));
+        builder.Services.AddValidatedOptions<HostingOptions, HostingOptionsValidator>(HostingOptions.Section);
+        // Read through the validated options: a bad value stops the start with the key's name.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<HostingOptions>>((host, hosting) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(hosting.Value.ShutdownTimeoutSeconds));
+        builder.Services.AddSingleton(sp => new ShutdownDelay(TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<HostingOptions>>().Value.ShutdownDelaySeconds)));
         builder.Services.AddHostedService<ShutdownDelay.Service>();
         builder.Services.AddHealthChecks().AddCheck<StoppingHealthCheck>("shutdown", tags: [HealthTags.Ready]);
         return builder;
     }
+}
+
+/// <summary>Graceful shutdown settings (section <c>Hosting</c>).</summary>
+public sealed class HostingOptions
+{
+    public const string Section = "Hosting";
+
+    /// <summary>On SIGTERM, how long requests in flight may take to finish.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 25;
+
+    /// <summary>On SIGTERM, how long to keep serving while readiness says 503 (for balancers without a preStop hook).</summary>
+    public int ShutdownDelaySeconds { get; set; }
+}
+
+public sealed class HostingOptionsValidator : IValidateOptions<HostingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HostingOptions o) => new OptionsErrors(HostingOptions.Section)
+        .Range(nameof(o.ShutdownTimeoutSeconds), o.ShutdownTimeoutSeconds, 1, 3600)
+        .Require(o.ShutdownDelaySeconds >= 0 && o.ShutdownDelaySeconds < o.ShutdownTimeoutSeconds,
+            "Hosting:ShutdownDelaySeconds must be 0 or more and less than Hosting:ShutdownTimeoutSeconds.")
+        .Result;
 }
 
 /// <summary>Unhealthy from the moment the host begins to stop: the load balancer drains this replica.</summary>

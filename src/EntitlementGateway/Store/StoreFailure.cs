@@ -41,6 +41,6 @@ public static class StoreRetryAfter
         if (header?.Delta is { } delta) wait = delta;
         else if (header?.Date is { } date) wait = date - (response.Headers.Date ?? now);
         else return null;
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > Max ? Max : wait;
+        return TimeSpan.FromTicks(Math.Clamp(wait.Ticks, 0, Max.Ticks));
     }
 }

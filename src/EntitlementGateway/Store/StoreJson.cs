@@ -13,9 +13,7 @@ public static class StoreJson
     {
         if (body.IsEmpty) return null;
         var page = JsonSerializer.Deserialize(body, StoreJsonContext.Default.B2bLicensePreviewResponse);
-        if (page?.Items is { } items && items.Any(i => i is null))
-            page = page with { Items = items.Where(i => i is not null).ToList() };
-        return page;
+        return page?.Items is { } items ? page with { Items = items.Where(i => i is not null).ToList() } : page;
     }
 
     /// <summary>
@@ -46,11 +44,8 @@ public static class StoreJson
 /// </summary>
 internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
 {
-    public override bool HandleNull => true;
-
     public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.String) throw new JsonException("A Store date must be a string.");
         if (reader.TryGetDateTimeOffset(out var value)) return value;
         var text = reader.GetString()!;
@@ -71,17 +66,14 @@ internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
 /// <summary>A quantity: a JSON number (clamped to the range of <see cref="int"/>) or a numeric string.</summary>
 internal sealed class StoreQuantityConverter : JsonConverter<int?>
 {
-    public override bool HandleNull => true;
-
     public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.Null: return null;
             case JsonTokenType.Number:
-                return reader.TryGetInt64(out var l) ? (int)Math.Clamp(l, int.MinValue, int.MaxValue)
-                    : reader.TryGetDecimal(out var d) ? (int)Math.Clamp(Math.Truncate(d), int.MinValue, int.MaxValue)
-                    : reader.GetDouble() > 0 ? int.MaxValue : int.MinValue;
+                return reader.TryGetInt64(out var l)
+                    ? (int)Math.Clamp(l, int.MinValue, int.MaxValue)
+                    : (int)Math.Clamp(Math.Truncate(reader.GetDouble()), int.MinValue, int.MaxValue);
             case JsonTokenType.String when long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s):
                 return (int)Math.Clamp(s, int.MinValue, int.MaxValue);
             default: throw new JsonException("A Store quantity must be a number.");
@@ -96,11 +88,10 @@ internal sealed class StoreQuantityConverter : JsonConverter<int?>
     }
 }
 
-/// <summary>A text field that a Store may write as a string or a bare number; anything else is dropped (null).</summary>
+/// <summary>A text field that a Store may write as a string or a bare number; anything else (an object, an array, a
+/// boolean) is skipped and read as null.</summary>
 internal sealed class StoreTextConverter : JsonConverter<string?>
 {
-    public override bool HandleNull => true;
-
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)

@@ -141,6 +141,83 @@ public class StoreJsonTests
         Assert.Null(StoreJson.ReadPage("null"u8));
     }
 
+    [Fact]
+    public void ReadPage_NullFields_AreReadAsMissing()
+    {
+        var item = Read("""{"items":[{"productId":"9N30KZZF4BR9","quantity":null,"endDate":null,"startDate":null,"trialData":{"trialTimeRemaining":null}}]}""").Items!.Single();
+        Assert.Equal((null, null, null, null), (item.Quantity, item.EndDate, item.StartDate, item.TrialData!.TrialTimeRemaining));
+    }
+
+    [Theory]
+    [InlineData("1e300", int.MaxValue)]
+    [InlineData("-1e300", int.MinValue)]
+    [InlineData("2.9", 2)]
+    [InlineData("-2.9", -2)]
+    [InlineData("-5", -5)]
+    [InlineData("\"-7\"", -7)]
+    public void ReadPage_Quantities_AreTruncatedAndClampedToInt(string json, int expected)
+    {
+        Assert.Equal(expected, Read($$"""{"items":[{"quantity":{{json}}}]}""").Items!.Single().Quantity);
+    }
+
+    [Theory]
+    [InlineData("{\"a\":[1,2]}")]
+    [InlineData("[1,\"x\"]")]
+    [InlineData("true")]
+    public void ReadPage_ATrialTimeOfAnotherShape_IsSkippedAsMissing_AndTheRestIsRead(string json)
+    {
+        var item = Read($$"""{"items":[{"trialData":{"trialTimeRemaining":{{json}},"isTrial":true},"productId":"9N30KZZF4BR9"}]}""").Items!.Single();
+        Assert.Null(item.TrialData!.TrialTimeRemaining);
+        Assert.True(item.TrialData.IsTrial);
+        Assert.Equal("9N30KZZF4BR9", item.ProductId);
+    }
+
+    [Fact]
+    public void ReadPage_ATrialTimeAsANumber_IsKeptAsItsText()
+    {
+        Assert.Equal("35032.5", Read("""{"items":[{"trialData":{"trialTimeRemaining":35032.5}}]}""").Items!.Single().TrialData!.TrialTimeRemaining);
+    }
+
+    [Theory]
+    [InlineData("{\"items\":[{\"startDate\":\"yesterday\"}]}", "ISO 8601")]
+    [InlineData("{\"items\":[{\"startDate\":5}]}", "must be a string")]
+    [InlineData("{\"items\":[{\"quantity\":true}]}", "must be a number")]
+    public void ReadPage_AnUnreadableField_SaysWhichKind(string body, string message)
+    {
+        Assert.Contains(message, Assert.Throws<JsonException>(() => StoreJson.ReadPage(Encoding.UTF8.GetBytes(body))).Message);
+    }
+
+    [Fact]
+    public void Items_WrittenAndReadBack_KeepTheirValues()
+    {
+        var item = new StoreCollectionItem
+        {
+            ProductId = "9N30KZZF4BR9", Quantity = 3, StartDate = During, EndDate = DateTimeOffset.MaxValue,
+            TrialData = new StoreTrialData { TrialTimeRemaining = "01:00:00" },
+        };
+        var json = JsonSerializer.Serialize(new B2bLicensePreviewResponse { Items = [item] }, StoreJsonContext.Default.B2bLicensePreviewResponse);
+        var back = Read(json).Items!.Single();
+        Assert.Equal((3, During, DateTimeOffset.MaxValue, "01:00:00"), (back.Quantity, back.StartDate, back.EndDate, back.TrialData!.TrialTimeRemaining));
+        Assert.Equal(item with { TrialData = back.TrialData }, back with { TrialData = back.TrialData });
+    }
+
+    [Theory]
+    [InlineData("100000:00:00:00", 100000 * 86400.0)]
+    [InlineData("2400000:00:00", 2400000 * 3600.0)]
+    public void ParseTrialTimeRemaining_TheLargestAcceptedValues_AreRead(string text, double seconds)
+    {
+        Assert.Equal(seconds, StoreJson.ParseTrialTimeRemaining(text)!.Value.TotalSeconds);
+    }
+
+    [Theory]
+    [InlineData("100001:00:00:00")]
+    [InlineData("2400001:00:00")]
+    [InlineData("2147483647:00:00:00")]
+    public void ParseTrialTimeRemaining_BeyondThem_IsNull_NotAnOverflow(string text)
+    {
+        Assert.Null(StoreJson.ParseTrialTimeRemaining(text));
+    }
+
     [Theory]
     [InlineData("09:43:52.8580690", 35032.858069)] // HH:MM:SS.fffffff, the example's form
     [InlineData("01:09:43:52.858", 121432.858)] // DD:HH:MM:SS.MS, the table's form

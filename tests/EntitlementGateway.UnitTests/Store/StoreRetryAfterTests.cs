@@ -74,6 +74,9 @@ public class StoreRetryAfterTests
     }
 
     [Fact]
+    public void Parse_WithoutAnAnswer_Throws() => Assert.Throws<ArgumentNullException>(() => StoreRetryAfter.Parse(null!, Now));
+
+    [Fact]
     public void Parse_Zero_IsZero()
     {
         using var response = Answer("0");

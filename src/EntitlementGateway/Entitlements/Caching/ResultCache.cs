@@ -27,14 +27,14 @@ public sealed partial class ResultCache : IDisposable
     private readonly TimeSpan _redisTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger<ResultCache> _logger;
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
-    private long _skipRedisUntilTicks;
+    private readonly RedisBackoff _backoff;
 
     public ResultCache(IOptions<CacheOptions> options, IOptions<RedisOptions> redisOptions, TimeProvider time,
         ILogger<ResultCache> logger, RedisConnection? redis = null)
     {
         _options = options.Value;
         _time = time;
+        _backoff = new RedisBackoff(time);
         _logger = logger;
         _redis = _options.UseRedis ? redis : null;
         _redisTimeout = redisOptions.Value.OperationTimeout;
@@ -91,15 +91,13 @@ public sealed partial class ResultCache : IDisposable
 
     private async Task<TResult?> RedisAsync<TResult>(Func<IDatabase, Task<TResult>> call, CancellationToken cancellationToken)
     {
-        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipRedisUntilTicks)) return default;
+        if (_backoff.Skipping) return default;
         try
         {
-            // StackExchange.Redis 1.2.6 has no async timeout: bound the wait here (connection wait included).
-            return await CallAsync(call).WaitAsync(_redisTimeout, cancellationToken);
+            return await _backoff.CallAsync(() => CallAsync(call), _redisTimeout, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Interlocked.Exchange(ref _skipRedisUntilTicks, (_time.GetUtcNow() + ProbeInterval).UtcTicks);
             LogRedisMiss(_logger, ex.GetType().Name);
             return default;
         }

@@ -1,8 +1,7 @@
-using EntitlementGateway.Api;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http;
 
-namespace EntitlementGateway.UnitTests.Api;
+namespace EntitlementGateway.UnitTests.Store;
 
 /// <summary>The one table from a Store failure to the answer every endpoint gives.</summary>
 public class StoreFailureAnswersTests
@@ -46,6 +45,10 @@ public class StoreFailureAnswersTests
         Assert.Equal("upstream_unavailable", problem.ProblemDetails.Extensions["code"]);
         Assert.Equal("down", problem.ProblemDetails.Detail);
     }
+
+    [Fact]
+    public void Problem_WithoutAResponse_Throws() =>
+        Assert.Throws<ArgumentNullException>(() => StoreFailureAnswers.Problem(null!, StoreFailureKind.Error, "bad", null));
 
     [Fact]
     public void Problem_WithoutAnyWait_SendsNoRetryAfter()
