@@ -58,4 +58,28 @@ public sealed class EmulatorOptions
 
     /// <summary>Clock of the emulator (tokens, rate limit, audit). Not bindable: inject a fake in tests.</summary>
     public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>What is wrong with these settings, each naming its key; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ClientId)) errors.Add("Emulator:ClientId is required.");
+        if (string.IsNullOrWhiteSpace(ClientSecret)) errors.Add("Emulator:ClientSecret is required.");
+        if (RateLimit is < 1 or > 1_000_000) errors.Add("Emulator:RateLimit must be between 1 and 1000000.");
+        if (RateLimitWindowSeconds is < 1 or > 86_400) errors.Add("Emulator:RateLimitWindowSeconds must be between 1 and 86400.");
+        if (UcidLifetimeDays is < 1 or > 3650) errors.Add("Emulator:UcidLifetimeDays must be between 1 and 3650.");
+        if (PageSizeLimit is < 1 or > 100) errors.Add("Emulator:PageSizeLimit must be between 1 and 100 when set.");
+        if (LatencyMs is < 0 or > 600_000) errors.Add("Emulator:LatencyMs must be between 0 and 600000.");
+        if (HttpsPort is < 0 or > 65_535) errors.Add("Emulator:HttpsPort must be a port number (0: any free port).");
+        if (HttpPort is < 0 or > 65_535) errors.Add("Emulator:HttpPort must be a port number (0: any free port).");
+        if (Faults.Validate() is { } fault) errors.Add("Emulator:Faults: " + fault);
+        return errors;
+    }
+
+    /// <summary>Throws, naming every bad key, when <see cref="Validate"/> finds anything.</summary>
+    public void ThrowIfInvalid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0) throw new InvalidOperationException(string.Join(" ", errors));
+    }
 }

@@ -16,6 +16,7 @@ public static class EmulatorProgram
         var builder = WebApplication.CreateBuilder(args);
         var options = new EmulatorOptions();
         builder.Configuration.GetSection(EmulatorOptions.SectionName).Bind(options);
+        options.ThrowIfInvalid();
         using var state = new EmulatorState(options);
         builder.Services.AddStoreEmulator(state);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))

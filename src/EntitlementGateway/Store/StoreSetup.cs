@@ -53,6 +53,7 @@ public static class StoreSetup
     private static void AddEmbeddedEmulator(IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
+        options.ThrowIfInvalid();
         // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
         // EmbeddedStoreEmulator owns it and disposes it (the container does not dispose instances it was given).
         var state = new EmulatorState(options);
