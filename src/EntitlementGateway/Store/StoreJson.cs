@@ -55,12 +55,8 @@ internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
         throw new JsonException("A Store date is not ISO 8601.");
     }
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (value is { } v) writer.WriteStringValue(v);
-        else writer.WriteNullValue();
-    }
+    // Nulls never reach a converter that does not handle them: the serializer writes them itself.
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options) => writer.WriteStringValue(value!.Value);
 }
 
 /// <summary>A quantity: a JSON number (clamped to the range of <see cref="int"/>) or a numeric string.</summary>
@@ -80,12 +76,7 @@ internal sealed class StoreQuantityConverter : JsonConverter<int?>
         }
     }
 
-    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (value is { } v) writer.WriteNumberValue(v);
-        else writer.WriteNullValue();
-    }
+    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
 }
 
 /// <summary>A text field that a Store may write as a string or a bare number; anything else (an object, an array, a
@@ -105,10 +96,5 @@ internal sealed class StoreTextConverter : JsonConverter<string?>
         }
     }
 
-    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (value is null) writer.WriteNullValue();
-        else writer.WriteStringValue(value);
-    }
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
