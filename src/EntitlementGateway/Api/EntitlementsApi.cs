@@ -36,14 +36,8 @@ public static class EntitlementsApi
                 """)
             .Accepts<EntitlementQueryRequest>("application/json")
             .Produces<EntitlementQueryResponse>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
+                StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge);
 
         return group;
     }

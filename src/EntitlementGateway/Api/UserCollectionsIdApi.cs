@@ -35,7 +35,8 @@ public static class UserCollectionsIdApi
             .Produces<CollectionsTicketResponse>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status502BadGateway);
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
 
         group.MapPost("/user-collections-id/renew", RenewAsync)
             .WithName("RenewUserCollectionsId")
@@ -43,13 +44,7 @@ public static class UserCollectionsIdApi
             .WithDescription("Renews at the Store's fixed renew URL with the gateway's service token; the refreshUri inside the UCID is never called. An expired UCID cannot be renewed: mint a new one.")
             .Accepts<RenewUserCollectionsIdRequest>("application/json")
             .Produces<RenewUserCollectionsIdResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden);
 
         return group;
     }
