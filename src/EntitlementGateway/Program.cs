@@ -15,7 +15,7 @@ try
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();
-    builder.Services.AddUserBudget(builder.Configuration);
+    builder.Services.AddUserBudget();
     builder.AddStore();
     builder.AddGatewaySecurity();
     builder.Services.AddEntitlements();

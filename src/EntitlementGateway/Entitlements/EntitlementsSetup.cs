@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Infrastructure.Redis;
 using EntitlementGateway.Infrastructure;
@@ -12,8 +13,13 @@ public static class EntitlementsSetup
     {
         services.AddValidatedOptions<CatalogOptions, CatalogOptionsValidator>(CatalogOptions.Section);
         services.AddValidatedOptions<CacheOptions, CacheOptionsValidator>(CacheOptions.Section);
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ResultCache>(sp,
-            sp.GetService<RedisConnection>() is { } redis ? [redis] : []));
+        // L2 only when Redis is configured (validated options decide, as for the budget).
+        services.AddSingleton(sp =>
+        {
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>();
+            return new ResultCache(sp.GetRequiredService<IOptions<CacheOptions>>(), redis, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ResultCache>>(), redis.Value.Configured ? sp.GetRequiredService<RedisConnection>() : null);
+        });
         services.AddSingleton<CachedEntitlementQueries>();
         services.AddScoped<EntitlementQueryService>();
         return services;

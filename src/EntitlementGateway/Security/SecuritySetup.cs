@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using EntitlementGateway.Api;
@@ -54,28 +55,38 @@ public static class SecuritySetup
         services.AddSingleton<PlayerBinding>();
         services.AddHostedService<PlayerBindingStartup>();
 
-        var player = builder.Configuration.GetSection(PlayerAuthOptions.Section).Get<PlayerAuthOptions>() ?? new();
-        var ops = builder.Configuration.GetSection(OpsOptions.Section).Get<OpsOptions>() ?? new();
+        // Every scheme and policy is registered; what they check comes from the validated options when first used.
+        services.AddAuthentication()
+            .AddJwtBearer(PlayerAuthOptions.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, OpsApiKeyHandler>(OpsOptions.ApiKeyScheme, null)
+            .AddJwtBearer(OpsOptions.JwtScheme);
+        services.AddOptions<JwtBearerOptions>(PlayerAuthOptions.Scheme).Configure<IOptions<PlayerAuthOptions>>((jwt, options) =>
+        {
+            var player = options.Value;
+            if (player.Enabled)
+                JwtValidation.Apply(jwt, player.Authority, player.Issuer, player.Audience, player.SigningKeyPem, player.RequireHttpsMetadata, player.PlayerIdClaim);
+        });
+        services.AddOptions<JwtBearerOptions>(OpsOptions.JwtScheme).Configure<IOptions<OpsOptions>>((jwt, options) =>
+        {
+            var ops = options.Value;
+            if (ops.HasJwt) JwtValidation.Apply(jwt, ops.Authority, ops.Issuer, ops.Audience, ops.SigningKeyPem, ops.RequireHttpsMetadata, "name");
+        });
 
-        var authentication = services.AddAuthentication();
-        if (player.Enabled)
-            authentication.AddJwtBearer(PlayerAuthOptions.Scheme, jwt => JwtValidation.Apply(jwt, player.Authority, player.Issuer,
-                player.Audience, player.SigningKeyPem, player.RequireHttpsMetadata, player.PlayerIdClaim));
-        authentication.AddScheme<AuthenticationSchemeOptions, OpsApiKeyHandler>(OpsOptions.ApiKeyScheme, null);
-        if (ops.HasJwt)
-            authentication.AddJwtBearer(OpsOptions.JwtScheme, jwt => JwtValidation.Apply(jwt, ops.Authority, ops.Issuer,
-                ops.Audience, ops.SigningKeyPem, ops.RequireHttpsMetadata, "name"));
-
-        services.AddAuthorizationBuilder()
-            .AddPolicy(PlayerAuthOptions.Policy, policy =>
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<PlayerAuthOptions>, IOptions<OpsOptions>>((authorization, playerOptions, opsOptions) =>
+        {
+            var player = playerOptions.Value;
+            var ops = opsOptions.Value;
+            authorization.AddPolicy(PlayerAuthOptions.Policy, policy =>
             {
                 if (player.Enabled) policy.AddAuthenticationSchemes(PlayerAuthOptions.Scheme).RequireAuthenticatedUser();
                 else policy.RequireAssertion(_ => true);
-            })
-            .AddPolicy(OpsOptions.Policy, policy => policy
+            });
+            authorization.AddPolicy(OpsOptions.Policy, policy => policy
                 .AddAuthenticationSchemes(ops.HasJwt ? [OpsOptions.ApiKeyScheme, OpsOptions.JwtScheme] : [OpsOptions.ApiKeyScheme])
                 .RequireAuthenticatedUser()
                 .RequireRole(ops.RequiredRole));
+        });
 
         services.AddRateLimiter(limiter =>
         {

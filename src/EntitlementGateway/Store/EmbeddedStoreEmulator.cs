@@ -1,8 +1,6 @@
 using EntitlementGateway.Emulator;
-using EntitlementGateway.Store;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using EntitlementGateway.Infrastructure.Logging;
-using EntitlementGateway.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EntitlementGateway.Store;
 
@@ -11,7 +9,7 @@ namespace EntitlementGateway.Store;
 /// gateway's own port (for the quick start), and on a loopback HTTPS port of their own that the gateway calls over
 /// real HTTP, because MSAL only talks to an https:// authority.
 /// </summary>
-public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<EmbeddedStoreEmulator> logger) : IStoreLocator, IHostedService, IHealthCheck, IAsyncDisposable
+public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<EmbeddedStoreEmulator> logger) : IStoreLocator, IHealthCheck, IAsyncDisposable
 {
     private readonly TaskCompletionSource<StoreConnection> _connection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private EmulatorServer? _server;
@@ -36,8 +34,6 @@ public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<E
         LogEmulatorMode(logger, _server.HttpsBaseAddress.ToString());
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_connection.Task.IsCompletedSuccessfully
             ? HealthCheckResult.Healthy("Embedded Store emulator (development only).")
@@ -46,7 +42,16 @@ public sealed partial class EmbeddedStoreEmulator(EmulatorState state, ILogger<E
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
-        state.Dispose();
+    }
+
+    /// <summary>Starts the emulator with the host, in Emulator mode only.</summary>
+    internal sealed class Starter(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => StoreSetup.IsEmulatorMode(services)
+            ? services.GetRequiredService<EmbeddedStoreEmulator>().StartAsync(cancellationToken)
+            : Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     [LoggerMessage(EventId = EventIds.EmulatorMode, EventName = nameof(EventIds.EmulatorMode), Level = LogLevel.Warning, Message =

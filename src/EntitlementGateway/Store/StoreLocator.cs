@@ -23,7 +23,7 @@ public interface IStoreLocator
 }
 
 /// <summary>The real Store, from configuration.</summary>
-public sealed class LiveStoreLocator : IStoreLocator
+public sealed class LiveStoreLocator : IStoreLocator, Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
 {
     private readonly StoreConnection _connection;
 
@@ -46,4 +46,9 @@ public sealed class LiveStoreLocator : IStoreLocator
     public string ClientId => _connection.ClientId;
     public string? TrustedCertificateThumbprint => _connection.TrustedCertificateThumbprint;
     public ValueTask<StoreConnection> GetAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_connection);
+
+    /// <summary>Live mode has nothing of its own to start; the Store's health shows in its calls (circuit, credentials).</summary>
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("Live: the Microsoft Store at " + _connection.CollectionsBaseUrl));
 }

@@ -19,10 +19,20 @@ public static class StoreSetup
         services.AddValidatedOptions<StoreOptions, StoreOptionsValidator>(StoreOptions.Section);
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
 
-        // The one place that decides which Store the gateway talks to.
-        var configured = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
-        if (configured.EffectiveMode == StoreMode.Emulator) AddEmbeddedEmulator(services, builder.Configuration);
-        else services.AddSingleton<IStoreLocator, LiveStoreLocator>();
+        // The one place that decides which Store the gateway talks to, from the validated options (Production refuses
+        // Emulator mode there): the real Store, or the emulator in this process.
+        services.AddValidatedOptions<EmulatorOptions, EmulatorOptionsValidator>(EmulatorOptions.SectionName);
+        services.AddSingleton<LiveStoreLocator>();
+        // One state for both of the emulator's listeners: what a curl on the gateway's port seeds is what the gateway's
+        // Store calls see. Built only in Emulator mode; the container disposes it.
+        services.AddSingleton(sp => new EmulatorState(sp.GetRequiredService<IOptions<EmulatorOptions>>().Value));
+        services.AddSingleton<EmbeddedStoreEmulator>();
+        services.AddSingleton<IStoreLocator>(sp => IsEmulatorMode(sp)
+            ? sp.GetRequiredService<EmbeddedStoreEmulator>()
+            : sp.GetRequiredService<LiveStoreLocator>());
+        services.AddHostedService<EmbeddedStoreEmulator.Starter>();
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("store",
+            sp => (Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck)sp.GetRequiredService<IStoreLocator>(), null, [HealthTags.Ready]));
 
         services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
         services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
@@ -50,24 +60,13 @@ public static class StoreSetup
         return builder;
     }
 
-    private static void AddEmbeddedEmulator(IServiceCollection services, IConfiguration configuration)
-    {
-        var options = configuration.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
-        options.ThrowIfInvalid();
-        // One state for both listeners: what a curl on the gateway's port seeds is what the gateway's Store calls see.
-        // EmbeddedStoreEmulator owns it and disposes it (the container does not dispose instances it was given).
-        var state = new EmulatorState(options);
-        services.AddStoreEmulator(state);
-        services.AddSingleton<EmbeddedStoreEmulator>();
-        services.AddSingleton<IStoreLocator>(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStoreEmulator>());
-        services.AddHealthChecks().AddCheck<EmbeddedStoreEmulator>("store-emulator", tags: [HealthTags.Ready]);
-    }
+    internal static bool IsEmulatorMode(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<StoreOptions>>().Value.EffectiveMode == StoreMode.Emulator;
 
     /// <summary>Serves <c>/emulator/*</c> on the gateway's port when the emulator is embedded.</summary>
     public static WebApplication MapStore(this WebApplication app)
     {
-        if (app.Services.GetService<IStoreLocator>() is EmbeddedStoreEmulator)
+        if (IsEmulatorMode(app.Services))
             Emulator.EmulatorServiceCollectionExtensions.MapStoreEmulator(app);
         return app;
     }

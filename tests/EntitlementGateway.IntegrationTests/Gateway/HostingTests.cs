@@ -34,7 +34,7 @@ public class HostingTests
         Assert.Contains(gateway.Logs, l => l.Level == LogLevel.Warning && l.Message.Contains("EMULATOR MODE"));
         var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Contains("store-emulator", await ready.Content.ReadAsStringAsync());
+        Assert.Contains("Embedded Store emulator", await ready.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class BudgetServiceCollectionExtensionsTests
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IConfiguration>(configuration)
-            .AddUserBudget(configuration);
+            .AddUserBudget();
         return services.BuildServiceProvider(validateScopes: true);
     }
 

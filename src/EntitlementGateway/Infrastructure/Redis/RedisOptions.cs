@@ -29,4 +29,7 @@ public sealed class RedisOptions
     public string? TrustedCertificateThumbprint { get; set; }
 
     public TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
+
+    /// <summary>Whether Redis is used at all.</summary>
+    public bool Configured => !string.IsNullOrWhiteSpace(ConnectionString);
 }
