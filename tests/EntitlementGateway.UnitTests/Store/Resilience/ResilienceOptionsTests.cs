@@ -8,7 +8,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Store.Resilience;
 
 public class ResilienceOptionsTests
 {

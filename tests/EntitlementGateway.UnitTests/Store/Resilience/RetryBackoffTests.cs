@@ -4,7 +4,7 @@ using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Store.Resilience;
 
 /// <summary>
 /// The retry's backoff, read from the delays the pipeline logs before each retry: exponential growth from

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Redis;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Entitlements.Caching;
 
 public class ResultCacheTests
 {

@@ -3,7 +3,7 @@ using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Store;
 using EntitlementGateway.UnitTests.Infrastructure;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Entitlements.Caching;
 
 public class QueryCacheKeyTests
 {

@@ -1,6 +1,6 @@
 using EntitlementGateway.Entitlements.Caching;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Entitlements.Caching;
 
 public class SingleFlightTests
 {

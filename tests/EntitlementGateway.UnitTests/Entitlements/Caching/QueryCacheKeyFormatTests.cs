@@ -3,7 +3,7 @@ using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Store;
 using EntitlementGateway.UnitTests.Infrastructure;
 
-namespace EntitlementGateway.UnitTests.Resilience;
+namespace EntitlementGateway.UnitTests.Entitlements.Caching;
 
 /// <summary>
 /// The key is shared through Redis by every replica (and by the old and new release during a rolling update), so its
