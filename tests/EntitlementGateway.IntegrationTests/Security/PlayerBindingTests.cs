@@ -1,11 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
 namespace EntitlementGateway.IntegrationTests.Security;
 
@@ -43,17 +41,8 @@ public sealed class PlayerBindingTests : IAsyncLifetime
             ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
         });
 
-    private static async Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken)
-    {
-        var body = new JsonObject { ["userCollectionsId"] = ucid, ["products"] = new JsonArray(new JsonObject { ["productId"] = "9N30KZZF4BR9" }) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
-        if (playerToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", playerToken);
-        return await client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken) =>
+        GatewayQueries.QueryAsync(client, ucid, fresh: true, playerToken: playerToken);
 
     private static async Task<int> UsedAsync(HttpClient client, string key)
     {

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
 namespace EntitlementGateway.IntegrationTests.Security;
@@ -46,15 +46,8 @@ public sealed partial class SecurityTests : IAsyncLifetime
         ["PlayerAuth:PlayerIdClaim"] = playerIdClaim,
     });
 
-    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
-        {
-            Content = JsonContent.Create(new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } }),
-        };
-        if (playerToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", playerToken);
-        return client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken = null) =>
+        GatewayQueries.QueryAsync(client, ucid, playerToken: playerToken);
 
     private static async Task<JsonObject> BudgetAsync(HttpClient client, string key)
     {

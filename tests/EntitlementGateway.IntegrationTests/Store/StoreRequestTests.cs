@@ -1,11 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using EntitlementGateway.IntegrationTests.Resilience;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Store;
 
 /// <summary>What the gateway asks the Store, read from the requests it sent: filters, sandbox, and how many pages it follows.</summary>
 public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
@@ -13,7 +12,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
     private static readonly object[] TwoProducts = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
 
     private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string[]? productTypes = null) =>
-        Resilient.QueryAsync(client, ucid, TwoProducts, productTypes: productTypes);
+        GatewayQueries.QueryAsync(client, ucid, TwoProducts, productTypes: productTypes);
 
     [Fact]
     public async Task Query_ProductTypes_AreSentToTheStoreAsEntitlementFilters()
@@ -21,7 +20,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         var recorder = new StoreRequestRecorder();
         await using var gateway = recorder.Attach(fixture.Gateway);
         using var client = gateway.CreateClient();
-        var user = Resilient.NewUser();
+        var user = GatewayQueries.NewUser();
         await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9", kind: "Durable"), Item("9MXL21XPWWWK", kind: "Game"));
 
         using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(user), ["game", "Durable"]);
@@ -38,7 +37,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         await using var gateway = recorder.Attach(fixture.Gateway);
         using var client = gateway.CreateClient();
 
-        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(Resilient.NewUser()));
+        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(GatewayQueries.NewUser()));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var sent = Assert.Single(recorder.Requests).Body;
@@ -53,7 +52,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         await using var sandboxed = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?> { ["Store:Sandbox"] = "XDKS.1" });
         await using var gateway = recorder.Attach(sandboxed);
         using var client = gateway.CreateClient();
-        var user = Resilient.NewUser();
+        var user = GatewayQueries.NewUser();
         // Pages of three (the fixture's emulator): four items make at least two pages.
         await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9", skuId: "0010"), Item("9N30KZZF4BR9", skuId: "0011"),
             Item("9N30KZZF4BR9", skuId: "0012"), Item("9MXL21XPWWWK", kind: "Game"));
@@ -70,7 +69,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
     {
         await using var gateway = GatewayApplication.Live(fixture.Emulator, new Dictionary<string, string?> { ["Store:MaxPages"] = "2" });
         using var client = gateway.CreateClient();
-        var user = Resilient.NewUser();
+        var user = GatewayQueries.NewUser();
         // Pages of three: nine items need at least three pages, one more than the gateway may follow.
         await fixture.Store.SeedAsync(user, Enumerable.Range(10, 9).Select(i => Item("9N30KZZF4BR9", skuId: $"00{i}")).ToArray());
 
@@ -78,6 +77,6 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
         Assert.Equal(2, await fixture.Store.QueriesAsync(user));
-        Assert.Equal(2, await Resilient.UnitsUsedAsync(gateway, user));
+        Assert.Equal(2, await GatewayQueries.UnitsUsedAsync(gateway, user));
     }
 }

@@ -8,10 +8,10 @@ using EntitlementGateway.IntegrationTests.Infrastructure;
 using EntitlementGateway.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Budget;
 
 /// <summary>
 /// Redis dead or slow, through real gateways and a real redis-server: LocalShare across two replicas, a replica's own

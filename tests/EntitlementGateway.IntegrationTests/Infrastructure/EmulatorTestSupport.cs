@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
 
-namespace EntitlementGateway.IntegrationTests.Emulator;
+namespace EntitlementGateway.IntegrationTests.Infrastructure;
 
 /// <summary>One real emulator per test class (random ports, so classes run in parallel).</summary>
 public class EmulatorFixture : IAsyncLifetime

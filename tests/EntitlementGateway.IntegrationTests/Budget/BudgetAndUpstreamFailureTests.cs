@@ -5,9 +5,9 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Budget;
 
 public sealed class FaultyStoreFixture : LiveGatewayFixture
 {
@@ -33,10 +33,7 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
     private readonly HttpClient _client = fixture.Client;
     private readonly StoreWorld _store = fixture.Store;
 
-    private static string NewUser() => "player-" + Guid.NewGuid().ToString("N")[..10];
-
-    private Task<HttpResponseMessage> QueryAsync(string ucid) =>
-        _client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } });
+    private Task<HttpResponseMessage> QueryAsync(string ucid) => GatewayQueries.QueryAsync(_client, ucid);
 
     [Fact]
     public async Task Query_The101stUpstreamCallInAWindow_IsRefusedWith429AndRetryAfter()

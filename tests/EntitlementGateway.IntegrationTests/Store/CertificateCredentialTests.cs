@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Store;
 
 /// <summary>The service token through MSAL with a client certificate (private_key_jwt) instead of a secret.</summary>
 public sealed class CertificateCredentialTests : IDisposable

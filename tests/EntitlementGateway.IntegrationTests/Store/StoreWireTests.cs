@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Store;
 
 /// <summary>
 /// The gateway in Live mode against the strict emulator, which refuses what the documented request header table does

@@ -4,9 +4,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Security;
+namespace EntitlementGateway.IntegrationTests.Store;
 
 /// <summary>A new user's first try at a hostile UCID: a payload whose numbers .NET cannot turn into a date.</summary>
 public sealed class HostileUcidTests : IAsyncLifetime

@@ -2,11 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Store.Resilience;
 
 public sealed class SlowPagesFixture : ConfiguredGatewayFixture
 {

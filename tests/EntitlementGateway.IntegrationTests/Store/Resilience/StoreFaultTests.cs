@@ -1,9 +1,8 @@
 using System.Net;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Store.Resilience;
 
 public sealed class StoreFaultFixture : ConfiguredGatewayFixture
 {

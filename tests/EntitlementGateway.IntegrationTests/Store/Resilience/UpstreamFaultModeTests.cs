@@ -3,11 +3,10 @@ using System.Net;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Store.Resilience;
 
 public sealed class FaultModeFixture : ConfiguredGatewayFixture
 {

@@ -3,10 +3,9 @@ using EntitlementGateway.IntegrationTests.Infrastructure;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Polly.CircuitBreaker;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Store.Resilience;
 
 public sealed class CircuitFixture : ConfiguredGatewayFixture
 {

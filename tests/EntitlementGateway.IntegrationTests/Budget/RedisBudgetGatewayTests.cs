@@ -5,8 +5,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Budget;
 
 /// <summary>The shared budget seen through real gateways: several replicas on one redis-server, and Redis dying under load.</summary>
 public sealed class RedisBudgetGatewayTests : IAsyncLifetime
@@ -16,9 +17,6 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
     public Task InitializeAsync() => _redis.InitializeAsync();
 
     public Task DisposeAsync() => _redis.DisposeAsync();
-
-    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid) =>
-        client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } });
 
     [LocalRedisFact]
     public async Task ThreeReplicasSharingRedis_UnderHundredsOfConcurrentQueries_NeverLetAnyStoreWindowHoldMoreThanTheLimit()
@@ -82,11 +80,11 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
         await store.SetFaultsAsync(new { failNext = 1, failureStatus = 429, retryAfterSeconds = 30, mode = "Status" });
 
         using var limited = await QueryAsync(firstClient, ucid);
-        await EntitlementQueryTests.AssertProblemAsync(limited, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        await AssertProblemAsync(limited, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
         var calls = await store.QueriesAsync("blocked-player");
 
         using var blocked = await QueryAsync(secondClient, ucid);
-        await EntitlementQueryTests.AssertProblemAsync(blocked, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        await AssertProblemAsync(blocked, HttpStatusCode.TooManyRequests, "budget_exhausted");
         Assert.InRange(int.Parse(blocked.Headers.GetValues("Retry-After").Single()), 25, 30);
         Assert.Equal(calls, await store.QueriesAsync("blocked-player"));
     }
@@ -109,7 +107,7 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
             var watch = Stopwatch.StartNew();
             using var response = await QueryAsync(client, ucid);
             slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
-            await EntitlementQueryTests.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "budget_unavailable");
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "budget_unavailable");
             Assert.True(response.Headers.Contains("Retry-After"));
         }
         Assert.True(slowest < TimeSpan.FromSeconds(2), $"a request took {slowest} while Redis was down");

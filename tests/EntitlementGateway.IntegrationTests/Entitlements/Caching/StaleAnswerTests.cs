@@ -1,11 +1,10 @@
 using System.Net;
 using EntitlementGateway.Api;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Entitlements.Caching;
 
 public sealed class StaleFixture : ConfiguredGatewayFixture
 {

@@ -2,23 +2,18 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Entitlements;
 
 public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
 {
     private readonly HttpClient _client = fixture.Client;
     private readonly StoreWorld _store = fixture.Store;
 
-    private static string NewUser() => "player-" + Guid.NewGuid().ToString("N")[..10];
-
     private Task<HttpResponseMessage> QueryAsync(string ucid, params string[] productIds) =>
-        _client.PostAsJsonAsync("/v1/entitlements/query", new
-        {
-            userCollectionsId = ucid,
-            products = productIds.Select(p => new { productId = p }).ToArray(),
-        });
+        GatewayQueries.QueryAsync(_client, ucid, Products(productIds));
 
     [Fact]
     public async Task Query_EntitlementsSpanningSeveralPagesWithDuplicates_ReturnsOneActiveEntitlementPerProduct()
@@ -91,8 +86,8 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
         for (var i = 0; i < 3; i++)
         {
             // no-cache: every query must reach the Store (and so need a service token), not the result cache.
-            using var response = await Resilience.Resilient.QueryAsync(_client, ucid, fresh: true);
-            Assert.Equal("upstream", await Resilience.Resilient.ServedFromAsync(response));
+            using var response = await GatewayQueries.QueryAsync(_client, ucid, fresh: true);
+            Assert.Equal("upstream", await ServedFromAsync(response));
         }
 
         Assert.Equal(3, await _store.QueriesAsync(user));
@@ -180,15 +175,5 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
         using var response = await _client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = padding });
 
         await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
-    }
-
-    internal static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Equal(code, problem["code"]!.GetValue<string>());
-        Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), "a problem must say what is wrong");
-        return problem;
     }
 }

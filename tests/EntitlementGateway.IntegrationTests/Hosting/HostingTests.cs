@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Hosting;
 
 public class HostingTests
 {

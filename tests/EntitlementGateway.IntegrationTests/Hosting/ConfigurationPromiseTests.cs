@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
-namespace EntitlementGateway.IntegrationTests.Gateway;
+namespace EntitlementGateway.IntegrationTests.Hosting;
 
 /// <summary>Settings the README promises: Production's refusals and defaults, /ops off unless enabled, the UCID size limit (forwarded headers: ClientLimitTests).</summary>
 public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
@@ -18,15 +17,6 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
         settings["PlayerAuth:TrustGameClient"] = "true"; // Production asks for a binding decision; these tests are about other settings
         foreach (var (key, value) in extra ?? []) settings[key] = value;
         return settings;
-    }
-
-    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
-        {
-            Content = JsonContent.Create(new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } }),
-        };
-        return client.SendAsync(request);
     }
 
     [Fact]

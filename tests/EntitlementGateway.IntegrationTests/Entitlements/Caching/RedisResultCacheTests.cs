@@ -1,14 +1,14 @@
 using System.Net;
 using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
-using static EntitlementGateway.IntegrationTests.Resilience.Resilient;
-using EntitlementGateway.Infrastructure.Redis;
 
-namespace EntitlementGateway.IntegrationTests.Resilience;
+namespace EntitlementGateway.IntegrationTests.Entitlements.Caching;
 
 /// <summary>L2: replicas share answers through Redis; a Redis that does not answer is a miss, never an error.</summary>
 public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
