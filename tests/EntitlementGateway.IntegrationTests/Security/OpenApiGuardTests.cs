@@ -1,7 +1,7 @@
 using System.Net;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 
-namespace EntitlementGateway.IntegrationTests.Hosting;
+namespace EntitlementGateway.IntegrationTests.Security;
 
 /// <summary>The API description (OpenAPI document and Swagger UI): behind the ops check when protected, absent when off.</summary>
 public sealed class OpenApiGuardTests : OwnEmulatorGatewayTests

@@ -4,8 +4,8 @@ using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
 namespace EntitlementGateway.IntegrationTests.Security;
 
-/// <summary>Request limits: the per-client-IP limiter and the header size cap.</summary>
-public sealed class RequestLimitTests : OwnEmulatorGatewayTests
+/// <summary>The per-client-IP limiter: past its permits a client gets a 429 problem with Retry-After.</summary>
+public sealed class ClientIpLimiterTests : OwnEmulatorGatewayTests
 {
     [Fact]
     public async Task ClientIpLimiter_Answers429WithRetryAfter()
@@ -19,18 +19,5 @@ public sealed class RequestLimitTests : OwnEmulatorGatewayTests
         await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, "too_many_requests");
         Assert.InRange(int.Parse(limited.Headers.GetValues("Retry-After").Single()), 1, 60);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
-    }
-
-    [Fact]
-    public async Task HeadersOver16KiB_Answer431Problem()
-    {
-        await using var gateway = Gateway();
-        using var client = gateway.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/collections-ticket");
-        request.Headers.Add("X-Padding", new string('a', 17 * 1024));
-
-        using var response = await client.SendAsync(request);
-
-        await AssertProblemAsync(response, (HttpStatusCode)431, "request_headers_too_large");
     }
 }
