@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EntitlementGateway.IntegrationTests.Infrastructure;
 
 namespace EntitlementGateway.IntegrationTests.Emulator;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
 using Microsoft.Identity.Client;
 
 namespace EntitlementGateway.IntegrationTests.Emulator;

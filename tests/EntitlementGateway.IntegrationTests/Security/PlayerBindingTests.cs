@@ -1,11 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
-using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using static EntitlementGateway.IntegrationTests.Gateway.EntitlementQueryTests;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
 namespace EntitlementGateway.IntegrationTests.Security;
 
@@ -13,25 +10,9 @@ namespace EntitlementGateway.IntegrationTests.Security;
 /// A modified game client mints real, Store-signed UCIDs for its own account but with a victim's id as publisherUserId
 /// (or a new id each time). The Store accepts them, so only player binding stops them from spending the victim's budget.
 /// </summary>
-public sealed class PlayerBindingTests : IAsyncLifetime
+public sealed class PlayerBindingTests : OwnEmulatorGatewayTests
 {
-    private const string OpsKey = "ops-key-0123456789-0123456789-0123456789";
-    private EmulatorServer _emulator = null!;
-    private StoreWorld _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        _emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
-        _store = new StoreWorld(_emulator);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _store.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private GatewayApplication Gateway(TestTokens? idp) => GatewayApplication.Live(_emulator, idp is null
+    private GatewayApplication Gateway(TestTokens? idp) => GatewayApplication.Live(Emulator, idp is null
         ? new Dictionary<string, string?> { ["Ops:Enabled"] = "true", ["Ops:ApiKey"] = OpsKey, ["PlayerAuth:TrustGameClient"] = "true" }
         : new Dictionary<string, string?>
         {
@@ -43,17 +24,8 @@ public sealed class PlayerBindingTests : IAsyncLifetime
             ["PlayerAuth:SigningKeyPem"] = idp.PublicKeyPem,
         });
 
-    private static async Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken)
-    {
-        var body = new JsonObject { ["userCollectionsId"] = ucid, ["products"] = new JsonArray(new JsonObject { ["productId"] = "9N30KZZF4BR9" }) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
-        if (playerToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", playerToken);
-        return await client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> QueryAsync(HttpClient client, string ucid, string? playerToken) =>
+        GatewayQueries.QueryAsync(client, ucid, fresh: true, playerToken: playerToken);
 
     private static async Task<int> UsedAsync(HttpClient client, string key)
     {
@@ -75,18 +47,18 @@ public sealed class PlayerBindingTests : IAsyncLifetime
 
         for (var i = 0; i < 5; i++)
         {
-            using var asVictim = await QueryAsync(client, await _store.MintUcidAsync("victim"), mallory);
+            using var asVictim = await QueryAsync(client, await World.MintUcidAsync("victim"), mallory);
             await AssertProblemAsync(asVictim, HttpStatusCode.Forbidden, "player_mismatch");
-            using var rotated = await QueryAsync(client, await _store.MintUcidAsync($"rotated-{i}"), mallory);
+            using var rotated = await QueryAsync(client, await World.MintUcidAsync($"rotated-{i}"), mallory);
             await AssertProblemAsync(rotated, HttpStatusCode.Forbidden, "player_mismatch");
         }
 
         Assert.Equal(0, await UsedAsync(client, "player-victim"));
         Assert.Equal(0, await UsedAsync(client, "player-mallory"));
         Assert.Equal(0, await UsedAsync(client, "user-victim"));
-        Assert.Empty(_emulator.State.QueriesByUser);
+        Assert.Empty(Emulator.State.QueriesByUser);
         // The victim's own session still has its whole budget.
-        using var own = await QueryAsync(client, await _store.MintUcidAsync("victim"), victim);
+        using var own = await QueryAsync(client, await World.MintUcidAsync("victim"), victim);
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
         Assert.Equal(1, await UsedAsync(client, "player-victim"));
     }
@@ -99,7 +71,7 @@ public sealed class PlayerBindingTests : IAsyncLifetime
 
         for (var i = 0; i < 3; i++)
         {
-            using var asVictim = await QueryAsync(client, await _store.MintUcidAsync("victim"), playerToken: null);
+            using var asVictim = await QueryAsync(client, await World.MintUcidAsync("victim"), playerToken: null);
             Assert.Equal(HttpStatusCode.OK, asVictim.StatusCode);
         }
 

@@ -1,0 +1,94 @@
+using System.Net;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Hosting;
+using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+
+namespace EntitlementGateway.IntegrationTests.Entitlements.Caching;
+
+/// <summary>L2: replicas share answers through Redis; a Redis that does not answer is a miss, never an error.</summary>
+public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+{
+    private EntitlementGateway.Emulator.EmulatorServer _emulator = null!;
+    private StoreWorld _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _emulator = await EntitlementGateway.Emulator.EmulatorServer.StartAsync(new EntitlementGateway.Emulator.EmulatorOptions());
+        _store = new StoreWorld(_emulator);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Dispose();
+        await _emulator.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Query_AnsweredByOneReplica_IsACacheHitOnAnother()
+    {
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = redis.ConnectionString };
+        await using var first = GatewayApplication.Live(_emulator, settings);
+        await using var second = GatewayApplication.Live(_emulator, settings);
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var ucid = await _store.MintUcidAsync(user);
+
+        using var fromFirst = await QueryAsync(first.CreateClient(), ucid);
+        using var fromSecond = await QueryAsync(second.CreateClient(), ucid);
+
+        Assert.Equal("upstream", await ServedFromAsync(fromFirst));
+        Assert.Equal("cache", await ServedFromAsync(fromSecond));
+        Assert.Single((await BodyAsync(fromSecond))["entitlements"]!.AsArray());
+        Assert.Equal(1, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_WhenTheCachesRedisRefusesConnections_IsAMissNotAnError()
+    {
+        // The budget keeps its own (in-memory) store; only the cache's L2 points at a port where nothing listens.
+        // A Redis that is there but asleep is tested through real gateways in RedisOutageTests.
+        await using var gateway = GatewayApplication.Live(_emulator);
+        var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
+        await using var connection = new RedisConnection(Options.Create(nowhere));
+        var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(nowhere), TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
+
+        Assert.Null(await cache.GetAsync("some-key", CancellationToken.None));
+        await cache.SetAsync("some-key", [], CancellationToken.None);
+        Assert.NotNull(await cache.GetAsync("some-key", CancellationToken.None)); // L1 still serves
+        cache.Dispose();
+        using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [LocalRedisFact]
+    public async Task WhileTheCachesRedisStalls_MissesDoNotAskItAgainForASecond()
+    {
+        var options = new RedisOptions { ConnectionString = redis.ConnectionString, OperationTimeoutMs = 200 };
+        await using var connection = new RedisConnection(Options.Create(options));
+        using var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(options), TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
+        Assert.Null(await cache.GetAsync("warm-up", CancellationToken.None)); // connected
+        await using var admin = await RedisAdmin.ConnectAsync(redis.AdminConnectionString);
+        var before = await admin.CommandCallsAsync();
+
+        var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(200); // let DEBUG SLEEP reach the server
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++) Assert.Null(await cache.GetAsync("miss-" + i, CancellationToken.None));
+        var elapsed = watch.Elapsed;
+        await stall;
+
+        // Only the first miss waited for Redis (its GET ran once Redis woke up); the others did not ask it.
+        Assert.Equal(1, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"20 misses took {elapsed}");
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        Assert.Null(await cache.GetAsync("after", CancellationToken.None));
+        Assert.Equal(2, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+    }
+}

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+
+namespace EntitlementGateway.IntegrationTests.Entitlements;
+
+public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
+{
+    private readonly HttpClient _client = fixture.Client;
+    private readonly StoreWorld _store = fixture.Store;
+
+    private Task<HttpResponseMessage> QueryAsync(string ucid, params string[] productIds) =>
+        GatewayQueries.QueryAsync(_client, ucid, Products(productIds));
+
+    [Fact]
+    public async Task Query_EntitlementsSpanningSeveralPagesWithDuplicates_ReturnsOneActiveEntitlementPerProduct()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SeedAsync(user,
+            Item("9N30KZZF4BR9"),
+            Item("9N30KZZF4BR9", "Revoked"),
+            Item("9MXL21XPWWWK", kind: "Game"),
+            Item("9PLRFWZWWF91", "Expired"),
+            Item("9MZ0MGGFPLTP", "Banned"),
+            Item("9NFUTURE0001", start: DateTimeOffset.UtcNow.AddDays(2)),
+            Item("9NENDED00001", end: DateTimeOffset.UtcNow.AddDays(-1)),
+            Item("9MXL21XPWWWK", kind: "Game", acquisition: "Recurring"),
+            Item("9NBUNDLED001", satisfiedBy: ["9N30KZZF4BR9"]),
+            Item("9NSUSPEND001", "Suspended"));
+
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9", "9MXL21XPWWWK", "9PLRFWZWWF91", "9MZ0MGGFPLTP",
+            "9NFUTURE0001", "9NENDED00001", "9NBUNDLED001", "9NSUSPEND001");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("upstream", body["servedFrom"]!.GetValue<string>());
+        var entitlements = body["entitlements"]!.AsArray();
+        Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9", "9NBUNDLED001"], entitlements.Select(e => e!["productId"]!.GetValue<string>()));
+        Assert.Equal("Single", entitlements[0]!["acquisitionType"]!.GetValue<string>());
+        Assert.Equal(["9N30KZZF4BR9"], entitlements[2]!["satisfiedByProductIds"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        // Ten items in pages of at most three (plus the emulator's repeated Revoked copies): several Store calls, one unit each.
+        var calls = await _store.QueriesAsync(user);
+        Assert.True(calls >= 4, $"expected the query to span several pages, saw {calls} Store calls");
+        Assert.Equal($"\"upstream\";q=100;w=300", response.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.StartsWith($"\"upstream\";r={100 - calls};t=", response.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
+    public async Task Query_ProductTypes_AreAppliedToTheAnswer()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9", kind: "Durable"), Item("9MXL21XPWWWK", kind: "Game"));
+
+        using var response = await _client.PostAsJsonAsync("/v1/entitlements/query", new
+        {
+            userCollectionsId = ucid,
+            products = new[] { new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" } },
+            productTypes = new[] { "Game" },
+        });
+
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["9MXL21XPWWWK"], body["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Query_OwnsNothing_ReturnsEmptyList()
+    {
+        var user = NewUser();
+        using var response = await QueryAsync(await _store.MintUcidAsync(user), "9N30KZZF4BR9");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty((await response.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Query_ManyQueries_UseOneCachedServiceTokenFromMsal()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        for (var i = 0; i < 3; i++)
+        {
+            // no-cache: every query must reach the Store (and so need a service token), not the result cache.
+            using var response = await GatewayQueries.QueryAsync(_client, ucid, fresh: true);
+            Assert.Equal("upstream", await ServedFromAsync(response));
+        }
+
+        Assert.Equal(3, await _store.QueriesAsync(user));
+        Assert.Equal(1, (await _store.StatsAsync())["tokensIssued"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData("not-a-jwt")]
+    [InlineData("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2V4YW1wbGUuY29tIn0.c2ln")]
+    public async Task Query_WhenUcidIsInvalid_Returns400AndSpendsNothing(string ucid)
+    {
+        var before = await _store.StatsAsync();
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_user_collections_id");
+        Assert.Equal(before.ToJsonString(), (await _store.StatsAsync()).ToJsonString());
+    }
+
+    [Fact]
+    public async Task Query_WhenUcidIsForAnotherClientId_Returns400WithoutCallingTheStore()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user, new { clientId = "99999999-9999-9999-9999-999999999999" });
+
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_user_collections_id");
+        Assert.Equal(0, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_WhenUcidExpired_Returns401WithoutCallingTheStore()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user, new { lifetimeSeconds = -60 });
+
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9");
+
+        await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "user_collections_id_expired");
+        Assert.Equal(0, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_WithBadFields_Returns400NamingEachField()
+    {
+        using var response = await _client.PostAsJsonAsync("/v1/entitlements/query", new
+        {
+            userCollectionsId = "a.b.c",
+            products = new object[] { new { productId = "9n30kzzf4br9" }, new { productId = "9N30KZZF4BR9", skuId = "10" } },
+            productTypes = new[] { "Dlc" },
+        });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        var errors = problem["errors"]!.AsObject().Select(e => e.Key).Order().ToArray();
+        Assert.Equal(["productTypes[0]", "products[0].productId", "products[1].skuId"], errors);
+    }
+
+    [Theory]
+    [InlineData("{", "invalid_request")]
+    [InlineData("{\"userCollectionsId\": 42}", "invalid_request")]
+    [InlineData("{\"products\": \"9N30KZZF4BR9\"}", "invalid_request")]
+    [InlineData("", "invalid_request")]
+    [InlineData("[]", "invalid_request")]
+    public async Task Query_WithUnreadableBody_Returns400NotA500(string body, string code)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
+    }
+
+    [Fact]
+    public async Task Query_WithNonJsonContentType_Returns415Problem()
+    {
+        using var content = new StringContent("userCollectionsId=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Query_WithBodyOver64KiB_Returns413()
+    {
+        var padding = new string('A', 70 * 1024);
+        using var response = await _client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = padding });
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+
+namespace EntitlementGateway.IntegrationTests.Hosting;
+
+public class HostingTests
+{
+    private static readonly Dictionary<string, string?> Quiet = new();
+
+    [Fact]
+    public async Task EmbeddedDefaults_WithNoCredentials_RunTheEmulatorInProcess_AndAnswerTheQuickStartSession()
+    {
+        await using var gateway = new GatewayApplication(Quiet, environment: "Development");
+        using var client = gateway.CreateClient();
+
+        // The README's curl session, through the gateway's own port.
+        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
+        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
+        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9"), Item("9N30KZZF4BR9", "Revoked")))).EnsureSuccessStatusCode();
+        using var response = await client.PostAsJsonAsync("/v1/entitlements/query",
+            new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9", skuId = "0010" } } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("9N30KZZF4BR9", Assert.Single(body["entitlements"]!.AsArray())!["productId"]!.GetValue<string>());
+        var stats = (await client.GetFromJsonAsync<JsonObject>("/emulator/stats"))!;
+        Assert.Equal(1, stats["queries"]!["player-1"]!.GetValue<long>());
+        Assert.Contains(gateway.Logs, l => l.Level == LogLevel.Warning && l.Message.Contains("EMULATOR MODE"));
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("Embedded Store emulator", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task EmulatorMode_InProduction_RefusesToStart_NamingTheKeys()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Store:Mode is Emulator", gateway.Output);
+        Assert.Contains("Store:ClientId", gateway.Output);
+    }
+
+    [Fact]
+    public async Task LiveMode_WithoutSecretOrTenant_RefusesToStart_NamingTheKeys()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Store__Mode"] = "Live",
+            ["Store__ClientId"] = "abc",
+        });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Store:ClientSecret or Store:CertificatePath is required", gateway.Output);
+        Assert.Contains("Store:TenantId (or Store:Authority) is required", gateway.Output);
+    }
+
+    [Fact]
+    public async Task LiveMode_InProduction_WithoutAPlayerBindingDecision_RefusesToStart_NamingBothSettings()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Store__Mode"] = "Live",
+            ["Store__TenantId"] = "00000000-0000-0000-0000-0000000000aa",
+            ["Store__ClientId"] = "00000000-0000-0000-0000-0000000000bb",
+            ["Store__ClientSecret"] = "placeholder-not-a-secret",
+        });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("PlayerAuth:Enabled=true", gateway.Output);
+        Assert.Contains("PlayerAuth:TrustGameClient=true", gateway.Output);
+    }
+
+    [Theory]
+    [InlineData("Budget__Limit", "0", "Limit")]
+    [InlineData("Catalog__Products", "not-a-product", "Catalog:Products has invalid entries (not-a-product)")]
+    [InlineData("Store__MaxPages", "0", "Store:MaxPages must be between 1 and 100")]
+    [InlineData("Resilience__AttemptTimeoutSeconds", "30", "Resilience:AttemptTimeoutSeconds must not exceed Resilience:TotalTimeoutSeconds")]
+    [InlineData("Resilience__CircuitFailureRatio", "1.5", "Resilience:CircuitFailureRatio must be above 0 and at most 1")]
+    [InlineData("Cache__MaxStale", "00:00:10", "Cache:MaxStale must be at least Cache:Ttl")]
+    [InlineData("ClientLimits__TrustForwardedHeaders", "true", "ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks")]
+    [InlineData("ForwardedHeaders__KnownNetworks", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks has entries that are not CIDR networks")]
+    [InlineData("ForwardedHeaders__KnownProxies", "balancer.internal", "ForwardedHeaders:KnownProxies has entries that are not IP addresses")]
+    public async Task BadSettings_RefuseToStart_NamingTheKey(string key, string value, string message)
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            [key] = value,
+        });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(message, gateway.Output);
+    }
+
+    [Fact]
+    public async Task TheBuiltService_StartsOnEmbeddedDefaults_AsTheReadmeQuickStartRunsIt()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+
+        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
+        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
+        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9")))).EnsureSuccessStatusCode();
+        using var response = await client.PostAsJsonAsync("/v1/entitlements/query",
+            new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("EMULATOR MODE", gateway.Output);
+        Assert.DoesNotContain(ucid.Split('.')[1], gateway.Output);
+    }
+
+    [Fact]
+    public async Task DefaultCatalog_IsUsedWhenTheQueryNamesNoProducts()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        await using var gateway = GatewayApplication.Live(emulator, new Dictionary<string, string?> { ["Catalog:Products"] = "9N30KZZF4BR9/0010,9MXL21XPWWWK" });
+        using var client = gateway.CreateClient();
+        var ucid = await store.MintUcidAsync("catalog-player");
+        await store.SeedAsync("catalog-player", Item("9N30KZZF4BR9"), Item("9MXL21XPWWWK", kind: "Game"), Item("9NOTINCATLG1"));
+
+        using var response = await client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid });
+
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9"], body["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task OpenApiAndSwaggerUi_AreServed_WithSummariesExamplesAndProblemResponses()
+    {
+        await using var gateway = new GatewayApplication(Quiet, environment: "Development");
+        using var client = gateway.CreateClient();
+
+        var document = (await client.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var query = document["paths"]!["/v1/entitlements/query"]!["post"]!;
+        Assert.False(string.IsNullOrWhiteSpace(query["summary"]?.GetValue<string>()));
+        Assert.False(string.IsNullOrWhiteSpace(query["description"]?.GetValue<string>()));
+        var responses = query["responses"]!.AsObject().Select(r => r.Key).ToHashSet();
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "413", "429", "502", "503", "504" }, responses);
+        Assert.Equal("application/problem+json", query["responses"]!["429"]!["content"]!.AsObject().Single().Key);
+        var schemas = document["components"]!["schemas"]!;
+        Assert.NotNull(schemas["EntitlementQueryRequest"]!["examples"]);
+        Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["description"]);
+
+        var swagger = await client.GetStringAsync("/swagger/index.html");
+        Assert.Contains("swagger-ui", swagger);
+    }
+
+    [Fact]
+    public async Task Liveness_AnswersHealthy()
+    {
+        await using var gateway = new GatewayApplication(Quiet, environment: "Development");
+        using var client = gateway.CreateClient();
+
+        var live = await client.GetAsync("/health/live");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Contains("Healthy", await live.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task RequestLog_HasMethodPathStatusElapsed_AndNeverTheUcid()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        await using var gateway = GatewayApplication.Live(emulator);
+        using var client = gateway.CreateClient();
+        var ucid = await store.MintUcidAsync("log-player");
+
+        (await client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } })).EnsureSuccessStatusCode();
+        await client.PostAsJsonAsync("/v1/entitlements/query", new { userCollectionsId = ucid + "x.y", products = new[] { new { productId = "9N30KZZF4BR9" } } });
+
+        var logs = gateway.Logs.ToArray();
+        Assert.Contains(logs, l => l.Message.StartsWith("HTTP POST /v1/entitlements/query responded 200 in", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Message.Contains("Store query answered 200") && l.State.Contains("MsCorrelationId="));
+        var secretParts = ucid.Split('.');
+        Assert.DoesNotContain(logs, l => secretParts.Any(p => l.Message.Contains(p) || l.State.Contains(p)));
+    }
+}

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Net;
+using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+
+namespace EntitlementGateway.IntegrationTests.Store.Resilience;
+
+public sealed class FaultModeFixture : ConfiguredGatewayFixture
+{
+    public const double TotalSeconds = 2;
+    public const int Limit = 30;
+
+    protected override EmulatorOptions EmulatorOptions => new() { RateLimit = Limit, PageSizeLimit = 2 };
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Budget:Limit"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Resilience:TotalTimeoutSeconds"] = TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Resilience:AttemptTimeoutSeconds"] = "0.4",
+        ["Resilience:MaxRetries"] = "2",
+        ["Resilience:BaseDelayMs"] = "10",
+        ["Resilience:CircuitMinimumThroughput"] = "1000",
+    };
+}
+
+/// <summary>
+/// Every way the Store can fail after (or instead of) its headers, seen by a client: the answer, its code, its bound in
+/// time (the whole request ends within Resilience:TotalTimeoutSeconds + 1 s), and the audit on both sides (every attempt
+/// took one unit, and the Store saw no more calls than units).
+/// </summary>
+[Collection(nameof(FaultModeFixture))]
+public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutputHelper output) : IClassFixture<FaultModeFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(FaultModeFixture.TotalSeconds + 1);
+
+    public Task InitializeAsync() => fixture.Store.SetFaultsAsync(new { });
+
+    public Task DisposeAsync() => fixture.Store.SetFaultsAsync(new { });
+
+    private async Task<(HttpResponseMessage Response, TimeSpan Elapsed, string User, long StoreCalls)> QueryUnderFaultAsync(object faults, bool seedCache = false)
+    {
+        var user = NewUser();
+        var ucid = await fixture.Store.MintUcidAsync(user);
+        await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        if (seedCache)
+        {
+            using var seeded = await QueryAsync(fixture.Client, ucid);
+            Assert.Equal(HttpStatusCode.OK, seeded.StatusCode);
+        }
+        var before = StoreCalls(fixture.Emulator);
+        await fixture.Store.SetFaultsAsync(faults);
+        var watch = Stopwatch.StartNew();
+        var response = await QueryAsync(fixture.Client, ucid, fresh: seedCache);
+        watch.Stop();
+        await fixture.Store.SetFaultsAsync(new { });
+        output.WriteLine($"{System.Text.Json.JsonSerializer.Serialize(faults)}: {(int)response.StatusCode} in {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(watch.Elapsed < Bound, $"the request took {watch.Elapsed}, over the bound {Bound}");
+        return (response, watch.Elapsed, user, StoreCalls(fixture.Emulator) - before);
+    }
+
+    [Theory]
+    [InlineData("StallBody", 0, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    [InlineData("SlowHeaders", 1500, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    [InlineData("ResetBody", 0, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("Hang", 0, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    [InlineData("Drop", 0, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
+    public async Task Query_WhenEveryAttemptFailsThisWay_IsRetriedThenAnsweredWithItsProblem_WithinTheBound(string mode, int latencyMs, HttpStatusCode status, string code)
+    {
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode, latencyMs });
+        using (response)
+        {
+            await AssertProblemAsync(response, status, code);
+            Assert.Equal(3, calls); // the first attempt and both retries reached the Store
+            Assert.Equal(3, await UnitsUsedAsync(fixture.Gateway, user));
+        }
+    }
+
+    [Theory]
+    [InlineData("StallBody", 0, "upstream_timeout")]
+    [InlineData("ResetBody", 0, "upstream_error")]
+    [InlineData("GarbageBody", 0, "upstream_error")]
+    [InlineData("SlowHeaders", 1500, "upstream_timeout")]
+    public async Task Query_WhenTheStoreFailsThisWay_AndAnAnswerIsCached_ServesItStale(string mode, int latencyMs, string because)
+    {
+        var (response, _, _, _) = await QueryUnderFaultAsync(new { failNext = 3, mode, latencyMs }, seedCache: true);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("stale", await ServedFromAsync(response));
+            Assert.Equal(because, response.Headers.GetValues("X-Served-Stale-Because").Single());
+        }
+    }
+
+    [Fact]
+    public async Task Query_WhenTheStoreAnswers200WithAnHtmlPage_Is502AtOnce_NotRetried()
+    {
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode = "GarbageBody" });
+        using (response)
+        {
+            var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+            Assert.Contains("text/html", problem["detail"]!.GetValue<string>());
+            Assert.Equal(1, calls);
+            Assert.Equal(1, await UnitsUsedAsync(fixture.Gateway, user));
+        }
+    }
+
+    [Fact]
+    public async Task Query_WhenOneAttemptResetsMidBody_TheRetryAnswers200()
+    {
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 1, mode = "ResetBody" });
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(2, calls);
+            Assert.Equal(2, await UnitsUsedAsync(fixture.Gateway, user));
+        }
+    }
+
+    [Fact]
+    public async Task Query_WhenTheStoreLoopsItsContinuationToken_Ends502AfterTwoPages()
+    {
+        var user = NewUser();
+        var ucid = await fixture.Store.MintUcidAsync(user);
+        object[] products = Enumerable.Range(0, 6).Select(i => (object)new { productId = $"9N30KZZF{i:D4}" }).ToArray();
+        await fixture.Store.SeedAsync(user, Enumerable.Range(0, 6).Select(i => Item($"9N30KZZF{i:D4}")).ToArray());
+        await fixture.Store.SetFaultsAsync(new { loopContinuation = true });
+
+        using var response = await QueryAsync(fixture.Client, ucid, products);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("loop", problem["detail"]!.GetValue<string>());
+        Assert.Equal(2, await fixture.Store.QueriesAsync(user));
+        Assert.Equal(2, await UnitsUsedAsync(fixture.Gateway, user));
+    }
+
+    [Theory]
+    [InlineData("Seconds", 30, 30)]
+    [InlineData("HttpDate", 30, 30)]
+    [InlineData("None", 30, 60)]
+    public async Task Query_WhenTheStoreAnswers429_RetryAfterIsTheStoresInEitherForm_OrSixtySeconds_AndThePlayerIsBlocked(string format, int storeSeconds, int expected)
+    {
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 1, failureStatus = 429, retryAfterSeconds = storeSeconds, retryAfterFormat = format });
+        using (response)
+        {
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+            Assert.InRange(response.Headers.RetryAfter!.Delta!.Value.TotalSeconds, expected - 2, expected);
+            Assert.Equal(1, calls); // never retried
+        }
+        var ucid = await fixture.Store.MintUcidAsync(user);
+        using var blocked = await QueryAsync(fixture.Client, ucid);
+        await AssertProblemAsync(blocked, HttpStatusCode.TooManyRequests, "budget_exhausted");
+    }
+
+    [Theory]
+    [InlineData("HttpDate", 20, 20)]
+    [InlineData("None", 20, 5)]
+    public async Task Query_WhenTheStoreAnswers503ThroughEveryRetry_RetryAfterIsTheStoresOrFiveSeconds(string format, int storeSeconds, int expected)
+    {
+        var (response, _, _, calls) = await QueryUnderFaultAsync(new { failNext = 3, failureStatus = 503, retryAfterSeconds = storeSeconds, retryAfterFormat = format });
+        using (response)
+        {
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+            Assert.InRange(response.Headers.RetryAfter!.Delta!.Value.TotalSeconds, expected - 2, expected);
+            Assert.Equal(3, calls);
+        }
+    }
+
+    [Fact]
+    public async Task Query_IdenticalConcurrentQueriesSharingAStalledFlight_AllEndWithinTheBound()
+    {
+        var user = NewUser();
+        var ucid = await fixture.Store.MintUcidAsync(user);
+        await fixture.Store.SetFaultsAsync(new { failureRate = 1.0, mode = "StallBody" });
+        var watch = Stopwatch.StartNew();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => QueryAsync(fixture.Client, ucid)));
+
+        watch.Stop();
+        await fixture.Store.SetFaultsAsync(new { });
+        Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed}");
+        foreach (var answer in answers)
+        {
+            await AssertProblemAsync(answer, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+            answer.Dispose();
+        }
+        Assert.Equal(3, await UnitsUsedAsync(fixture.Gateway, user)); // one flight: three attempts for all eight callers
+    }
+}
+
+[CollectionDefinition(nameof(FaultModeFixture), DisableParallelization = true)]
+public sealed class FaultModeCollection;

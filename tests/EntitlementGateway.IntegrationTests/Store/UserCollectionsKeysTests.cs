@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+
+namespace EntitlementGateway.IntegrationTests.Store;
+
+/// <summary>The collections ticket and UCID renewal: what the gateway hands out and whom it calls.</summary>
+public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
+{
+    [Fact]
+    public async Task CollectionsTicket_IsACollectionsKeyToken_NotTheServiceToken_AndNotCached()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/v1/collections-ticket");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        var ticket = body["serviceTicket"]!.GetValue<string>();
+        var claims = JsonNode.Parse(Convert.FromBase64String(Pad(ticket.Split('.')[1])))!;
+        Assert.Equal("https://onestore.microsoft.com/b2b/keys/create/collections", claims["aud"]!.GetValue<string>());
+        Assert.True(body["expiresOn"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task Renew_CallsOnlyTheFixedRenewUrl_NeverTheRefreshUriInTheToken()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var connections = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try { using var socket = await listener.AcceptSocketAsync(); Interlocked.Increment(ref connections); }
+                catch (Exception) { return; }
+            }
+        });
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var ucid = await World.MintUcidAsync("renew-player", new { refreshUri = $"http://127.0.0.1:{port}/steal", lifetimeSeconds = 3600 });
+
+        using var response = await client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        var renewed = body["userCollectionsId"]!.GetValue<string>();
+        Assert.NotEqual(ucid, renewed);
+        Assert.True(body["expiresOn"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddDays(29));
+        Assert.Equal(1, (await World.StatsAsync())["renewals"]!.GetValue<long>());
+        await Task.Delay(200);
+        Assert.Equal(0, Volatile.Read(ref connections));
+
+        // The renewed key works for queries.
+        (await QueryAsync(client, renewed)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Renew_WhenExpired_Returns401WithoutCallingTheStore()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var ucid = await World.MintUcidAsync("expired-player", new { lifetimeSeconds = -10 });
+
+        using var response = await client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+
+        await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "user_collections_id_expired");
+        Assert.Equal(0, (await World.StatsAsync())["renewals"]!.GetValue<long>());
+    }
+
+    private static string Pad(string base64Url)
+    {
+        var s = base64Url.Replace('-', '+').Replace('_', '/');
+        return s + new string('=', (4 - s.Length % 4) % 4);
+    }
+}

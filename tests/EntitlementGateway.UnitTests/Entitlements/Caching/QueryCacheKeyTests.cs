@@ -1,0 +1,48 @@
+using EntitlementGateway.Entitlements;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Store;
+using EntitlementGateway.UnitTests.Infrastructure;
+
+namespace EntitlementGateway.UnitTests.Entitlements.Caching;
+
+public class QueryCacheKeyTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static EntitlementQuery Query(string user, ProductSelector[] products, string[]? kinds = null, bool satisfying = true, string? ucidValue = null)
+    {
+        var ucid = UserCollectionsId.TryParse(ucidValue ?? TestUcid.Create(Now, user), out _)!;
+        return new EntitlementQuery(ucid, ucid.BudgetKey, products,
+            kinds is null ? null : new HashSet<string>(kinds, StringComparer.OrdinalIgnoreCase), satisfying);
+    }
+
+    [Fact]
+    public void Key_IgnoresProductOrderCaseAndDuplicates()
+    {
+        var ucid = TestUcid.Create(Now, "p1");
+        var a = Query("p1", [new("9N30KZZF4BR9", "0010"), new("9MXL21XPWWWK", null)], ["Durable", "Game"], ucidValue: ucid);
+        var b = Query("p1", [new("9MXL21XPWWWK", null), new("9n30kzzf4br9", "0010"), new("9N30KZZF4BR9", "0010")], ["game", "DURABLE"], ucidValue: ucid);
+
+        Assert.Equal(QueryCacheKey.For(a), QueryCacheKey.For(b));
+    }
+
+    [Fact]
+    public void Key_DiffersByPlayerUcidProductsKindsAndSatisfyingItems()
+    {
+        var ucid = TestUcid.Create(Now, "p1");
+        var baseline = QueryCacheKey.For(Query("p1", [new("9N30KZZF4BR9", null)], ucidValue: ucid));
+
+        Assert.NotEqual(baseline, QueryCacheKey.For(Query("p2", [new("9N30KZZF4BR9", null)])));
+        Assert.NotEqual(baseline, QueryCacheKey.For(Query("p1", [new("9N30KZZF4BR9", null)], ucidValue: TestUcid.Create(Now.AddSeconds(1), "p1"))));
+        Assert.NotEqual(baseline, QueryCacheKey.For(Query("p1", [new("9N30KZZF4BR9", "0010")], ucidValue: ucid)));
+        Assert.NotEqual(baseline, QueryCacheKey.For(Query("p1", [new("9N30KZZF4BR9", null)], ["Durable"], ucidValue: ucid)));
+        Assert.NotEqual(baseline, QueryCacheKey.For(Query("p1", [new("9N30KZZF4BR9", null)], satisfying: false, ucidValue: ucid)));
+    }
+
+    [Fact]
+    public void NormalisedQuery_IsReadable()
+    {
+        Assert.Equal("9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1",
+            QueryCacheKey.NormalisedQuery([new("9N30KZZF4BR9", "0010"), new("9MXL21XPWWWK", null)], ["Game", "Durable"], true));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using EntitlementGateway.Api;
+using EntitlementGateway.Budget;
+using EntitlementGateway.Store.Resilience;
+using Microsoft.AspNetCore.Http;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace EntitlementGateway.UnitTests.Store.Resilience;
+
+public class ResilienceOptionsTests
+{
+    private static readonly ResilienceOptionsValidator Validator = new();
+
+    [Fact]
+    public void Defaults_AreValid() => Assert.True(Validator.Validate(null, new ResilienceOptions()).Succeeded);
+
+    [Theory]
+    [InlineData(nameof(ResilienceOptions.AttemptTimeoutSeconds), "Resilience:AttemptTimeoutSeconds must not exceed Resilience:TotalTimeoutSeconds")]
+    [InlineData(nameof(ResilienceOptions.MaxRetries), "Resilience:MaxRetries")]
+    [InlineData(nameof(ResilienceOptions.CircuitFailureRatio), "Resilience:CircuitFailureRatio")]
+    [InlineData(nameof(ResilienceOptions.CircuitMinimumThroughput), "Resilience:CircuitMinimumThroughput")]
+    [InlineData(nameof(ResilienceOptions.CircuitBreakSeconds), "Resilience:CircuitBreakSeconds")]
+    [InlineData(nameof(ResilienceOptions.BaseDelayMs), "Resilience:BaseDelayMs")]
+    public void Validation_NamesTheKeyAtFault(string property, string expected)
+    {
+        var options = new ResilienceOptions();
+        switch (property)
+        {
+            case nameof(ResilienceOptions.AttemptTimeoutSeconds): options.AttemptTimeoutSeconds = options.TotalTimeoutSeconds + 1; break;
+            case nameof(ResilienceOptions.MaxRetries): options.MaxRetries = -1; break;
+            case nameof(ResilienceOptions.CircuitFailureRatio): options.CircuitFailureRatio = 0; break;
+            case nameof(ResilienceOptions.CircuitMinimumThroughput): options.CircuitMinimumThroughput = 1; break;
+            case nameof(ResilienceOptions.CircuitBreakSeconds): options.CircuitBreakSeconds = 0.1; break;
+            case nameof(ResilienceOptions.BaseDelayMs): options.BaseDelayMs = -5; break;
+        }
+        var result = Validator.Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage);
+    }
+
+    [Theory]
+    [InlineData(500, true)]
+    [InlineData(502, true)]
+    [InlineData(503, true)]
+    [InlineData(504, true)]
+    [InlineData(408, true)]
+    [InlineData(429, false)]
+    [InlineData(401, false)]
+    [InlineData(400, false)]
+    [InlineData(200, false)]
+    public void IsTransient_ByStatus(int status, bool transient)
+    {
+        using var response = new HttpResponseMessage((HttpStatusCode)status);
+        Assert.Equal(transient, StoreResiliencePipelines.IsTransient(Outcome.FromResult(response)));
+    }
+
+    [Fact]
+    public void CountsAgainstCircuit_TransientStoreFailuresDo_BudgetRefusalsAnd4xxDoNot()
+    {
+        var refused = new StoreBudgetRefusedException(BudgetDecision.Denied(0, TimeSpan.FromSeconds(5)));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(refused)));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException())));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new StoreBodyException("reset"))));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError))));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(refused)));
+    }
+
+    [Fact]
+    public void IsTransient_ByException()
+    {
+        Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException())));
+        Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new TimeoutRejectedException())));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new BrokenCircuitException())));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException("down"))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(
+            new StoreBudgetRefusedException(BudgetDecision.Denied(0, TimeSpan.FromSeconds(3))))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new OperationCanceledException())));
+    }
+
+    [Theory]
+    [InlineData("no-cache", null, true)]
+    [InlineData("max-age=0", null, true)]
+    [InlineData("private, NO-CACHE", null, true)]
+    [InlineData(null, "no-cache", true)]
+    [InlineData("max-age=60", null, false)]
+    [InlineData(null, null, false)]
+    public void AsksForFreshAnswer_ReadsCacheControlAndPragma(string? cacheControl, string? pragma, bool expected)
+    {
+        var context = new DefaultHttpContext();
+        if (cacheControl is not null) context.Request.Headers.CacheControl = cacheControl;
+        if (pragma is not null) context.Request.Headers.Pragma = pragma;
+        Assert.Equal(expected, EntitlementsApi.AsksForFreshAnswer(context.Request));
+    }
+}
