@@ -18,9 +18,7 @@ public static class EntitlementsApi
 
     public static RouteGroupBuilder MapEntitlementsApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1/entitlements").WithTags("Entitlements")
-            .RequireAuthorization(PlayerAuthOptions.Policy)
-            .RequireRateLimiting(ClientLimitsOptions.Policy);
+        var group = endpoints.MapGameClientGroup("/v1/entitlements", "Entitlements");
 
         group.MapPost("/query", QueryAsync)
             .WithName("QueryEntitlements")

@@ -24,9 +24,7 @@ public static class UserCollectionsIdApi
 {
     public static RouteGroupBuilder MapUserCollectionsIdApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1").WithTags("UserCollectionsId")
-            .RequireAuthorization(PlayerAuthOptions.Policy)
-            .RequireRateLimiting(ClientLimitsOptions.Policy);
+        var group = endpoints.MapGameClientGroup("/v1", "UserCollectionsId");
 
         group.MapGet("/collections-ticket", GetTicketAsync)
             .WithName("GetCollectionsTicket")

@@ -1,8 +1,14 @@
 namespace EntitlementGateway.Api;
 
-/// <summary>The problem answers an endpoint declares in the API description, grouped as they arise.</summary>
-public static class ProblemResponses
+/// <summary>What every game-client endpoint shares: its group's policies, and the problems it declares.</summary>
+public static class GameClientEndpoints
 {
+    /// <summary>A group of game-client endpoints: the player's token when binding is on, and the per-client-IP limit.</summary>
+    public static RouteGroupBuilder MapGameClientGroup(this IEndpointRouteBuilder endpoints, string prefix, string tag) =>
+        endpoints.MapGroup(prefix).WithTags(tag)
+            .RequireAuthorization(Security.PlayerAuthOptions.Policy)
+            .RequireRateLimiting(Security.ClientLimitsOptions.Policy);
+
     /// <summary>What any endpoint that calls the Store may answer: the statuses of the Store-failure table
     /// (429 budget, 502/503/504 Store), besides the endpoint's own 4xx.</summary>
     public static RouteHandlerBuilder ProducesStoreFailures(this RouteHandlerBuilder builder, params int[] ownStatuses)
