@@ -116,7 +116,7 @@ public sealed partial class EntitlementQueryService(
         switch (kind)
         {
             case StoreFailureKind.BudgetExhausted:
-                var wait = result.RetryAfter ?? TimeSpan.FromSeconds(1);
+                var wait = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
                 return new QueryOutcome(kind, null, last, wait,
                     $"This player's budget of Store calls is used up; retry after {GatewayProblems.WholeSeconds(wait)} s.");
