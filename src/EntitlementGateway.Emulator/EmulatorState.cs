@@ -32,6 +32,7 @@ public sealed class EmulatorState : IDisposable
     private readonly object _faultLock = new();
     private ConcurrentDictionary<string, JsonObject[]> _users = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _queries = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, long> _consumes = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
@@ -119,12 +120,19 @@ public sealed class EmulatorState : IDisposable
     /// <summary>Counters since start or the last <see cref="Reset"/>.</summary>
     internal StatsResponse GetStats() => new(
         new SortedDictionary<string, long>(_queries, StringComparer.Ordinal),
+        new SortedDictionary<string, long>(_consumes, StringComparer.Ordinal),
         Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _tokensIssued),
         Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected),
         Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections));
 
     /// <summary>Query calls per user that reached the rate-limit stage (admitted or 429).</summary>
     public IReadOnlyDictionary<string, long> QueriesByUser => new Dictionary<string, long>(_queries, StringComparer.Ordinal);
+
+    /// <summary>Consume calls per user that reached the rate-limit stage (admitted or 429).</summary>
+    public IReadOnlyDictionary<string, long> ConsumesByUser => new Dictionary<string, long>(_consumes, StringComparer.Ordinal);
+
+    /// <summary>Store-managed consumable balances and the trackingIds consumed.</summary>
+    internal ConsumeBook Consumables { get; } = new();
 
     /// <summary>Query calls answered 429 by the per-user limit.</summary>
     public long RateLimitedCount => Interlocked.Read(ref _rateLimited);
@@ -205,6 +213,8 @@ public sealed class EmulatorState : IDisposable
     {
         _users = new(StringComparer.Ordinal);
         _queries = new(StringComparer.Ordinal);
+        _consumes = new(StringComparer.Ordinal);
+        Consumables.Clear();
         _logs = new(StringComparer.Ordinal);
         Interlocked.Exchange(ref _rateLimited, 0);
         Interlocked.Exchange(ref _tokensIssued, 0);
@@ -218,9 +228,14 @@ public sealed class EmulatorState : IDisposable
     }
 
     /// <summary>The per-user stage of a query: counts the call, then asks the sliding log.</summary>
-    internal RateDecision TryAdmitQuery(string userId)
+    internal RateDecision TryAdmitQuery(string userId) => TryAdmit(userId, _queries);
+
+    /// <summary>The per-user stage of a consume: counted apart, limited by the same log (the Store limits every operation together).</summary>
+    internal RateDecision TryAdmitConsume(string userId) => TryAdmit(userId, _consumes);
+
+    private RateDecision TryAdmit(string userId, ConcurrentDictionary<string, long> counts)
     {
-        _queries.AddOrUpdate(userId, 1, (_, n) => n + 1);
+        counts.AddOrUpdate(userId, 1, (_, n) => n + 1);
         var log = _logs.GetOrAdd(userId, _ => new SlidingWindowLog());
         var decision = log.TryAdmit(Time.GetUtcNow(), Options.RateLimit, TimeSpan.FromSeconds(Options.RateLimitWindowSeconds));
         if (!decision.Allowed) Interlocked.Increment(ref _rateLimited);

@@ -39,6 +39,12 @@ public enum FaultMode
 
     /// <summary>Wait <see cref="FaultSettings.LatencyMs"/>, then answer the call normally (the real answer).</summary>
     SlowHeaders,
+
+    /// <summary>
+    /// Do the work (a query is counted and admitted, a consume is applied), then reset the connection before any answer:
+    /// the caller cannot tell whether it happened.
+    /// </summary>
+    LoseAnswer,
 }
 
 /// <summary>How the <c>Retry-After</c> of a 429 or 503 <see cref="FaultMode.Status"/> failure is written.</summary>

@@ -40,6 +40,21 @@ internal sealed class CollectionsQueryResponse
 }
 
 /// <summary>The decoded continuation token: a JSON string, opaque to callers, like the Store's.</summary>
+internal sealed class ConsumeRequest
+{
+    public Beneficiary? Beneficiary { get; set; }
+    public string? ProductId { get; set; }
+    public int? RemoveQuantity { get; set; }
+    public string? TrackingId { get; set; }
+    public bool? IncludeOrderIds { get; set; }
+}
+
+/// <summary>The consume service's error body: its code and message, with an inner error of the same shape.</summary>
+internal sealed record ConsumeError(string Code, string Message, ConsumeError? Innererror)
+{
+    public string Source { get; init; } = "EntitlementGateway.Emulator";
+}
+
 internal sealed class ContinuationState
 {
     public int Offset { get; set; }
@@ -71,7 +86,7 @@ internal sealed record RenewResponse(string Key);
 internal sealed record CallsResponse(string UserId, IReadOnlyList<string> Calls);
 
 internal sealed record StatsResponse(
-    IReadOnlyDictionary<string, long> Queries, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected,
+    IReadOnlyDictionary<string, long> Queries, IReadOnlyDictionary<string, long> Consumes, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected,
     long ProtocolErrors, long ServiceTokenRejections);
 
 /// <summary>Store-style error body (code + message), as the Collections service answers.</summary>
@@ -102,6 +117,8 @@ internal sealed record AadError(
 [JsonSerializable(typeof(CollectionsQueryRequest))]
 [JsonSerializable(typeof(CollectionsQueryResponse))]
 [JsonSerializable(typeof(ContinuationState))]
+[JsonSerializable(typeof(ConsumeRequest))]
+[JsonSerializable(typeof(ConsumeError))]
 [JsonSerializable(typeof(UcidMintRequest))]
 [JsonSerializable(typeof(UcidResponse))]
 [JsonSerializable(typeof(RenewRequest))]

@@ -1,5 +1,6 @@
 using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
+using EntitlementGateway.Consumables;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
 using EntitlementGateway.Security;
@@ -19,12 +20,14 @@ try
     builder.AddStore();
     builder.AddGatewaySecurity();
     builder.Services.AddEntitlements();
+    builder.Services.AddConsumables();
 
     var app = builder.Build();
     app.UseGatewayPipeline();
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
     app.MapEntitlementsApi();
+    app.MapConsumablesApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
     app.MapStore();

@@ -15,6 +15,7 @@ internal static class CollectionsEndpoints
     {
         store.MapPost("/v8.0/collections/b2bLicensePreview", QueryAsync);
         store.MapPost("/v6.0/b2b/keys/renew", RenewAsync);
+        ConsumeEndpoints.Map(store);
     }
 
     // Order of checks (after the group filter's framing checks): latency/faults (infrastructure in front of the service),
@@ -69,7 +70,7 @@ internal static class CollectionsEndpoints
             Items = page,
             ContinuationToken = next is { } n ? CollectionsPaging.CreateToken(n, snapshot) : null,
         };
-        return Results.Json(response, EmulatorJson.Default.CollectionsQueryResponse);
+        return StoreHttp.Deliver(ctx, Results.Json(response, EmulatorJson.Default.CollectionsQueryResponse));
     }
 
     private static async Task<IResult> RenewAsync(HttpContext ctx, EmulatorState state)

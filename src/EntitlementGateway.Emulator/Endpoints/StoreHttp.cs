@@ -118,6 +118,18 @@ internal static class StoreHttp
         ctx.Items.ContainsKey(AbortedKey) || ctx.RequestAborted.IsCancellationRequested;
 
     private static readonly object AbortedKey = new();
+    private static readonly object LoseAnswerKey = new();
+
+    /// <summary>
+    /// The endpoint's answer, unless this call's fault is <see cref="FaultMode.LoseAnswer"/>: then the work is done and
+    /// the connection reset instead.
+    /// </summary>
+    public static IResult Deliver(HttpContext ctx, IResult answer)
+    {
+        if (!ctx.Items.ContainsKey(LoseAnswerKey)) return answer;
+        Abort(ctx);
+        return Results.Empty;
+    }
 
     /// <summary>
     /// Latency, then fault injection. Returns a result when the call must fail, an empty result when the connection
@@ -162,6 +174,9 @@ internal static class StoreHttp
                     await Task.Delay(ResetPause, abort);
                     Abort(ctx);
                     return Results.Empty;
+                case FaultMode.LoseAnswer:
+                    ctx.Items[LoseAnswerKey] = true;
+                    return null;
                 case FaultMode.GarbageBody:
                     await WriteProxyErrorPageAsync(ctx, abort);
                     return Results.Empty;

@@ -28,4 +28,6 @@ public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitle
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(EntitlementQueryRequest))]
 [JsonSerializable(typeof(EntitlementQueryResponse))]
+[JsonSerializable(typeof(ConsumeRequest))]
+[JsonSerializable(typeof(ConsumeResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Entitlements.Caching;
@@ -50,8 +49,7 @@ public static class EntitlementsApi
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
     {
-        var budget = budgetOptions.Value;
-        http.Response.Headers["RateLimit-Policy"] = $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}";
+        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, null, false);
 
         var validated = EntitlementQueryValidator.Validate(request, catalog.Value.Parse());
         if (!validated.IsValid)
@@ -67,9 +65,7 @@ public static class EntitlementsApi
         var query = new EntitlementQuery(ucid!, binding.BudgetKey(http.User, ucid!), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems);
         var outcome = await queries.QueryAsync(query, AsksForFreshAnswer(http.Request), cancellationToken);
         // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
-        if (outcome.Budget is { } decision)
-            http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
-                $"\"upstream\";r={(outcome.Failure == StoreFailureKind.BudgetExhausted ? 0 : decision.Remaining)};t={GatewayProblems.WholeSeconds(decision.ResetAfter)}");
+        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, outcome.Budget, outcome.Failure == StoreFailureKind.BudgetExhausted);
         if (outcome.StaleBecause is { } because)
         {
             http.Response.Headers["Warning"] = "110 - \"Response is stale\"";

@@ -3,7 +3,6 @@ using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
-using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -42,8 +41,8 @@ public sealed record QueryOutcome(
 /// retry and token request included, ends within Resilience:TotalTimeoutSeconds.
 /// </summary>
 public sealed partial class EntitlementQueryService(
-    IUserBudget budget,
     CollectionsClient store,
+    StoreFailurePolicy failures,
     StoreCredentialsMonitor credentials,
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilienceOptions,
@@ -111,42 +110,9 @@ public sealed partial class EntitlementQueryService(
 
     private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {
-        var kind = result.Failure!.Value;
-        var last = state.Last;
-        switch (kind)
-        {
-            case StoreFailureKind.BudgetExhausted:
-                var wait = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
-                LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
-                return new QueryOutcome(kind, null, last, wait,
-                    $"This player's budget of Store calls is used up; retry after {GatewayProblems.WholeSeconds(wait)} s.");
-            case StoreFailureKind.RateLimited:
-                // Shared through the budget store, so no replica calls the Store for this player before then.
-                var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
-                await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
-                return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
-            case StoreFailureKind.UcidRefused:
-                // The Store did not serve this player, so the units this page's attempts took go back. Otherwise anyone could
-                // drain a victim's budget with UCIDs that merely carry the victim's userId.
-                var refunds = state.Leases.Skip(pageLeases).ToList();
-                foreach (var lease in refunds) await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
-                if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
-                if (credentials.RecordRefusal(query.BudgetKey))
-                    return new QueryOutcome(StoreFailureKind.CredentialsSuspect, null, last, null,
-                        "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
-                LogUcidRejected(logger, query.Ucid.Fingerprint);
-                return new QueryOutcome(kind, null, last, null,
-                    "The Store refused this UserCollectionsId (forged, revoked or minted for another app); mint a new one.");
-            default:
-                return new QueryOutcome(kind, null, last, result.RetryAfter, result.Detail);
-        }
+        var failure = await failures.HandleAsync(query.Ucid.Fingerprint, query.BudgetKey, result, state, pageLeases, cancellationToken);
+        return new QueryOutcome(failure.Kind, null, failure.Budget, failure.RetryAfter, failure.Detail);
     }
-
-    [LoggerMessage(EventId = EventIds.UcidRejected, EventName = nameof(EventIds.UcidRejected), Level = LogLevel.Warning, Message = "The Store refused ucid {UcidHash}; its budget units were refunded")]
-    private static partial void LogUcidRejected(ILogger logger, string ucidHash);
-
-    [LoggerMessage(EventId = EventIds.BudgetExhausted, EventName = nameof(EventIds.BudgetExhausted), Level = LogLevel.Information, Message = "Budget exhausted for ucid {UcidHash}; retry after {RetryAfterSeconds:0.0} s")]
-    private static partial void LogBudgetExhausted(ILogger logger, string ucidHash, double retryAfterSeconds);
 
     [LoggerMessage(EventId = EventIds.ContinuationLoop, EventName = nameof(EventIds.ContinuationLoop), Level = LogLevel.Warning, Message = "The Store repeated a continuation token for ucid {UcidHash} after {Pages} pages; the query ends as a paging loop")]
     private static partial void LogContinuationLoop(ILogger logger, string ucidHash, int pages);

@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using EntitlementGateway.Budget;
 using EntitlementGateway.Store.Resilience;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
-using MsalException = Microsoft.Identity.Client.MsalException;
 using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store;
@@ -19,7 +15,7 @@ public sealed record StoreCallResult(B2bLicensePreviewResponse? Page, StoreFailu
 }
 
 /// <summary>
-/// Typed client for the Store's Collections v8 query. One call = one page, made of one or more attempts (retries) by the
+/// Typed client for the Store's Collections v8 calls (the query here, consume in CollectionsClient.Consume.cs). One query call = one page, made of one or more attempts (retries) by the
 /// resilience handler, each paid for with a unit of the player's budget. The handler has read the whole body by the
 /// time an answer gets here, so parsing it cannot hang.
 /// </summary>
@@ -27,61 +23,37 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
 {
     public const string QueryPath = "v8.0/collections/b2bLicensePreview";
 
-    public async Task<StoreCallResult> QueryPageAsync(B2bLicensePreviewRequest request, string ucidFingerprint, StoreCallState state, CancellationToken cancellationToken)
+    public Task<StoreCallResult> QueryPageAsync(B2bLicensePreviewRequest request, string ucidFingerprint, StoreCallState state, CancellationToken cancellationToken) =>
+        CallAsync(QueryPath, StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest), "query", ucidFingerprint, state,
+            (response, ct) => response.IsSuccessStatusCode ? ReadPageAsync(response, ct) : Task.FromResult(MapFailure(response, time.GetUtcNow())),
+            failure => failure, cancellationToken);
+
+    /// <summary>
+    /// One Store call of any operation, through the resilience handler (token, budget unit, circuit, timeouts, retries):
+    /// <paramref name="read"/> turns the answer into the operation's result, <paramref name="fail"/> a failure without one.
+    /// </summary>
+    private async Task<T> CallAsync<T>(string path, HttpContent body, string operation, string ucidFingerprint, StoreCallState state,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> read, Func<StoreCallResult, T> fail, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         try
         {
             var connection = await endpoints.GetAsync(cancellationToken);
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, QueryPath))
-            {
-                Content = StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest),
-            };
+            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, path)) { Content = body };
             message.Headers.Add(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
             message.Options.Set(StoreCallState.OptionKey, state);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            LogStoreCall(logger, (int)response.StatusCode, ucidFingerprint, state.LastCorrelationVector,
+            LogStoreCall(logger, operation, (int)response.StatusCode, ucidFingerprint, state.LastCorrelationVector,
                 StoreWire.Header(response, StoreWire.CorrelationIdHeader), StoreWire.Header(response, StoreWire.RequestIdHeader),
                 StoreWire.Header(response, StoreWire.CorrelationVectorHeader), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-
-            return response.IsSuccessStatusCode ? await ReadPageAsync(response, cancellationToken) : MapFailure(response, time.GetUtcNow());
+            return await read(response, cancellationToken);
         }
-        catch (StoreBudgetRefusedException ex)
+        catch (Exception ex) when (StoreCallFailures.Classify(ex, cancellationToken) is { } failure)
         {
-            return StoreCallResult.Fail(StoreFailureKind.BudgetExhausted, "The player's budget refused the unit this Store call needs.", ex.Decision.RetryAfter);
-        }
-        catch (BudgetUnavailableException)
-        {
-            return StoreCallResult.Fail(StoreFailureKind.BudgetUnavailable, "The shared budget store (Redis) is unavailable; retry shortly.");
-        }
-        catch (BrokenCircuitException ex)
-        {
-            LogStoreFailure(logger, "circuit open", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store is failing; calls to it are paused (circuit open).",
-                ex.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
-        }
-        catch (Exception ex) when (ex is TimeoutRejectedException or StoreTokenTimeoutException ||
-                                   (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            LogStoreFailure(logger, "timeout", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
-        }
-        catch (StoreBodyException ex)
-        {
-            LogStoreFailure(logger, "answer broke off", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Error, ex.Message);
-        }
-        catch (HttpRequestException ex)
-        {
-            LogStoreFailure(logger, ex.HttpRequestError.ToString(), ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
-        }
-        catch (MsalException ex)
-        {
-            // The message can name the app and tenant but never holds a secret; the code is enough to act on.
-            LogStoreFailure(logger, "service token: " + ex.ErrorCode, ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
+            if (failure.LogReason is { } reason)
+                LogStoreFailure(logger, operation, reason, ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return fail(failure.Result);
         }
     }
 
@@ -120,9 +92,9 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
     }
 
     [LoggerMessage(EventId = EventIds.StoreCall, EventName = nameof(EventIds.StoreCall), Level = LogLevel.Information,
-        Message = "Store query answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv} in {ElapsedMs:0.0} ms")]
-    private static partial void LogStoreCall(ILogger logger, int statusCode, string ucidHash, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv, double elapsedMs);
+        Message = "Store {Operation} answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv} in {ElapsedMs:0.0} ms")]
+    private static partial void LogStoreCall(ILogger logger, string operation, int statusCode, string ucidHash, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv, double elapsedMs);
 
-    [LoggerMessage(EventId = EventIds.StoreCallFailed, EventName = nameof(EventIds.StoreCallFailed), Level = LogLevel.Warning, Message = "Store query failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
-    private static partial void LogStoreFailure(ILogger logger, string reason, string ucidHash, string? sentMsCv, double elapsedMs);
+    [LoggerMessage(EventId = EventIds.StoreCallFailed, EventName = nameof(EventIds.StoreCallFailed), Level = LogLevel.Warning, Message = "Store {Operation} failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
+    private static partial void LogStoreFailure(ILogger logger, string operation, string reason, string ucidHash, string? sentMsCv, double elapsedMs);
 }

@@ -57,6 +57,7 @@ public static class StoreSetup
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
         services.AddSingleton<UcidValidator>();
+        services.AddSingleton<StoreFailurePolicy>();
         return builder;
     }
 

@@ -80,5 +80,8 @@ public sealed record RenewKeyResponse([property: JsonPropertyName("key")] string
 [JsonSerializable(typeof(B2bLicensePreviewResponse))]
 [JsonSerializable(typeof(RenewKeyRequest))]
 [JsonSerializable(typeof(RenewKeyResponse))]
+[JsonSerializable(typeof(ConsumeStoreRequest))]
+[JsonSerializable(typeof(ConsumeStoreResponse))]
+[JsonSerializable(typeof(StoreErrorBody))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -34,6 +34,16 @@ internal static class GatewayQueries
         return await client.SendAsync(request);
     }
 
+    /// <summary>Asks <c>POST /v1/consumables/consume</c>: <paramref name="quantity"/> of <paramref name="productId"/> under <paramref name="trackingId"/>.</summary>
+    public static async Task<HttpResponseMessage> ConsumeAsync(HttpClient client, string ucid, string productId, int quantity, Guid trackingId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/consumables/consume")
+        {
+            Content = JsonContent.Create(new { userCollectionsId = ucid, productId, quantity, trackingId }),
+        };
+        return await client.SendAsync(request);
+    }
+
     /// <summary>Asserts a problem+json answer with this status and code, and a detail that says what is wrong.</summary>
     public static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {

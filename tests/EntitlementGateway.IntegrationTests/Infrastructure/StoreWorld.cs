@@ -38,6 +38,19 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
     public async Task<long> QueriesAsync(string userId) =>
         (await StatsAsync())["queries"]?[userId]?.GetValue<long>() ?? 0;
 
+    /// <summary>Consume calls that reached the emulator's per-user stage for <paramref name="userId"/>.</summary>
+    public async Task<long> ConsumesAsync(string userId) =>
+        (await StatsAsync())["consumes"]?[userId]?.GetValue<long>() ?? 0;
+
+    /// <summary>A Store-managed consumable with this balance, bought in order <paramref name="orderId"/>.</summary>
+    public static JsonObject Consumable(string productId, int quantity, string orderId)
+    {
+        var item = Item(productId, kind: "Consumable");
+        item["quantity"] = quantity;
+        item["transactionId"] = orderId;
+        return item;
+    }
+
     public async Task SetFaultsAsync(object faults)
     {
         using var response = await _http.PutAsJsonAsync("emulator/faults", faults);

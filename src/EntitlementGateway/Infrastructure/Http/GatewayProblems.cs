@@ -26,6 +26,11 @@ public static class GatewayProblems
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";
     public const string InternalError = "internal_error";
+    public const string TrackingIdReused = "tracking_id_reused";
+    public const string ConsumeInProgress = "consume_in_progress";
+    public const string InsufficientQuantity = "insufficient_quantity";
+    public const string ProductNotConsumable = "product_not_consumable";
+    public const string ConsumeLedgerUnavailable = "consume_ledger_unavailable";
 
     /// <summary>A problem; with <paramref name="errors"/> (field name → messages) it is a validation problem.</summary>
     public static ProblemHttpResult Create(int status, string code, string title, string detail,

@@ -40,6 +40,15 @@ public static class EventIds
     public const int BudgetRedisCallFailed = 3101;
     public const int BudgetRedisScriptReloaded = 3102;
 
+    // 4000-4999: consumables (consume and its ledger)
+    public const int Consumed = 4001;
+    public const int ConsumeReplayed = 4002;
+    public const int ConsumeRefused = 4003;
+    public const int ConsumeUnknownOutcome = 4004;
+    public const int ConsumeTakenOver = 4005;
+    public const int ConsumeLedgerFailed = 4010;
+    public const int ConsumeListenerFailed = 4011;
+
     // 6000-6999: security
     public const int GameClientTrusted = 6001;
 }

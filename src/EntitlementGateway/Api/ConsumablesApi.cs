@@ -1,0 +1,98 @@
+using EntitlementGateway.Budget;
+using EntitlementGateway.Consumables;
+using EntitlementGateway.Entitlements;
+using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Security;
+using EntitlementGateway.Store;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Api;
+
+/// <summary>The game-client API for consumables: <c>/v1/consumables</c>.</summary>
+public static class ConsumablesApi
+{
+    /// <summary>Set on an answer the ledger replayed (no Store call, no budget unit).</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    public static RouteGroupBuilder MapConsumablesApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGameClientGroup("/v1/consumables", "Consumables");
+
+        group.MapPost("/consume", ConsumeAsync)
+            .WithName("ConsumeConsumable")
+            .WithSummary("Consume a Store-managed consumable, exactly once per trackingId")
+            .WithDescription("""
+                Removes quantity from the player's balance of a Store-managed consumable (Collections v8 consume, with
+                includeOrderIds) and answers the new balance and the orders the quantity came from. Idempotent on trackingId,
+                across replicas and restarts: the same trackingId with the same request answers the recorded outcome with
+                Idempotent-Replayed: true, no Store call and no budget unit; with another player, product or quantity it is
+                409 tracking_id_reused. While another request holds the trackingId, this one waits for its outcome (bounded),
+                then 409 consume_in_progress with Retry-After. A Store failure (502/503/504) leaves the outcome unknown and
+                nothing recorded: send the same request again, the Store confirms a consume that happened without consuming
+                twice. Refusals are recorded: 409 insufficient_quantity, 400 product_not_consumable. Every Store attempt spends
+                one unit of the player's budget, shared with queries (RateLimit headers). The player's cached query answers are
+                dropped after a consume.
+                """)
+            .Accepts<ConsumeRequest>("application/json")
+            .Produces<ConsumeResponse>(StatusCodes.Status200OK)
+            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
+                StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge);
+
+        return group;
+    }
+
+    internal static async Task<Results<Ok<ConsumeResponse>, ProblemHttpResult>> ConsumeAsync(
+        ConsumeRequest request,
+        HttpContext http,
+        UcidValidator ucidValidator,
+        PlayerBinding binding,
+        ConsumeService consumes,
+        IOptions<ConsumeOptions> consumeOptions,
+        IOptions<BudgetOptions> budgetOptions,
+        CancellationToken cancellationToken)
+    {
+        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, null, false);
+        var errors = Validate(request, consumeOptions.Value.MaxQuantity, out var trackingId);
+        if (errors.Count > 0)
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.",
+                "One or more fields are not valid: " + string.Join(", ", errors.Keys) + ".", errors);
+
+        var ucidProblem = ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail);
+        if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
+        if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
+
+        var command = new ConsumeCommand(ucid!, binding.BudgetKey(http.User, ucid!), request.ProductId!, request.Quantity!.Value, trackingId!);
+        var outcome = await consumes.ConsumeAsync(command, cancellationToken);
+        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, outcome.Budget,
+            outcome.Failure?.Kind == StoreFailureKind.BudgetExhausted);
+        if (outcome.Replayed) http.Response.Headers[ReplayedHeader] = "true";
+
+        if (outcome.Receipt is { } receipt)
+            return TypedResults.Ok(new ConsumeResponse(receipt.ProductId, receipt.TrackingId, receipt.NewQuantity,
+                receipt.OrderTransactions.Select(o => new ConsumeOrderTransaction(o.OrderId, o.OrderLineItemId, o.QuantityConsumed)).ToList()));
+        if (outcome.Problem is { } problem)
+        {
+            if (problem.RetryAfter is { } wait) GatewayProblems.SetRetryAfter(http.Response, wait);
+            return GatewayProblems.Create(problem.Status, problem.Code, problem.Title, problem.Detail);
+        }
+        var failure = outcome.Failure!;
+        return StoreFailureAnswers.Problem(http.Response, failure.Kind,
+            failure.Detail + " The consume's outcome is unknown: send the same request (same trackingId) again.", failure.RetryAfter);
+    }
+
+    /// <summary>Field errors by JSON name; <paramref name="trackingId"/> is the trackingId in its canonical form (lower-case, hyphens).</summary>
+    internal static Dictionary<string, string[]> Validate(ConsumeRequest request, int maxQuantity, out string? trackingId)
+    {
+        var errors = new Dictionary<string, string[]>();
+        trackingId = Guid.TryParse(request.TrackingId, out var guid) && guid != Guid.Empty ? guid.ToString("D") : null;
+        if (string.IsNullOrWhiteSpace(request.UserCollectionsId)) errors["userCollectionsId"] = ["userCollectionsId is required."];
+        if (!ProductRules.IsProductId(request.ProductId))
+            errors["productId"] = ["productId must be a Store ID: 12 upper-case letters or digits, e.g. 9N30KZZF4BR9."];
+        if (request.Quantity is not { } q || q < 1 || q > maxQuantity)
+            errors["quantity"] = [$"quantity must be between 1 and {maxQuantity} (Consume:MaxQuantity)."];
+        if (trackingId is null)
+            errors["trackingId"] = ["trackingId must be a GUID the game creates per fulfilment (not the empty GUID), e.g. 4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71."];
+        return errors;
+    }
+}

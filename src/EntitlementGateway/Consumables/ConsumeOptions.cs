@@ -1,0 +1,41 @@
+using EntitlementGateway.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Consumables;
+
+/// <summary>The consume ledger (section <c>Consume</c>): how long outcomes are kept, and how claims on a trackingId behave.</summary>
+public sealed class ConsumeOptions
+{
+    public const string Section = "Consume";
+
+    /// <summary>How long a trackingId's outcome is kept and replayed (Redis, or memory); a game retries within this.</summary>
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>How long a request owns a trackingId while it calls the Store; past it (its replica died) another request
+    /// takes the trackingId over and resends it, which the Store treats as a confirmation. Above Resilience:TotalTimeoutSeconds.</summary>
+    public int PendingLeaseSeconds { get; set; } = 30;
+
+    /// <summary>How long a request for a trackingId another request is consuming waits for that outcome before answering
+    /// 409 consume_in_progress with Retry-After.</summary>
+    public int WaitForPendingSeconds { get; set; } = 15;
+
+    /// <summary>Without Redis: the most trackingIds the in-memory ledger keeps (oldest finished ones go first).</summary>
+    public int MemoryMaxEntries { get; set; } = 100_000;
+
+    /// <summary>The largest quantity one consume may remove.</summary>
+    public int MaxQuantity { get; set; } = 1_000_000;
+
+    public TimeSpan Retention => TimeSpan.FromDays(RetentionDays);
+    public TimeSpan PendingLease => TimeSpan.FromSeconds(PendingLeaseSeconds);
+}
+
+public sealed class ConsumeOptionsValidator : IValidateOptions<ConsumeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ConsumeOptions o) => new OptionsErrors(ConsumeOptions.Section)
+        .Range(nameof(o.RetentionDays), o.RetentionDays, 1, 365)
+        .Range(nameof(o.PendingLeaseSeconds), o.PendingLeaseSeconds, 5, 3600)
+        .Range(nameof(o.WaitForPendingSeconds), o.WaitForPendingSeconds, 0, 300)
+        .Range(nameof(o.MemoryMaxEntries), o.MemoryMaxEntries, 100, 10_000_000)
+        .Range(nameof(o.MaxQuantity), o.MaxQuantity, 1, int.MaxValue)
+        .Result;
+}

@@ -1,0 +1,176 @@
+using System.Text.Json;
+using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Store;
+using EntitlementGateway.Store.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Consumables;
+
+/// <summary>
+/// Consume, exactly once per trackingId: claim the trackingId in the ledger (waiting a bounded time while another request
+/// holds it), call the Store's consume through the Collections client (token, one budget unit per attempt, circuit,
+/// timeouts), record a final outcome (consumed, or refused for good) and replay it to every later request with the same
+/// trackingId and request, with no Store call. A failure whose outcome is unknown is never recorded: the claim is released
+/// and the next request resends the consume with the same trackingId, which the Store answers as a confirmation.
+/// The Store call runs to its own deadline (Resilience:TotalTimeoutSeconds) even when the caller goes away, so its
+/// outcome still reaches the ledger.
+/// </summary>
+public sealed partial class ConsumeService(
+    IConsumeLedger ledger,
+    CollectionsClient store,
+    StoreFailurePolicy failures,
+    StoreCredentialsMonitor credentials,
+    ResultCache cache,
+    IEnumerable<IConsumeListener> listeners,
+    IOptions<ConsumeOptions> options,
+    IOptions<ResilienceOptions> resilience,
+    TimeProvider time,
+    ILogger<ConsumeService> logger)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    public async Task<ConsumeOutcome> ConsumeAsync(ConsumeCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var fingerprint = ConsumeFingerprint.Of(command.BudgetKey, command.ProductId, command.Quantity);
+        var owner = Guid.NewGuid().ToString("N");
+        LedgerClaim claim;
+        try
+        {
+            claim = await ClaimAsync(command, fingerprint, owner, cancellationToken);
+        }
+        catch (ConsumeLedgerUnavailableException ex)
+        {
+            LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
+            return Answer(new ConsumeProblem(503, GatewayProblems.ConsumeLedgerUnavailable, "The consume ledger is unavailable.",
+                "The gateway cannot reach its consume ledger (Redis), so it does not consume now; retry with the same trackingId.", TimeSpan.FromSeconds(5)));
+        }
+
+        switch (claim.State)
+        {
+            case LedgerState.Reused:
+                return Answer(new ConsumeProblem(409, GatewayProblems.TrackingIdReused, "The trackingId was used for another consume.",
+                    "This trackingId already belongs to a consume of another player, product or quantity; create a new trackingId per fulfilment."));
+            case LedgerState.Pending:
+                return Answer(new ConsumeProblem(409, GatewayProblems.ConsumeInProgress, "A consume with this trackingId is in progress.",
+                    "Another request is consuming with this trackingId right now; retry with the same request to get its outcome.", TimeSpan.FromSeconds(1)));
+            case LedgerState.Recorded:
+                var recorded = JsonSerializer.Deserialize(claim.Outcome ?? "{}", LedgerJsonContext.Default.RecordedConsume);
+                LogReplayed(logger, command.TrackingId);
+                return new ConsumeOutcome(recorded?.Receipt, recorded?.Problem, null, null, Replayed: true);
+            case LedgerState.TakenOver:
+                LogTakenOver(logger, command.TrackingId);
+                break;
+        }
+        return await CallStoreAsync(command, fingerprint, owner);
+    }
+
+    private static ConsumeOutcome Answer(ConsumeProblem problem) => new(null, problem, null, null, Replayed: false);
+
+    private async Task<LedgerClaim> ClaimAsync(ConsumeCommand command, string fingerprint, string owner, CancellationToken cancellationToken)
+    {
+        var waitUntil = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.WaitForPendingSeconds);
+        while (true)
+        {
+            var claim = await ledger.ClaimAsync(command.TrackingId, fingerprint, owner, cancellationToken);
+            if (claim.State != LedgerState.Pending || time.GetUtcNow() >= waitUntil) return claim;
+            await Task.Delay(PollInterval, time, cancellationToken);
+        }
+    }
+
+    private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner)
+    {
+        var request = new ConsumeStoreRequest
+        {
+            Beneficiary = new StoreBeneficiary("b2b", command.Ucid.Value, ""),
+            ProductId = command.ProductId,
+            RemoveQuantity = command.Quantity,
+            TrackingId = command.TrackingId,
+            IncludeOrderIds = true,
+        };
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector());
+        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
+        ConsumeCallResult result;
+        try
+        {
+            result = await store.ConsumeAsync(request, command.Ucid.Fingerprint, state, deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            result = new ConsumeCallResult(null, null, StoreCallResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time."), "");
+        }
+
+        if (result.Answer is { } answer)
+        {
+            credentials.RecordAccepted();
+            var receipt = new ConsumeReceipt(command.BudgetKey, answer.ProductId ?? command.ProductId, command.TrackingId, answer.NewQuantity!.Value,
+                answer.ItemId, (answer.OrderTransactions ?? []).Select(o => new ConsumedOrder(o.OrderId, o.OrderLineItemId, o.QuantityConsumed ?? 0)).ToList());
+            await RecordAsync(command, fingerprint, new RecordedConsume(receipt, null));
+            LogConsumed(logger, command.ProductId, command.Quantity, command.TrackingId, command.Ucid.Fingerprint, receipt.NewQuantity);
+            // Quantities changed: no replica may answer this player's queries from before the consume.
+            await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
+            foreach (var listener in listeners)
+            {
+                try { await listener.ConsumedAsync(receipt, CancellationToken.None); }
+                catch (Exception ex) { LogListenerFailed(logger, listener.GetType().Name, command.TrackingId, ex); }
+            }
+            return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false);
+        }
+
+        if (result.Refusal is { } refusal)
+        {
+            credentials.RecordAccepted();
+            var problem = refusal == ConsumeRefusal.InsufficientQuantity
+                ? new ConsumeProblem(409, GatewayProblems.InsufficientQuantity, "The player's balance is too small.",
+                    $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Detail})")
+                : new ConsumeProblem(400, GatewayProblems.ProductNotConsumable, "The product is not a consumable.",
+                    $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Detail})");
+            await RecordAsync(command, fingerprint, new RecordedConsume(null, problem));
+            LogRefused(logger, command.ProductId, command.TrackingId, problem.Code);
+            return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false);
+        }
+
+        try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
+        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
+        var failure = await failures.HandleAsync(command.Ucid.Fingerprint, command.BudgetKey, result.Failure!, state, 0, CancellationToken.None);
+        LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
+        return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
+    }
+
+    /// <summary>A final outcome into the ledger. When that fails the answer still goes out; the claim's lease then runs
+    /// out and a retry resends the consume, which the Store confirms without consuming again.</summary>
+    private async Task RecordAsync(ConsumeCommand command, string fingerprint, RecordedConsume outcome)
+    {
+        try
+        {
+            await ledger.CompleteAsync(command.TrackingId, fingerprint, JsonSerializer.Serialize(outcome, LedgerJsonContext.Default.RecordedConsume), CancellationToken.None);
+        }
+        catch (ConsumeLedgerUnavailableException ex)
+        {
+            LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.Consumed, EventName = nameof(EventIds.Consumed), Level = LogLevel.Information, Message = "Consumed {Quantity} of {ProductId} (trackingId {TrackingId}) for ucid {UcidHash}; balance now {NewQuantity}")]
+    private static partial void LogConsumed(ILogger logger, string productId, int quantity, string trackingId, string ucidHash, int newQuantity);
+
+    [LoggerMessage(EventId = EventIds.ConsumeReplayed, EventName = nameof(EventIds.ConsumeReplayed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger, no Store call")]
+    private static partial void LogReplayed(ILogger logger, string trackingId);
+
+    [LoggerMessage(EventId = EventIds.ConsumeRefused, EventName = nameof(EventIds.ConsumeRefused), Level = LogLevel.Information, Message = "The Store refused to consume {ProductId} (trackingId {TrackingId}): {Code}")]
+    private static partial void LogRefused(ILogger logger, string productId, string trackingId, string code);
+
+    [LoggerMessage(EventId = EventIds.ConsumeUnknownOutcome, EventName = nameof(EventIds.ConsumeUnknownOutcome), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} ended without a known outcome ({Failure}); a retry with the same trackingId resends it")]
+    private static partial void LogUnknownOutcome(ILogger logger, string trackingId, string failure);
+
+    [LoggerMessage(EventId = EventIds.ConsumeTakenOver, EventName = nameof(EventIds.ConsumeTakenOver), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} was pending past its lease (its replica died?); resending it")]
+    private static partial void LogTakenOver(ILogger logger, string trackingId);
+
+    [LoggerMessage(EventId = EventIds.ConsumeLedgerFailed, EventName = nameof(EventIds.ConsumeLedgerFailed), Level = LogLevel.Error, Message = "The consume ledger failed ({Reason}) for trackingId {TrackingId}")]
+    private static partial void LogLedgerFailed(ILogger logger, string trackingId, string reason);
+
+    [LoggerMessage(EventId = EventIds.ConsumeListenerFailed, EventName = nameof(EventIds.ConsumeListenerFailed), Level = LogLevel.Error, Message = "Consume listener {Listener} failed for trackingId {TrackingId}")]
+    private static partial void LogListenerFailed(ILogger logger, string listener, string trackingId, Exception exception);
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+
+namespace EntitlementGateway.IntegrationTests.Consumables;
+
+/// <summary>Consume through a real gateway and the emulator over HTTPS: exactly once per trackingId, one budget unit per Store attempt.</summary>
+public sealed class ConsumeTests : OwnEmulatorGatewayTests
+{
+    private const string Coins = "9NCOINS00001";
+
+    private async Task<(string User, string Ucid)> PlayerWithCoinsAsync(int coins)
+    {
+        var user = NewUser();
+        await World.SeedAsync(user, StoreWorld.Consumable(Coins, coins, "order-1"));
+        return (user, await World.MintUcidAsync(user));
+    }
+
+    /// <summary>The player's balance as the emulator holds it now.</summary>
+    private Task<int> BalanceAsync(string user) => Task.FromResult(
+        Emulator.State.GetEntitlements(user).Where(i => i["productId"]!.GetValue<string>() == Coins).Sum(i => i["quantity"]!.GetValue<int>()));
+
+    [Fact]
+    public async Task Consume_AnswersNewBalanceAndOrders_AndSpendsOneBudgetUnit()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+
+        using var response = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await BodyAsync(response);
+        Assert.Equal(Coins, body["productId"]!.GetValue<string>());
+        Assert.Equal(trackingId.ToString("D"), body["trackingId"]!.GetValue<string>());
+        Assert.Equal(7, body["newQuantity"]!.GetValue<int>());
+        var order = Assert.Single(body["orderTransactions"]!.AsArray())!;
+        Assert.Equal("order-1", order["orderId"]!.GetValue<string>());
+        Assert.Equal(3, order["quantityConsumed"]!.GetValue<int>());
+        Assert.Equal(7, await BalanceAsync(user));
+        Assert.Equal(1, await UnitsUsedAsync(gateway, user));
+        Assert.StartsWith("\"upstream\";r=", response.Headers.GetValues("RateLimit").Single());
+        var sent = (await World.RequestsAsync()).Last(r => r!["path"]!.GetValue<string>().EndsWith("/consume", StringComparison.Ordinal))!;
+        var storeBody = JsonNode.Parse(sent["body"]!.GetValue<string>())!;
+        Assert.True(storeBody["includeOrderIds"]!.GetValue<bool>());
+        Assert.Equal(3, storeBody["removeQuantity"]!.GetValue<int>());
+        Assert.Equal("b2b", storeBody["beneficiary"]!["identityType"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Consume_ReplayedWithTheSameTrackingId_AnswersTheRecordedOutcome_WithoutStoreCallOrBudgetUnit()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        using var first = await ConsumeAsync(client, ucid, Coins, 2, trackingId);
+        var firstBody = (await BodyAsync(first)).ToJsonString();
+
+        using var replay = await ConsumeAsync(client, ucid, Coins, 2, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal(firstBody, (await BodyAsync(replay)).ToJsonString());
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(1, await World.ConsumesAsync(user));
+        Assert.Equal(1, await UnitsUsedAsync(gateway, user));
+        Assert.Equal(8, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Consume_TrackingIdReusedWithAnotherQuantityOrPlayer_Returns409_WithoutStoreCall()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var (other, otherUcid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        using var first = await ConsumeAsync(client, ucid, Coins, 2, trackingId);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        using var otherQuantity = await ConsumeAsync(client, ucid, Coins, 5, trackingId);
+        using var otherPlayer = await ConsumeAsync(client, otherUcid, Coins, 2, trackingId);
+
+        await AssertProblemAsync(otherQuantity, HttpStatusCode.Conflict, "tracking_id_reused");
+        await AssertProblemAsync(otherPlayer, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Equal(1, await World.ConsumesAsync(user));
+        Assert.Equal(0, await World.ConsumesAsync(other));
+        Assert.Equal(10, await BalanceAsync(other));
+    }
+
+    [Fact]
+    public async Task Consume_WhoseAnswerWasLost_IsUnknownThenConsumedOnceByTheRetryWithTheSameTrackingId()
+    {
+        await using var gateway = Gateway(new() { ["Resilience:MaxRetries"] = "0" });
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        await World.SetFaultsAsync(new { failNext = 1, mode = "LoseAnswer" });
+
+        using var lost = await ConsumeAsync(client, ucid, Coins, 4, trackingId);
+        var problem = await AssertProblemAsync(lost, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        Assert.Contains("same trackingId", problem["detail"]!.GetValue<string>());
+        Assert.Equal(6, await BalanceAsync(user)); // the Store did consume
+
+        using var retry = await ConsumeAsync(client, ucid, Coins, 4, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(6, (await BodyAsync(retry))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(6, await BalanceAsync(user));
+        Assert.Equal(2, await World.ConsumesAsync(user));
+        Assert.Equal(2, await UnitsUsedAsync(gateway, user));
+    }
+
+    [Fact]
+    public async Task Consume_WhoseAnswerWasLost_IsRetriedByThePipelineWithTheSameTrackingId_AndConsumedOnce()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        await World.SetFaultsAsync(new { failNext = 1, mode = "LoseAnswer" });
+
+        using var response = await ConsumeAsync(client, ucid, Coins, 4, Guid.NewGuid());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(6, (await BodyAsync(response))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(6, await BalanceAsync(user));
+        Assert.Equal(2, await World.ConsumesAsync(user));
+        Assert.Equal(2, await UnitsUsedAsync(gateway, user));
+    }
+
+    [Fact]
+    public async Task Consume_MoreThanTheBalance_Returns409InsufficientQuantity_AndTheRefusalIsRecorded()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(2);
+        var trackingId = Guid.NewGuid();
+
+        using var refused = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+        using var again = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        await AssertProblemAsync(refused, HttpStatusCode.Conflict, "insufficient_quantity");
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "insufficient_quantity");
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(1, await World.ConsumesAsync(user));
+        Assert.Equal(2, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Consume_OfADurable_Returns400ProductNotConsumable()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await World.SeedAsync(user, StoreWorld.Item("9NDURABLE001"));
+        var ucid = await World.MintUcidAsync(user);
+
+        using var response = await ConsumeAsync(client, ucid, "9NDURABLE001", 1, Guid.NewGuid());
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "product_not_consumable");
+    }
+
+    [Fact]
+    public async Task Consume_DropsThePlayersCachedQueryAnswers()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (_, ucid) = await PlayerWithCoinsAsync(10);
+        var products = Products(Coins);
+        using var warm = await QueryAsync(client, ucid, products);
+        using var cached = await QueryAsync(client, ucid, products);
+        Assert.Equal("cache", await ServedFromAsync(cached));
+
+        using var consumed = await ConsumeAsync(client, ucid, Coins, 4, Guid.NewGuid());
+        using var after = await QueryAsync(client, ucid, products);
+
+        Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        Assert.Equal("upstream", await ServedFromAsync(after));
+    }
+
+    [Fact]
+    public async Task Consume_WithBadFields_Returns400NamingEach_WithoutStoreCall()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+
+        using var response = await client.PostAsync("/v1/consumables/consume", System.Net.Http.Json.JsonContent.Create(
+            new { userCollectionsId = ucid, productId = "coins", quantity = 0, trackingId = "not-a-guid" }));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        var errors = problem["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("productId") && errors.ContainsKey("quantity") && errors.ContainsKey("trackingId"));
+        Assert.Equal(0, await World.ConsumesAsync(user));
+    }
+}

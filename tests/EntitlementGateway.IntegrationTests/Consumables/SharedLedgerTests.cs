@@ -1,0 +1,74 @@
+using System.Net;
+using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+
+namespace EntitlementGateway.IntegrationTests.Consumables;
+
+/// <summary>The consume ledger in a real redis-server, shared by two gateway replicas.</summary>
+public sealed class SharedLedgerTests : IAsyncLifetime
+{
+    private const string Coins = "9NCOINS00001";
+    private readonly RedisServerFixture _redis = new();
+
+    public Task InitializeAsync() => _redis.InitializeAsync();
+
+    public Task DisposeAsync() => _redis.DisposeAsync();
+
+    [Fact]
+    public async Task TwoReplicas_ConsumingWithOneTrackingIdAtOnce_MakeOneStoreCall_AndGiveTheSameAnswer()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "3000" };
+        await using var first = GatewayApplication.Live(emulator, settings);
+        await using var second = GatewayApplication.Live(emulator, settings);
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        var user = NewUser();
+        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
+        var ucid = await store.MintUcidAsync(user);
+        // Warm both replicas (token, connection) so the race is about the consume, then slow the Store so the calls overlap.
+        using (await QueryAsync(firstClient, ucid)) { }
+        using (await QueryAsync(secondClient, ucid)) { }
+        await store.SetFaultsAsync(new { latencyMs = 700 });
+        var trackingId = Guid.NewGuid();
+
+        var responses = await Task.WhenAll(
+            ConsumeAsync(firstClient, ucid, Coins, 3, trackingId),
+            ConsumeAsync(secondClient, ucid, Coins, 3, trackingId));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var bodies = await Task.WhenAll(responses.Select(async r => (await BodyAsync(r)).ToJsonString()));
+        Assert.Equal(bodies[0], bodies[1]);
+        Assert.Equal(1, await store.ConsumesAsync(user));
+        Assert.Equal(7, emulator.State.GetEntitlements(user).Sum(i => i["quantity"]!.GetValue<int>()));
+        foreach (var r in responses) r.Dispose();
+    }
+
+    [Fact]
+    public async Task AReplayAfterARestart_IsAnsweredFromTheRedisLedger_WithoutStoreCall()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "3000" };
+        var user = NewUser();
+        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
+        var ucid = await store.MintUcidAsync(user);
+        var trackingId = Guid.NewGuid();
+        await using (var before = GatewayApplication.Live(emulator, settings))
+        {
+            using var client = before.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await ConsumeAsync(client, ucid, Coins, 3, trackingId)).StatusCode);
+        }
+
+        await using var after = GatewayApplication.Live(emulator, settings);
+        using var restarted = after.CreateClient();
+        using var replay = await ConsumeAsync(restarted, ucid, Coins, 3, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(7, (await BodyAsync(replay))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(1, await store.ConsumesAsync(user));
+    }
+}
