@@ -18,6 +18,26 @@ public sealed class EmulatorOptions
     /// </summary>
     public string? ClientCertificatePem { get; set; }
 
+    /// <summary>
+    /// A federated credential of the app, as in an Entra app registration (workload identity): the token endpoint also
+    /// accepts a client assertion issued by <see cref="FederatedIssuer"/> for <see cref="FederatedSubject"/> and audience
+    /// <see cref="FederatedAudience"/>, signed with the key of <see cref="FederatedIssuerKeyPem"/>. Null: none registered.
+    /// </summary>
+    public string? FederatedIssuer { get; set; }
+
+    /// <summary>The subject the federated credential names, e.g. <c>system:serviceaccount:games:entitlement-gateway</c>.</summary>
+    public string? FederatedSubject { get; set; }
+
+    /// <summary>The audience a federated assertion must carry (Entra's default for workload identity).</summary>
+    public string FederatedAudience { get; set; } = "api://AzureADTokenExchange";
+
+    /// <summary>The issuer's public signing key (PEM, RSA): what Entra reads from the issuer's OIDC discovery.</summary>
+    public string? FederatedIssuerKeyPem { get; set; }
+
+    /// <summary>The secret a caller of the managed-identity endpoint (<c>GET /emulator/msi/token</c>) must send in
+    /// <c>X-IDENTITY-HEADER</c>, as App Service's IDENTITY_HEADER.</summary>
+    public string ManagedIdentityHeader { get; set; } = "emulator-identity-header";
+
     /// <summary>Admitted queries per user per window (the Store documents 100 per 5 minutes).</summary>
     public int RateLimit { get; set; } = 100;
 
@@ -72,6 +92,9 @@ public sealed class EmulatorOptions
         if (LatencyMs is < 0 or > 600_000) errors.Add("Emulator:LatencyMs must be between 0 and 600000.");
         if (HttpsPort is < 0 or > 65_535) errors.Add("Emulator:HttpsPort must be a port number (0: any free port).");
         if (HttpPort is < 0 or > 65_535) errors.Add("Emulator:HttpPort must be a port number (0: any free port).");
+        if (!string.IsNullOrWhiteSpace(FederatedIssuer) && (string.IsNullOrWhiteSpace(FederatedSubject) || string.IsNullOrWhiteSpace(FederatedIssuerKeyPem)))
+            errors.Add("Emulator:FederatedIssuer needs Emulator:FederatedSubject and Emulator:FederatedIssuerKeyPem.");
+        if (string.IsNullOrWhiteSpace(ManagedIdentityHeader)) errors.Add("Emulator:ManagedIdentityHeader is required.");
         if (Faults.Validate() is { } fault) errors.Add("Emulator:Faults: " + fault);
         return errors;
     }

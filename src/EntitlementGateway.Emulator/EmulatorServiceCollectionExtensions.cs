@@ -49,6 +49,7 @@ public static class EmulatorServiceCollectionExtensions
         // The emulator is a fake upstream: the host's auth, rate limiting and public API description must not apply to it.
         group.AllowAnonymous().ExcludeFromDescription();
         TokenEndpoints.Map(group);
+        ManagedIdentityEndpoints.Map(group);
         UserEndpoints.Map(group);
         AdminEndpoints.Map(group);
         // Everything under /emulator/store is a Store endpoint: audited, and held to the Store's request header table

@@ -37,7 +37,8 @@ public sealed class EmulatorState : IDisposable
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
     private long _rateLimited, _tokensIssued, _renewals, _faultsInjected, _protocolErrors, _serviceTokenRejections;
-    private long _tokenSequence, _revokedThroughSequence;
+    private long _tokenSequence, _revokedThroughSequence, _managedIdentityTokens;
+    private readonly List<string> _federatedAssertions = [];
 
     /// <summary>Creates the state; <paramref name="options"/> are copied by reference and read live.</summary>
     public EmulatorState(EmulatorOptions? options = null)
@@ -123,7 +124,24 @@ public sealed class EmulatorState : IDisposable
         new SortedDictionary<string, long>(_consumes, StringComparer.Ordinal),
         Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _tokensIssued),
         Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected),
-        Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections));
+        Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections),
+        Interlocked.Read(ref _managedIdentityTokens), FederatedAssertionIds);
+
+    /// <summary>Tokens issued by the managed-identity endpoint.</summary>
+    public long ManagedIdentityTokens => Interlocked.Read(ref _managedIdentityTokens);
+
+    /// <summary>The ids (<c>jti</c>) of the federated client assertions the token endpoint accepted, in order.</summary>
+    public IReadOnlyList<string> FederatedAssertionIds
+    {
+        get { lock (_federatedAssertions) return _federatedAssertions.ToArray(); }
+    }
+
+    internal void CountManagedIdentityToken() => Interlocked.Increment(ref _managedIdentityTokens);
+
+    internal void RecordFederatedAssertion(string id)
+    {
+        lock (_federatedAssertions) _federatedAssertions.Add(id);
+    }
 
     /// <summary>Query calls per user that reached the rate-limit stage (admitted or 429).</summary>
     public IReadOnlyDictionary<string, long> QueriesByUser => new Dictionary<string, long>(_queries, StringComparer.Ordinal);
@@ -223,6 +241,8 @@ public sealed class EmulatorState : IDisposable
         Interlocked.Exchange(ref _protocolErrors, 0);
         Interlocked.Exchange(ref _serviceTokenRejections, 0);
         Interlocked.Exchange(ref _revokedThroughSequence, 0);
+        Interlocked.Exchange(ref _managedIdentityTokens, 0);
+        lock (_federatedAssertions) _federatedAssertions.Clear();
         _requests.Clear();
         Faults = new FaultSettings();
     }

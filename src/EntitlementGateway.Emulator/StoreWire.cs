@@ -87,7 +87,7 @@ internal sealed record CallsResponse(string UserId, IReadOnlyList<string> Calls)
 
 internal sealed record StatsResponse(
     IReadOnlyDictionary<string, long> Queries, IReadOnlyDictionary<string, long> Consumes, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected,
-    long ProtocolErrors, long ServiceTokenRejections);
+    long ProtocolErrors, long ServiceTokenRejections, long ManagedIdentityTokens, IReadOnlyList<string> FederatedAssertions);
 
 /// <summary>Store-style error body (code + message), as the Collections service answers.</summary>
 internal sealed record StoreError(string Code, string Message)
@@ -101,6 +101,18 @@ internal sealed record TokenResponse(
     [property: JsonPropertyName("expires_in")] int ExpiresIn,
     [property: JsonPropertyName("ext_expires_in")] int ExtExpiresIn,
     [property: JsonPropertyName("access_token")] string AccessToken);
+
+/// <summary>App Service's managed-identity token answer (expires_on in Unix seconds, as a string).</summary>
+internal sealed record ManagedIdentityToken(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("expires_on")] string ExpiresOn,
+    [property: JsonPropertyName("resource")] string Resource,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("client_id")] string ClientId);
+
+internal sealed record ManagedIdentityError(
+    [property: JsonPropertyName("statusCode")] int StatusCode,
+    [property: JsonPropertyName("message")] string Message);
 
 internal sealed record AadError(
     [property: JsonPropertyName("error")] string Error,
@@ -128,6 +140,8 @@ internal sealed record AadError(
 [JsonSerializable(typeof(StoreError))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(AadError))]
+[JsonSerializable(typeof(ManagedIdentityToken))]
+[JsonSerializable(typeof(ManagedIdentityError))]
 [JsonSerializable(typeof(FaultSettings))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]

@@ -35,7 +35,14 @@ internal static class TokenEndpoints
         var clientId = form["client_id"].ToString();
         if (clientId != state.Options.ClientId)
             return AadError(401, "invalid_client", 700016, $"Application with identifier '{clientId}' was not found.");
-        if (form.ContainsKey("client_assertion"))
+        var assertion = form["client_assertion"].ToString();
+        if (state.Options.FederatedIssuer is { } issuer && form.ContainsKey("client_assertion") && FederatedAssertion.Issuer(assertion) == issuer)
+        {
+            var federatedError = FederatedAssertion.Verify(form["client_assertion_type"].ToString(), assertion, state.Options, state.Time.GetUtcNow(), out var id);
+            if (federatedError is not null) return AadError(401, "invalid_client", 700213, "Federated client assertion failed: " + federatedError);
+            state.RecordFederatedAssertion(id!);
+        }
+        else if (form.ContainsKey("client_assertion"))
         {
             var assertionError = ClientAssertion.Verify(form["client_assertion_type"].ToString(), form["client_assertion"].ToString(),
                 state.Options.ClientCertificatePem, clientId, state.Time.GetUtcNow());

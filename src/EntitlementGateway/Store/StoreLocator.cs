@@ -10,7 +10,10 @@ public sealed record StoreConnection(
     string ClientId,
     string? ClientSecret,
     X509Certificate2? ClientCertificate,
-    string? TrustedCertificateThumbprint);
+    string? TrustedCertificateThumbprint,
+    StoreCredential Credential = StoreCredential.Secret,
+    string? FederatedTokenFile = null,
+    string? ManagedIdentityClientId = null);
 
 public interface IStoreLocator
 {
@@ -30,16 +33,19 @@ public sealed class LiveStoreLocator : IStoreLocator, Microsoft.Extensions.Diagn
     public LiveStoreLocator(IOptions<StoreOptions> options)
     {
         var o = options.Value;
-        X509Certificate2? certificate = string.IsNullOrWhiteSpace(o.CertificatePath)
+        X509Certificate2? certificate = o.EffectiveCredential != StoreCredential.Certificate || string.IsNullOrWhiteSpace(o.CertificatePath)
             ? null
             : X509CertificateLoader.LoadPkcs12FromFile(o.CertificatePath, o.CertificatePassword);
         _connection = new StoreConnection(
             new Uri(o.CollectionsBaseUrl.TrimEnd('/') + "/"),
-            o.EffectiveAuthority!,
+            o.EffectiveAuthority ?? "",
             o.ClientId!,
             o.ClientSecret,
             certificate,
-            o.TrustedCertificateThumbprint);
+            o.TrustedCertificateThumbprint,
+            o.EffectiveCredential,
+            o.FederatedTokenFile,
+            string.IsNullOrWhiteSpace(o.ManagedIdentityClientId) ? null : o.ManagedIdentityClientId);
     }
 
     public StoreMode Mode => StoreMode.Live;

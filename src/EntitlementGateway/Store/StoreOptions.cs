@@ -10,6 +10,20 @@ public enum StoreMode
     Live,
 }
 
+/// <summary>How the gateway proves who it is to Entra ID for its service token.</summary>
+public enum StoreCredential
+{
+    /// <summary>A client secret (Store:ClientSecret).</summary>
+    Secret,
+    /// <summary>A client certificate (Store:CertificatePath), sent as a signed assertion.</summary>
+    Certificate,
+    /// <summary>Azure workload identity: the Kubernetes service account token in Store:FederatedTokenFile
+    /// (AZURE_FEDERATED_TOKEN_FILE), re-read at every acquisition and sent as a client assertion. No secret.</summary>
+    WorkloadIdentity,
+    /// <summary>Azure managed identity through MSAL's managed-identity application (the platform's endpoint). No secret.</summary>
+    ManagedIdentity,
+}
+
 /// <summary>How the gateway reaches the Microsoft Store (section <c>Store</c>).</summary>
 public sealed class StoreOptions
 {
@@ -20,7 +34,14 @@ public sealed class StoreOptions
     public string? TenantId { get; set; }
     /// <summary>The Entra ID application (client) id; UCIDs must carry it in their clientId claim.</summary>
     public string? ClientId { get; set; }
+    /// <summary>Secret, Certificate, WorkloadIdentity or ManagedIdentity; unset: Certificate when Store:CertificatePath
+    /// is set, else Secret.</summary>
+    public StoreCredential? Credential { get; set; }
     public string? ClientSecret { get; set; }
+    /// <summary>WorkloadIdentity: the projected service account token; defaults to AZURE_FEDERATED_TOKEN_FILE.</summary>
+    public string? FederatedTokenFile { get; set; }
+    /// <summary>ManagedIdentity: a user-assigned identity's client id; empty for the system-assigned identity.</summary>
+    public string? ManagedIdentityClientId { get; set; }
     /// <summary>A PFX file with the client certificate (instead of a secret).</summary>
     public string? CertificatePath { get; set; }
     public string? CertificatePassword { get; set; }
@@ -45,9 +66,12 @@ public sealed class StoreOptions
     /// <summary>Development and tests only: also trust this TLS certificate thumbprint (a local token endpoint).</summary>
     public string? TrustedCertificateThumbprint { get; set; }
 
+    public StoreCredential EffectiveCredential =>
+        Credential ?? (string.IsNullOrWhiteSpace(CertificatePath) ? StoreCredential.Secret : StoreCredential.Certificate);
+
     public bool HasCredentials =>
-        !string.IsNullOrWhiteSpace(ClientId) &&
-        (!string.IsNullOrWhiteSpace(ClientSecret) || !string.IsNullOrWhiteSpace(CertificatePath));
+        !string.IsNullOrWhiteSpace(ClientId) && (Credential is StoreCredential.WorkloadIdentity or StoreCredential.ManagedIdentity ||
+            !string.IsNullOrWhiteSpace(ClientSecret) || !string.IsNullOrWhiteSpace(CertificatePath));
 
     public StoreMode EffectiveMode => Mode ?? (HasCredentials ? StoreMode.Live : StoreMode.Emulator);
 
@@ -72,14 +96,15 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
         else
         {
             if (string.IsNullOrWhiteSpace(o.ClientId)) errors.Add("Store:ClientId is required in Live mode.");
-            if (string.IsNullOrWhiteSpace(o.ClientSecret) && string.IsNullOrWhiteSpace(o.CertificatePath))
-                errors.Add("Store:ClientSecret or Store:CertificatePath is required in Live mode.");
-            if (!string.IsNullOrWhiteSpace(o.CertificatePath) && !File.Exists(o.CertificatePath))
-                errors.Add($"Store:CertificatePath '{o.CertificatePath}' does not exist.");
-            if (o.EffectiveAuthority is not { } authority)
-                errors.Add("Store:TenantId (or Store:Authority) is required in Live mode.");
-            else if (!Uri.TryCreate(authority, UriKind.Absolute, out var a) || a.Scheme != Uri.UriSchemeHttps)
-                errors.Add("Store:Authority must be an absolute https:// URL.");
+            CredentialErrors(o, errors);
+            // A managed identity gets its token from the platform's endpoint: no authority.
+            if (o.EffectiveCredential != StoreCredential.ManagedIdentity)
+            {
+                if (o.EffectiveAuthority is not { } authority)
+                    errors.Add("Store:TenantId (or Store:Authority) is required in Live mode.");
+                else if (!Uri.TryCreate(authority, UriKind.Absolute, out var a) || a.Scheme != Uri.UriSchemeHttps)
+                    errors.Add("Store:Authority must be an absolute https:// URL.");
+            }
             if (!Uri.TryCreate(o.CollectionsBaseUrl, UriKind.Absolute, out var c) ||
                 (c.Scheme != Uri.UriSchemeHttps && (production || c.Scheme != Uri.UriSchemeHttp)))
                 errors.Add("Store:CollectionsBaseUrl must be an absolute https:// URL.");
@@ -92,5 +117,47 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
         if (o.SuspectCredentialsAfter is < 2 or > 10_000) errors.Add("Store:SuspectCredentialsAfter must be between 2 and 10000.");
         if (o.SuspectCredentialsWindowSeconds is < 1 or > 3600) errors.Add("Store:SuspectCredentialsWindowSeconds must be between 1 and 3600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CredentialErrors(StoreOptions o, List<string> errors)
+    {
+        if (o.Credential is { } set && !Enum.IsDefined(set))
+            errors.Add("Store:Credential must be Secret, Certificate, WorkloadIdentity or ManagedIdentity.");
+        switch (o.EffectiveCredential)
+        {
+            case StoreCredential.Secret when o.Credential is null && string.IsNullOrWhiteSpace(o.ClientSecret):
+                errors.Add("Store:ClientSecret or Store:CertificatePath is required in Live mode (or Store:Credential WorkloadIdentity or ManagedIdentity).");
+                break;
+            case StoreCredential.Secret when string.IsNullOrWhiteSpace(o.ClientSecret):
+                errors.Add("Store:ClientSecret is required when Store:Credential is Secret.");
+                break;
+            case StoreCredential.Certificate when string.IsNullOrWhiteSpace(o.CertificatePath):
+                errors.Add("Store:CertificatePath is required when Store:Credential is Certificate.");
+                break;
+            case StoreCredential.Certificate when !File.Exists(o.CertificatePath):
+                errors.Add($"Store:CertificatePath '{o.CertificatePath}' does not exist.");
+                break;
+            case StoreCredential.WorkloadIdentity when string.IsNullOrWhiteSpace(o.FederatedTokenFile):
+                errors.Add("Store:FederatedTokenFile (or AZURE_FEDERATED_TOKEN_FILE) is required when Store:Credential is WorkloadIdentity.");
+                break;
+            case StoreCredential.WorkloadIdentity when !File.Exists(o.FederatedTokenFile):
+                errors.Add($"Store:FederatedTokenFile '{o.FederatedTokenFile}' does not exist (is the workload identity webhook injecting it?).");
+                break;
+        }
+    }
+}
+
+/// <summary>
+/// Workload identity as its webhook sets it up: AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE stand in
+/// for Store:ClientId, Store:TenantId and Store:FederatedTokenFile when those are not set.
+/// </summary>
+public sealed class StoreOptionsWorkloadDefaults(IConfiguration configuration) : IPostConfigureOptions<StoreOptions>
+{
+    public void PostConfigure(string? name, StoreOptions o)
+    {
+        if (o.Credential != StoreCredential.WorkloadIdentity) return;
+        if (string.IsNullOrWhiteSpace(o.ClientId)) o.ClientId = configuration["AZURE_CLIENT_ID"];
+        if (string.IsNullOrWhiteSpace(o.TenantId)) o.TenantId = configuration["AZURE_TENANT_ID"];
+        if (string.IsNullOrWhiteSpace(o.FederatedTokenFile)) o.FederatedTokenFile = configuration["AZURE_FEDERATED_TOKEN_FILE"];
     }
 }

@@ -17,6 +17,7 @@ public static class StoreSetup
     {
         var services = builder.Services;
         services.AddValidatedOptions<StoreOptions, StoreOptionsValidator>(StoreOptions.Section);
+        services.AddSingleton<IPostConfigureOptions<StoreOptions>, StoreOptionsWorkloadDefaults>();
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
 
         // The one place that decides which Store the gateway talks to, from the validated options (Production refuses

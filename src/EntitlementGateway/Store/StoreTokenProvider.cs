@@ -25,7 +25,7 @@ public interface IStoreTokenProvider
 }
 
 /// <summary>
-/// Client-credentials tokens from MSAL.NET. Each scope's token is kept here until five minutes before it expires, and
+/// Service tokens from MSAL.NET, with the configured credential (<see cref="StoreTokenSources"/>). Each scope's token is kept here until five minutes before it expires, and
 /// every acquisition is shared: MSAL's own cache does not stop concurrent first callers from each asking the identity
 /// provider. An acquisition runs on its own deadline (<c>Store:TimeoutSeconds</c>), not a caller's, so one caller giving
 /// up never fails it for the others, and a hung token endpoint cannot hold a request longer than the caller allows.
@@ -42,7 +42,7 @@ public sealed class MsalStoreTokenProvider(
     private readonly SemaphoreSlim _build = new(1, 1);
     private readonly TokenSlot _service = new();
     private readonly TokenSlot _ticket = new();
-    private IConfidentialClientApplication? _app;
+    private IStoreTokenSource? _source;
 
     /// <summary>Requests made to the identity provider (shared acquisitions count once).</summary>
     public long Acquisitions => Interlocked.Read(ref _acquisitions);
@@ -102,9 +102,9 @@ public sealed class MsalStoreTokenProvider(
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.TimeoutSeconds), time);
         try
         {
-            var app = _app ?? await BuildAsync(deadline.Token);
+            var source = _source ?? await BuildAsync(deadline.Token);
             Interlocked.Increment(ref _acquisitions);
-            var result = await app.AcquireTokenForClient([scope]).WithForceRefresh(forceRefresh).ExecuteAsync(deadline.Token);
+            var result = await source.AcquireAsync(scope, forceRefresh, deadline.Token);
             // A token MSAL answered from its own cache was not obtained now: keep its age honest.
             var acquiredAt = result.AuthenticationResultMetadata?.TokenSource == TokenSource.Cache ? DateTimeOffset.MinValue : time.GetUtcNow();
             var token = new StoreToken(result.AccessToken, result.ExpiresOn, acquiredAt);
@@ -121,21 +121,12 @@ public sealed class MsalStoreTokenProvider(
         }
     }
 
-    private async Task<IConfidentialClientApplication> BuildAsync(CancellationToken cancellationToken)
+    private async Task<IStoreTokenSource> BuildAsync(CancellationToken cancellationToken)
     {
         await _build.WaitAsync(cancellationToken);
         try
         {
-            if (_app is not null) return _app;
-            var connection = await endpoints.GetAsync(cancellationToken);
-            var builder = ConfidentialClientApplicationBuilder.Create(connection.ClientId)
-                .WithAuthority(connection.Authority, validateAuthority: false)
-                .WithInstanceDiscovery(false)
-                .WithHttpClientFactory(new MsalHttpClientFactory(httpClientFactory));
-            builder = connection.ClientCertificate is { } certificate
-                ? builder.WithCertificate(certificate, sendX5C: true)
-                : builder.WithClientSecret(connection.ClientSecret);
-            return _app = builder.Build();
+            return _source ??= StoreTokenSources.Create(await endpoints.GetAsync(cancellationToken), new MsalHttpClientFactory(httpClientFactory));
         }
         finally
         {
