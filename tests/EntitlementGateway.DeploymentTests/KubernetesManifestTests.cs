@@ -169,4 +169,31 @@ public sealed class KubernetesManifestTests
             o => Assert.Equal("entitlement-gateway", o.At("metadata", "namespace").GetString()));
         Assert.Equal(10, objects.Single("HorizontalPodAutoscaler").At("spec", "maxReplicas").GetInt32());
     }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public async Task The_Secret_is_optional_so_a_deployment_without_a_client_secret_starts(string kustomization)
+    {
+        var container = (await Kustomize.RenderAsync(Repo.PathOf(kustomization))).Single("Deployment").At("spec", "template", "spec", "containers")[0];
+        var secret = container.At("envFrom").EnumerateArray().Single(s => s.OrNull("secretRef", "name") == "entitlement-gateway-secrets");
+        Assert.True(secret.At("secretRef", "optional").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Workload_identity_overlay_runs_as_an_annotated_service_account_with_no_client_secret()
+    {
+        var objects = await Kustomize.RenderAsync(Repo.PathOf("deploy", "overlays", "workload-identity"));
+        var account = objects.Single("ServiceAccount");
+        Assert.True(Guid.TryParse(account.OrNull("metadata", "annotations", "azure.workload.identity/client-id"), out _));
+        var pod = objects.Single("Deployment").At("spec", "template");
+        Assert.Equal("true", pod.OrNull("metadata", "labels", "azure.workload.identity/use"));
+        Assert.Equal(account.At("metadata", "name").GetString(), pod.At("spec", "serviceAccountName").GetString());
+        var data = objects.Single("ConfigMap").At("data");
+        Assert.Equal("WorkloadIdentity", data.OrNull("Store__Credential"));
+        foreach (var name in new[] { "Store__ClientSecret", "Store__CertificatePath", "Store__CertificatePassword" })
+            Assert.Null(data.OrNull(name));
+        Assert.DoesNotContain(objects, o => o.At("kind").GetString() == "Secret");
+        Assert.All(objects.Where(o => o.At("kind").GetString() != "Namespace"),
+            o => Assert.Equal("entitlement-gateway", o.At("metadata", "namespace").GetString()));
+    }
 }

@@ -1,0 +1,106 @@
+using EntitlementGateway.Consumables;
+using EntitlementGateway.UnitTests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.UnitTests.Consumables;
+
+public sealed class InMemoryConsumeLedgerTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    private InMemoryConsumeLedger Ledger(int max = 100) =>
+        new(Options.Create(new ConsumeOptions { PendingLeaseSeconds = 30, RetentionDays = 1, MemoryMaxEntries = max }), _time);
+
+    [Fact]
+    public async Task Claim_ANewTrackingId_IsClaimed_ThenPendingForOthers_UntilRecorded()
+    {
+        var ledger = Ledger();
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t1", "fp", "a", default)).State);
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+
+        await ledger.CompleteAsync("t1", "fp", "outcome", default);
+
+        Assert.Equal(new LedgerClaim(LedgerState.Recorded, "outcome"), await ledger.ClaimAsync("t1", "fp", "b", default));
+    }
+
+    [Fact]
+    public async Task Claim_WithAnotherFingerprint_IsReused_InEveryState()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync("t1", "other", "b", default)).State);
+        await ledger.ReleaseAsync("t1", "a", default);
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync("t1", "other", "b", default)).State);
+        await ledger.CompleteAsync("t1", "fp", "outcome", default);
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync("t1", "other", "b", default)).State);
+    }
+
+    [Fact]
+    public async Task Release_ByItsOwner_LetsTheSameRequestClaimAgain_ButNotByAnotherOwner()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+        await ledger.ReleaseAsync("t1", "intruder", default);
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+
+        await ledger.ReleaseAsync("t1", "a", default);
+
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+    }
+
+    [Fact]
+    public async Task Claim_PendingPastItsLease_IsTakenOver()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(LedgerState.TakenOver, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("t1", "fp", "c", default)).State);
+    }
+
+    [Fact]
+    public async Task Complete_NeverReplacesARecordedOutcome()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+        await ledger.CompleteAsync("t1", "fp", "first", default);
+        await ledger.CompleteAsync("t1", "fp", "second", default);
+        Assert.Equal("first", (await ledger.ClaimAsync("t1", "fp", "b", default)).Outcome);
+    }
+
+    [Fact]
+    public async Task Recorded_OutcomesExpireAfterTheRetention()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+        await ledger.CompleteAsync("t1", "fp", "outcome", default);
+
+        _time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t1", "other", "b", default)).State);
+    }
+
+    [Fact]
+    public async Task WhenFull_TheOldestFinishedEntriesGo_ButPendingOnesStay()
+    {
+        var ledger = Ledger(max: 100);
+        await ledger.ClaimAsync("pending", "fp", "a", default);
+        for (var i = 0; i < 99; i++)
+        {
+            await ledger.ClaimAsync("t" + i, "fp", "a", default);
+            await ledger.CompleteAsync("t" + i, "fp", "o", default);
+        }
+        Assert.Equal(100, ledger.Count);
+
+        await ledger.ClaimAsync("new", "fp", "a", default);
+
+        Assert.Equal(100, ledger.Count);
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("pending", "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t0", "other", "b", default)).State); // t0 was evicted
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("t98", "fp", "b", default)).State);
+    }
+}
