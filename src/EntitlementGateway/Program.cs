@@ -28,6 +28,7 @@ try
     app.MapGatewayHealthChecks();
     app.MapEntitlementsApi();
     app.MapConsumablesApi();
+    app.MapSubscriptionsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
     app.MapStore();

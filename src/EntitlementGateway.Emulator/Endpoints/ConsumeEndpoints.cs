@@ -7,34 +7,46 @@ namespace EntitlementGateway.Emulator.Endpoints;
 
 /// <summary>
 /// <c>POST /emulator/store/v8.0/collections/consume</c>: a Store-managed consumable's consume, held to the documented
-/// request (one <c>beneficiary</c> with identityType b2b and the UCID, <c>productId</c>, <c>removeQuantity</c> of at least 1,
+/// request (one <c>beneficiary</c> with identityType b2b and the UCID, or none with a delegated X-token, <c>productId</c>, <c>removeQuantity</c> of at least 1,
 /// a GUID <c>trackingId</c>, optional <c>includeOrderIds</c>) after the group's framing checks, faults and the service token.
 /// </summary>
 internal static class ConsumeEndpoints
 {
-    public static void Map(IEndpointRouteBuilder store) => store.MapPost("/v8.0/collections/consume", ConsumeAsync);
+    public static void Map(IEndpointRouteBuilder store) => store.MapOperation(StoreOperations.Consume, ConsumeAsync);
 
     private static async Task<IResult> ConsumeAsync(HttpContext ctx, EmulatorState state)
     {
         StoreHttp.AddCorrelationHeaders(ctx);
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
 
-        var token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
-        if (token is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
+        // The caller: a delegated X-token (no beneficiary then), or the service token with the UCID as beneficiary.
+        var userId = StoreHttp.DelegatedCaller(ctx, state, out var xboxError);
+        if (xboxError is not null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + xboxError);
+        System.Text.Json.Nodes.JsonObject? token = null;
+        if (userId is null)
+        {
+            token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
+            if (token is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
+        }
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.ConsumeRequest);
         if (request is null) return bad!;
-        if (request.Beneficiary is not { } beneficiary || string.IsNullOrEmpty(beneficiary.IdentityValue))
-            return StoreHttp.Error(400, "BadRequest", "beneficiary.identityValue (the UserCollectionsId) is required.");
-        if (beneficiary.IdentityType != "b2b")
-            return StoreHttp.Error(400, "BadRequest", "beneficiary.identityType must be b2b.");
-        var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(token, "appid"), out var keyError);
-        if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiary.identityValue: " + keyError);
+        if (userId is not null && request.Beneficiary is not null)
+            return StoreHttp.Error(400, "BadRequest", "beneficiary must not be sent with a delegated Xbox authorization.");
+        if (userId is null)
+        {
+            if (request.Beneficiary is not { } beneficiary || string.IsNullOrEmpty(beneficiary.IdentityValue))
+                return StoreHttp.Error(400, "BadRequest", "beneficiary.identityValue (the UserCollectionsId) is required.");
+            if (beneficiary.IdentityType != "b2b")
+                return StoreHttp.Error(400, "BadRequest", "beneficiary.identityType must be b2b.");
+            var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(token!, "appid"), out var keyError);
+            if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiary.identityValue: " + keyError);
+            userId = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
+        }
         if (string.IsNullOrEmpty(request.ProductId)) return StoreHttp.Error(400, "BadRequest", "productId is required.");
         if (request.RemoveQuantity is not { } quantity || quantity < 1)
             return StoreHttp.Error(400, "BadRequest", "removeQuantity must be 1 or more for a Store-managed consumable.");
         if (!Guid.TryParse(request.TrackingId, out _)) return StoreHttp.Error(400, "BadRequest", "trackingId must be a GUID.");
-        var userId = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
 
         var decision = state.TryAdmitConsume(userId);
         if (!decision.Allowed)

@@ -23,7 +23,8 @@ public static class ConsumablesApi
             .WithName("ConsumeConsumable")
             .WithSummary("Consume a Store-managed consumable, exactly once per trackingId")
             .WithDescription("""
-                Removes quantity from the player's balance of a Store-managed consumable (Collections v8 consume, with
+                Removes quantity from the player's balance (the player named by userCollectionsId, or by xbox: the delegated
+                Xbox authorization, as on the query) of a Store-managed consumable (Collections v8 consume, with
                 includeOrderIds) and answers the new balance and the orders the quantity came from. Idempotent on trackingId,
                 across replicas and restarts: the same trackingId with the same request answers the recorded outcome with
                 Idempotent-Replayed: true, no Store call and no budget unit; with another player, product or quantity it is
@@ -52,20 +53,19 @@ public static class ConsumablesApi
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
     {
-        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, null, false);
+        StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
         var errors = Validate(request, consumeOptions.Value.MaxQuantity, out var trackingId);
         if (errors.Count > 0)
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.",
                 "One or more fields are not valid: " + string.Join(", ", errors.Keys) + ".", errors);
 
-        var ucidProblem = ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail);
-        if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
-        if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
+        // Refused here, bad credentials spend no budget, make no Store call and touch no ledger entry.
+        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http.User, ucidValidator, binding, out var caller) is { } refused)
+            return refused;
 
-        var command = new ConsumeCommand(ucid!, binding.BudgetKey(http.User, ucid!), request.ProductId!, request.Quantity!.Value, trackingId!);
+        var command = new ConsumeCommand(caller!.Ucid, caller.Xbox, caller.BudgetKey, request.ProductId!, request.Quantity!.Value, trackingId!);
         var outcome = await consumes.ConsumeAsync(command, cancellationToken);
-        GameClientEndpoints.SetRateLimitHeaders(http.Response, budgetOptions.Value, outcome.Budget,
-            outcome.Failure?.Kind == StoreFailureKind.BudgetExhausted);
+        StoreAnswerHeaders.SetBudget(http.Response, outcome.Budget, outcome.Failure?.Kind == StoreFailureKind.BudgetExhausted);
         if (outcome.Replayed) http.Response.Headers[ReplayedHeader] = "true";
 
         if (outcome.Receipt is { } receipt)
@@ -86,7 +86,6 @@ public static class ConsumablesApi
     {
         var errors = new Dictionary<string, string[]>();
         trackingId = Guid.TryParse(request.TrackingId, out var guid) && guid != Guid.Empty ? guid.ToString("D") : null;
-        if (string.IsNullOrWhiteSpace(request.UserCollectionsId)) errors["userCollectionsId"] = ["userCollectionsId is required."];
         if (!ProductRules.IsProductId(request.ProductId))
             errors["productId"] = ["productId must be a Store ID: 12 upper-case letters or digits, e.g. 9N30KZZF4BR9."];
         if (request.Quantity is not { } q || q < 1 || q > maxQuantity)

@@ -1,7 +1,3 @@
-using System.Globalization;
-using EntitlementGateway.Budget;
-using EntitlementGateway.Infrastructure.Http;
-
 namespace EntitlementGateway.Api;
 
 /// <summary>What every game-client endpoint shares: its group's policies, and the problems it declares.</summary>
@@ -23,17 +19,5 @@ public static class GameClientEndpoints
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
-    }
-
-    /// <summary><c>RateLimit-Policy</c> always; <c>RateLimit</c> when the request made a budget decision (a cache hit or a
-    /// ledger replay made none). <paramref name="exhausted"/>: the budget refused, so nothing remains.</summary>
-    public static void SetRateLimitHeaders(HttpResponse response, BudgetOptions budget, BudgetDecision? decision, bool exhausted)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        ArgumentNullException.ThrowIfNull(budget);
-        response.Headers["RateLimit-Policy"] = $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}";
-        if (decision is { } d)
-            response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
-                $"\"upstream\";r={(exhausted ? 0 : d.Remaining)};t={GatewayProblems.WholeSeconds(d.ResetAfter)}");
     }
 }

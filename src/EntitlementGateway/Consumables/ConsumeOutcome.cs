@@ -5,8 +5,13 @@ using EntitlementGateway.Store;
 
 namespace EntitlementGateway.Consumables;
 
-/// <summary>A validated consume: whose (UCID and budget key), which product, how many, under which trackingId.</summary>
-public sealed record ConsumeCommand(UserCollectionsId Ucid, string BudgetKey, string ProductId, int Quantity, string TrackingId);
+/// <summary>A validated consume: whose (a UCID or the player's delegated Xbox authorization, and the budget key), which
+/// product, how many, under which trackingId.</summary>
+public sealed record ConsumeCommand(UserCollectionsId? Ucid, XboxAuthorization? Xbox, string BudgetKey, string ProductId, int Quantity, string TrackingId)
+{
+    /// <summary>A short hash of the credential, for logs.</summary>
+    public string Fingerprint => Ucid?.Fingerprint ?? Xbox!.Fingerprint;
+}
 
 /// <summary>One order (and line item) a consume drew its quantity from: what a refund or chargeback names.</summary>
 public sealed record ConsumedOrder(string? OrderId, string? OrderLineItemId, int QuantityConsumed);

@@ -84,31 +84,31 @@ public sealed partial class ConsumeService(
     {
         var request = new ConsumeStoreRequest
         {
-            Beneficiary = new StoreBeneficiary("b2b", command.Ucid.Value, ""),
+            Beneficiary = command.Ucid is { } ucid ? new StoreBeneficiary("b2b", ucid.Value, "") : null,
             ProductId = command.ProductId,
             RemoveQuantity = command.Quantity,
             TrackingId = command.TrackingId,
             IncludeOrderIds = true,
         };
-        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector());
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
         using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
-        ConsumeCallResult result;
+        StoreCallResult<ConsumeAnswer> result;
         try
         {
-            result = await store.ConsumeAsync(request, command.Ucid.Fingerprint, state, deadline.Token);
+            result = await store.ConsumeAsync(request, command.Fingerprint, state, deadline.Token);
         }
         catch (OperationCanceledException)
         {
-            result = new ConsumeCallResult(null, null, StoreCallResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time."), "");
+            result = StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
 
-        if (result.Answer is { } answer)
+        if (result.Answer?.Consumed is { } answer)
         {
             credentials.RecordAccepted();
             var receipt = new ConsumeReceipt(command.BudgetKey, answer.ProductId ?? command.ProductId, command.TrackingId, answer.NewQuantity!.Value,
                 answer.ItemId, (answer.OrderTransactions ?? []).Select(o => new ConsumedOrder(o.OrderId, o.OrderLineItemId, o.QuantityConsumed ?? 0)).ToList());
             await RecordAsync(command, fingerprint, new RecordedConsume(receipt, null));
-            LogConsumed(logger, command.ProductId, command.Quantity, command.TrackingId, command.Ucid.Fingerprint, receipt.NewQuantity);
+            LogConsumed(logger, command.ProductId, command.Quantity, command.TrackingId, command.Fingerprint, receipt.NewQuantity);
             // Quantities changed: no replica may answer this player's queries from before the consume.
             await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
             foreach (var listener in listeners)
@@ -119,14 +119,14 @@ public sealed partial class ConsumeService(
             return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false);
         }
 
-        if (result.Refusal is { } refusal)
+        if (result.Answer?.Refusal is { } refusal)
         {
             credentials.RecordAccepted();
             var problem = refusal == ConsumeRefusal.InsufficientQuantity
                 ? new ConsumeProblem(409, GatewayProblems.InsufficientQuantity, "The player's balance is too small.",
-                    $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Detail})")
+                    $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Answer.Detail})")
                 : new ConsumeProblem(400, GatewayProblems.ProductNotConsumable, "The product is not a consumable.",
-                    $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Detail})");
+                    $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Answer.Detail})");
             await RecordAsync(command, fingerprint, new RecordedConsume(null, problem));
             LogRefused(logger, command.ProductId, command.TrackingId, problem.Code);
             return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false);
@@ -134,7 +134,7 @@ public sealed partial class ConsumeService(
 
         try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
         catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
-        var failure = await failures.HandleAsync(command.Ucid.Fingerprint, command.BudgetKey, result.Failure!, state, 0, CancellationToken.None);
+        var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, result, state, 0, CancellationToken.None);
         LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
     }

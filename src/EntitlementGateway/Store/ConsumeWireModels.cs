@@ -7,8 +7,9 @@ namespace EntitlementGateway.Store;
 /// <summary>Body of <c>POST /v8.0/collections/consume</c> for a Store-managed consumable.</summary>
 public sealed record ConsumeStoreRequest
 {
-    /// <summary>One beneficiary (not a list, unlike the query): the UCID of the player whose balance goes down.</summary>
-    [JsonPropertyName("beneficiary")] public required StoreBeneficiary Beneficiary { get; init; }
+    /// <summary>One beneficiary (not a list, unlike the query): the UCID of the player whose balance goes down; left out
+    /// when the call carries the player's delegated Xbox authorization instead.</summary>
+    [JsonPropertyName("beneficiary")] public StoreBeneficiary? Beneficiary { get; init; }
     [JsonPropertyName("productId")] public required string ProductId { get; init; }
     [JsonPropertyName("removeQuantity")] public required int RemoveQuantity { get; init; }
     /// <summary>The GUID that makes a resubmission a confirmation rather than a second consume.</summary>

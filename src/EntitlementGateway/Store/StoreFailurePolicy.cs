@@ -11,8 +11,9 @@ public sealed record StoreFailureOutcome(StoreFailureKind Kind, BudgetDecision? 
 /// <summary>
 /// What every Store operation (query page, consume) does when its call fails, so all of them share one budget story: a
 /// budget refusal says when to come back; the Store's 429 blocks the player on every replica until its Retry-After; a
-/// refused UCID gives back the units that call's attempts took (or anyone could drain a victim's budget with UCIDs that
-/// merely carry the victim's userId) and counts towards suspecting the gateway's own credentials.
+/// refused UCID or X-token gives back the units that call's attempts took (or anyone could drain a victim's budget with
+/// UCIDs that merely carry the victim's userId, or X-tokens the victim's x=), and a refused UCID counts towards
+/// suspecting the gateway's own credentials.
 /// </summary>
 public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredentialsMonitor credentials, TimeProvider time, ILogger<StoreFailurePolicy> logger)
 {
@@ -22,8 +23,8 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
     /// <param name="state">The call state the failed call used.</param>
     /// <param name="leasesBefore">How many leases <paramref name="state"/> held before this call (earlier pages keep theirs).</param>
     /// <param name="cancellationToken">The caller's.</param>
-    public async Task<StoreFailureOutcome> HandleAsync(string ucidFingerprint, string budgetKey, StoreCallResult result, StoreCallState state,
-        int leasesBefore, CancellationToken cancellationToken)
+    public async Task<StoreFailureOutcome> HandleAsync<T>(string ucidFingerprint, string budgetKey, StoreCallResult<T> result, StoreCallState state,
+        int leasesBefore, CancellationToken cancellationToken) where T : class
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(state);
@@ -40,10 +41,14 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
                 var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(budgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
                 return new StoreFailureOutcome(kind, last, retryAfter, result.Detail);
-            case StoreFailureKind.UcidRefused:
+            case StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused:
+                // A refused X-token is the player's: it never makes the gateway suspect its own credentials.
                 var refunds = state.Leases.Skip(leasesBefore).ToList();
                 foreach (var lease in refunds) await budget.RefundAsync(budgetKey, lease, cancellationToken);
                 if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
+                if (kind == StoreFailureKind.XboxTokenRefused)
+                    return new StoreFailureOutcome(kind, last, null,
+                        "The Store refused this Xbox authorization (expired, for another relying party, or a signature that does not match); get a new token and signature.");
                 if (credentials.RecordRefusal(budgetKey))
                     return new StoreFailureOutcome(StoreFailureKind.CredentialsSuspect, last, null,
                         "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");

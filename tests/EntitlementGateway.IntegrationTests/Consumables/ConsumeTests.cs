@@ -196,4 +196,45 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
         Assert.True(errors.ContainsKey("productId") && errors.ContainsKey("quantity") && errors.ContainsKey("trackingId"));
         Assert.Equal(0, await World.ConsumesAsync(user));
     }
+
+    [Fact]
+    public async Task Consume_WithTheXboxAuthorization_ForwardsItWithoutBeneficiary_AndIsIdempotentToo()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, _) = await PlayerWithCoinsAsync(10);
+        var xbox = await World.MintXboxTokenAsync(user);
+        var trackingId = Guid.NewGuid();
+
+        using var consumed = await ConsumeAsync(client, null, Coins, 4, trackingId, xbox);
+        using var replay = await ConsumeAsync(client, null, Coins, 4, trackingId, xbox);
+
+        Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        Assert.Equal(6, (await BodyAsync(consumed))["newQuantity"]!.GetValue<int>());
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(6, await BalanceAsync(user));
+        var sent = (await World.RequestsAsync()).Single(r => r!["path"]!.GetValue<string>().EndsWith("/consume", StringComparison.Ordinal))!;
+        Assert.Equal("XBL3.0", sent["authorizationScheme"]!.GetValue<string>());
+        Assert.True(sent["hasSignature"]!.GetValue<bool>());
+        Assert.Null(JsonNode.Parse(sent["body"]!.GetValue<string>())!["beneficiary"]);
+    }
+
+    [Fact]
+    public async Task Consume_SharesThePlayersOneBudgetWithQueries_AndIsCountedAsAStoreOperation()
+    {
+        await using var gateway = Gateway(new() { ["Budget:Limit"] = "2", ["Cache:Enabled"] = "false" });
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        using var query = await QueryAsync(client, ucid, Products(Coins));
+        using var consumed = await ConsumeAsync(client, ucid, Coins, 1, Guid.NewGuid());
+        Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        Assert.StartsWith("\"upstream\";r=0;", consumed.Headers.GetValues("RateLimit").Single());
+
+        using var refused = await ConsumeAsync(client, ucid, Coins, 1, Guid.NewGuid());
+
+        await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        Assert.Equal(1, await World.ConsumesAsync(user));
+        Assert.Equal(1, await World.OperationCallsAsync("consume"));
+        Assert.Equal(9, await BalanceAsync(user));
+    }
 }

@@ -34,13 +34,32 @@ internal static class GatewayQueries
         return await client.SendAsync(request);
     }
 
-    /// <summary>Asks <c>POST /v1/consumables/consume</c>: <paramref name="quantity"/> of <paramref name="productId"/> under <paramref name="trackingId"/>.</summary>
-    public static async Task<HttpResponseMessage> ConsumeAsync(HttpClient client, string ucid, string productId, int quantity, Guid trackingId)
+    /// <summary>Asks <c>POST /v1/consumables/consume</c> with a UCID (or, given <paramref name="xbox"/>, the player's Xbox authorization):
+    /// <paramref name="quantity"/> of <paramref name="productId"/> under <paramref name="trackingId"/>.</summary>
+    public static async Task<HttpResponseMessage> ConsumeAsync(HttpClient client, string? ucid, string productId, int quantity, Guid trackingId,
+        (string Authorization, string Signature)? xbox = null) =>
+        await SendAsync(client, "/v1/consumables/consume",
+            new { userCollectionsId = ucid, xbox = xbox is { } x ? new { authorization = x.Authorization, signature = x.Signature } : null, productId, quantity, trackingId },
+            false, null);
+
+    /// <summary>Queries with the player's delegated Xbox authorization instead of a UCID.</summary>
+    public static async Task<HttpResponseMessage> XboxQueryAsync(HttpClient client, (string Authorization, string Signature) xbox,
+        object[]? products = null, bool fresh = false, string? playerToken = null) =>
+        await SendAsync(client, "/v1/entitlements/query",
+            new { xbox = new { authorization = xbox.Authorization, signature = xbox.Signature }, products = products ?? OneProduct }, fresh, playerToken);
+
+    /// <summary>Asks <c>POST /v1/subscriptions/game-pass</c> with a UCID or an Xbox authorization.</summary>
+    public static async Task<HttpResponseMessage> GamePassAsync(HttpClient client, string? ucid = null,
+        (string Authorization, string Signature)? xbox = null, bool fresh = false, string? playerToken = null) =>
+        await SendAsync(client, "/v1/subscriptions/game-pass",
+            new { userCollectionsId = ucid, xbox = xbox is { } x ? new { authorization = x.Authorization, signature = x.Signature } : null },
+            fresh, playerToken);
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, object body, bool fresh, string? playerToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/consumables/consume")
-        {
-            Content = JsonContent.Create(new { userCollectionsId = ucid, productId, quantity, trackingId }),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (fresh) request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        if (playerToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", playerToken);
         return await client.SendAsync(request);
     }
 

@@ -13,7 +13,6 @@ public sealed class ConsumeRequestValidationTests
     }
 
     [Theory]
-    [InlineData(null, "9NCOINS00001", 1, "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71", "userCollectionsId")]
     [InlineData("ucid", "coins", 1, "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71", "productId")]
     [InlineData("ucid", "9NCOINS00001", 0, "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71", "quantity")]
     [InlineData("ucid", "9NCOINS00001", 11, "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71", "quantity")]
