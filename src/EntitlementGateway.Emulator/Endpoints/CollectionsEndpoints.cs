@@ -43,14 +43,7 @@ internal static class CollectionsEndpoints
         StoreHttp.AddCorrelationHeaders(ctx);
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
 
-        var caller = StoreHttp.DelegatedCaller(ctx, state, out var xboxError);
-        if (xboxError is not null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + xboxError);
-        System.Text.Json.Nodes.JsonObject? serviceToken = null;
-        if (caller is null)
-        {
-            serviceToken = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
-            if (serviceToken is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
-        }
+        if (StoreHttp.Caller(ctx, state, out var caller, out var serviceToken) is { } unauthorized) return unauthorized;
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.CollectionsQueryRequest);
         if (request is null) return bad!;
@@ -59,9 +52,8 @@ internal static class CollectionsEndpoints
         {
             if (request.Beneficiaries is not [var beneficiary, ..] || string.IsNullOrEmpty(beneficiary.IdentityValue))
                 return StoreHttp.Error(400, "BadRequest", "beneficiaries[0].identityValue (the UserCollectionsId) is required.");
-            var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(serviceToken!, "appid"), out var keyError);
-            if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiaries[0].identityValue: " + keyError);
-            caller = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
+            caller = StoreHttp.BeneficiaryUser(state, beneficiary.IdentityValue, serviceToken!, "beneficiaries[0].identityValue", out var refused);
+            if (caller is null) return refused!;
             ticketReference = beneficiary.LocalTicketReference ?? "";
         }
         var userId = caller;

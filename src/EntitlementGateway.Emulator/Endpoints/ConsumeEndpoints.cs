@@ -20,14 +20,7 @@ internal static class ConsumeEndpoints
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
 
         // The caller: a delegated X-token (no beneficiary then), or the service token with the UCID as beneficiary.
-        var userId = StoreHttp.DelegatedCaller(ctx, state, out var xboxError);
-        if (xboxError is not null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + xboxError);
-        System.Text.Json.Nodes.JsonObject? token = null;
-        if (userId is null)
-        {
-            token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
-            if (token is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
-        }
+        if (StoreHttp.Caller(ctx, state, out var userId, out var token) is { } unauthorized) return unauthorized;
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.ConsumeRequest);
         if (request is null) return bad!;
@@ -39,9 +32,8 @@ internal static class ConsumeEndpoints
                 return StoreHttp.Error(400, "BadRequest", "beneficiary.identityValue (the UserCollectionsId) is required.");
             if (beneficiary.IdentityType != "b2b")
                 return StoreHttp.Error(400, "BadRequest", "beneficiary.identityType must be b2b.");
-            var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(token!, "appid"), out var keyError);
-            if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiary.identityValue: " + keyError);
-            userId = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
+            userId = StoreHttp.BeneficiaryUser(state, beneficiary.IdentityValue, token!, "beneficiary.identityValue", out var refused);
+            if (userId is null) return refused!;
         }
         if (string.IsNullOrEmpty(request.ProductId)) return StoreHttp.Error(400, "BadRequest", "productId is required.");
         if (request.RemoveQuantity is not { } quantity || quantity < 1)

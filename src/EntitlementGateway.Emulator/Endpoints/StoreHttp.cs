@@ -97,6 +97,28 @@ internal static class StoreHttp
         return userId;
     }
 
+    /// <summary>
+    /// Who calls a collections operation: a delegated X-token's user (<paramref name="delegatedUser"/>; no beneficiary
+    /// then), or the gateway's service token (<paramref name="serviceToken"/>; the UCID comes in the body). A 401 when neither holds.
+    /// </summary>
+    public static IResult? Caller(HttpContext ctx, EmulatorState state, out string? delegatedUser, out JsonObject? serviceToken)
+    {
+        serviceToken = null;
+        delegatedUser = DelegatedCaller(ctx, state, out var xboxError);
+        if (xboxError is not null) return Error(401, "Unauthorized", "Authorization: " + xboxError);
+        if (delegatedUser is not null) return null;
+        serviceToken = AuthenticateService(state, BearerToken(ctx), out var tokenError);
+        return serviceToken is null ? Error(401, "Unauthorized", "Authorization: " + tokenError) : null;
+    }
+
+    /// <summary>The userId of a beneficiary's UCID, checked against the service token's app; a 401 naming <paramref name="field"/> when it fails.</summary>
+    public static string? BeneficiaryUser(EmulatorState state, string identityValue, JsonObject serviceToken, string field, out IResult? problem)
+    {
+        var ucid = VerifyUcid(state, identityValue, Claims.String(serviceToken, "appid"), out var keyError);
+        problem = ucid is null ? Error(401, "Unauthorized", field + ": " + keyError) : null;
+        return ucid is null ? null : Claims.String(ucid, EmulatorState.ClaimPrefix + "userId");
+    }
+
     public static string? BearerToken(HttpContext ctx)
     {
         var header = ctx.Request.Headers.Authorization.ToString();
