@@ -3,17 +3,19 @@ using Microsoft.Extensions.Options;
 namespace EntitlementGateway.Consumables;
 
 /// <summary>
-/// The ledger of one replica (no Redis configured), bounded by Consume:MemoryMaxEntries: when full, expired entries go,
-/// then the oldest finished ones; a pending claim is never evicted. It does not survive a restart: the Store's own
+/// The ledger of one replica (no Redis configured), bounded by Consume:MemoryMaxEntries: when full, expired entries go
+/// (past Consume:RetentionDays, far beyond any lease), then the oldest finished ones; a live pending claim is never evicted. It does not survive a restart: the Store's own
 /// idempotency on trackingId still keeps a resent consume from counting twice.
 /// </summary>
 public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, TimeProvider time) : IConsumeLedger
 {
     private const string Pending = "pending", Unknown = "unknown", Recorded = "recorded";
 
-    private sealed class Entry(string fingerprint)
+    private sealed class Entry(string fingerprint, long sequence)
     {
         public string Fingerprint { get; } = fingerprint;
+        /// <summary>Its place in the insertion queue: a queued key whose entry was since replaced is skipped.</summary>
+        public long Sequence { get; } = sequence;
         public string State = Pending;
         public string? Owner;
         public DateTimeOffset LeaseUntil;
@@ -22,11 +24,18 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
     }
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly Queue<(string Key, long Sequence)> _order = new();
+    private long _sequence;
 
     public int Count
     {
         get { lock (_entries) return _entries.Count; }
+    }
+
+    /// <summary>Keys in the eviction queue, stale ones included (bounded by twice Consume:MemoryMaxEntries).</summary>
+    internal int Queued
+    {
+        get { lock (_entries) return _order.Count; }
     }
 
     public Task<LedgerClaim> ClaimAsync(string trackingId, string fingerprint, string owner, CancellationToken cancellationToken)
@@ -35,14 +44,11 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
         var now = time.GetUtcNow();
         lock (_entries)
         {
-            if (_entries.TryGetValue(trackingId, out var entry) && now >= entry.ExpiresAt && entry.State != Pending) _entries.Remove(trackingId);
+            if (_entries.TryGetValue(trackingId, out var entry) && now >= entry.ExpiresAt) _entries.Remove(trackingId);
             if (!_entries.TryGetValue(trackingId, out entry))
             {
                 MakeRoom(now, o.MemoryMaxEntries);
-                entry = new Entry(fingerprint);
-                _entries[trackingId] = entry;
-                _order.Enqueue(trackingId);
-                return Task.FromResult(Own(entry, owner, now, o, LedgerState.Claimed));
+                return Task.FromResult(Own(Add(trackingId, fingerprint), owner, now, o, LedgerState.Claimed));
             }
             if (entry.Fingerprint != fingerprint) return Task.FromResult(new LedgerClaim(LedgerState.Reused));
             return Task.FromResult(entry.State switch
@@ -61,9 +67,8 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
         {
             if (!_entries.TryGetValue(trackingId, out var entry))
             {
-                entry = new Entry(fingerprint);
-                _entries[trackingId] = entry;
-                _order.Enqueue(trackingId);
+                MakeRoom(time.GetUtcNow(), options.Value.MemoryMaxEntries);
+                entry = Add(trackingId, fingerprint);
             }
             if (entry.State == Recorded) return Task.CompletedTask;
             entry.State = Recorded;
@@ -87,6 +92,22 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
         return Task.CompletedTask;
     }
 
+    /// <summary>Called under the lock.</summary>
+    private Entry Add(string trackingId, string fingerprint)
+    {
+        var entry = new Entry(fingerprint, ++_sequence);
+        _entries[trackingId] = entry;
+        _order.Enqueue((trackingId, entry.Sequence));
+        // Expired or replaced entries leave their keys queued: drop those before the queue outgrows the entries.
+        if (_order.Count > 2 * options.Value.MemoryMaxEntries)
+        {
+            var live = _order.Where(q => _entries.TryGetValue(q.Key, out var e) && e.Sequence == q.Sequence).ToList();
+            _order.Clear();
+            foreach (var q in live) _order.Enqueue(q);
+        }
+        return entry;
+    }
+
     private static LedgerClaim Own(Entry entry, string owner, DateTimeOffset now, ConsumeOptions o, LedgerState state)
     {
         entry.State = Pending;
@@ -99,23 +120,16 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
     /// <summary>Called under the lock when an entry is about to be added.</summary>
     private void MakeRoom(DateTimeOffset now, int max)
     {
-        // Keys removed on expiry stay queued: rebuild the queue before it outgrows the entries.
-        if (_order.Count > 2 * max)
-        {
-            var live = _order.Distinct(StringComparer.Ordinal).Where(_entries.ContainsKey).ToList();
-            _order.Clear();
-            foreach (var key in live) _order.Enqueue(key);
-        }
         if (_entries.Count < max) return;
-        foreach (var expired in _entries.Where(p => now >= p.Value.ExpiresAt && p.Value.State != Pending).Select(p => p.Key).ToList())
+        foreach (var expired in _entries.Where(p => now >= p.Value.ExpiresAt).Select(p => p.Key).ToList())
             _entries.Remove(expired);
-        // The queue holds keys in insertion order (removed ones included); skip those gone or pending.
-        var kept = new List<string>();
+        // Oldest first; a queued key whose entry is gone or was replaced is skipped, a pending one goes back in the queue.
+        var kept = new List<(string, long)>();
         while (_entries.Count >= max && _order.TryDequeue(out var oldest))
         {
-            if (!_entries.TryGetValue(oldest, out var entry)) continue;
-            if (entry.State == Pending) { kept.Add(oldest); continue; }
-            _entries.Remove(oldest);
+            if (!_entries.TryGetValue(oldest.Key, out var entry) || entry.Sequence != oldest.Sequence) continue;
+            if (entry.State == Pending) kept.Add(oldest);
+            else _entries.Remove(oldest.Key);
         }
         foreach (var key in kept) _order.Enqueue(key);
     }

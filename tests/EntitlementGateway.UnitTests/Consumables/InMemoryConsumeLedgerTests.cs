@@ -103,4 +103,95 @@ public sealed class InMemoryConsumeLedgerTests
         Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t0", "other", "b", default)).State); // t0 was evicted
         Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("t98", "fp", "b", default)).State);
     }
+
+    [Fact]
+    public async Task Complete_WithoutAClaim_StillRecordsTheOutcome()
+    {
+        var ledger = Ledger();
+        await ledger.CompleteAsync("t1", "fp", "outcome", default);
+        Assert.Equal(new LedgerClaim(LedgerState.Recorded, "outcome"), await ledger.ClaimAsync("t1", "fp", "a", default));
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync("t1", "other", "a", default)).State);
+    }
+
+    [Fact]
+    public async Task Release_OfAnUnknownOrRecordedTrackingId_ChangesNothing()
+    {
+        var ledger = Ledger();
+        await ledger.ReleaseAsync("never", "a", default);
+        await ledger.CompleteAsync("t1", "fp", "outcome", default);
+        await ledger.ReleaseAsync("t1", "a", default);
+        Assert.Equal(0 + 1, ledger.Count);
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("t1", "fp", "a", default)).State);
+    }
+
+    [Fact]
+    public async Task WhenFull_EntriesExpiredExactlyNow_AllGoFirst()
+    {
+        var ledger = Ledger(max: 100);
+        for (var i = 0; i < 100; i++) await ledger.CompleteAsync("t" + i, "fp", "o", default);
+        _time.Advance(TimeSpan.FromDays(1));
+
+        await ledger.ClaimAsync("new", "fp", "a", default);
+
+        Assert.Equal(1, ledger.Count);
+    }
+
+    [Fact]
+    public async Task APendingEntrySkippedByEviction_IsEvictedInItsTurnOnceFinished()
+    {
+        var ledger = Ledger(max: 100);
+        await ledger.ClaimAsync("p", "fp", "a", default);
+        for (var i = 0; i < 99; i++) await ledger.CompleteAsync("t" + i, "fp", "o", default);
+        await ledger.ClaimAsync("n0", "fp", "a", default); // evicts t0, skips p (pending)
+        await ledger.CompleteAsync("p", "fp", "o", default);
+
+        for (var i = 1; i < 101; i++) await ledger.CompleteAsync("n" + i, "fp", "o", default);
+
+        Assert.Equal(100, ledger.Count);
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("p", "other", "b", default)).State);
+    }
+
+    [Fact]
+    public async Task ATrackingIdRecordedAgainAfterExpiry_IsEvictedAsNew_NotByItsOldPlaceInTheQueue()
+    {
+        var ledger = Ledger(max: 100);
+        await ledger.CompleteAsync("again", "fp", "o", default);
+        _time.Advance(TimeSpan.FromHours(12));
+        for (var i = 0; i < 98; i++) await ledger.CompleteAsync("t" + i, "fp", "o", default);
+        _time.Advance(TimeSpan.FromHours(12));
+        await ledger.ClaimAsync("again", "fp2", "a", default); // expired: a new entry, queued last
+        await ledger.CompleteAsync("again", "fp2", "o2", default);
+        await ledger.CompleteAsync("x", "fp", "o", default);
+
+        await ledger.CompleteAsync("newest", "fp", "o", default);
+
+        Assert.Equal(100, ledger.Count);
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t0", "other", "b", default)).State);
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("again", "fp2", "b", default)).State);
+    }
+
+    [Fact]
+    public async Task TheEvictionQueue_StaysBounded_WhenEntriesKeepExpiringAndComingBack()
+    {
+        var ledger = Ledger(max: 100);
+        for (var round = 0; round < 5; round++)
+        {
+            for (var i = 0; i < 60; i++) await ledger.CompleteAsync("t" + i, "fp", "o", default);
+            _time.Advance(TimeSpan.FromDays(1));
+            for (var i = 0; i < 60; i++)
+            {
+                await ledger.ClaimAsync("t" + i, "fp", "a", default);
+                Assert.True(ledger.Queued >= ledger.Count, "every live entry keeps its place in the eviction queue");
+            }
+        }
+
+        Assert.InRange(ledger.Queued, ledger.Count, 200);
+        Assert.Equal(60, ledger.Count);
+        // The compacted queue still holds every live entry in its place: the churned ones are the oldest, and go first.
+        for (var i = 0; i < 60; i++) await ledger.CompleteAsync("t" + i, "fp", "o", default);
+        for (var i = 0; i < 100; i++) await ledger.CompleteAsync("n" + i, "fp", "o", default);
+        Assert.Equal(100, ledger.Count);
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("n0", "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t59", "other", "b", default)).State);
+    }
 }
