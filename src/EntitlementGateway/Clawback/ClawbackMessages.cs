@@ -29,8 +29,9 @@ public static class ClawbackMessages
         XDocument document;
         try
         {
-            // The default reader settings refuse DTDs, so an answer cannot expand entities.
-            document = XDocument.Parse(xml);
+            // DTDs refused and nothing resolved: an answer cannot expand entities or make the gateway fetch anything.
+            using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            document = XDocument.Load(reader);
         }
         catch (XmlException ex)
         {
