@@ -29,8 +29,9 @@ public static class ClawbackMessages
         XDocument document;
         try
         {
-            // DTDs refused and nothing resolved: an answer cannot expand entities or make the gateway fetch anything.
-            using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            // XmlReader's defaults refuse DTDs and resolve nothing (XDocument.Parse would read a DTD): an answer cannot
+            // expand entities or make the gateway fetch anything.
+            using var reader = XmlReader.Create(new StringReader(xml));
             document = XDocument.Load(reader);
         }
         catch (XmlException ex)

@@ -44,6 +44,18 @@ public sealed class ClawbackMessagesTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ReadEvent_AnyPaddingLeftOff_IsRestored(int extra)
+    {
+        // Three id lengths give base64 with no, two and one '=' of padding.
+        var json = "{\"id\":\"e" + new string('x', extra) + "\",\"data\":{\"orderId\":\"o\",\"eventState\":\"Returned\"}}";
+        var unpadded = ClawbackMessages.Encode(json).TrimEnd('=');
+        Assert.Equal("e" + new string('x', extra), ClawbackMessages.ReadEvent(unpadded).Event?.Id);
+    }
+
+    [Theory]
     [InlineData("", "base64")]
     [InlineData("   ", "base64")]
     [InlineData("@@@not base64@@@", "base64")]
@@ -58,7 +70,7 @@ public sealed class ClawbackMessagesTests
     [InlineData("""{"id":"e"}""", "orderId")]
     [InlineData("""{"id":"e","data":{"orderId":"","eventState":"Returned"}}""", "orderId")]
     [InlineData("""{"id":"e","data":{"orderId":"o"}}""", "eventState")]
-    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"returned"}}""", "eventState")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"returned"}}""", "data.eventState is not one of Returned, Revoked, Refunded, ChargebackReversal.")]
     [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"Returned","eventDate":12}}""", "JSON")]
     public void ReadEvent_AnEventTheGatewayCannotActOn_IsMalformedWithTheReason(string json, string reason)
     {
@@ -79,6 +91,14 @@ public sealed class ClawbackMessagesTests
         Assert.Equal(action, ClawbackMessages.States[state].Action);
     }
 
+    [Theory]
+    [InlineData("Returned", "removed")]
+    [InlineData("Revoked", "reconcile")]
+    [InlineData("Refunded", "keeps")]
+    [InlineData("ChargebackReversal", "reversed")]
+    public void EveryDocumentedState_SaysWhatItMeans(string state, string words) =>
+        Assert.Contains(words, ClawbackMessages.States[state].Meaning);
+
     [Fact]
     public void ReadList_TheDocumentedXml_GivesIdsReceiptsCountsAndText()
     {
@@ -98,12 +118,12 @@ public sealed class ClawbackMessagesTests
     }
 
     [Theory]
-    [InlineData("not xml")]
-    [InlineData("<Error><Code>AuthenticationFailed</Code></Error>")]
-    [InlineData("<QueueMessagesList><QueueMessage><PopReceipt>r</PopReceipt></QueueMessage></QueueMessagesList>")]
-    [InlineData("<QueueMessagesList><QueueMessage><MessageId>m</MessageId></QueueMessage></QueueMessagesList>")]
-    [InlineData("<QueueMessagesList><QueueMessage><MessageId>m</MessageId><PopReceipt></PopReceipt></QueueMessage></QueueMessagesList>")]
-    [InlineData("<!DOCTYPE d [<!ENTITY e \"x\">]><QueueMessagesList>&e;</QueueMessagesList>")]
-    public void ReadList_AnythingElse_IsAFormatException(string xml) =>
-        Assert.Throws<FormatException>(() => ClawbackMessages.ReadList(xml));
+    [InlineData("not xml", "not XML")]
+    [InlineData("<Error><Code>AuthenticationFailed</Code></Error>", "not a QueueMessagesList")]
+    [InlineData("<QueueMessagesList><QueueMessage><PopReceipt>r</PopReceipt></QueueMessage></QueueMessagesList>", "no MessageId or PopReceipt")]
+    [InlineData("<QueueMessagesList><QueueMessage><MessageId>m</MessageId></QueueMessage></QueueMessagesList>", "no MessageId or PopReceipt")]
+    [InlineData("<QueueMessagesList><QueueMessage><MessageId>m</MessageId><PopReceipt></PopReceipt></QueueMessage></QueueMessagesList>", "no MessageId or PopReceipt")]
+    [InlineData("<!DOCTYPE d [<!ENTITY e \"x\">]><QueueMessagesList>&e;</QueueMessagesList>", "not XML")]
+    public void ReadList_AnythingElse_IsAFormatExceptionSayingWhat(string xml, string why) =>
+        Assert.Contains(why, Assert.Throws<FormatException>(() => ClawbackMessages.ReadList(xml)).Message);
 }

@@ -51,4 +51,13 @@ public sealed class WebhookSignatureTests
         Assert.False(WebhookSignature.Verify(Secret, "1700000000", signature, Encoding.UTF8.GetBytes("""{"eventId":"e2"}"""), Now, TimeSpan.FromMinutes(5)));
         Assert.False(WebhookSignature.Verify(Secret + "x", "1700000000", signature, Body, Now, TimeSpan.FromMinutes(5)));
     }
+
+    [Fact]
+    public void Verify_TheLastRepresentableSecond_IsStillRead()
+    {
+        var last = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+        var signature = WebhookSignature.Sign(Secret, last, Body);
+        Assert.True(WebhookSignature.Verify(Secret, last.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, Body,
+            DateTimeOffset.FromUnixTimeSeconds(last), TimeSpan.FromMinutes(5)));
+    }
 }
