@@ -16,7 +16,7 @@ namespace EntitlementGateway.Emulator.Endpoints;
 internal static class ClawbackEndpoints
 {
     public const string QueueName = "clawback";
-    public const string SasTokenPath = "/v8.0/b2b/clawback/sastoken";
+    private static readonly string SasTokenPath = "/" + StoreOperations.ClawbackSasToken.Path;
     private static readonly string[] EventStates = ["Returned", "Revoked", "Refunded", "ChargebackReversal"];
     private static readonly string[] Sources = ["/Purchase/Refund", "/Purchase/Chargeback"];
 
@@ -42,6 +42,7 @@ internal static class ClawbackEndpoints
 
     private static async Task<IResult> SasTokenAsync(HttpContext ctx, EmulatorState state)
     {
+        state.CountOperation(StoreOperations.ClawbackSasToken);
         StoreHttp.AddCorrelationHeaders(ctx);
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
         var token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);

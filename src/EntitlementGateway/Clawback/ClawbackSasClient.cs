@@ -31,7 +31,6 @@ public sealed partial class ClawbackSasClient(
     TimeProvider time,
     ILogger<ClawbackSasClient> logger)
 {
-    public const string SasTokenPath = "v8.0/b2b/clawback/sastoken";
     private static readonly TimeSpan RenewBefore = TimeSpan.FromMinutes(5);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private QueueAccess? _current;
@@ -60,7 +59,7 @@ public sealed partial class ClawbackSasClient(
         var connection = await endpoints.GetAsync(cancellationToken);
         // The embedded emulator serves the purchase endpoints beside the collections ones.
         var baseUrl = endpoints.Mode == StoreMode.Emulator ? connection.CollectionsBaseUrl : new Uri(options.Value.PurchaseBaseUrl.TrimEnd('/') + "/");
-        var target = new Uri(baseUrl, SasTokenPath);
+        var target = new Uri(baseUrl, Emulator.StoreOperations.ClawbackSasToken.Path);
         var correlationVector = StoreWire.NewCorrelationVector();
         var token = await tokens.GetServiceTokenAsync(cancellationToken);
         using var first = await SendAsync(target, token, correlationVector + ".1", cancellationToken);

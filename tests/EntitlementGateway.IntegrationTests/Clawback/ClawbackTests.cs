@@ -55,6 +55,9 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
 
         var theirs = await EventsAsync(client, "user-" + user);
         Assert.Equal(eventId, (string?)Assert.Single(theirs)!["eventId"]);
+        // One SAS per replica, kept between reads; neither it nor the queue costs the player budget (one unit: the query).
+        Assert.Equal(2, (long)(await World.StatsAsync())["operations"]!["clawbackSasToken"]!);
+        Assert.Equal(1, (int)(await BudgetAsync(client, "user-" + user))["used"]!);
     }
 
     [Fact]
