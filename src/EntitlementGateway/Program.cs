@@ -1,6 +1,7 @@
 using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Consumables;
+using EntitlementGateway.Clawback;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
 using EntitlementGateway.Security;
@@ -21,6 +22,7 @@ try
     builder.AddGatewaySecurity();
     builder.Services.AddEntitlements();
     builder.Services.AddConsumables();
+    builder.Services.AddClawback();
 
     var app = builder.Build();
     app.UseGatewayPipeline();
@@ -31,6 +33,7 @@ try
     app.MapSubscriptionsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
+    app.MapClawbackOpsApi();
     app.MapStore();
     app.Run();
     return 0;

@@ -34,6 +34,7 @@ public static class GatewayProblems
     public const string InsufficientQuantity = "insufficient_quantity";
     public const string ProductNotConsumable = "product_not_consumable";
     public const string ConsumeLedgerUnavailable = "consume_ledger_unavailable";
+    public const string ClawbackUnavailable = "clawback_unavailable";
 
     /// <summary>A problem; with <paramref name="errors"/> (field name → messages) it is a validation problem.</summary>
     public static ProblemHttpResult Create(int status, string code, string title, string detail,
