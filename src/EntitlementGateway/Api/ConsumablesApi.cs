@@ -37,8 +37,8 @@ public static class ConsumablesApi
                 """)
             .Accepts<ConsumeRequest>("application/json")
             .Produces<ConsumeResponse>(StatusCodes.Status200OK)
-            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
-                StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge);
+            .ProducesPlayerStoreCall()
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         return group;
     }
@@ -78,7 +78,8 @@ public static class ConsumablesApi
         }
         var failure = outcome.Failure!;
         return StoreFailureAnswers.Problem(http.Response, failure.Kind,
-            failure.Detail + " The consume's outcome is unknown: send the same request (same trackingId) again.", failure.RetryAfter);
+            failure.Detail + " Nothing is recorded for this trackingId: send the same request (same trackingId) again; if this consume " +
+            "reached the Store, the Store confirms it without consuming twice.", failure.RetryAfter);
     }
 
     /// <summary>Field errors by JSON name; <paramref name="trackingId"/> is the trackingId in its canonical form (lower-case, hyphens).</summary>

@@ -65,6 +65,25 @@ public static class OpenApiSetup
             ["tiers"] = new JsonArray("Ultimate"),
             ["servedFrom"] = "upstream",
         },
+        [typeof(ConsumeRequest)] = () => new JsonObject
+        {
+            ["userCollectionsId"] = "eyJhbGciOiJSUzI1NiIs...",
+            ["productId"] = "9NCOINS00001",
+            ["quantity"] = 3,
+            ["trackingId"] = "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71",
+        },
+        [typeof(ConsumeResponse)] = () => new JsonObject
+        {
+            ["productId"] = "9NCOINS00001",
+            ["trackingId"] = "4f1c2d9e-0b7a-4c1e-9a55-2f0c8d3b6e71",
+            ["newQuantity"] = 7,
+            ["orderTransactions"] = new JsonArray(new JsonObject
+            {
+                ["orderId"] = "b6f2c0a4-7e1d-4c55-9f3a-1d2e3f4a5b6c",
+                ["orderLineItemId"] = "0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5",
+                ["quantityConsumed"] = 3,
+            }),
+        },
         [typeof(EntitlementQueryResponse)] = () => new JsonObject
         {
             ["entitlements"] = new JsonArray(EntitlementExample()),

@@ -158,6 +158,13 @@ public class HostingTests
         Assert.Superset(new HashSet<string> { "200", "400", "401", "429", "502", "503", "504" },
             gamePass["responses"]!.AsObject().Select(r => r.Key).ToHashSet());
         Assert.NotNull(schemas["GamePassResponse"]!["properties"]!["tiers"]);
+        var consume = document["paths"]!["/v1/consumables/consume"]!["post"]!;
+        Assert.False(string.IsNullOrWhiteSpace(consume["description"]?.GetValue<string>()));
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "409", "429", "502", "503", "504" },
+            consume["responses"]!.AsObject().Select(r => r.Key).ToHashSet());
+        Assert.NotNull(schemas["ConsumeRequest"]!["examples"]);
+        Assert.NotNull(schemas["ConsumeRequest"]!["properties"]!["xbox"]);
+        Assert.NotNull(schemas["ConsumeResponse"]!["properties"]!["orderTransactions"]);
 
         var swagger = await client.GetStringAsync("/swagger/index.html");
         Assert.Contains("swagger-ui", swagger);
