@@ -2,6 +2,7 @@ using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Serilog;
@@ -12,6 +13,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddGatewayLogging();
     builder.AddGracefulShutdown();
+    builder.Services.AddGatewayTelemetry();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();

@@ -4,6 +4,7 @@ using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
 using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure.Telemetry;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -48,6 +49,8 @@ public sealed partial class EntitlementQueryService(
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
+    GatewayMetrics metrics,
+    StoreHealth health,
     ILogger<EntitlementQueryService> logger)
 {
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
@@ -84,15 +87,21 @@ public sealed partial class EntitlementQueryService(
         for (var page = 1; page <= options.MaxPages; page++)
         {
             var pageLeases = state.Leases.Count;
+            state.Page = page;
             var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, state, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            if (!result.Succeeded) return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            if (!result.Succeeded)
+            {
+                metrics.StoreQueryPages(state.Operation, page);
+                return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            }
             credentials.RecordAccepted();
 
             items.AddRange(result.Page!.Items ?? []);
             var next = result.Page.ContinuationToken;
             if (string.IsNullOrEmpty(next))
             {
+                metrics.StoreQueryPages(state.Operation, page);
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
                 return new QueryOutcome(null, entitlements, state.Last, null, "");
             }
@@ -113,6 +122,7 @@ public sealed partial class EntitlementQueryService(
     {
         var kind = result.Failure!.Value;
         var last = state.Last;
+        health.RecordFailure(kind, result.Detail);
         switch (kind)
         {
             case StoreFailureKind.BudgetExhausted:
@@ -124,12 +134,17 @@ public sealed partial class EntitlementQueryService(
                 // Shared through the budget store, so no replica calls the Store for this player before then.
                 var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
+                metrics.BudgetDecision(BudgetDecisions.Blocked);
                 return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
             case StoreFailureKind.UcidRefused:
                 // The Store did not serve this player, so the units this page's attempts took go back. Otherwise anyone could
                 // drain a victim's budget with UCIDs that merely carry the victim's userId.
                 var refunds = state.Leases.Skip(pageLeases).ToList();
-                foreach (var lease in refunds) await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                foreach (var lease in refunds)
+                {
+                    await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                    metrics.BudgetUnitRefunded();
+                }
                 if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
                 if (credentials.RecordRefusal(query.BudgetKey))
                     return new QueryOutcome(StoreFailureKind.CredentialsSuspect, null, last, null,

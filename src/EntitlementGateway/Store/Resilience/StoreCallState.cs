@@ -7,9 +7,18 @@ namespace EntitlementGateway.Store.Resilience;
 /// unit every attempt takes first, the last decisions (for the RateLimit headers and refunds), the service token the
 /// last attempt used, and the correlation vector that numbers the attempts.
 /// </summary>
-public sealed class StoreCallState(string? budgetKey, string correlationVector)
+public sealed class StoreCallState(string? budgetKey, string correlationVector, string operation = StoreOperations.B2bLicensePreview)
 {
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
+
+    /// <summary>The Store operation, the <c>store.operation</c> tag of its metrics and spans.</summary>
+    public string Operation { get; } = operation;
+
+    /// <summary>The page this call fetches (1-based); 0 when the operation is not paged.</summary>
+    public int Page { get; set; }
+
+    /// <summary>Attempts made so far (the current one's number while it runs).</summary>
+    public int Attempt => _attempts;
 
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
