@@ -159,6 +159,28 @@ public sealed partial class RedisUserBudget : IUserBudget
             },
             cancellationToken);
 
+    public async ValueTask ResetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var (log, blocked) = BudgetKeys.For(key);
+        await DeleteAsync([log, blocked], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var (_, blocked) = BudgetKeys.For(key);
+        await DeleteAsync([blocked], cancellationToken).ConfigureAwait(false);
+    }
+
+    // Both keys share one hash tag, so one DEL stays on one Cluster slot.
+    private Task<long> DeleteAsync(RedisKey[] keys, CancellationToken cancellationToken) =>
+        GuardAsync(
+            async () =>
+            {
+                var multiplexer = await _connection.GetAsync().ConfigureAwait(false);
+                return await multiplexer.GetDatabase().KeyDeleteAsync(keys).ConfigureAwait(false);
+            },
+            cancellationToken);
+
     /// <summary>Every failure to get an answer in time becomes one exception type; caller cancellation stays itself.</summary>
     private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
