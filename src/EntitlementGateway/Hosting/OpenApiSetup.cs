@@ -22,6 +22,12 @@ public static class OpenApiSetup
                     Description = "Answers what a player owns in the Microsoft Store, deduplicated and Active-only, " +
                                   "while keeping every player under the Store's per-user rate limit.",
                 };
+                OpsSecurity.AddSchemes(document);
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                OpsSecurity.Require(operation, context);
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>
@@ -39,6 +45,8 @@ public static class OpenApiSetup
             options.SwaggerEndpoint("/openapi/v1.json", "EntitlementGateway v1");
             options.RoutePrefix = "swagger";
             options.DocumentTitle = "EntitlementGateway";
+            // The operator's key survives a reload of the page (kept in the browser's local storage only).
+            options.EnablePersistAuthorization();
         });
         return app;
     }

@@ -12,6 +12,7 @@ public static class TelemetrySetup
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>());
         services.AddOptions<TelemetryOptions>().Configure<IConfiguration>((options, configuration) => configuration.Bind(options)).ValidateOnStart();
+        services.AddSingleton(new OptionsSection("OTEL", typeof(TelemetryOptions)));
         services.AddHostedService<TelemetryExport>();
         return services;
     }
