@@ -27,6 +27,7 @@ try
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
     app.MapEntitlementsApi();
+    app.MapSubscriptionsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
     app.MapStore();

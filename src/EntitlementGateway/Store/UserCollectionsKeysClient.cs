@@ -110,19 +110,19 @@ public sealed partial class UserCollectionsKeysClient(
 
     private async Task<HttpResponseMessage> SendMeasuredAsync(HttpRequestMessage request, string correlationVector, CancellationToken cancellationToken)
     {
-        using var activity = GatewayActivities.StartStoreCall(StoreOperations.Renew, 0, correlationVector.EndsWith(".2", StringComparison.Ordinal) ? 2 : 1);
+        using var activity = GatewayActivities.StartStoreCall(Emulator.StoreOperations.Renew.Name, 0, correlationVector.EndsWith(".2", StringComparison.Ordinal) ? 2 : 1);
         var started = Stopwatch.GetTimestamp();
         try
         {
             var response = await http.SendAsync(request, cancellationToken);
             GatewayActivities.StoreAnswered(activity, response, correlationVector);
-            metrics.StoreCall(StoreOperations.Renew, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.StoreCall(Emulator.StoreOperations.Renew.Name, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
             return response;
         }
         catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
         {
             GatewayActivities.StoreFailed(activity, outcome);
-            metrics.StoreCall(StoreOperations.Renew, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.StoreCall(Emulator.StoreOperations.Renew.Name, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             throw;
         }
     }

@@ -209,7 +209,7 @@ public class HostingTests
 
         var logs = gateway.Logs.ToArray();
         Assert.Contains(logs, l => l.Message.StartsWith("HTTP POST /v1/entitlements/query responded 200 in", StringComparison.Ordinal));
-        Assert.Contains(logs, l => l.Message.Contains("Store query answered 200") && l.State.Contains("MsCorrelationId="));
+        Assert.Contains(logs, l => l.Message.Contains("Store b2bLicensePreview answered 200") && l.State.Contains("MsCorrelationId="));
         var secretParts = ucid.Split('.');
         Assert.DoesNotContain(logs, l => secretParts.Any(p => l.Message.Contains(p) || l.State.Contains(p)));
     }

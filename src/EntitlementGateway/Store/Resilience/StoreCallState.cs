@@ -7,12 +7,9 @@ namespace EntitlementGateway.Store.Resilience;
 /// unit every attempt takes first, the last decisions (for the RateLimit headers and refunds), the service token the
 /// last attempt used, and the correlation vector that numbers the attempts.
 /// </summary>
-public sealed class StoreCallState(string? budgetKey, string correlationVector, string operation = StoreOperations.B2bLicensePreview)
+public sealed class StoreCallState(string? budgetKey, string correlationVector, XboxAuthorization? xbox = null)
 {
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
-
-    /// <summary>The Store operation, the <c>store.operation</c> tag of its metrics and spans.</summary>
-    public string Operation { get; } = operation;
 
     /// <summary>The page this call fetches (1-based); 0 when the operation is not paged.</summary>
     public int Page { get; set; }
@@ -22,6 +19,9 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
 
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
+
+    /// <summary>The player's delegated Xbox authorization: every attempt carries it instead of the gateway's service token.</summary>
+    public XboxAuthorization? Xbox { get; } = xbox;
 
     /// <summary>The latest decision, granted or refused; null before the first attempt.</summary>
     public BudgetDecision? Last { get; private set; }
