@@ -9,10 +9,11 @@ namespace EntitlementGateway.Hosting;
 /// </summary>
 public sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics)
 {
-    private static readonly object ProblemCodeKey = new();
+    /// <summary>Called where every problem body is written (the problem-details customiser), so the code is the one sent.
+    /// A feature rather than Items: reading it on every request allocates nothing.</summary>
+    public static void SetProblemCode(HttpContext context, string code) => context.Features.Set(new ProblemCode(code));
 
-    /// <summary>Called where every problem body is written (the problem-details customiser), so the code is the one sent.</summary>
-    public static void SetProblemCode(HttpContext context, string code) => context.Items[ProblemCodeKey] = code;
+    private sealed record ProblemCode(string Code);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -25,14 +26,15 @@ public sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetr
         {
             var route = context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } raw } ? raw : "other";
             var status = context.Response.StatusCode;
-            var code = context.Items.TryGetValue(ProblemCodeKey, out var value) && value is string problem ? problem : "none";
-            metrics.Request(route, status, code, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            if (Activity.Current is { } activity)
+            var problem = context.Features.Get<ProblemCode>()?.Code;
+            metrics.Request(route, status, problem ?? "none", Stopwatch.GetElapsedTime(started).TotalSeconds);
+            // Only a span an exporter samples is named and tagged; without one this costs nothing.
+            if (Activity.Current is { Recorded: true } activity)
             {
                 activity.DisplayName = context.Request.Method + " " + route;
                 activity.SetTag("http.route", route);
                 activity.SetTag("http.response.status_code", status);
-                if (!ReferenceEquals(code, "none")) activity.SetTag("error.code", code);
+                if (problem is not null) activity.SetTag("error.code", problem);
             }
         }
     }
