@@ -45,8 +45,6 @@ public static class OpenApiSetup
             options.SwaggerEndpoint("/openapi/v1.json", "EntitlementGateway v1");
             options.RoutePrefix = "swagger";
             options.DocumentTitle = "EntitlementGateway";
-            // The operator's key survives a reload of the page (kept in the browser's local storage only).
-            options.EnablePersistAuthorization();
         });
         return app;
     }
