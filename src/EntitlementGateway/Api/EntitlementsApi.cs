@@ -36,8 +36,7 @@ public static class EntitlementsApi
                 """)
             .Accepts<EntitlementQueryRequest>("application/json")
             .Produces<EntitlementQueryResponse>(StatusCodes.Status200OK)
-            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
-                StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge);
+            .ProducesPlayerStoreCall();
 
         return group;
     }

@@ -29,8 +29,7 @@ public static class SubscriptionsApi
                 """)
             .Accepts<GamePassRequest>("application/json")
             .Produces<GamePassResponse>(StatusCodes.Status200OK)
-            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
-                StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge);
+            .ProducesPlayerStoreCall();
 
         return group;
     }

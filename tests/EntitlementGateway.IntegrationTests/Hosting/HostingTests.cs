@@ -178,6 +178,13 @@ public class HostingTests
         var schemas = document["components"]!["schemas"]!;
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["examples"]);
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["description"]);
+        Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["xbox"]);
+        Assert.NotNull(schemas["XboxCredentials"]!["examples"]);
+        var gamePass = document["paths"]!["/v1/subscriptions/game-pass"]!["post"]!;
+        Assert.False(string.IsNullOrWhiteSpace(gamePass["description"]?.GetValue<string>()));
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "429", "502", "503", "504" },
+            gamePass["responses"]!.AsObject().Select(r => r.Key).ToHashSet());
+        Assert.NotNull(schemas["GamePassResponse"]!["properties"]!["tiers"]);
 
         var swagger = await client.GetStringAsync("/swagger/index.html");
         Assert.Contains("swagger-ui", swagger);
