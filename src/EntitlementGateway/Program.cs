@@ -4,6 +4,7 @@ using EntitlementGateway.Consumables;
 using EntitlementGateway.Clawback;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Serilog;
@@ -14,6 +15,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddGatewayLogging();
     builder.AddGracefulShutdown();
+    builder.Services.AddGatewayTelemetry();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();

@@ -3,6 +3,7 @@ using EntitlementGateway.Store;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Telemetry;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -58,6 +59,7 @@ public sealed partial class EntitlementQueryService(
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
+    GatewayMetrics metrics,
     ILogger<EntitlementQueryService> logger)
 {
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
@@ -86,9 +88,14 @@ public sealed partial class EntitlementQueryService(
         for (var page = 1; page <= options.MaxPages; page++)
         {
             var pageLeases = state.Leases.Count;
+            state.Page = page;
             var result = await pages.NextAsync(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            if (!result.Succeeded) return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            if (!result.Succeeded)
+            {
+                metrics.StoreQueryPages(OperationOf(query), page);
+                return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            }
             // A page served on the player's own Xbox authorization says nothing about the gateway's credentials.
             if (query.Xbox is null) credentials.RecordAccepted();
 
@@ -96,6 +103,7 @@ public sealed partial class EntitlementQueryService(
             var next = result.Answer.ContinuationToken;
             if (string.IsNullOrEmpty(next))
             {
+                metrics.StoreQueryPages(OperationOf(query), page);
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
                 // Each item's transactionId is its order: kept with the player, so a refund of it can be brought home.
                 await orders.RecordAsync(query.BudgetKey, items.Select(i => i.TransactionId), cancellationToken);
@@ -113,6 +121,10 @@ public sealed partial class EntitlementQueryService(
         return new QueryOutcome(StoreFailureKind.Error, null, state.Last, null,
             $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
     }
+
+    /// <summary>The <c>store.operation</c> a query's pages are counted under.</summary>
+    private static string OperationOf(EntitlementQuery query) =>
+        (query.Api == CollectionsApi.V9 ? Emulator.StoreOperations.PublisherQuery : Emulator.StoreOperations.B2bLicensePreview).Name;
 
     private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult<B2bLicensePreviewResponse> result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {

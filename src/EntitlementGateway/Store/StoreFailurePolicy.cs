@@ -1,6 +1,7 @@
 using EntitlementGateway.Budget;
 using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Store.Resilience;
 
 namespace EntitlementGateway.Store;
@@ -15,7 +16,8 @@ public sealed record StoreFailureOutcome(StoreFailureKind Kind, BudgetDecision? 
 /// UCIDs that merely carry the victim's userId, or X-tokens the victim's x=), and a refused UCID counts towards
 /// suspecting the gateway's own credentials.
 /// </summary>
-public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredentialsMonitor credentials, TimeProvider time, ILogger<StoreFailurePolicy> logger)
+public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredentialsMonitor credentials, GatewayMetrics metrics, StoreHealth health,
+    TimeProvider time, ILogger<StoreFailurePolicy> logger)
 {
     /// <param name="ucidFingerprint">The UCID's log tag.</param>
     /// <param name="budgetKey">The player's budget key.</param>
@@ -30,6 +32,7 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
         ArgumentNullException.ThrowIfNull(state);
         var kind = result.Failure!.Value;
         var last = state.Last;
+        health.RecordFailure(kind, result.Detail);
         switch (kind)
         {
             case StoreFailureKind.BudgetExhausted:
@@ -40,11 +43,16 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
             case StoreFailureKind.RateLimited:
                 var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(budgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
+                metrics.BudgetDecision(BudgetDecisions.Blocked);
                 return new StoreFailureOutcome(kind, last, retryAfter, result.Detail);
             case StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused:
                 // A refused X-token is the player's: it never makes the gateway suspect its own credentials.
                 var refunds = state.Leases.Skip(leasesBefore).ToList();
-                foreach (var lease in refunds) await budget.RefundAsync(budgetKey, lease, cancellationToken);
+                foreach (var lease in refunds)
+                {
+                    await budget.RefundAsync(budgetKey, lease, cancellationToken);
+                    metrics.BudgetUnitRefunded();
+                }
                 if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
                 if (kind == StoreFailureKind.XboxTokenRefused)
                     return new StoreFailureOutcome(kind, last, null,
