@@ -50,8 +50,7 @@ public static class EntitlementsApi
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
     {
-        var budget = budgetOptions.Value;
-        http.Response.Headers["RateLimit-Policy"] = $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}";
+        http.Response.Headers["RateLimit-Policy"] = RateLimitPolicy(budgetOptions.Value);
 
         var validated = EntitlementQueryValidator.Validate(request, catalog.Value.Parse());
         if (!validated.IsValid)
@@ -59,13 +58,19 @@ public static class EntitlementsApi
                 "One or more fields are not valid: " + string.Join(", ", validated.Errors.Keys) + ".", validated.Errors);
 
         // Refused here, a bad UCID spends no budget and makes no Store call.
-        var ucidProblem = ucidValidator.Validate(request.UserCollectionsId, out var ucid, out var detail);
+        var ucidProblem = ucidValidator.Check(request.UserCollectionsId, out var entry, out var detail);
         if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
+        var ucid = entry!.Ucid;
 
-        if (binding.Check(http.User, ucid!) is { } mismatch) return mismatch;
+        if (binding.Check(http.User, ucid) is { } mismatch) return mismatch;
 
-        var query = new EntitlementQuery(ucid!, binding.BudgetKey(http.User, ucid!), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems);
+        var query = new EntitlementQuery(ucid, binding.BudgetKey(http.User, ucid), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems)
+        {
+            UcidHash = entry.Hash,
+        };
         var outcome = await queries.QueryAsync(query, AsksForFreshAnswer(http.Request), cancellationToken);
+        // An answer (fresh, cached or stale) means the Store accepted this very token.
+        if (outcome.Entitlements is not null) ucidValidator.Accepted(entry);
         // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
         if (outcome.Budget is { } decision)
             http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
@@ -79,6 +84,17 @@ public static class EntitlementsApi
         return outcome.Failure is { } failure
             ? StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter)
             : TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom));
+    }
+
+    private static Tuple<BudgetOptions, string>? _rateLimitPolicy;
+
+    /// <summary>The RateLimit-Policy header, built once per options instance (bound once per host).</summary>
+    internal static string RateLimitPolicy(BudgetOptions budget)
+    {
+        if (_rateLimitPolicy is { } cached && ReferenceEquals(cached.Item1, budget)) return cached.Item2;
+        var text = string.Create(CultureInfo.InvariantCulture, $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}");
+        _rateLimitPolicy = Tuple.Create(budget, text);
+        return text;
     }
 
     /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>

@@ -1,13 +1,26 @@
+using EntitlementGateway.Security;
+using Microsoft.Extensions.Options;
+
 namespace EntitlementGateway.Api;
 
 /// <summary>What every game-client endpoint shares: its group's policies, and the problems it declares.</summary>
 public static class GameClientEndpoints
 {
-    /// <summary>A group of game-client endpoints: the player's token when binding is on, and the per-client-IP limit.</summary>
-    public static RouteGroupBuilder MapGameClientGroup(this IEndpointRouteBuilder endpoints, string prefix, string tag) =>
-        endpoints.MapGroup(prefix).WithTags(tag)
-            .RequireAuthorization(Security.PlayerAuthOptions.Policy)
-            .RequireRateLimiting(Security.ClientLimitsOptions.Policy);
+    /// <summary>
+    /// A group of game-client endpoints: the player's token when binding is on, and the per-client-IP limit when it is
+    /// not 0. Decided from the validated options when the endpoints are mapped: a policy that admits everyone still
+    /// costs its middleware a policy evaluation or a limiter lease on every request.
+    /// </summary>
+    public static RouteGroupBuilder MapGameClientGroup(this IEndpointRouteBuilder endpoints, string prefix, string tag)
+    {
+        var group = endpoints.MapGroup(prefix).WithTags(tag);
+        var services = endpoints.ServiceProvider;
+        if (services.GetRequiredService<IOptions<PlayerAuthOptions>>().Value.Enabled)
+            group.RequireAuthorization(PlayerAuthOptions.Policy);
+        if (services.GetRequiredService<IOptions<ClientLimitsOptions>>().Value.PermitLimit > 0)
+            group.RequireRateLimiting(ClientLimitsOptions.Policy);
+        return group;
+    }
 
     /// <summary>What any endpoint that calls the Store may answer: the statuses of the Store-failure table
     /// (429 budget, 502/503/504 Store), besides the endpoint's own 4xx.</summary>

@@ -13,7 +13,11 @@ public sealed record EntitlementQuery(
     string BudgetKey,
     IReadOnlyList<ProductSelector> Products,
     IReadOnlySet<string>? ProductKinds,
-    bool IncludeSatisfyingItems);
+    bool IncludeSatisfyingItems)
+{
+    /// <summary>The lower-case hex SHA-256 of the UCID when the caller has it already; else computed where needed.</summary>
+    public string? UcidHash { get; init; }
+}
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
 /// <param name="Failure">What went wrong; null when <paramref name="Entitlements"/> is the answer.</param>
