@@ -30,7 +30,7 @@ public sealed partial class CachedEntitlementQueries(
         if (!options.Value.Enabled) return await UpstreamAsync(query, cancellationToken);
 
         var key = QueryCacheKey.For(query);
-        var cached = await cache.GetAsync(key, cancellationToken);
+        var cached = await cache.GetAsync(key, query.BudgetKey, cancellationToken);
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
             return new QueryOutcome(null, OwnedNow(cached.Entitlements), null, null, "", FromCache);
 
@@ -63,8 +63,9 @@ public sealed partial class CachedEntitlementQueries(
         // Its own scope and no caller's token: the flight outlives any one request. Nor the host's stopping token: a
         // graceful shutdown drains requests in flight, and they wait on this. The query's own deadline
         // (Resilience:TotalTimeoutSeconds) and Redis:OperationTimeoutMs bound it.
+        var fetchedAt = time.GetUtcNow();
         var outcome = await UpstreamAsync(query, CancellationToken.None);
-        if (outcome.Succeeded) await cache.SetAsync(key, outcome.Entitlements!, CancellationToken.None);
+        if (outcome.Succeeded) await cache.SetAsync(key, query.BudgetKey, outcome.Entitlements!, fetchedAt, CancellationToken.None);
         else if (outcome.Failure == StoreFailureKind.UcidRefused) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EntitlementGateway.Hosting;
@@ -16,11 +18,15 @@ public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateT
 /// Successful answers by <see cref="QueryCacheKey"/>: L1 a bounded in-memory cache, L2 Redis (shared by replicas) when
 /// configured. Redis is an optimisation only: it is asked with a short timeout and any failure is a miss, never an error.
 /// After a failure Redis is skipped for a second (as the budget does), so an outage costs one timeout per second, not one per miss.
-/// Uses only StackExchange.Redis API that 2.x keeps (StringGetAsync, StringSetAsync with expiry, KeyDeleteAsync).
+/// A player's answers can be dropped (<see cref="DropPlayerAsync"/>): a drop mark, kept in memory, in Redis beside the
+/// entries, and announced to the other replicas on a Redis channel, hides every answer fetched before it.
+/// Uses only StackExchange.Redis API that 2.x keeps (StringGetAsync, StringSetAsync with expiry, KeyDeleteAsync, pub/sub).
 /// </summary>
 public sealed partial class ResultCache : IDisposable
 {
     private const string RedisPrefix = "eg:cache:v1:";
+    private const string DropPrefix = "eg:cache:v1:drop:";
+    private const string DropChannel = "eg:cache:v1:drops";
     private readonly MemoryCache _memory;
     private readonly CacheOptions _options;
     private readonly RedisConnection? _redis;
@@ -28,6 +34,8 @@ public sealed partial class ResultCache : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<ResultCache> _logger;
     private readonly RedisBackoff _backoff;
+    private readonly PlayerDrops _drops;
+    private int _subscribed;
 
     public ResultCache(IOptions<CacheOptions> options, IOptions<RedisOptions> redisOptions, TimeProvider time,
         ILogger<ResultCache> logger, RedisConnection? redis = null)
@@ -39,33 +47,50 @@ public sealed partial class ResultCache : IDisposable
         _redis = _options.UseRedis ? redis : null;
         _redisTimeout = redisOptions.Value.OperationTimeout;
         _memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.MaxEntries, CompactionPercentage = 0.1 });
+        _drops = new PlayerDrops(_options.MaxEntries);
     }
 
     public bool UsesRedis => _redis is not null;
 
-    /// <summary>The entry for <paramref name="key"/> that is still usable as stale (or fresh), from L1 then L2.</summary>
-    public async Task<CachedResult?> GetAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// The entry for <paramref name="key"/> (an answer for <paramref name="playerKey"/>) that is still usable as stale (or
+    /// fresh) and was not dropped, from L1 then L2.
+    /// </summary>
+    public async Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         if (!_memory.TryGetValue(key, out CachedResult? local) || local is null || now >= local.StaleUntil) local = null;
-        // A fresh local answer is enough; otherwise another replica may have stored a newer one.
+        else if (_drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
+        // A fresh local answer is enough; otherwise another replica may have stored a newer one, or dropped the player's.
         if (_redis is null || (local is not null && now < local.FreshUntil)) return local;
 
-        var remote = await RedisAsync(async db =>
+        var (remote, droppedAt) = await RedisAsync(async db =>
         {
-            var value = await db.StringGetAsync(RedisPrefix + key);
-            return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize((byte[])value!, CacheJsonContext.Default.CachedResult);
+            var values = await db.StringGetAsync([RedisPrefix + key, DropKey(playerKey)]);
+            var entry = values[0].IsNullOrEmpty ? null : JsonSerializer.Deserialize((byte[])values[0]!, CacheJsonContext.Default.CachedResult);
+            return new RemoteEntry(entry, values[1].TryParse(out long ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null);
         }, cancellationToken);
-        if (remote is null || now >= remote.StaleUntil || (local is not null && remote.StoredAt <= local.StoredAt)) return local;
+        if (droppedAt is { } at)
+        {
+            _drops.Mark(playerKey, at, _options.MaxStale);
+            if (local is not null && _drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
+        }
+        if (remote is null || now >= remote.StaleUntil || _drops.Dropped(playerKey, remote.StoredAt) ||
+            (local is not null && remote.StoredAt <= local.StoredAt)) return local;
         Remember(key, remote);
         return remote;
     }
 
-    /// <summary>Keeps a successful answer: fresh for Cache:Ttl, usable as stale for Cache:MaxStale.</summary>
-    public async Task<CachedResult> SetAsync(string key, IReadOnlyList<Entitlement> entitlements, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps a successful answer fetched from the Store at <paramref name="fetchedAt"/> (when the fetch began, so a drop
+    /// during the fetch hides it): fresh for Cache:Ttl, usable as stale for Cache:MaxStale from then.
+    /// </summary>
+    public async Task<CachedResult> SetAsync(string key, string playerKey, IReadOnlyList<Entitlement> entitlements,
+        DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
-        var entry = new CachedResult(entitlements, now, now + _options.Ttl, now + _options.MaxStale);
+        var entry = new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale);
+        // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
+        if (_drops.Dropped(playerKey, fetchedAt)) return entry;
         Remember(key, entry);
         if (_redis is not null)
         {
@@ -75,11 +100,38 @@ public sealed partial class ResultCache : IDisposable
         return entry;
     }
 
+    /// <summary>
+    /// Drops every answer cached for <paramref name="playerKey"/> (the budget key): here at once, in Redis for every
+    /// replica's next L2 read, and announced to the replicas' L1. False when Redis is configured but was not reached:
+    /// then only this replica has dropped them (others serve theirs until their Cache:Ttl ends).
+    /// </summary>
+    public async Task<bool> DropPlayerAsync(string playerKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(playerKey);
+        var now = _time.GetUtcNow();
+        _drops.Mark(playerKey, now, _options.MaxStale);
+        if (_redis is null) return true;
+        var ticks = now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return await RedisAsync(async db =>
+        {
+            await db.StringSetAsync(DropKey(playerKey), ticks, _options.MaxStale);
+            await db.PublishAsync(DropChannel, ticks + "\n" + playerKey);
+            return true;
+        }, cancellationToken);
+    }
+
     /// <summary>Forgets an answer (the Store refused the UCID it was for).</summary>
     public async Task RemoveAsync(string key, CancellationToken cancellationToken)
     {
         _memory.Remove(key);
         if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + key), cancellationToken);
+    }
+
+    /// <summary>Removes a dropped answer from L1; null, for the caller to hold instead.</summary>
+    private CachedResult? Forget(string key)
+    {
+        _memory.Remove(key);
+        return null;
     }
 
     private void Remember(string key, CachedResult entry)
@@ -103,13 +155,46 @@ public sealed partial class ResultCache : IDisposable
         }
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose()
+    {
+        _memory.Dispose();
+        _drops.Dispose();
+    }
 
     private async Task<TResult> CallAsync<TResult>(Func<IDatabase, Task<TResult>> call)
     {
         var multiplexer = await _redis!.GetAsync();
+        SubscribeToDrops(multiplexer);
         return await call(multiplexer.GetDatabase());
     }
+
+    /// <summary>
+    /// Listens, once, for the other replicas' drops. Started by the first Redis call: before it, this replica has nothing
+    /// cached that a drop could concern. The multiplexer renews the subscription after a reconnect.
+    /// </summary>
+    private void SubscribeToDrops(ConnectionMultiplexer multiplexer)
+    {
+        if (Interlocked.Exchange(ref _subscribed, 1) == 1) return;
+        multiplexer.GetSubscriber().SubscribeAsync(DropChannel, (_, message) => OnDropAnnounced(message)).ContinueWith(t =>
+        {
+            Volatile.Write(ref _subscribed, 0);
+            LogRedisMiss(_logger, t.Exception?.InnerException?.GetType().Name ?? "subscribe failed");
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    private void OnDropAnnounced(RedisValue message)
+    {
+        var text = (string?)message;
+        var split = text?.IndexOf('\n') ?? -1;
+        if (split <= 0 || !long.TryParse(text.AsSpan(0, split), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var ticks) || ticks > DateTimeOffset.MaxValue.UtcTicks) return;
+        _drops.Mark(text![(split + 1)..], new DateTimeOffset(ticks, TimeSpan.Zero), _options.MaxStale);
+    }
+
+    // Player keys come from client-controlled claims: hashed, so a drop mark's name is short and brace-free.
+    private static string DropKey(string playerKey) => DropPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(playerKey)));
+
+    private readonly record struct RemoteEntry(CachedResult? Entry, DateTimeOffset? DroppedAt);
 
     [LoggerMessage(EventId = EventIds.ResultCacheRedisMiss, EventName = nameof(EventIds.ResultCacheRedisMiss), Level = LogLevel.Warning, Message = "Result cache: Redis did not answer ({Reason}); treated as a miss")]
     private static partial void LogRedisMiss(ILogger logger, string reason);

@@ -58,9 +58,9 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(nowhere), TimeProvider.System,
             NullLogger<ResultCache>.Instance, connection);
 
-        Assert.Null(await cache.GetAsync("some-key", CancellationToken.None));
-        await cache.SetAsync("some-key", [], CancellationToken.None);
-        Assert.NotNull(await cache.GetAsync("some-key", CancellationToken.None)); // L1 still serves
+        Assert.Null(await cache.GetAsync("some-key", "p", CancellationToken.None));
+        await cache.SetAsync("some-key", "p", [], TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        Assert.NotNull(await cache.GetAsync("some-key", "p", CancellationToken.None)); // L1 still serves
         cache.Dispose();
         using var response = await QueryAsync(gateway.CreateClient(), await _store.MintUcidAsync(NewUser()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -73,22 +73,64 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         await using var connection = new RedisConnection(Options.Create(options));
         using var cache = new ResultCache(Options.Create(new CacheOptions()), Options.Create(options), TimeProvider.System,
             NullLogger<ResultCache>.Instance, connection);
-        Assert.Null(await cache.GetAsync("warm-up", CancellationToken.None)); // connected
+        Assert.Null(await cache.GetAsync("warm-up", "p", CancellationToken.None)); // connected
         await using var admin = await RedisAdmin.ConnectAsync(redis.AdminConnectionString);
         var before = await admin.CommandCallsAsync();
 
         var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
         await Task.Delay(200); // let DEBUG SLEEP reach the server
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        for (var i = 0; i < 20; i++) Assert.Null(await cache.GetAsync("miss-" + i, CancellationToken.None));
+        for (var i = 0; i < 20; i++) Assert.Null(await cache.GetAsync("miss-" + i, "p", CancellationToken.None));
         var elapsed = watch.Elapsed;
         await stall;
 
-        // Only the first miss waited for Redis (its GET ran once Redis woke up); the others did not ask it.
-        Assert.Equal(1, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+        // Only the first miss waited for Redis (its MGET ran once Redis woke up); the others did not ask it.
+        Assert.Equal(1, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("mget"));
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"20 misses took {elapsed}");
         await Task.Delay(TimeSpan.FromSeconds(1.1));
-        Assert.Null(await cache.GetAsync("after", CancellationToken.None));
-        Assert.Equal(2, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("get"));
+        Assert.Null(await cache.GetAsync("after", "p", CancellationToken.None));
+        Assert.Equal(2, RedisAdmin.Delta(before, await admin.CommandCallsAsync()).GetValueOrDefault("mget"));
     }
+
+    [Fact]
+    public async Task DropPlayer_OnOneReplica_HidesTheAnswerFromAnothersMemoryAndFromRedis()
+    {
+        var options = new RedisOptions { ConnectionString = redis.ConnectionString };
+        await using var connection = new RedisConnection(Options.Create(options));
+        using var first = NewCache(options, connection);
+        using var second = NewCache(options, connection);
+        var player = "user-" + Guid.NewGuid().ToString("N");
+        var key = "drop-" + player;
+        await first.SetAsync(key, player, [], TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        await first.SetAsync(key + "-other", "someone-else", [], TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        Assert.NotNull(await second.GetAsync(key, player, CancellationToken.None)); // now in the second's memory too
+        await Task.Delay(5); // the drop comes strictly after the fetch
+
+        Assert.True(await first.DropPlayerAsync(player, CancellationToken.None));
+
+        // The second replica hears of it on the channel: its fresh memory entry (which needs no Redis read) goes.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await second.GetAsync(key, player, CancellationToken.None) is not null && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Null(await second.GetAsync(key, player, CancellationToken.None));
+        // A replica that never heard of it reads the drop mark beside the entry in Redis.
+        using var third = NewCache(options, connection);
+        Assert.Null(await third.GetAsync(key, player, CancellationToken.None));
+        Assert.NotNull(await third.GetAsync(key + "-other", "someone-else", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DropPlayer_WhenRedisIsUnreachable_DropsHereAndSaysItDidNotReachTheOthers()
+    {
+        var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
+        await using var connection = new RedisConnection(Options.Create(nowhere));
+        using var cache = NewCache(nowhere, connection);
+        await cache.SetAsync("k", "p", [], TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        await Task.Delay(5);
+
+        Assert.False(await cache.DropPlayerAsync("p", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    private static ResultCache NewCache(RedisOptions options, RedisConnection connection) =>
+        new(Options.Create(new CacheOptions()), Options.Create(options), TimeProvider.System, NullLogger<ResultCache>.Instance, connection);
 }

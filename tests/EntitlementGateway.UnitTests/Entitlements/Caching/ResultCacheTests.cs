@@ -22,32 +22,77 @@ public class ResultCacheTests
     {
         var time = new ManualTimeProvider();
         using var cache = Create(time);
-        var stored = await cache.SetAsync("k", [Game], CancellationToken.None);
+        var stored = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(60), stored.FreshUntil);
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromMinutes(15), stored.StaleUntil);
 
         time.Advance(TimeSpan.FromSeconds(59));
-        var fresh = await cache.GetAsync("k", CancellationToken.None);
+        var fresh = await cache.GetAsync("k", "p", CancellationToken.None);
         Assert.True(time.GetUtcNow() < fresh!.FreshUntil);
 
         time.Advance(TimeSpan.FromMinutes(10));
-        var stale = await cache.GetAsync("k", CancellationToken.None);
+        var stale = await cache.GetAsync("k", "p", CancellationToken.None);
         Assert.NotNull(stale);
         Assert.True(time.GetUtcNow() >= stale.FreshUntil);
         Assert.Equal(Game, Assert.Single(stale.Entitlements));
 
         time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Null(await cache.GetAsync("k", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
     }
 
     [Fact]
     public async Task Remove_ForgetsTheEntry()
     {
-        using var cache = Create(new ManualTimeProvider());
-        await cache.SetAsync("k", [Game], CancellationToken.None);
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
         await cache.RemoveAsync("k", CancellationToken.None);
-        Assert.Null(await cache.GetAsync("k", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
         Assert.False(cache.UsesRedis);
+    }
+
+    [Fact]
+    public async Task DropPlayer_HidesThatPlayersAnswers_FreshAndStale_AndNoOneElses()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        await cache.SetAsync("fresh", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        await cache.SetAsync("old", "p", [Game], time.GetUtcNow() - TimeSpan.FromMinutes(5), CancellationToken.None);
+        await cache.SetAsync("other", "q", [Game], time.GetUtcNow(), CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(await cache.DropPlayerAsync("p", CancellationToken.None));
+
+        Assert.Null(await cache.GetAsync("fresh", "p", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("old", "p", CancellationToken.None));
+        Assert.NotNull(await cache.GetAsync("other", "q", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DropPlayer_HidesAnAnswerWhoseFetchBeganBeforeIt_ButKeepsOneFetchedAfter()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        var fetchBegan = time.GetUtcNow();
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        await cache.DropPlayerAsync("p", CancellationToken.None); // e.g. a consume finished while the fetch was on its way
+        time.Advance(TimeSpan.FromMilliseconds(10));
+
+        await cache.SetAsync("k", "p", [Game], fetchBegan, CancellationToken.None);
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
+
+        await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        Assert.NotNull(await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DropPlayer_AnswerFetchedAtTheDropsInstant_IsHidden()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        await cache.DropPlayerAsync("p", CancellationToken.None);
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
     }
 
     [Fact]
