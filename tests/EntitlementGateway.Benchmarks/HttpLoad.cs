@@ -13,6 +13,12 @@ internal sealed record LoadResult(long Requests, long Errors, double RequestsPer
 {
     /// <summary>CPU time the server behind the target used per request in the round, in microseconds.</summary>
     public double CpuUsPerRequest { get; init; }
+
+    /// <summary>Largest resident set of the server seen during the round (cache-hit rounds only).</summary>
+    public long MaxRssBytes { get; init; }
+
+    /// <summary>Store calls the server made during the round (cache-hit rounds only: 0 means every answer came from the cache).</summary>
+    public long StoreCalls { get; init; }
 }
 
 /// <summary>

@@ -16,9 +16,8 @@ public static class GatewayLogging
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Service", "EntitlementGateway")
-            // Formatted and written by one background thread: a request only queues its event, so requests never wait
-            // on each other for the console. A full queue makes the request wait rather than drop a line.
-            .WriteTo.Async(sink => sink.Console(new JsonFormatter(renderMessage: true)), bufferSize: 10_000, blockWhenFull: true)
+            // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
+            .WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)))
             .CreateLogger();
         builder.Logging.ClearProviders();
         builder.Logging.AddSerilog(logger, dispose: true);
