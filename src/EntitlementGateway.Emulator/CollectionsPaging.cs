@@ -8,7 +8,14 @@ namespace EntitlementGateway.Emulator;
 /// <summary>Filtering and paging of one user's collection, as the v8 b2bLicensePreview query does it.</summary>
 internal static class CollectionsPaging
 {
+    /// <summary>The largest page v8 serves (its default too, and v9's default).</summary>
     public const int MaxPageSize = 100;
+
+    /// <summary>The largest page v9 (PublisherQuery) serves.</summary>
+    public const int MaxPageSizeV9 = 200;
+
+    /// <summary>The most productSkuIds v9 accepts (more is a 400).</summary>
+    public const int MaxProducts = 100;
 
     public static List<JsonObject> Filter(IReadOnlyList<JsonObject> items, CollectionsQueryRequest request)
     {

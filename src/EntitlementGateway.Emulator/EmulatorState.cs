@@ -32,6 +32,8 @@ public sealed class EmulatorState : IDisposable
     private readonly object _faultLock = new();
     private ConcurrentDictionary<string, JsonObject[]> _users = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _queries = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, long> _operations = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, long> _delegatedCalls = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
@@ -121,7 +123,18 @@ public sealed class EmulatorState : IDisposable
         new SortedDictionary<string, long>(_queries, StringComparer.Ordinal),
         Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _tokensIssued),
         Interlocked.Read(ref _renewals), Interlocked.Read(ref _faultsInjected),
-        Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections));
+        Interlocked.Read(ref _protocolErrors), Interlocked.Read(ref _serviceTokenRejections),
+        new SortedDictionary<string, long>(_operations, StringComparer.Ordinal),
+        new SortedDictionary<string, long>(_delegatedCalls, StringComparer.Ordinal));
+
+    /// <summary>Calls per Store operation (<see cref="StoreOperation.Name"/>) that passed the request framing checks.</summary>
+    public IReadOnlyDictionary<string, long> Operations => new Dictionary<string, long>(_operations, StringComparer.Ordinal);
+
+    /// <summary>Calls per user made with an accepted delegated X-token (any operation).</summary>
+    public IReadOnlyDictionary<string, long> DelegatedCallsByUser => new Dictionary<string, long>(_delegatedCalls, StringComparer.Ordinal);
+
+    /// <summary>Mints a delegated Xbox authorization (Authorization and Signature header values) for a user.</summary>
+    public (string Authorization, string Signature) MintXboxToken(string userId) => XboxTokens.Mint(this, userId);
 
     /// <summary>Query calls per user that reached the rate-limit stage (admitted or 429).</summary>
     public IReadOnlyDictionary<string, long> QueriesByUser => new Dictionary<string, long>(_queries, StringComparer.Ordinal);
@@ -205,6 +218,8 @@ public sealed class EmulatorState : IDisposable
     {
         _users = new(StringComparer.Ordinal);
         _queries = new(StringComparer.Ordinal);
+        _operations = new(StringComparer.Ordinal);
+        _delegatedCalls = new(StringComparer.Ordinal);
         _logs = new(StringComparer.Ordinal);
         Interlocked.Exchange(ref _rateLimited, 0);
         Interlocked.Exchange(ref _tokensIssued, 0);
@@ -248,6 +263,10 @@ public sealed class EmulatorState : IDisposable
             return (_faults.Clone(), fail);
         }
     }
+
+    internal void CountOperation(StoreOperation operation) => _operations.AddOrUpdate(operation.Name, 1, (_, n) => n + 1);
+
+    internal void CountDelegatedCall(string userId) => _delegatedCalls.AddOrUpdate(userId, 1, (_, n) => n + 1);
 
     internal void CountRenewal() => Interlocked.Increment(ref _renewals);
 

@@ -72,7 +72,17 @@ internal sealed record CallsResponse(string UserId, IReadOnlyList<string> Calls)
 
 internal sealed record StatsResponse(
     IReadOnlyDictionary<string, long> Queries, long RateLimited, long TokensIssued, long Renewals, long FaultsInjected,
-    long ProtocolErrors, long ServiceTokenRejections);
+    long ProtocolErrors, long ServiceTokenRejections, IReadOnlyDictionary<string, long> Operations,
+    IReadOnlyDictionary<string, long> DelegatedCalls);
+
+/// <summary>What <c>POST /emulator/users/{userId}/xbox-token</c> answers: the two header values a game would get.</summary>
+internal sealed record XboxTokenResponse(string Authorization, string Signature);
+
+/// <summary>Body of <c>PUT /emulator/users/{userId}/game-pass</c>: the tiers the player subscribes to now.</summary>
+internal sealed class GamePassSeedRequest
+{
+    public List<string>? Tiers { get; set; }
+}
 
 /// <summary>Store-style error body (code + message), as the Collections service answers.</summary>
 internal sealed record StoreError(string Code, string Message)
@@ -108,6 +118,8 @@ internal sealed record AadError(
 [JsonSerializable(typeof(RenewResponse))]
 [JsonSerializable(typeof(CallsResponse))]
 [JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(XboxTokenResponse))]
+[JsonSerializable(typeof(GamePassSeedRequest))]
 [JsonSerializable(typeof(StoreError))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(AadError))]

@@ -25,6 +25,7 @@ try
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
     app.MapEntitlementsApi();
+    app.MapSubscriptionsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
     app.MapStore();

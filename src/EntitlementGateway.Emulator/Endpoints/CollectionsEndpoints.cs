@@ -2,44 +2,78 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EntitlementGateway.Emulator.Endpoints;
 
 /// <summary>
-/// The Store endpoints the gateway calls: the v8 collections query and the v6 key renewal, mapped on the
-/// <c>/emulator/store</c> group (whose <see cref="StoreProtocol"/> filter audits and checks every request first).
+/// The Store endpoints the gateway calls: the v8 and v9 collections queries and the v6 key renewal, mapped on the
+/// <c>/emulator/store</c> group (whose <see cref="StoreProtocol"/> filter audits and checks every request first), each
+/// counted under its <see cref="StoreOperation.Name"/>.
 /// </summary>
 internal static class CollectionsEndpoints
 {
     public static void Map(IEndpointRouteBuilder store)
     {
-        store.MapPost("/v8.0/collections/b2bLicensePreview", QueryAsync);
-        store.MapPost("/v6.0/b2b/keys/renew", RenewAsync);
+        store.MapOperation(StoreOperations.B2bLicensePreview, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V8));
+        store.MapOperation(StoreOperations.PublisherQuery, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V9));
+        store.MapOperation(StoreOperations.Renew, RenewAsync);
     }
 
+    /// <summary>A POST endpoint for <paramref name="operation"/>, every call to it counted under its name.</summary>
+    public static RouteHandlerBuilder MapOperation(this IEndpointRouteBuilder store, StoreOperation operation, Delegate handler) =>
+        store.MapPost("/" + operation.Path, handler).AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.RequestServices.GetRequiredService<EmulatorState>().CountOperation(operation);
+            return await next(context);
+        });
+
+    /// <summary>What differs between the two query versions.</summary>
+    private sealed record QueryRules(int MaxPageSize, bool RequiresProducts, bool AllowsEntitlementFilters, bool EchoesTicketReference);
+
+    private static readonly QueryRules V8 = new(CollectionsPaging.MaxPageSize, false, true, true);
+    private static readonly QueryRules V9 = new(CollectionsPaging.MaxPageSizeV9, true, false, false);
+
     // Order of checks (after the group filter's framing checks): latency/faults (infrastructure in front of the service),
-    // service token (rejected, invalid or revoked), body, UCID,
-    // request validation, then the per-user limit. Only calls that reach the limit are counted per user.
-    private static async Task<IResult> QueryAsync(HttpContext ctx, EmulatorState state)
+    // the caller (a service token with a UCID in the body, or a delegated X-token), body, request validation, then the
+    // per-user limit. Only calls that reach the limit are counted per user.
+    private static async Task<IResult> QueryAsync(HttpContext ctx, EmulatorState state, QueryRules rules)
     {
         StoreHttp.AddCorrelationHeaders(ctx);
         if (await StoreHttp.ApplyLatencyAndFaultsAsync(ctx, state) is { } failed) return failed;
 
-        var token = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
-        if (token is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
+        var caller = StoreHttp.DelegatedCaller(ctx, state, out var xboxError);
+        if (xboxError is not null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + xboxError);
+        System.Text.Json.Nodes.JsonObject? serviceToken = null;
+        if (caller is null)
+        {
+            serviceToken = StoreHttp.AuthenticateService(state, StoreHttp.BearerToken(ctx), out var tokenError);
+            if (serviceToken is null) return StoreHttp.Error(401, "Unauthorized", "Authorization: " + tokenError);
+        }
 
         var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.CollectionsQueryRequest);
         if (request is null) return bad!;
-        if (request.Beneficiaries is not [var beneficiary, ..] || string.IsNullOrEmpty(beneficiary.IdentityValue))
-            return StoreHttp.Error(400, "BadRequest", "beneficiaries[0].identityValue (the UserCollectionsId) is required.");
+        var ticketReference = "";
+        if (caller is null)
+        {
+            if (request.Beneficiaries is not [var beneficiary, ..] || string.IsNullOrEmpty(beneficiary.IdentityValue))
+                return StoreHttp.Error(400, "BadRequest", "beneficiaries[0].identityValue (the UserCollectionsId) is required.");
+            var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(serviceToken!, "appid"), out var keyError);
+            if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiaries[0].identityValue: " + keyError);
+            caller = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
+            ticketReference = beneficiary.LocalTicketReference ?? "";
+        }
+        var userId = caller;
 
-        var ucid = StoreHttp.VerifyUcid(state, beneficiary.IdentityValue, Claims.String(token, "appid"), out var keyError);
-        if (ucid is null) return StoreHttp.Error(401, "Unauthorized", "beneficiaries[0].identityValue: " + keyError);
-        var userId = Claims.String(ucid, EmulatorState.ClaimPrefix + "userId")!;
-
+        if (rules.RequiresProducts && request.ProductSkuIds is not { Count: > 0 })
+            return StoreHttp.Error(400, "BadRequest", "productSkuIds is required.");
+        if (rules.RequiresProducts && request.ProductSkuIds!.Count > CollectionsPaging.MaxProducts)
+            return StoreHttp.Error(400, "BadRequest", $"productSkuIds holds {request.ProductSkuIds.Count} entries; at most {CollectionsPaging.MaxProducts}.");
+        if (!rules.AllowsEntitlementFilters && request.EntitlementFilters is not null)
+            return StoreHttp.Error(400, "BadRequest", "entitlementFilters is not a field of this API version.");
         var pageSize = request.MaxPageSize ?? CollectionsPaging.MaxPageSize;
-        if (pageSize is < 1 or > CollectionsPaging.MaxPageSize)
-            return StoreHttp.Error(400, "BadRequest", $"maxPageSize must be between 1 and {CollectionsPaging.MaxPageSize}.");
+        if (pageSize < 1 || pageSize > rules.MaxPageSize)
+            return StoreHttp.Error(400, "BadRequest", $"maxPageSize must be between 1 and {rules.MaxPageSize}.");
         // The real Store may page sooner than asked; clients must follow continuation tokens either way.
         if (state.Options.PageSizeLimit is { } limit && limit < pageSize) pageSize = limit;
         var snapshot = CollectionsPaging.Snapshot(userId, request);
@@ -61,7 +95,8 @@ internal static class CollectionsEndpoints
 
         var filtered = CollectionsPaging.Filter(state.GetEntitlementsShared(userId), request);
         var (page, next) = CollectionsPaging.Page(filtered, offset, pageSize, state.Options.RepeatItemsAcrossPages);
-        foreach (var item in page) item["localTicketReference"] = beneficiary.LocalTicketReference;
+        if (rules.EchoesTicketReference)
+            foreach (var item in page) item["localTicketReference"] = ticketReference;
         // loopContinuation: always the token of the first page's end, so following tokens never ends.
         if (state.Faults.LoopContinuation) next = Math.Min(pageSize, filtered.Count);
         var response = new CollectionsQueryResponse

@@ -81,6 +81,22 @@ internal static class StoreHttp
         return claims;
     }
 
+    /// <summary>
+    /// The user of a call made with a delegated X-token (<c>Authorization: XBL3.0 ...</c> and <c>Signature</c>), counted per
+    /// user; null with no error when the call carries another kind of Authorization (a service token), null with an error
+    /// when its X-token or signature is refused.
+    /// </summary>
+    public static string? DelegatedCaller(HttpContext ctx, EmulatorState state, out string? error)
+    {
+        error = null;
+        var authorization = ctx.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith(XboxTokens.Scheme + " ", StringComparison.OrdinalIgnoreCase)) return null;
+        var userId = XboxTokens.Verify(state, authorization, ctx.Request.Headers["Signature"].ToString(), out var reason);
+        if (userId is null) error = reason;
+        else state.CountDelegatedCall(userId);
+        return userId;
+    }
+
     public static string? BearerToken(HttpContext ctx)
     {
         var header = ctx.Request.Headers.Authorization.ToString();

@@ -5,15 +5,36 @@ using EntitlementGateway.Entitlements;
 namespace EntitlementGateway.Api;
 
 /// <summary>A game client's entitlement query.</summary>
-/// <param name="UserCollectionsId">The UserCollectionsId the game got from XStoreGetUserCollectionsIdAsync.</param>
+/// <param name="UserCollectionsId">The UserCollectionsId the game got from XStoreGetUserCollectionsIdAsync; or send xbox instead.</param>
 /// <param name="Products">1 to 100 products to check; may be omitted when the gateway has a default catalog (Catalog:Products).</param>
 /// <param name="ProductTypes">Optional kinds to keep: Game, Application, Durable, Consumable, UnmanagedConsumable, Pass.</param>
-/// <param name="IncludeSatisfyingItems">Include products granted through bundles and subscriptions (default true).</param>
+/// <param name="IncludeSatisfyingItems">Include products granted through bundles and subscriptions (default true; no effect with Store:QueryApi=V9, which always includes them).</param>
+/// <param name="Xbox">Instead of userCollectionsId: the player's delegated Xbox authorization (Xbox and Xbox-Live-enabled PC titles).</param>
 public sealed record EntitlementQueryRequest(
     string? UserCollectionsId,
     IReadOnlyList<ProductSkuRequest>? Products,
     IReadOnlyList<string>? ProductTypes,
-    bool? IncludeSatisfyingItems);
+    bool? IncludeSatisfyingItems,
+    XboxCredentials? Xbox = null);
+
+/// <summary>
+/// The player's delegated Xbox authorization, as the game got it for the Store's request: forwarded to the Store as its
+/// Authorization and Signature headers, never logged or kept.
+/// </summary>
+/// <param name="Authorization">XBL3.0 x=&lt;userhash&gt;;&lt;token&gt;</param>
+/// <param name="Signature">The Signature header value that came with the token (base64).</param>
+public sealed record XboxCredentials(string? Authorization, string? Signature);
+
+/// <summary>Does the player have Xbox Game Pass now?</summary>
+/// <param name="UserCollectionsId">The player's UserCollectionsId; or send xbox instead.</param>
+/// <param name="Xbox">Instead of userCollectionsId: the player's delegated Xbox authorization.</param>
+public sealed record GamePassRequest(string? UserCollectionsId, XboxCredentials? Xbox);
+
+/// <summary>The player's Game Pass status, among the tiers this gateway asks about (GamePass:Tiers).</summary>
+/// <param name="Active">Whether the player has any of those tiers now.</param>
+/// <param name="Tiers">The tiers the Store shows as active, in the configured order (a higher tier also shows the lower ones it includes, when the publisher may see them).</param>
+/// <param name="ServedFrom">Where the answer came from: upstream (the Store), cache, or stale.</param>
+public sealed record GamePassResponse(bool Active, IReadOnlyList<string> Tiers, string ServedFrom);
 
 /// <summary>A product to check.</summary>
 /// <param name="ProductId">The Store ID: 12 upper-case letters or digits, e.g. 9N30KZZF4BR9.</param>
@@ -28,4 +49,6 @@ public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitle
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(EntitlementQueryRequest))]
 [JsonSerializable(typeof(EntitlementQueryResponse))]
+[JsonSerializable(typeof(GamePassRequest))]
+[JsonSerializable(typeof(GamePassResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

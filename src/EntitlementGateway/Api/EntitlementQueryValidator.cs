@@ -18,8 +18,8 @@ public static class EntitlementQueryValidator
     public static ValidatedRequest Validate(EntitlementQueryRequest request, IReadOnlyList<ProductSelector> defaultCatalog)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.UserCollectionsId))
-            errors["userCollectionsId"] = ["userCollectionsId is required."];
+        if (string.IsNullOrWhiteSpace(request.UserCollectionsId) && request.Xbox is null)
+            errors["userCollectionsId"] = ["userCollectionsId is required (or xbox)."];
 
         var products = new List<ProductSelector>();
         if (request.Products is null)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Entitlements.Caching;
@@ -14,7 +13,7 @@ namespace EntitlementGateway.Api;
 public static class EntitlementsApi
 {
     /// <summary>On a stale answer: the failure it stands in for (budget_exhausted, upstream_error, ...).</summary>
-    public const string StaleBecauseHeader = "X-Served-Stale-Because";
+    public const string StaleBecauseHeader = StoreAnswerHeaders.StaleBecauseHeader;
 
     public static RouteGroupBuilder MapEntitlementsApi(this IEndpointRouteBuilder endpoints)
     {
@@ -24,8 +23,11 @@ public static class EntitlementsApi
             .WithName("QueryEntitlements")
             .WithSummary("What the player owns right now")
             .WithDescription("""
-                Forwards the query to the Microsoft Store (B2bLicensePreview, Collections v8) with the gateway's service token,
-                following every page, and answers the player's entitlements: Active only, inside their validity window,
+                Forwards the query to the Microsoft Store (Store:QueryApi: B2bLicensePreview, Collections v8, by default, or
+                PublisherQuery, Collections v9, which asks pages of 200 and applies productTypes in the gateway only) with the
+                gateway's service token and the player's userCollectionsId, or with the player's delegated Xbox authorization
+                (xbox: authorization "XBL3.0 x=<userhash>;<token>" and signature, forwarded as the Store's Authorization and
+                Signature headers; send one or the other), following every page, and answers the player's entitlements: Active only, inside their validity window,
                 one per product and SKU. Answers are cached per player and query (servedFrom "cache", no budget spent)
                 for Cache:Ttl; send Cache-Control: no-cache for a fresh one. When the budget is used up or the Store fails,
                 an answer younger than Cache:MaxStale is served with servedFrom "stale" and a Warning header. Every Store call spends one unit of the player's budget (100 per rolling 5 minutes by
@@ -34,8 +36,7 @@ public static class EntitlementsApi
                 """)
             .Accepts<EntitlementQueryRequest>("application/json")
             .Produces<EntitlementQueryResponse>(StatusCodes.Status200OK)
-            .ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
-                StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge);
+            .ProducesPlayerStoreCall();
 
         return group;
     }
@@ -48,53 +49,35 @@ public static class EntitlementsApi
         CachedEntitlementQueries queries,
         IOptions<CatalogOptions> catalog,
         IOptions<BudgetOptions> budgetOptions,
+        IOptions<StoreOptions> storeOptions,
         CancellationToken cancellationToken)
     {
-        http.Response.Headers["RateLimit-Policy"] = RateLimitPolicy(budgetOptions.Value);
+        StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
 
         var validated = EntitlementQueryValidator.Validate(request, catalog.Value.Parse());
         if (!validated.IsValid)
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.",
                 "One or more fields are not valid: " + string.Join(", ", validated.Errors.Keys) + ".", validated.Errors);
 
-        // Refused here, a bad UCID spends no budget and makes no Store call.
-        var ucidProblem = ucidValidator.Check(request.UserCollectionsId, out var entry, out var detail);
-        if (UcidProblems.For(ucidProblem, detail) is { } refused) return refused;
-        var ucid = entry!.Ucid;
+        // Refused here, bad credentials spend no budget and make no Store call.
+        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http.User, ucidValidator, binding, out var caller) is { } refused)
+            return refused;
 
-        if (binding.Check(http.User, ucid) is { } mismatch) return mismatch;
-
-        var query = new EntitlementQuery(ucid, binding.BudgetKey(http.User, ucid), validated.Products, validated.ProductKinds, validated.IncludeSatisfyingItems)
+        var api = storeOptions.Value.QueryApi;
+        // v9 always expands satisfying items: the flag has no effect there, so it does not split the cache either.
+        var query = new EntitlementQuery(caller!.Ucid, caller.BudgetKey, validated.Products, validated.ProductKinds,
+            validated.IncludeSatisfyingItems || api == CollectionsApi.V9, api, caller.Xbox)
         {
-            UcidHash = entry.Hash,
+            CredentialHash = caller.UcidEntry?.Hash,
         };
         var outcome = await queries.QueryAsync(query, AsksForFreshAnswer(http.Request), cancellationToken);
-        // An answer (fresh, cached or stale) means the Store accepted this very token.
-        if (outcome.Entitlements is not null) ucidValidator.Accepted(entry);
-        // A cache hit made no budget decision: RateLimit is left out, RateLimit-Policy stays.
-        if (outcome.Budget is { } decision)
-            http.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
-                $"\"upstream\";r={(outcome.Failure == StoreFailureKind.BudgetExhausted ? 0 : decision.Remaining)};t={GatewayProblems.WholeSeconds(decision.ResetAfter)}");
-        if (outcome.StaleBecause is { } because)
-        {
-            http.Response.Headers["Warning"] = "110 - \"Response is stale\"";
-            http.Response.Headers[StaleBecauseHeader] = because;
-        }
+        // An answer (fresh, cached or stale) means the Store accepted this very UCID: its next request skips the parse.
+        if (outcome.Entitlements is not null && caller.UcidEntry is { } accepted) ucidValidator.Accepted(accepted);
+        StoreAnswerHeaders.SetOutcome(http.Response, outcome);
 
         return outcome.Failure is { } failure
             ? StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter)
             : TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom));
-    }
-
-    private static Tuple<BudgetOptions, string>? _rateLimitPolicy;
-
-    /// <summary>The RateLimit-Policy header, built once per options instance (bound once per host).</summary>
-    internal static string RateLimitPolicy(BudgetOptions budget)
-    {
-        if (_rateLimitPolicy is { } cached && ReferenceEquals(cached.Item1, budget)) return cached.Item2;
-        var text = string.Create(CultureInfo.InvariantCulture, $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}");
-        _rateLimitPolicy = Tuple.Create(budget, text);
-        return text;
     }
 
     /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>

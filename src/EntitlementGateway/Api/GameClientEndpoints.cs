@@ -22,6 +22,13 @@ public static class GameClientEndpoints
         return group;
     }
 
+    /// <summary>What an endpoint that calls the Store for a player answers besides 200: a bad body or credentials (400),
+    /// an expired UCID, refused X-token or missing player token (401), another player's UCID (403), a body too large
+    /// (413), and the Store-failure table.</summary>
+    public static RouteHandlerBuilder ProducesPlayerStoreCall(this RouteHandlerBuilder builder) =>
+        builder.ProducesStoreFailures(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
+            StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge);
+
     /// <summary>What any endpoint that calls the Store may answer: the statuses of the Store-failure table
     /// (429 budget, 502/503/504 Store), besides the endpoint's own 4xx.</summary>
     public static RouteHandlerBuilder ProducesStoreFailures(this RouteHandlerBuilder builder, params int[] ownStatuses)

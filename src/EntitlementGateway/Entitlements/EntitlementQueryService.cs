@@ -7,16 +7,25 @@ using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Entitlements;
 
-/// <summary>A validated query: whose, which products, which kinds.</summary>
+/// <summary>A validated query: whose (a UCID, or the player's delegated Xbox authorization), which products, which
+/// kinds, through which Collections API.</summary>
 public sealed record EntitlementQuery(
-    UserCollectionsId Ucid,
+    UserCollectionsId? Ucid,
     string BudgetKey,
     IReadOnlyList<ProductSelector> Products,
     IReadOnlySet<string>? ProductKinds,
-    bool IncludeSatisfyingItems)
+    bool IncludeSatisfyingItems,
+    CollectionsApi Api = CollectionsApi.V8,
+    XboxAuthorization? Xbox = null)
 {
-    /// <summary>The lower-case hex SHA-256 of the UCID when the caller has it already; else computed where needed.</summary>
-    public string? UcidHash { get; init; }
+    /// <summary>A short hash of the credential, for logs.</summary>
+    public string Fingerprint => Ucid?.Fingerprint ?? Xbox!.Fingerprint;
+
+    /// <summary>The credential the Store checks (the UCID, or the X-token's Authorization value); only ever hashed.</summary>
+    public string Credential => Ucid?.Value ?? Xbox!.Authorization;
+
+    /// <summary>The lower-case hex SHA-256 of <see cref="Credential"/> when the caller has it already; else computed where needed.</summary>
+    public string? CredentialHash { get; init; }
 }
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>
@@ -58,14 +67,14 @@ public sealed partial class EntitlementQueryService(
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(resilienceOptions.Value.TotalTimeout);
-        var state = new StoreCallState(query.BudgetKey, StoreWire.NewCorrelationVector());
+        var state = new StoreCallState(query.BudgetKey, StoreWire.NewCorrelationVector(), query.Xbox);
         try
         {
             return await PagesAsync(query, state, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            LogQueryTimedOut(logger, query.Ucid.Fingerprint, resilienceOptions.Value.TotalTimeoutSeconds);
+            LogQueryTimedOut(logger, query.Fingerprint, resilienceOptions.Value.TotalTimeoutSeconds);
             return new QueryOutcome(StoreFailureKind.Timeout, null, state.Last, null,
                 $"The Store did not answer the whole query within {resilienceOptions.Value.TotalTimeoutSeconds:0.###} s.");
         }
@@ -74,27 +83,20 @@ public sealed partial class EntitlementQueryService(
     private async Task<QueryOutcome> PagesAsync(EntitlementQuery query, StoreCallState state, CancellationToken cancellationToken)
     {
         var options = storeOptions.Value;
-        var request = new B2bLicensePreviewRequest
-        {
-            Beneficiaries = [new StoreBeneficiary("b2b", query.Ucid.Value, "")],
-            ProductSkuIds = query.Products.Select(p => new StoreProductSkuId(p.ProductId, p.SkuId)).ToList(),
-            EntitlementFilters = query.ProductKinds?.Order(StringComparer.Ordinal).Select(k => "*:" + k).ToList(),
-            ExpandSatisfyingItems = query.IncludeSatisfyingItems,
-            Sandbox = string.IsNullOrWhiteSpace(options.Sandbox) ? null : options.Sandbox,
-        };
-
+        var pages = CollectionsPages.For(query, options, store, state);
         var items = new List<StoreCollectionItem>();
         var tokensSeen = new HashSet<string>(StringComparer.Ordinal);
         for (var page = 1; page <= options.MaxPages; page++)
         {
             var pageLeases = state.Leases.Count;
-            var result = await store.QueryPageAsync(request, query.Ucid.Fingerprint, state, cancellationToken);
+            var result = await pages.NextAsync(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             if (!result.Succeeded) return await FailureAsync(query, result, state, pageLeases, cancellationToken);
-            credentials.RecordAccepted();
+            // A page served on the player's own Xbox authorization says nothing about the gateway's credentials.
+            if (query.Xbox is null) credentials.RecordAccepted();
 
-            items.AddRange(result.Page!.Items ?? []);
-            var next = result.Page.ContinuationToken;
+            items.AddRange(result.Answer!.Items ?? []);
+            var next = result.Answer.ContinuationToken;
             if (string.IsNullOrEmpty(next))
             {
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
@@ -102,18 +104,18 @@ public sealed partial class EntitlementQueryService(
             }
             if (!tokensSeen.Add(next))
             {
-                LogContinuationLoop(logger, query.Ucid.Fingerprint, page);
+                LogContinuationLoop(logger, query.Fingerprint, page);
                 return new QueryOutcome(StoreFailureKind.Error, null, state.Last, null,
                     $"The Store returned a continuation token it had already returned in this query (after {page} pages): a paging loop.");
             }
-            request = request with { ContinuationToken = next };
+            pages.ContinueWith(next);
         }
 
         return new QueryOutcome(StoreFailureKind.Error, null, state.Last, null,
             $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
     }
 
-    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
+    private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult<B2bLicensePreviewResponse> result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {
         var kind = result.Failure!.Value;
         var last = state.Last;
@@ -121,7 +123,7 @@ public sealed partial class EntitlementQueryService(
         {
             case StoreFailureKind.BudgetExhausted:
                 var wait = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
-                LogBudgetExhausted(logger, query.Ucid.Fingerprint, wait.TotalSeconds);
+                LogBudgetExhausted(logger, query.Fingerprint, wait.TotalSeconds);
                 return new QueryOutcome(kind, null, last, wait,
                     $"This player's budget of Store calls is used up; retry after {GatewayProblems.WholeSeconds(wait)} s.");
             case StoreFailureKind.RateLimited:
@@ -129,16 +131,20 @@ public sealed partial class EntitlementQueryService(
                 var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
                 return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
-            case StoreFailureKind.UcidRefused:
+            case StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused:
                 // The Store did not serve this player, so the units this page's attempts took go back. Otherwise anyone could
-                // drain a victim's budget with UCIDs that merely carry the victim's userId.
+                // drain a victim's budget with UCIDs that merely carry the victim's userId (or X-tokens the victim's x=).
+                // A refused X-token is the player's: it never makes the gateway suspect its own credentials.
                 var refunds = state.Leases.Skip(pageLeases).ToList();
                 foreach (var lease in refunds) await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
                 if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
+                if (kind == StoreFailureKind.XboxTokenRefused)
+                    return new QueryOutcome(kind, null, last, null,
+                        "The Store refused this Xbox authorization (expired, for another relying party, or a signature that does not match); get a new token and signature.");
                 if (credentials.RecordRefusal(query.BudgetKey))
                     return new QueryOutcome(StoreFailureKind.CredentialsSuspect, null, last, null,
                         "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
-                LogUcidRejected(logger, query.Ucid.Fingerprint);
+                LogUcidRejected(logger, query.Fingerprint);
                 return new QueryOutcome(kind, null, last, null,
                     "The Store refused this UserCollectionsId (forged, revoked or minted for another app); mint a new one.");
             default:

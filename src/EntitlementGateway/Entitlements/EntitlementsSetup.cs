@@ -13,6 +13,7 @@ public static class EntitlementsSetup
     {
         services.AddValidatedOptions<CatalogOptions, CatalogOptionsValidator>(CatalogOptions.Section);
         services.AddValidatedOptions<CacheOptions, CacheOptionsValidator>(CacheOptions.Section);
+        services.AddValidatedOptions<GamePassOptions, GamePassOptionsValidator>(GamePassOptions.Section);
         // L2 only when Redis is configured (validated options decide, as for the budget).
         services.AddSingleton(sp =>
         {

@@ -53,6 +53,18 @@ public static class OpenApiSetup
             ["includeSatisfyingItems"] = true,
         },
         [typeof(ProductSkuRequest)] = () => new JsonObject { ["productId"] = "9N30KZZF4BR9", ["skuId"] = "0010" },
+        [typeof(XboxCredentials)] = () => new JsonObject
+        {
+            ["authorization"] = "XBL3.0 x=2535405290654321;eyJlbmMiOiJBMTI4Q0JDK0hTMjU2Ii...",
+            ["signature"] = "AAAAAQHa8nQkc2Q0...",
+        },
+        [typeof(GamePassRequest)] = () => new JsonObject { ["userCollectionsId"] = "eyJhbGciOiJSUzI1NiIs..." },
+        [typeof(GamePassResponse)] = () => new JsonObject
+        {
+            ["active"] = true,
+            ["tiers"] = new JsonArray("Ultimate"),
+            ["servedFrom"] = "upstream",
+        },
         [typeof(EntitlementQueryResponse)] = () => new JsonObject
         {
             ["entitlements"] = new JsonArray(EntitlementExample()),

@@ -79,19 +79,30 @@ public sealed class PlayerBinding(IOptions<PlayerAuthOptions> options)
     /// <summary>A 403 when the UCID belongs to another player than the token's; null when all is well.</summary>
     public ProblemHttpResult? Check(ClaimsPrincipal user, UserCollectionsId ucid)
     {
-        if (!Enabled) return null;
-        var player = PlayerId(user);
-        if (string.IsNullOrEmpty(player))
-            return GatewayProblems.Create(403, GatewayProblems.PlayerMismatch, "The player token names no player.",
-                $"The player token has no '{options.Value.PlayerIdClaim}' claim.");
-        return string.Equals(player, ucid.UserId, StringComparison.Ordinal)
+        if (NoPlayer(user) is { } noPlayer) return noPlayer;
+        return !Enabled || string.Equals(PlayerId(user), ucid.UserId, StringComparison.Ordinal)
             ? null
             : GatewayProblems.Create(403, GatewayProblems.PlayerMismatch, "The UserCollectionsId belongs to another player.",
                 "The UCID's userId claim is not the authenticated player's id; mint the UCID with the player's id as publisherUserId.");
     }
 
+    /// <summary>
+    /// A 403 when binding is on and the token names no player; null otherwise. An X-token is opaque to the gateway, so
+    /// whether it is this player's is the Store's and the game's matter; the budget it spends is the bound player's.
+    /// </summary>
+    public ProblemHttpResult? Check(ClaimsPrincipal user, XboxAuthorization xbox) => NoPlayer(user);
+
     public string BudgetKey(ClaimsPrincipal user, UserCollectionsId ucid) =>
         Enabled ? "player-" + PlayerId(user) : ucid.BudgetKey;
+
+    public string BudgetKey(ClaimsPrincipal user, XboxAuthorization xbox) =>
+        Enabled ? "player-" + PlayerId(user) : xbox.BudgetKey;
+
+    private ProblemHttpResult? NoPlayer(ClaimsPrincipal user) =>
+        Enabled && string.IsNullOrEmpty(PlayerId(user))
+            ? GatewayProblems.Create(403, GatewayProblems.PlayerMismatch, "The player token names no player.",
+                $"The player token has no '{options.Value.PlayerIdClaim}' claim.")
+            : null;
 }
 
 /// <summary>Inbound JWT validation shared by player and operator tokens: discovery from an authority, or a pinned PEM key.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using EntitlementGateway.Budget;
+using EntitlementGateway.Emulator;
 using EntitlementGateway.Store.Resilience;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -10,119 +11,141 @@ using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Store;
 
-/// <summary>One Store call's outcome: a page, or a failure.</summary>
-public sealed record StoreCallResult(B2bLicensePreviewResponse? Page, StoreFailureKind? Failure, TimeSpan? RetryAfter, string Detail)
+/// <summary>One Store call's outcome: the Store's answer, or a failure.</summary>
+public sealed record StoreCallResult<T>(T? Answer, StoreFailureKind? Failure, TimeSpan? RetryAfter, string Detail) where T : class
 {
-    public bool Succeeded => Page is not null;
-    public static StoreCallResult Ok(B2bLicensePreviewResponse page) => new(page, null, null, "");
-    public static StoreCallResult Fail(StoreFailureKind kind, string detail, TimeSpan? retryAfter = null) => new(null, kind, retryAfter, detail);
+    public bool Succeeded => Answer is not null;
+    public static StoreCallResult<T> Ok(T answer) => new(answer, null, null, "");
+    public static StoreCallResult<T> Fail(StoreFailureKind kind, string detail, TimeSpan? retryAfter = null) => new(null, kind, retryAfter, detail);
 }
 
 /// <summary>
-/// Typed client for the Store's Collections v8 query. One call = one page, made of one or more attempts (retries) by the
-/// resilience handler, each paid for with a unit of the player's budget. The handler has read the whole body by the
-/// time an answer gets here, so parsing it cannot hang.
+/// Typed client for the Store's operations. One call = one request (a query page, ...), made of one or more attempts
+/// (retries) by the resilience handler, each paid for with a unit of the player's budget, with the service token or the
+/// player's delegated Xbox authorization (<see cref="StoreCallState.Xbox"/>). Every operation goes through
+/// <see cref="CallAsync{TAnswer}"/>: a new one is a path (<see cref="StoreOperations"/>), a body and a reader. The
+/// handler has read the whole body by the time an answer gets here, so parsing it cannot hang.
 /// </summary>
 public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, TimeProvider time, ILogger<CollectionsClient> logger)
 {
-    public const string QueryPath = "v8.0/collections/b2bLicensePreview";
+    public static readonly string QueryPath = StoreOperations.B2bLicensePreview.Path;
 
-    public async Task<StoreCallResult> QueryPageAsync(B2bLicensePreviewRequest request, string ucidFingerprint, StoreCallState state, CancellationToken cancellationToken)
+    /// <summary>One page of the v8 query.</summary>
+    public Task<StoreCallResult<B2bLicensePreviewResponse>> QueryPageAsync(B2bLicensePreviewRequest request, string subject, StoreCallState state, CancellationToken cancellationToken) =>
+        CallAsync(StoreOperations.B2bLicensePreview, StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest), ReadPage, subject, state, cancellationToken);
+
+    /// <summary>One page of the v9 query (PublisherQuery).</summary>
+    public Task<StoreCallResult<B2bLicensePreviewResponse>> QueryPageAsync(PublisherQueryRequest request, string subject, StoreCallState state, CancellationToken cancellationToken) =>
+        CallAsync(StoreOperations.PublisherQuery, StoreWire.JsonBody(request, StoreJsonContext.Default.PublisherQueryRequest), ReadPage, subject, state, cancellationToken);
+
+    private static B2bLicensePreviewResponse? ReadPage(byte[] body) => StoreJson.ReadPage(body);
+
+    /// <summary>
+    /// One call of <paramref name="operation"/> with <paramref name="body"/>; a 2xx JSON answer is given to
+    /// <paramref name="read"/> (which may throw <see cref="JsonException"/>), anything else becomes a failure.
+    /// <paramref name="subject"/> is the short hash of whose call this is, for the log.
+    /// </summary>
+    public async Task<StoreCallResult<TAnswer>> CallAsync<TAnswer>(StoreOperation operation, HttpContent body, Func<byte[], TAnswer?> read,
+        string subject, StoreCallState state, CancellationToken cancellationToken) where TAnswer : class
     {
+        ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         try
         {
             var connection = await endpoints.GetAsync(cancellationToken);
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, QueryPath))
-            {
-                Content = StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest),
-            };
+            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, operation.Path)) { Content = body };
             message.Headers.Add(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
             message.Options.Set(StoreCallState.OptionKey, state);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            LogStoreCall(logger, (int)response.StatusCode, ucidFingerprint, state.LastCorrelationVector,
+            LogStoreCall(logger, operation.Name, (int)response.StatusCode, subject, state.LastCorrelationVector,
                 StoreWire.Header(response, StoreWire.CorrelationIdHeader), StoreWire.Header(response, StoreWire.RequestIdHeader),
                 StoreWire.Header(response, StoreWire.CorrelationVectorHeader), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-            return response.IsSuccessStatusCode ? await ReadPageAsync(response, cancellationToken) : MapFailure(response, time.GetUtcNow());
+            if (response.IsSuccessStatusCode) return await ReadAsync(response, read, cancellationToken);
+            var failure = MapFailure(response, time.GetUtcNow());
+            // With the player's own authorization, a refusal is about that token, never the gateway's credentials.
+            return state.Xbox is not null && failure.Failure == StoreFailureKind.UcidRefused
+                ? StoreCallResult<TAnswer>.Fail(StoreFailureKind.XboxTokenRefused, failure.Detail)
+                : StoreCallResult<TAnswer>.Fail(failure.Failure!.Value, failure.Detail, failure.RetryAfter);
         }
         catch (StoreBudgetRefusedException ex)
         {
-            return StoreCallResult.Fail(StoreFailureKind.BudgetExhausted, "The player's budget refused the unit this Store call needs.", ex.Decision.RetryAfter);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.BudgetExhausted, "The player's budget refused the unit this Store call needs.", ex.Decision.RetryAfter);
         }
         catch (BudgetUnavailableException)
         {
-            return StoreCallResult.Fail(StoreFailureKind.BudgetUnavailable, "The shared budget store (Redis) is unavailable; retry shortly.");
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.BudgetUnavailable, "The shared budget store (Redis) is unavailable; retry shortly.");
         }
         catch (BrokenCircuitException ex)
         {
-            LogStoreFailure(logger, "circuit open", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store is failing; calls to it are paused (circuit open).",
+            LogStoreFailure(logger, operation.Name, "circuit open", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable, "The Store is failing; calls to it are paused (circuit open).",
                 ex.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
         }
         catch (Exception ex) when (ex is TimeoutRejectedException or StoreTokenTimeoutException ||
                                    (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            LogStoreFailure(logger, "timeout", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
+            LogStoreFailure(logger, operation.Name, "timeout", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
         catch (StoreBodyException ex)
         {
-            LogStoreFailure(logger, "answer broke off", ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Error, ex.Message);
+            LogStoreFailure(logger, operation.Name, "answer broke off", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, ex.Message);
         }
         catch (HttpRequestException ex)
         {
-            LogStoreFailure(logger, ex.HttpRequestError.ToString(), ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
+            LogStoreFailure(logger, operation.Name, ex.HttpRequestError.ToString(), subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
         }
         catch (MsalException ex)
         {
             // The message can name the app and tenant but never holds a secret; the code is enough to act on.
-            LogStoreFailure(logger, "service token: " + ex.ErrorCode, ucidFingerprint, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
+            LogStoreFailure(logger, operation.Name, "service token: " + ex.ErrorCode, subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
     }
 
-    private static async Task<StoreCallResult> ReadPageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<StoreCallResult<TAnswer>> ReadAsync<TAnswer>(HttpResponseMessage response, Func<byte[], TAnswer?> read, CancellationToken cancellationToken)
+        where TAnswer : class
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
-            return StoreCallResult.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with {mediaType}, not the documented JSON.");
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with {mediaType}, not the documented JSON.");
         try
         {
-            var page = StoreJson.ReadPage(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-            return page is null
-                ? StoreCallResult.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with an empty body.")
-                : StoreCallResult.Ok(page);
+            var answer = read(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+            return answer is null
+                ? StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with an empty body.")
+                : StoreCallResult<TAnswer>.Ok(answer);
         }
         catch (JsonException)
         {
-            return StoreCallResult.Fail(StoreFailureKind.Error, "The Store answered with a body that is not the documented JSON.");
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The Store answered with a body that is not the documented JSON.");
         }
     }
 
-    internal static StoreCallResult MapFailure(HttpResponseMessage response, DateTimeOffset now)
+    internal static StoreCallResult<object> MapFailure(HttpResponseMessage response, DateTimeOffset now)
     {
         var retryAfter = StoreRetryAfter.Parse(response, now);
         var status = (int)response.StatusCode;
         return response.StatusCode switch
         {
-            HttpStatusCode.TooManyRequests => StoreCallResult.Fail(StoreFailureKind.RateLimited, "The Store's per-user rate limit was reached.", retryAfter),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => StoreCallResult.Fail(StoreFailureKind.UcidRefused,
+            HttpStatusCode.TooManyRequests => StoreCallResult<object>.Fail(StoreFailureKind.RateLimited, "The Store's per-user rate limit was reached.", retryAfter),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => StoreCallResult<object>.Fail(StoreFailureKind.UcidRefused,
                 $"The Store refused the request ({status})."),
-            HttpStatusCode.ServiceUnavailable => StoreCallResult.Fail(StoreFailureKind.Unavailable, "The Store is unavailable.", retryAfter),
-            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => StoreCallResult.Fail(StoreFailureKind.Timeout,
+            HttpStatusCode.ServiceUnavailable => StoreCallResult<object>.Fail(StoreFailureKind.Unavailable, "The Store is unavailable.", retryAfter),
+            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => StoreCallResult<object>.Fail(StoreFailureKind.Timeout,
                 $"The Store timed out ({status})."),
-            _ => StoreCallResult.Fail(StoreFailureKind.Error, $"The Store answered {status}."),
+            _ => StoreCallResult<object>.Fail(StoreFailureKind.Error, $"The Store answered {status}."),
         };
     }
 
     [LoggerMessage(EventId = EventIds.StoreCall, EventName = nameof(EventIds.StoreCall), Level = LogLevel.Information,
-        Message = "Store query answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv} in {ElapsedMs:0.0} ms")]
-    private static partial void LogStoreCall(ILogger logger, int statusCode, string ucidHash, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv, double elapsedMs);
+        Message = "Store {Operation} answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv} in {ElapsedMs:0.0} ms")]
+    private static partial void LogStoreCall(ILogger logger, string operation, int statusCode, string ucidHash, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv, double elapsedMs);
 
-    [LoggerMessage(EventId = EventIds.StoreCallFailed, EventName = nameof(EventIds.StoreCallFailed), Level = LogLevel.Warning, Message = "Store query failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
-    private static partial void LogStoreFailure(ILogger logger, string reason, string ucidHash, string? sentMsCv, double elapsedMs);
+    [LoggerMessage(EventId = EventIds.StoreCallFailed, EventName = nameof(EventIds.StoreCallFailed), Level = LogLevel.Warning, Message = "Store {Operation} failed ({Reason}) for ucid {UcidHash}; sent MS-CV {SentMsCv}; after {ElapsedMs:0.0} ms")]
+    private static partial void LogStoreFailure(ILogger logger, string operation, string reason, string ucidHash, string? sentMsCv, double elapsedMs);
 }

@@ -12,6 +12,8 @@ public enum StoreFailureKind
     RateLimited,
     /// <summary>The Store refused the UCID (401/403 with a freshly obtained service token).</summary>
     UcidRefused,
+    /// <summary>The Store refused the player's delegated Xbox authorization (401/403 on a call made with it).</summary>
+    XboxTokenRefused,
     /// <summary>The Store refuses many players at once: the gateway's own credentials are suspect.</summary>
     CredentialsSuspect,
     /// <summary>503, no connection, or the circuit is open.</summary>

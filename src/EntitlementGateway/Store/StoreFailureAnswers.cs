@@ -19,6 +19,7 @@ public static class StoreFailureAnswers
     // The Store's 429 ends in the player's block; Retry-After 60 s when the Store gave none.
     private static readonly StoreFailureAnswer RateLimited = new(503, GatewayProblems.UpstreamUnavailable, "The Store rate-limited this player.", TimeSpan.FromSeconds(60), true);
     private static readonly StoreFailureAnswer UcidRefused = new(400, GatewayProblems.InvalidUserCollectionsId, "The Store refused the UserCollectionsId.", null, false);
+    private static readonly StoreFailureAnswer XboxTokenRefused = new(401, GatewayProblems.XboxTokenRefused, "The Store refused the player's Xbox authorization.", null, false);
     private static readonly StoreFailureAnswer CredentialsSuspect = new(503, GatewayProblems.UpstreamUnavailable, "The Store is refusing the gateway.", TimeSpan.FromSeconds(30), true);
     private static readonly StoreFailureAnswer Unavailable = new(503, GatewayProblems.UpstreamUnavailable, "The Store is unavailable.", TimeSpan.FromSeconds(5), true);
     private static readonly StoreFailureAnswer Timeout = new(504, GatewayProblems.UpstreamTimeout, "The Store did not answer in time.", null, true);
@@ -30,6 +31,7 @@ public static class StoreFailureAnswers
         StoreFailureKind.BudgetUnavailable => BudgetUnavailable,
         StoreFailureKind.RateLimited => RateLimited,
         StoreFailureKind.UcidRefused => UcidRefused,
+        StoreFailureKind.XboxTokenRefused => XboxTokenRefused,
         StoreFailureKind.CredentialsSuspect => CredentialsSuspect,
         StoreFailureKind.Unavailable => Unavailable,
         StoreFailureKind.Timeout => Timeout,

@@ -10,6 +10,15 @@ public enum StoreMode
     Live,
 }
 
+/// <summary>Which Collections query answers <c>POST /v1/entitlements/query</c>.</summary>
+public enum CollectionsApi
+{
+    /// <summary>B2bLicensePreview (Collections v8).</summary>
+    V8,
+    /// <summary>PublisherQuery (Collections v9).</summary>
+    V9,
+}
+
 /// <summary>How the gateway reaches the Microsoft Store (section <c>Store</c>).</summary>
 public sealed class StoreOptions
 {
@@ -29,6 +38,9 @@ public sealed class StoreOptions
     public string CollectionsBaseUrl { get; set; } = "https://collections.mp.microsoft.com";
     public string ServiceScope { get; set; } = "https://onestore.microsoft.com/.default";
     public string CollectionsTicketScope { get; set; } = "https://onestore.microsoft.com/b2b/keys/create/collections/.default";
+    /// <summary>The Collections query behind <c>/v1/entitlements/query</c>: V8 (B2bLicensePreview) or V9 (PublisherQuery).
+    /// Game Pass always uses V9, the only one that shows it.</summary>
+    public CollectionsApi QueryApi { get; set; } = CollectionsApi.V8;
     /// <summary>The most pages one query follows; bounds the budget one query can spend.</summary>
     public int MaxPages { get; set; } = 10;
     /// <summary>Upper bound of one UCID renewal call, in seconds (the Collections query is bounded by Resilience:TotalTimeoutSeconds).</summary>
@@ -86,6 +98,7 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
         }
         if (production && !string.IsNullOrWhiteSpace(o.TrustedCertificateThumbprint))
             errors.Add("Store:TrustedCertificateThumbprint is for development and tests; it is refused in Production.");
+        if (!Enum.IsDefined(o.QueryApi)) errors.Add("Store:QueryApi must be V8 or V9.");
         if (o.MaxPages is < 1 or > 100) errors.Add("Store:MaxPages must be between 1 and 100.");
         if (o.TimeoutSeconds is < 1 or > 120) errors.Add("Store:TimeoutSeconds must be between 1 and 120.");
         if (o.FreshTokenSeconds is < 0 or > 3600) errors.Add("Store:FreshTokenSeconds must be between 0 and 3600.");

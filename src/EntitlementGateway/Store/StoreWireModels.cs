@@ -9,13 +9,32 @@ namespace EntitlementGateway.Store;
 /// <summary>Body of <c>POST /v8.0/collections/b2bLicensePreview</c>.</summary>
 public sealed record B2bLicensePreviewRequest
 {
-    [JsonPropertyName("beneficiaries")] public required IReadOnlyList<StoreBeneficiary> Beneficiaries { get; init; }
+    /// <summary>The UCID; null (left out) on a call made with the player's delegated Xbox authorization.</summary>
+    [JsonPropertyName("beneficiaries")] public IReadOnlyList<StoreBeneficiary>? Beneficiaries { get; init; }
     [JsonPropertyName("productSkuIds")] public required IReadOnlyList<StoreProductSkuId> ProductSkuIds { get; init; }
     [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
     [JsonPropertyName("maxPageSize")] public int MaxPageSize { get; init; } = 100;
     [JsonPropertyName("entitlementFilters")] public IReadOnlyList<string>? EntitlementFilters { get; init; }
     [JsonPropertyName("market")] public string Market { get; init; } = "neutral";
     [JsonPropertyName("expandSatisfyingItems")] public bool ExpandSatisfyingItems { get; init; } = true;
+    [JsonPropertyName("excludeDuplicates")] public bool ExcludeDuplicates { get; init; } = true;
+    [JsonPropertyName("validityType")] public string? ValidityType { get; init; }
+    [JsonPropertyName("sbx")] public string? Sandbox { get; init; }
+}
+
+/// <summary>
+/// Body of <c>POST /v9.0/collections/publisherQuery</c>: products are required (at most 100), pages reach 200 items, and
+/// there is no market, expandSatisfyingItems or entitlementFilters (satisfying items are always expanded).
+/// </summary>
+public sealed record PublisherQueryRequest
+{
+    public const int MaxPageSizeLimit = 200;
+
+    /// <summary>The UCID; null (left out) on a call made with the player's delegated Xbox authorization.</summary>
+    [JsonPropertyName("beneficiaries")] public IReadOnlyList<StoreBeneficiary>? Beneficiaries { get; init; }
+    [JsonPropertyName("productSkuIds")] public required IReadOnlyList<StoreProductSkuId> ProductSkuIds { get; init; }
+    [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
+    [JsonPropertyName("maxPageSize")] public int MaxPageSize { get; init; } = MaxPageSizeLimit;
     [JsonPropertyName("excludeDuplicates")] public bool ExcludeDuplicates { get; init; } = true;
     [JsonPropertyName("validityType")] public string? ValidityType { get; init; }
     [JsonPropertyName("sbx")] public string? Sandbox { get; init; }
@@ -30,7 +49,7 @@ public sealed record StoreProductSkuId(
     [property: JsonPropertyName("productId")] string ProductId,
     [property: JsonPropertyName("skuId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SkuId);
 
-/// <summary>One page of a B2bLicensePreview answer.</summary>
+/// <summary>One page of a collections query answer, v8 (B2bLicensePreview) or v9 (PublisherQuery): the same shape.</summary>
 public sealed record B2bLicensePreviewResponse
 {
     [JsonPropertyName("items")] public IReadOnlyList<StoreCollectionItem>? Items { get; init; }
@@ -78,6 +97,7 @@ public sealed record RenewKeyResponse([property: JsonPropertyName("key")] string
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(B2bLicensePreviewRequest))]
 [JsonSerializable(typeof(B2bLicensePreviewResponse))]
+[JsonSerializable(typeof(PublisherQueryRequest))]
 [JsonSerializable(typeof(RenewKeyRequest))]
 [JsonSerializable(typeof(RenewKeyResponse))]
 [JsonSerializable(typeof(JsonElement))]

@@ -151,6 +151,13 @@ public class HostingTests
         var schemas = document["components"]!["schemas"]!;
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["examples"]);
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["description"]);
+        Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["xbox"]);
+        Assert.NotNull(schemas["XboxCredentials"]!["examples"]);
+        var gamePass = document["paths"]!["/v1/subscriptions/game-pass"]!["post"]!;
+        Assert.False(string.IsNullOrWhiteSpace(gamePass["description"]?.GetValue<string>()));
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "429", "502", "503", "504" },
+            gamePass["responses"]!.AsObject().Select(r => r.Key).ToHashSet());
+        Assert.NotNull(schemas["GamePassResponse"]!["properties"]!["tiers"]);
 
         var swagger = await client.GetStringAsync("/swagger/index.html");
         Assert.Contains("swagger-ui", swagger);
@@ -182,7 +189,7 @@ public class HostingTests
 
         var logs = gateway.Logs.ToArray();
         Assert.Contains(logs, l => l.Message.StartsWith("HTTP POST /v1/entitlements/query responded 200 in", StringComparison.Ordinal));
-        Assert.Contains(logs, l => l.Message.Contains("Store query answered 200") && l.State.Contains("MsCorrelationId="));
+        Assert.Contains(logs, l => l.Message.Contains("Store b2bLicensePreview answered 200") && l.State.Contains("MsCorrelationId="));
         var secretParts = ucid.Split('.');
         Assert.DoesNotContain(logs, l => secretParts.Any(p => l.Message.Contains(p) || l.State.Contains(p)));
     }

@@ -34,6 +34,27 @@ internal static class GatewayQueries
         return await client.SendAsync(request);
     }
 
+    /// <summary>Queries with the player's delegated Xbox authorization instead of a UCID.</summary>
+    public static async Task<HttpResponseMessage> XboxQueryAsync(HttpClient client, (string Authorization, string Signature) xbox,
+        object[]? products = null, bool fresh = false, string? playerToken = null) =>
+        await SendAsync(client, "/v1/entitlements/query",
+            new { xbox = new { authorization = xbox.Authorization, signature = xbox.Signature }, products = products ?? OneProduct }, fresh, playerToken);
+
+    /// <summary>Asks <c>POST /v1/subscriptions/game-pass</c> with a UCID or an Xbox authorization.</summary>
+    public static async Task<HttpResponseMessage> GamePassAsync(HttpClient client, string? ucid = null,
+        (string Authorization, string Signature)? xbox = null, bool fresh = false, string? playerToken = null) =>
+        await SendAsync(client, "/v1/subscriptions/game-pass",
+            new { userCollectionsId = ucid, xbox = xbox is { } x ? new { authorization = x.Authorization, signature = x.Signature } : null },
+            fresh, playerToken);
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, object body, bool fresh, string? playerToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (fresh) request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        if (playerToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", playerToken);
+        return await client.SendAsync(request);
+    }
+
     /// <summary>Asserts a problem+json answer with this status and code, and a detail that says what is wrong.</summary>
     public static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {

@@ -17,6 +17,26 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
         return body!["userCollectionsId"]!.GetValue<string>();
     }
 
+    /// <summary>A delegated Xbox authorization for the user, as a game would send it: <c>{ authorization, signature }</c>.</summary>
+    public async Task<(string Authorization, string Signature)> MintXboxTokenAsync(string userId)
+    {
+        using var response = await _http.PostAsync($"emulator/users/{userId}/xbox-token", null);
+        response.EnsureSuccessStatusCode();
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return (body["authorization"]!.GetValue<string>(), body["signature"]!.GetValue<string>());
+    }
+
+    /// <summary>The user's active Game Pass subscriptions, by tier name (Ultimate, Essential, ...); other items stay.</summary>
+    public async Task SeedGamePassAsync(string userId, params string[] tiers)
+    {
+        using var response = await _http.PutAsJsonAsync($"emulator/users/{userId}/game-pass", new { tiers });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Calls per Store operation (<c>stats.operations</c>).</summary>
+    public async Task<long> OperationCallsAsync(string operation) =>
+        (await StatsAsync())["operations"]?[operation]?.GetValue<long>() ?? 0;
+
     public async Task SeedAsync(string userId, params JsonObject[] items)
     {
         using var response = await _http.PutAsJsonAsync($"emulator/users/{userId}/entitlements", new JsonArray(items.Select(i => (JsonNode)i.DeepClone()).ToArray()));

@@ -18,7 +18,7 @@ public class EntitlementQueryValidatorMessageTests
     {
         var result = Validate([new ProductSkuRequest("9N30KZZF4BR9", null)], ucid: " ");
 
-        Assert.Equal("userCollectionsId is required.", Message(result, "userCollectionsId"));
+        Assert.Equal("userCollectionsId is required (or xbox).", Message(result, "userCollectionsId"));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed partial class CachedEntitlementQueries(
 
         if (StaleReason(outcome.Failure!.Value) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
         {
-            LogServedStale(logger, query.Ucid.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
+            LogServedStale(logger, query.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
             return new QueryOutcome(null, OwnedNow(cached.Entitlements), outcome.Budget, null, "", FromStale, reason);
         }
         return outcome;
@@ -66,7 +66,7 @@ public sealed partial class CachedEntitlementQueries(
         var fetchedAt = time.GetUtcNow();
         var outcome = await UpstreamAsync(query, CancellationToken.None);
         if (outcome.Succeeded) await cache.SetAsync(key, query.BudgetKey, outcome.Entitlements!, fetchedAt, CancellationToken.None);
-        else if (outcome.Failure == StoreFailureKind.UcidRefused) await cache.RemoveAsync(key, CancellationToken.None);
+        else if (outcome.Failure is StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }
 

@@ -3,11 +3,12 @@ using System.Text;
 namespace EntitlementGateway.Entitlements.Caching;
 
 /// <summary>
-/// The cache and single-flight key of a query: the budget key (the player), the UCID itself, and the normalised query
+/// The cache and single-flight key of a query: the budget key (the player), a hash of the credential (the UCID, or the
+/// X-token's Authorization value, never kept itself), and the normalised query
 /// (products upper-cased, deduplicated and sorted; kinds likewise; includeSatisfyingItems). Product order, case and
 /// duplicates do not change the Store's answer after the gateway's filter, so they do not change the key.
-/// The UCID is part of it because its signature can only be checked by the Store: a forged UCID carrying a victim's
-/// userId must never be answered from what the Store told the victim's real UCID.
+/// The credential is part of it because only the Store can check it: a forged UCID carrying a victim's userId (or an
+/// X-token with a victim's user hash) must never be answered from what the Store told the victim's real one.
 /// </summary>
 public static class QueryCacheKey
 {
@@ -16,7 +17,7 @@ public static class QueryCacheKey
         ArgumentNullException.ThrowIfNull(query);
         var text = new StringBuilder(256)
             .Append("v1\n").Append(query.BudgetKey).Append('\n')
-            .Append(query.UcidHash ?? Hash(query.Ucid.Value)).Append('\n')
+            .Append(query.CredentialHash ?? Hash(query.Credential)).Append('\n')
             .Append(NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems));
         return Hash(text.ToString());
     }

@@ -12,6 +12,9 @@ public static class GatewayProblems
     public const string InvalidRequest = "invalid_request";
     public const string InvalidUserCollectionsId = "invalid_user_collections_id";
     public const string UserCollectionsIdExpired = "user_collections_id_expired";
+    public const string InvalidXboxAuthorization = "invalid_xbox_authorization";
+    public const string InvalidXboxSignature = "invalid_xbox_signature";
+    public const string XboxTokenRefused = "xbox_token_refused";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
     public const string PlayerMismatch = "player_mismatch";

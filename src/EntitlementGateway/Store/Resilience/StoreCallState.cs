@@ -7,12 +7,15 @@ namespace EntitlementGateway.Store.Resilience;
 /// unit every attempt takes first, the last decisions (for the RateLimit headers and refunds), the service token the
 /// last attempt used, and the correlation vector that numbers the attempts.
 /// </summary>
-public sealed class StoreCallState(string? budgetKey, string correlationVector)
+public sealed class StoreCallState(string? budgetKey, string correlationVector, XboxAuthorization? xbox = null)
 {
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
 
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
+
+    /// <summary>The player's delegated Xbox authorization: every attempt carries it instead of the gateway's service token.</summary>
+    public XboxAuthorization? Xbox { get; } = xbox;
 
     /// <summary>The latest decision, granted or refused; null before the first attempt.</summary>
     public BudgetDecision? Last { get; private set; }

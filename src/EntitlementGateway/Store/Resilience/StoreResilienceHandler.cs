@@ -7,8 +7,8 @@ using Polly.CircuitBreaker;
 namespace EntitlementGateway.Store.Resilience;
 
 /// <summary>
-/// Every Store call the gateway makes with its service token goes through here, once per attempt and in this order:
-/// the service token (shared, bounded), one budget unit when the call has a <see cref="StoreCallState"/> with a key
+/// Every Store call the gateway makes goes through here, once per attempt and in this order: the service token (shared,
+/// bounded) or the player's delegated Xbox authorization (<see cref="StoreCallState.Xbox"/>), one budget unit when the call has a <see cref="StoreCallState"/> with a key
 /// (refused: the call ends, no Store call, no retry, and the circuit never sees it), the circuit breaker, the attempt
 /// timeout, the Store, and the whole body read into memory inside that same timeout, so a Store that stalls or resets
 /// after its headers is a timeout or a transient failure like any other. A Store 401 with a token that was not just
@@ -54,12 +54,24 @@ public sealed class StoreResilienceHandler(
 
     private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, StoreCallState state, CancellationToken cancellationToken)
     {
-        var token = state.RefreshToken && state.Token is { } rejected
-            ? await tokens.RefreshServiceTokenAsync(rejected, cancellationToken)
-            : await tokens.GetServiceTokenAsync(cancellationToken);
-        state.RefreshToken = false;
-        state.Token = token;
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        if (state.Xbox is { } xbox)
+        {
+            // The player's own authorization: the service token never rides along, and a 401 is the player's (state.Token
+            // stays null, so it never triggers a token refresh).
+            request.Headers.Remove("Authorization");
+            request.Headers.Remove(XboxAuthorization.SignatureHeader);
+            request.Headers.TryAddWithoutValidation("Authorization", xbox.Authorization);
+            request.Headers.TryAddWithoutValidation(XboxAuthorization.SignatureHeader, xbox.Signature);
+        }
+        else
+        {
+            var token = state.RefreshToken && state.Token is { } rejected
+                ? await tokens.RefreshServiceTokenAsync(rejected, cancellationToken)
+                : await tokens.GetServiceTokenAsync(cancellationToken);
+            state.RefreshToken = false;
+            state.Token = token;
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        }
         request.Headers.Remove(StoreWire.CorrelationVectorHeader);
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
 
