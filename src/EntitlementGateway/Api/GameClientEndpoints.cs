@@ -15,11 +15,23 @@ public static class GameClientEndpoints
     {
         var group = endpoints.MapGroup(prefix).WithTags(tag);
         var services = endpoints.ServiceProvider;
-        if (services.GetRequiredService<IOptions<PlayerAuthOptions>>().Value.Enabled)
-            group.RequireAuthorization(PlayerAuthOptions.Policy);
-        if (services.GetRequiredService<IOptions<ClientLimitsOptions>>().Value.PermitLimit > 0)
-            group.RequireRateLimiting(ClientLimitsOptions.Policy);
+        if (IsOn<PlayerAuthOptions>(services, o => o.Enabled)) group.RequireAuthorization(PlayerAuthOptions.Policy);
+        if (IsOn<ClientLimitsOptions>(services, o => o.PermitLimit > 0)) group.RequireRateLimiting(ClientLimitsOptions.Policy);
         return group;
+    }
+
+    // Invalid options stop the start-up anyway, with every bad key named (ValidateOnStart); they must not stop it here
+    // first, naming only theirs.
+    private static bool IsOn<T>(IServiceProvider services, Func<T, bool> on) where T : class
+    {
+        try
+        {
+            return on(services.GetRequiredService<IOptions<T>>().Value);
+        }
+        catch (OptionsValidationException)
+        {
+            return true;
+        }
     }
 
     /// <summary>What an endpoint that calls the Store for a player answers besides 200: a bad body or credentials (400),

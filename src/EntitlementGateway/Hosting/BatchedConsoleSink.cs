@@ -11,7 +11,7 @@ namespace EntitlementGateway.Hosting;
 /// what has queued every <see cref="Period"/> and writes it with a single write. The console sink instead formats and
 /// writes every line under one lock, so concurrent requests queued behind each other for the console. Nothing is dropped:
 /// past <see cref="MaxQueued"/> waiting events, the request that adds one writes the queue out itself. Disposing writes
-/// out what is left, so a graceful stop loses no line.
+/// out what is left, and so does the process's exit, so a graceful stop or a failed start loses no line.
 /// </summary>
 public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 {
@@ -32,6 +32,14 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
         _formatter = formatter;
         _output = output ?? Console.Out;
         _loop = Task.Run(LoopAsync);
+        // A host that fails to start is never disposed: what it logged on the way out is written as the process exits.
+        AppDomain.CurrentDomain.ProcessExit += WriteOnExit;
+    }
+
+    private void WriteOnExit(object? sender, EventArgs e)
+    {
+        try { WriteQueued(); }
+        catch (IOException) { }
     }
 
     public void Emit(LogEvent logEvent)
@@ -81,6 +89,7 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= WriteOnExit;
         _stop.Cancel();
         _loop.Wait(TimeSpan.FromSeconds(5));
         WriteQueued();
