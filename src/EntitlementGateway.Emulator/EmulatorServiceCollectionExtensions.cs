@@ -51,11 +51,13 @@ public static class EmulatorServiceCollectionExtensions
         TokenEndpoints.Map(group);
         UserEndpoints.Map(group);
         AdminEndpoints.Map(group);
+        ClawbackEndpoints.Map(group);
         // Everything under /emulator/store is a Store endpoint: audited, and held to the Store's request header table
         // (Content-Length, application/json) before faults, auth or anything else.
         var store = group.MapGroup("/store");
         store.AddEndpointFilter(StoreProtocol.InvokeAsync);
         CollectionsEndpoints.Map(store);
+        ClawbackEndpoints.MapStore(store);
         store.MapFallback("{**path}", (HttpContext ctx) =>
             StoreHttp.Error(404, "NotFound", $"The emulator does not serve {ctx.Request.Method} {ctx.Request.Path}."));
         // A JSON 404 naming the path makes "which URL did MSAL / the gateway really call?" obvious.

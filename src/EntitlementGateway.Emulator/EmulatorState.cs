@@ -38,7 +38,7 @@ public sealed class EmulatorState : IDisposable
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
     private long _rateLimited, _tokensIssued, _renewals, _faultsInjected, _protocolErrors, _serviceTokenRejections;
-    private long _tokenSequence, _revokedThroughSequence;
+    private long _tokenSequence, _revokedThroughSequence, _clawbackSasTokens;
 
     /// <summary>Creates the state; <paramref name="options"/> are copied by reference and read live.</summary>
     public EmulatorState(EmulatorOptions? options = null)
@@ -48,7 +48,20 @@ public sealed class EmulatorState : IDisposable
         _certificate = new(() => string.IsNullOrWhiteSpace(Options.CertificatePath)
             ? EmulatorTls.CreateSelfSignedCertificate(Time)
             : EmulatorTls.LoadOrCreateCertificate(Options.CertificatePath, Time));
+        ClawbackQueue = new ClawbackQueue(Time);
+        QueueSas = new QueueSas(Time);
     }
+
+    /// <summary>The clawback event queue (Azure Queue semantics) behind <c>/emulator/queue/clawback</c>.</summary>
+    public ClawbackQueue ClawbackQueue { get; }
+
+    /// <summary>Issues and checks the queue's shared access signatures.</summary>
+    public QueueSas QueueSas { get; }
+
+    /// <summary>SAS URIs issued by the Store's clawback sastoken endpoint.</summary>
+    public long ClawbackSasTokensIssued => Interlocked.Read(ref _clawbackSasTokens);
+
+    internal void CountClawbackSasToken() => Interlocked.Increment(ref _clawbackSasTokens);
 
     /// <summary>The options this state runs with.</summary>
     public EmulatorOptions Options { get; }
@@ -211,7 +224,7 @@ public sealed class EmulatorState : IDisposable
     }
 
     /// <summary>
-    /// Forgets users, stats, rate-limit logs, the call and request audits and token revocations, and clears faults.
+    /// Forgets users, stats, rate-limit logs, the call and request audits, token revocations and the clawback queue, and clears faults.
     /// Keys and certificate stay.
     /// </summary>
     public void Reset()
@@ -228,7 +241,9 @@ public sealed class EmulatorState : IDisposable
         Interlocked.Exchange(ref _protocolErrors, 0);
         Interlocked.Exchange(ref _serviceTokenRejections, 0);
         Interlocked.Exchange(ref _revokedThroughSequence, 0);
+        Interlocked.Exchange(ref _clawbackSasTokens, 0);
         _requests.Clear();
+        ClawbackQueue.Clear();
         Faults = new FaultSettings();
     }
 

@@ -1,5 +1,6 @@
 using EntitlementGateway.Api;
 using EntitlementGateway.Budget;
+using EntitlementGateway.Clawback;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
 using EntitlementGateway.Security;
@@ -19,6 +20,7 @@ try
     builder.AddStore();
     builder.AddGatewaySecurity();
     builder.Services.AddEntitlements();
+    builder.Services.AddClawback();
 
     var app = builder.Build();
     app.UseGatewayPipeline();
@@ -28,6 +30,7 @@ try
     app.MapSubscriptionsApi();
     app.MapUserCollectionsIdApi();
     app.MapOpsApi();
+    app.MapClawbackOpsApi();
     app.MapStore();
     app.Run();
     return 0;

@@ -58,6 +58,7 @@ public sealed partial class EntitlementQueryService(
     IUserBudget budget,
     CollectionsClient store,
     StoreCredentialsMonitor credentials,
+    Clawback.OrderBook orders,
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
@@ -100,6 +101,8 @@ public sealed partial class EntitlementQueryService(
             if (string.IsNullOrEmpty(next))
             {
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
+                // Each item's transactionId is its order: kept with the player, so a refund of it can be brought home.
+                await orders.RecordAsync(query.BudgetKey, items.Select(i => i.TransactionId), cancellationToken);
                 return new QueryOutcome(null, entitlements, state.Last, null, "");
             }
             if (!tokensSeen.Add(next))

@@ -65,8 +65,10 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
     }
 
     public static JsonObject Item(string productId, string status = "Active", string skuId = "0010", string kind = "Durable",
-        string acquisition = "Single", DateTimeOffset? start = null, DateTimeOffset? end = null, string[]? satisfiedBy = null) => new()
+        string acquisition = "Single", DateTimeOffset? start = null, DateTimeOffset? end = null, string[]? satisfiedBy = null,
+        string? orderId = null) => new()
     {
+        ["transactionId"] = orderId ?? Guid.NewGuid().ToString(),
         ["id"] = Guid.NewGuid().ToString("N"),
         ["productId"] = productId,
         ["skuId"] = skuId,
@@ -80,6 +82,17 @@ public sealed class StoreWorld(EmulatorServer emulator) : IDisposable
         ["satisfiedByProductIds"] = new JsonArray((satisfiedBy ?? []).Select(s => (JsonNode)s).ToArray()),
         ["trialData"] = new JsonObject { ["isTrial"] = false, ["isInTrialPeriod"] = false },
     };
+
+    /// <summary>Queues a clawback event (<c>POST /emulator/clawback/events</c>); the emulator's answer holds the event.</summary>
+    public async Task<JsonObject> EnqueueClawbackAsync(object clawback)
+    {
+        using var response = await _http.PostAsJsonAsync("emulator/clawback/events", clawback);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    /// <summary>Messages in the emulator's clawback queue and SAS URIs issued (<c>GET /emulator/clawback/queue</c>).</summary>
+    public async Task<JsonObject> ClawbackQueueAsync() => (await _http.GetFromJsonAsync<JsonObject>("emulator/clawback/queue"))!;
 
     public void Dispose() => _http.Dispose();
 }

@@ -29,6 +29,7 @@ public static class GatewayProblems
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";
     public const string InternalError = "internal_error";
+    public const string ClawbackUnavailable = "clawback_unavailable";
 
     /// <summary>A problem; with <paramref name="errors"/> (field name → messages) it is a validation problem.</summary>
     public static ProblemHttpResult Create(int status, string code, string title, string detail,

@@ -40,6 +40,21 @@ public static class EventIds
     public const int BudgetRedisCallFailed = 3101;
     public const int BudgetRedisScriptReloaded = 3102;
 
+    // 4000-4999: refunds and chargebacks (Clawback v2)
+    public const int ClawbackWorkerStarted = 4001;
+    public const int ClawbackSasToken = 4002;
+    public const int ClawbackReadFailed = 4003;
+    public const int ClawbackQueueRefused = 4004;
+    public const int ClawbackDeleteFailed = 4005;
+    public const int ClawbackEventHandled = 4010;
+    public const int ClawbackMessageMalformed = 4011;
+    public const int ClawbackOrdersNotRecorded = 4012;
+    public const int ClawbackInMemory = 4013;
+    public const int ClawbackWebhookDelivered = 4020;
+    public const int ClawbackWebhookFailed = 4021;
+    public const int ClawbackWebhookUndeliverable = 4022;
+    public const int ClawbackOutboxFailed = 4023;
+
     // 6000-6999: security
     public const int GameClientTrusted = 6001;
 }

@@ -1,0 +1,49 @@
+using EntitlementGateway.Clawback;
+using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Api;
+
+/// <summary>The recorded refunds and chargebacks, under <c>/ops/clawback</c>: on with Ops:Enabled, behind the Ops policy.</summary>
+public static class ClawbackOpsApi
+{
+    public const int MaxLimit = 500;
+
+    public static WebApplication MapClawbackOpsApi(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled) return app;
+
+        var group = app.MapGroup("/ops/clawback").WithTags("Operations").RequireAuthorization(OpsOptions.Policy);
+        group.MapGet("/events", ListEventsAsync)
+            .WithName("GetClawbackEvents")
+            .WithSummary("Recorded refund and chargeback events, newest first")
+            .WithDescription("Each event the Store queued (Clawback v2): its state and what it means, the player's budget key when the " +
+                             "gateway had seen the order (playerKnown), and its webhook's delivery (Pending, Delivered, Undeliverable). " +
+                             "player filters by budget key; limit is 1 to 500 (default 100).")
+            .Produces<ClawbackEventList>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    internal static async Task<Results<Ok<ClawbackEventList>, ProblemHttpResult>> ListEventsAsync(
+        IClawbackStore store, CancellationToken cancellationToken, string? player = null, int? limit = null)
+    {
+        if (player is { Length: 0 or > 256 })
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The player is not valid.", "player must be 1 to 256 characters (a budget key).");
+        if (limit is < 1 or > MaxLimit)
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The limit is not valid.", $"limit must be between 1 and {MaxLimit}.");
+        try
+        {
+            return TypedResults.Ok(new ClawbackEventList(await store.ListAsync(player, limit ?? 100, cancellationToken)));
+        }
+        catch (Exception ex) when (ex is TimeoutException or StackExchange.Redis.RedisException)
+        {
+            return GatewayProblems.Create(503, GatewayProblems.ClawbackUnavailable, "The clawback store is unavailable.", "Redis did not answer in time; retry shortly.");
+        }
+    }
+}

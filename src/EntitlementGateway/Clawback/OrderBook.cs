@@ -1,0 +1,34 @@
+using EntitlementGateway.Infrastructure.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Clawback;
+
+/// <summary>
+/// Remembers whose orders the gateway has seen (an item's <c>transactionId</c> is its OrderId; a consume answers its
+/// orderIds), so a clawback event, which names an order and not a player, can be brought home. Off unless
+/// Clawback:Enabled. Never fails the call that saw the orders: a write that fails is logged and the event of such an
+/// order is then recorded as for an unknown player.
+/// </summary>
+public sealed partial class OrderBook(IClawbackStore store, IOptions<ClawbackOptions> options, ILogger<OrderBook> logger)
+{
+    public bool Enabled => options.Value.Enabled;
+
+    public async Task RecordAsync(string playerKey, IEnumerable<string?> orderIds, CancellationToken cancellationToken)
+    {
+        if (!Enabled) return;
+        var ids = orderIds.Where(id => !string.IsNullOrWhiteSpace(id) && id.Length <= 256).Select(id => id!).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0) return;
+        try
+        {
+            await store.RecordOrdersAsync(playerKey, ids, options.Value.OrderRetention, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogOrdersNotRecorded(logger, ids.Count, ex.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.ClawbackOrdersNotRecorded, EventName = nameof(EventIds.ClawbackOrdersNotRecorded), Level = LogLevel.Warning,
+        Message = "{Count} order ids were not recorded ({Reason}); a refund of them will name no player")]
+    private static partial void LogOrdersNotRecorded(ILogger logger, int count, string reason);
+}

@@ -1,0 +1,142 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EntitlementGateway.Clawback;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
+
+namespace EntitlementGateway.IntegrationTests.Clawback;
+
+/// <summary>Refunds and chargebacks end to end: the emulator's queue, real gateways, Redis, and a receiver on loopback.</summary>
+public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase, IClassFixture<RedisServerFixture>
+{
+    [Fact]
+    public async Task Event_ForAnOrderSeenInAnAnswer_ReachesTheStudioSignedAndOnce_AcrossTwoReplicas()
+    {
+        await using var first = ClawbackGateway(redis.ConnectionString);
+        await using var second = ClawbackGateway(redis.ConnectionString);
+        using var client = first.CreateClient();
+        using var otherClient = second.CreateClient();
+        var user = NewUser();
+        var order = Guid.NewGuid().ToString();
+        await World.SeedAsync(user, Item("9N30KZZF4BR9", kind: "Durable", orderId: order));
+        using (var answer = await QueryAsync(client, await World.MintUcidAsync(user))) answer.EnsureSuccessStatusCode();
+
+        // The Store may queue an event twice: both copies are read (one by each replica, most likely), one is handled.
+        var eventId = Guid.NewGuid().ToString();
+        var clawback = new { id = eventId, userId = user, productId = "9N30KZZF4BR9", eventState = "Revoked", source = "/Purchase/Chargeback" };
+        await World.EnqueueClawbackAsync(clawback);
+        await World.EnqueueClawbackAsync(clawback);
+
+        var recorded = await EventWhenAsync(otherClient, eventId, e => (string?)e["delivery"] == "Delivered");
+        Assert.Equal("user-" + user, (string?)recorded["player"]);
+        Assert.True((bool)recorded["playerKnown"]!);
+        Assert.Equal(order, (string?)recorded["orderId"]);
+        Assert.Equal("reconcile", (string?)recorded["action"]);
+        // Both messages are deleted, the duplicate as such.
+        await UntilAsync(async () => (int)(await World.ClawbackQueueAsync())["messages"]! == 0, "both messages deleted");
+        // A later event delivered is a barrier: had a replica handled the duplicate as new, it would have been sent before it.
+        var later = (string)(await World.EnqueueClawbackAsync(new { orderId = Guid.NewGuid().ToString(), eventState = "Returned" }))["event"]!["id"]!;
+        await EventWhenAsync(client, later, e => (string?)e["delivery"] == "Delivered");
+
+        var delivery = Assert.Single(Receiver.Of(eventId));
+        Assert.Equal("application/json", delivery.ContentType?.Split(';')[0]);
+        Assert.True(WebhookSignature.Verify(Secret, delivery.Timestamp, delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)),
+            "the signature must verify with the shared secret");
+        Assert.False(WebhookSignature.Verify("another-secret-0123456789-0123456789", delivery.Timestamp, delivery.Signature, delivery.Body,
+            DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        var body = JsonNode.Parse(delivery.Body)!.AsObject();
+        Assert.Equal(eventId, (string?)body["eventId"]);
+        Assert.Equal("user-" + user, (string?)body["player"]);
+        Assert.Equal(order, (string?)body["orderId"]);
+        Assert.Equal("Revoked", (string?)body["eventState"]);
+        Assert.Equal("/Purchase/Chargeback", (string?)body["source"]);
+        Assert.False(string.IsNullOrEmpty((string?)body["meaning"]));
+
+        var theirs = await EventsAsync(client, "user-" + user);
+        Assert.Equal(eventId, (string?)Assert.Single(theirs)!["eventId"]);
+        // One SAS per replica, kept between reads; neither it nor the queue costs the player budget (one unit: the query).
+        Assert.Equal(2, (long)(await World.StatsAsync())["operations"]!["clawbackSasToken"]!);
+        Assert.Equal(1, (int)(await BudgetAsync(client, "user-" + user))["used"]!);
+    }
+
+    [Fact]
+    public async Task Event_ForAKnownPlayer_DropsTheirCachedAnswers()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await World.SeedAsync(user, Item("9N30KZZF4BR9", orderId: Guid.NewGuid().ToString()));
+        var ucid = await World.MintUcidAsync(user);
+        using (var fetched = await QueryAsync(client, ucid)) Assert.Equal("upstream", await ServedFromAsync(fetched));
+        using (var cached = await QueryAsync(client, ucid)) Assert.Equal("cache", await ServedFromAsync(cached));
+
+        var eventId = (string)(await World.EnqueueClawbackAsync(new { userId = user, productId = "9N30KZZF4BR9", eventState = "Returned" }))["event"]!["id"]!;
+        await EventWhenAsync(client, eventId, e => e["delivery"] is not null);
+
+        using var after = await QueryAsync(client, ucid);
+        Assert.Equal("upstream", await ServedFromAsync(after));
+    }
+
+    [Fact]
+    public async Task Webhook_WhenTheReceiverFails_IsRetriedWithTheSameEventIdUntilAcknowledged()
+    {
+        Receiver.FailFirst = 2;
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+
+        var eventId = (string)(await World.EnqueueClawbackAsync(new { orderId = Guid.NewGuid().ToString(), eventState = "Refunded" }))["event"]!["id"]!;
+        var recorded = await EventWhenAsync(client, eventId, e => (string?)e["delivery"] == "Delivered");
+
+        Assert.Equal(3, (int)recorded["deliveryAttempts"]!);
+        var attempts = Receiver.Of(eventId);
+        Assert.Equal([500, 500, 204], attempts.Select(a => a.AnsweredStatus));
+        Assert.All(attempts, a => Assert.True(WebhookSignature.Verify(Secret, a.Timestamp, a.Signature, a.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5))));
+    }
+
+    [Fact]
+    public async Task Event_ForAnOrderNeverSeen_IsRecordedAsUnknownPlayer_AndStillSent()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        var order = Guid.NewGuid().ToString();
+
+        var eventId = (string)(await World.EnqueueClawbackAsync(new { orderId = order, eventState = "ChargebackReversal", source = "/Purchase/Chargeback" }))["event"]!["id"]!;
+        var recorded = await EventWhenAsync(client, eventId, e => (string?)e["delivery"] == "Delivered");
+
+        Assert.False((bool)recorded["playerKnown"]!);
+        Assert.Null(recorded["player"]);
+        Assert.Equal("undo", (string?)recorded["action"]);
+        var body = JsonNode.Parse(Assert.Single(Receiver.Of(eventId)).Body)!.AsObject();
+        Assert.False((bool)body["playerKnown"]!);
+        Assert.Equal(order, (string?)body["orderId"]);
+    }
+
+    [Fact]
+    public async Task Message_ThatIsNotAnEvent_IsRecordedAsMalformed_AndDeleted()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+
+        var messageId = (string)(await World.EnqueueClawbackAsync(new { rawMessageText = "not base64 json!" }))["messageId"]!;
+        var recorded = await EventWhenAsync(client, "malformed:" + messageId, _ => true);
+
+        Assert.Equal("Malformed", (string?)recorded["eventState"]);
+        Assert.Equal("NotSent", (string?)recorded["delivery"]);
+        await UntilAsync(async () => (int)(await World.ClawbackQueueAsync())["messages"]! == 0, "the malformed message deleted");
+        Assert.Empty(Receiver.Deliveries);
+    }
+
+    [Fact]
+    public async Task OpsEvents_WithABadLimit_Is400()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=0");
+        request.Headers.Add("X-Api-Key", OpsKey);
+        using var response = await client.SendAsync(request);
+        await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "invalid_request");
+        using var anonymous = await client.GetAsync("/ops/clawback/events");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+}
