@@ -10,6 +10,8 @@ command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
 # `kubectl kustomize` renders deploy/. The machine image ships /usr/bin/kubectl (with kustomize v5); Debian's
 # kubernetes-client is only a fallback: its kubectl (1.20) embeds a kustomize too old for deploy/ (the tests say so).
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+# Browser tests (Playwright) drive Debian's chromium at /usr/bin/chromium; Playwright's own browser download cannot run here.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 # Mutation testing (.ci/mutation.sh) reads Stryker's JSON report for the score of each file.
 command -v jq >/dev/null 2>&1 || packages+=(jq)
 

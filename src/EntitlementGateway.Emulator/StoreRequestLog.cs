@@ -19,6 +19,7 @@ namespace EntitlementGateway.Emulator;
 /// <param name="Body">The raw request body as text, at most <see cref="StoreRequestLog.MaxBodyBytes"/> bytes of it.</param>
 /// <param name="Status">The status answered; 0 when the connection was aborted (even after headers were sent).</param>
 /// <param name="At">When the request arrived (emulator clock).</param>
+/// <param name="Traceparent">The W3C <c>traceparent</c> header, which ties the call to the caller's trace; null when absent.</param>
 public sealed record StoreRequestRecord(
     string Method,
     string Path,
@@ -32,7 +33,8 @@ public sealed record StoreRequestRecord(
     bool HasSignature,
     string Body,
     int Status,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string? Traceparent = null);
 
 /// <summary>The last <see cref="Capacity"/> Store requests, oldest first. Thread-safe.</summary>
 internal sealed class StoreRequestLog

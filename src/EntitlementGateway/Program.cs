@@ -3,6 +3,7 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Clawback;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Serilog;
@@ -13,6 +14,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddGatewayLogging();
     builder.AddGracefulShutdown();
+    builder.Services.AddGatewayTelemetry();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();

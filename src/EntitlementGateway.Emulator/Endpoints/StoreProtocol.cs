@@ -56,7 +56,8 @@ internal static class StoreProtocol
                 request.Headers.ContainsKey("Signature"),
                 body,
                 StoreHttp.WasAborted(ctx) ? 0 : status,
-                at));
+                at,
+                Header(request.Headers["traceparent"])));
         }
     }
 

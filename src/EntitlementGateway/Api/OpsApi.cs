@@ -1,14 +1,21 @@
 using EntitlementGateway.Budget;
+using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Api;
 
-/// <summary>Operations endpoints under <c>/ops</c>: off unless Ops:Enabled, and always behind the Ops policy.</summary>
-public static class OpsApi
+/// <summary>
+/// Operations endpoints under <c>/ops</c>: off unless Ops:Enabled, and always behind the Ops policy. What changes a
+/// player's state takes a reason and writes one audit line naming the operator.
+/// </summary>
+public static partial class OpsApi
 {
+    private const string KeyDescription = "The key is user-{userId} (the UCID's userId), player-{id} (player binding on) or ucid-{hash} (no userId).";
+
     public static WebApplication MapOpsApi(this WebApplication app)
     {
         if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled) return app;
@@ -17,27 +24,123 @@ public static class OpsApi
         group.MapGet("/budgets/{userKey}", GetBudgetAsync)
             .WithName("GetBudget")
             .WithSummary("One player's Store budget")
-            .WithDescription("Used and remaining units in the rolling window, the oldest unit's time and any block after a Store 429. " +
-                             "The key is user-{userId} (the UCID's userId), player-{id} (player binding on) or ucid-{hash} (no userId).")
+            .WithDescription("Used and remaining units in the rolling window, the oldest unit's time and any block after a Store 429. " + KeyDescription)
             .Produces<BudgetSnapshot>()
+            .ProducesOpsProblems();
+        group.MapPost("/budgets/{userKey}/reset", ResetBudgetAsync)
+            .WithName("ResetBudget")
+            .WithSummary("Reset one player's Store budget")
+            .WithDescription("Forgets every unit in the player's window and any block, on every replica (the shared budget). The reason is written to the audit log. " + KeyDescription)
+            .Accepts<OpsActionRequest>("application/json")
+            .Produces<BudgetSnapshot>()
+            .ProducesOpsProblems(StatusCodes.Status400BadRequest);
+        group.MapPost("/budgets/{userKey}/unblock", UnblockBudgetAsync)
+            .WithName("UnblockBudget")
+            .WithSummary("Lift a player's block after a Store 429")
+            .WithDescription("The player may call the Store again at once; the units in the window stay. The reason is written to the audit log. " + KeyDescription)
+            .Accepts<OpsActionRequest>("application/json")
+            .Produces<BudgetSnapshot>()
+            .ProducesOpsProblems(StatusCodes.Status400BadRequest);
+        group.MapPost("/cache/players/{userKey}/drop", DropCachedAnswersAsync)
+            .WithName("DropCachedAnswers")
+            .WithSummary("Drop a player's cached answers")
+            .WithDescription("Every cached answer of the player is dropped on every replica; the next query asks the Store (and spends budget). " + KeyDescription)
+            .Accepts<OpsActionRequest>("application/json")
+            .Produces<CacheDropResult>()
+            .ProducesOpsProblems(StatusCodes.Status400BadRequest);
+        group.MapOpsDiagnostics();
+        return app;
+    }
+
+    /// <summary>What every ops endpoint may answer besides its own: 401, 403 and 503 (the budget store).</summary>
+    internal static RouteHandlerBuilder ProducesOpsProblems(this RouteHandlerBuilder builder, params int[] ownStatuses)
+    {
+        foreach (var status in ownStatuses) builder.ProducesProblem(status);
+        return builder
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        return app;
     }
 
     internal static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> GetBudgetAsync(
         string userKey, IUserBudget budget, CancellationToken cancellationToken)
     {
-        if (userKey.Length is 0 or > 256)
-            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters.");
+        if (InvalidKey(userKey) is { } invalid) return invalid;
         try
         {
             return TypedResults.Ok(await budget.GetAsync(userKey, cancellationToken));
         }
         catch (BudgetUnavailableException)
         {
-            return GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
+            return BudgetUnavailable();
         }
     }
+
+    internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ResetBudgetAsync(
+        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken) =>
+        ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.ResetAsync,
+            (operatorName, reason) => LogBudgetReset(audit, userKey, operatorName, reason));
+
+    internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> UnblockBudgetAsync(
+        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken) =>
+        ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.UnblockAsync,
+            (operatorName, reason) => LogBudgetUnblocked(audit, userKey, operatorName, reason));
+
+    private static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ChangeBudgetAsync(
+        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, CancellationToken cancellationToken,
+        Func<string, CancellationToken, ValueTask> change, Action<string, string> writeAudit)
+    {
+        if ((InvalidKey(userKey) ?? InvalidReason(request)) is { } invalid) return invalid;
+        try
+        {
+            await change(userKey, cancellationToken);
+            writeAudit(OperatorName(http), request.Reason!.Trim());
+            return TypedResults.Ok(await budget.GetAsync(userKey, cancellationToken));
+        }
+        catch (BudgetUnavailableException)
+        {
+            return BudgetUnavailable();
+        }
+    }
+
+    internal static async Task<Results<Ok<CacheDropResult>, ProblemHttpResult>> DropCachedAnswersAsync(
+        string userKey, OpsActionRequest request, HttpContext http, ResultCache cache, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+    {
+        if ((InvalidKey(userKey) ?? InvalidReason(request)) is { } invalid) return invalid;
+        var everywhere = await cache.DropPlayerAsync(userKey, cancellationToken);
+        LogCacheDropped(audit, userKey, OperatorName(http), request.Reason!.Trim(), everywhere);
+        return TypedResults.Ok(new CacheDropResult(userKey, everywhere, everywhere
+            ? "Dropped on every replica; the player's next query asks the Store."
+            : "Dropped on this replica only: Redis did not answer, so other replicas serve theirs until Cache:Ttl ends."));
+    }
+
+    private static ProblemHttpResult? InvalidKey(string userKey) => userKey.Length is 0 or > 256
+        ? GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters.")
+        : null;
+
+    /// <summary>One line of 1 to 500 characters: it goes into the audit log as is.</summary>
+    internal static ProblemHttpResult? InvalidReason(OpsActionRequest? request)
+    {
+        var reason = request?.Reason?.Trim();
+        if (reason is { Length: > 0 and <= 500 } && !reason.Any(char.IsControl)) return null;
+        return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "One or more fields are not valid: reason.",
+            new Dictionary<string, string[]> { ["reason"] = ["A reason of 1 to 500 characters on one line is required (it is written to the audit log)."] });
+    }
+
+    private static ProblemHttpResult BudgetUnavailable() =>
+        GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
+
+    private static string OperatorName(HttpContext http) => http.User.Identity?.Name ?? "unknown";
+
+    [LoggerMessage(EventId = EventIds.OpsBudgetReset, EventName = nameof(EventIds.OpsBudgetReset), Level = LogLevel.Warning, Message = "AUDIT budget reset for {UserKey} by {Operator}: {Reason}")]
+    private static partial void LogBudgetReset(ILogger logger, string userKey, string @operator, string reason);
+
+    [LoggerMessage(EventId = EventIds.OpsBudgetUnblocked, EventName = nameof(EventIds.OpsBudgetUnblocked), Level = LogLevel.Warning, Message = "AUDIT budget block lifted for {UserKey} by {Operator}: {Reason}")]
+    private static partial void LogBudgetUnblocked(ILogger logger, string userKey, string @operator, string reason);
+
+    [LoggerMessage(EventId = EventIds.OpsCacheDropped, EventName = nameof(EventIds.OpsCacheDropped), Level = LogLevel.Warning, Message = "AUDIT cached answers dropped for {UserKey} by {Operator} (every replica: {AllReplicas}): {Reason}")]
+    private static partial void LogCacheDropped(ILogger logger, string userKey, string @operator, string reason, bool allReplicas);
 }
+
+/// <summary>The category of the ops audit lines (<c>EntitlementGateway.Api.OpsAuditLog</c>).</summary>
+public sealed class OpsAuditLog;

@@ -109,6 +109,22 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         return snapshot;
     }
 
+    /// <summary>Resets the shared budget and this replica's local share; fails when Redis does not answer, so the
+    /// operator knows the shared budget was not reset.</summary>
+    public async ValueTask ResetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        await _local.ResetAsync(key, cancellationToken);
+        await _redis.ResetAsync(key, cancellationToken);
+        Recovered();
+    }
+
+    public async ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        await _local.UnblockAsync(key, cancellationToken);
+        await _redis.UnblockAsync(key, cancellationToken);
+        Recovered();
+    }
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try

@@ -17,6 +17,12 @@ public interface IUserBudget
 
     /// <summary>The key's current state, without taking a unit.</summary>
     ValueTask<BudgetSnapshot> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>An operator's reset: forgets every unit in the key's window and any block.</summary>
+    ValueTask ResetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>An operator lifts a block set after a Store 429; the units in the window stay.</summary>
+    ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The answer to one acquire.</summary>

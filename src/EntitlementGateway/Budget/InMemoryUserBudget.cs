@@ -169,6 +169,37 @@ public sealed class InMemoryUserBudget : IUserBudget
             key, _options.Limit, _options.WindowSeconds, used, Math.Max(0, _options.Limit - used), oldest, blocked));
     }
 
+    public ValueTask ResetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var hash = KeyHash.Of(key);
+        if (_logs.TryGetValue(hash, out var log))
+        {
+            lock (log)
+            {
+                if (!log.Retired)
+                {
+                    log.Retired = true;
+                    Remove(hash, log);
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        if (_logs.TryGetValue(KeyHash.Of(key), out var log))
+        {
+            lock (log)
+            {
+                log.BlockedUntil = null;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     private KeyLog GetOrAddLog(KeyHash hash)
     {
         while (true)

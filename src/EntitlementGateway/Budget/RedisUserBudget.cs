@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using EntitlementGateway.Infrastructure.Logging;
 using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.Infrastructure.Telemetry;
 
 namespace EntitlementGateway.Budget;
 
@@ -21,14 +22,17 @@ public sealed partial class RedisUserBudget : IUserBudget
     private readonly TimeProvider _time;
     private readonly ILogger<RedisUserBudget> _logger;
     private volatile ScriptHashes? _hashes;
+    private readonly GatewayMetrics? _metrics;
 
     public RedisUserBudget(
         RedisConnection connection,
         IOptions<BudgetOptions> budget,
         IOptions<RedisOptions> redis,
         TimeProvider time,
-        ILogger<RedisUserBudget> logger)
+        ILogger<RedisUserBudget> logger,
+        GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(budget);
         ArgumentNullException.ThrowIfNull(redis);
@@ -155,18 +159,44 @@ public sealed partial class RedisUserBudget : IUserBudget
             },
             cancellationToken);
 
+    public async ValueTask ResetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var (log, blocked) = BudgetKeys.For(key);
+        await DeleteAsync([log, blocked], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var (_, blocked) = BudgetKeys.For(key);
+        await DeleteAsync([blocked], cancellationToken).ConfigureAwait(false);
+    }
+
+    // Both keys share one hash tag, so one DEL stays on one Cluster slot.
+    private Task<long> DeleteAsync(RedisKey[] keys, CancellationToken cancellationToken) =>
+        GuardAsync(
+            async () =>
+            {
+                var multiplexer = await _connection.GetAsync().ConfigureAwait(false);
+                return await multiplexer.GetDatabase().KeyDeleteAsync(keys).ConfigureAwait(false);
+            },
+            cancellationToken);
+
     /// <summary>Every failure to get an answer in time becomes one exception type; caller cancellation stays itself.</summary>
     private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var limit = timeout ?? _timeout;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var task = operation();
         try
         {
-            return await task.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+            var result = await task.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+            _metrics?.RedisCall("budget", null, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return result;
         }
         catch (TimeoutException e)
         {
             // Also RedisTimeoutException, which derives from TimeoutException rather than RedisException.
+            _metrics?.RedisCall("budget", "timeout", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Observe(task);
             Log.Unavailable(_logger, "timeout", e);
             throw new BudgetUnavailableException($"Redis did not answer within {limit.TotalMilliseconds} ms.", e);
@@ -178,6 +208,7 @@ public sealed partial class RedisUserBudget : IUserBudget
         }
         catch (RedisException e)
         {
+            _metrics?.RedisCall("budget", e.GetType().Name, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Log.Unavailable(_logger, e.GetType().Name, e);
             throw new BudgetUnavailableException("Redis could not serve the budget call.", e);
         }

@@ -4,6 +4,7 @@ using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
 using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Infrastructure.Telemetry;
 
 namespace EntitlementGateway.Entitlements;
 
@@ -62,6 +63,8 @@ public sealed partial class EntitlementQueryService(
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
+    GatewayMetrics metrics,
+    StoreHealth health,
     ILogger<EntitlementQueryService> logger)
 {
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
@@ -90,9 +93,14 @@ public sealed partial class EntitlementQueryService(
         for (var page = 1; page <= options.MaxPages; page++)
         {
             var pageLeases = state.Leases.Count;
+            state.Page = page;
             var result = await pages.NextAsync(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            if (!result.Succeeded) return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            if (!result.Succeeded)
+            {
+                metrics.StoreQueryPages(OperationOf(query), page);
+                return await FailureAsync(query, result, state, pageLeases, cancellationToken);
+            }
             // A page served on the player's own Xbox authorization says nothing about the gateway's credentials.
             if (query.Xbox is null) credentials.RecordAccepted();
 
@@ -100,6 +108,7 @@ public sealed partial class EntitlementQueryService(
             var next = result.Answer.ContinuationToken;
             if (string.IsNullOrEmpty(next))
             {
+                metrics.StoreQueryPages(OperationOf(query), page);
                 var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
                 // Each item's transactionId is its order: kept with the player, so a refund of it can be brought home.
                 await orders.RecordAsync(query.BudgetKey, items.Select(i => i.TransactionId), cancellationToken);
@@ -118,10 +127,15 @@ public sealed partial class EntitlementQueryService(
             $"The Store returned more than {options.MaxPages} pages (Store:MaxPages); ask for fewer products.");
     }
 
+    /// <summary>The <c>store.operation</c> a query's pages are counted under.</summary>
+    private static string OperationOf(EntitlementQuery query) =>
+        (query.Api == CollectionsApi.V9 ? Emulator.StoreOperations.PublisherQuery : Emulator.StoreOperations.B2bLicensePreview).Name;
+
     private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult<B2bLicensePreviewResponse> result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {
         var kind = result.Failure!.Value;
         var last = state.Last;
+        health.RecordFailure(kind, result.Detail);
         switch (kind)
         {
             case StoreFailureKind.BudgetExhausted:
@@ -133,13 +147,18 @@ public sealed partial class EntitlementQueryService(
                 // Shared through the budget store, so no replica calls the Store for this player before then.
                 var retryAfter = StoreFailureAnswers.RetryAfter(kind, result.RetryAfter)!.Value;
                 await budget.BlockUntilAsync(query.BudgetKey, time.GetUtcNow() + retryAfter, cancellationToken);
+                metrics.BudgetDecision(BudgetDecisions.Blocked);
                 return new QueryOutcome(kind, null, last, retryAfter, result.Detail);
             case StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused:
                 // The Store did not serve this player, so the units this page's attempts took go back. Otherwise anyone could
                 // drain a victim's budget with UCIDs that merely carry the victim's userId (or X-tokens the victim's x=).
                 // A refused X-token is the player's: it never makes the gateway suspect its own credentials.
                 var refunds = state.Leases.Skip(pageLeases).ToList();
-                foreach (var lease in refunds) await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                foreach (var lease in refunds)
+                {
+                    await budget.RefundAsync(query.BudgetKey, lease, cancellationToken);
+                    metrics.BudgetUnitRefunded();
+                }
                 if (state.LastGranted is { } granted) last = granted with { Remaining = granted.Remaining + refunds.Count };
                 if (kind == StoreFailureKind.XboxTokenRefused)
                     return new QueryOutcome(kind, null, last, null,

@@ -19,7 +19,8 @@ public static class EntitlementsSetup
         {
             var redis = sp.GetRequiredService<IOptions<RedisOptions>>();
             return new ResultCache(sp.GetRequiredService<IOptions<CacheOptions>>(), redis, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<ResultCache>>(), redis.Value.Configured ? sp.GetRequiredService<RedisConnection>() : null);
+                sp.GetRequiredService<ILogger<ResultCache>>(), redis.Value.Configured ? sp.GetRequiredService<RedisConnection>() : null,
+                sp.GetRequiredService<Infrastructure.Telemetry.GatewayMetrics>());
         });
         services.AddSingleton<CachedEntitlementQueries>();
         services.AddScoped<EntitlementQueryService>();

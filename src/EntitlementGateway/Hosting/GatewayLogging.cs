@@ -1,26 +1,50 @@
+using System.Diagnostics;
 using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Display;
 using Serilog.Formatting.Json;
 
 namespace EntitlementGateway.Hosting;
 
-/// <summary>Serilog, configured in one place: JSON to stdout (written off the request threads), levels from the <c>Serilog</c> section.</summary>
+/// <summary>
+/// Serilog, configured in one place, levels from the <c>Serilog</c> section. JSON to stdout, one object per event with
+/// the trace and span ids of the request it belongs to; in Development one readable text line per event instead (the
+/// events stay structured: only the console rendering differs). Written off the request threads, in batches.
+/// </summary>
 public static class GatewayLogging
 {
+    /// <summary>One line: time, level, message (values rendered, strings unquoted), then the exception if any.</summary>
+    public const string TextTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
+
     /// <summary>Catches start-up failures before configuration is read.</summary>
     public static Serilog.ILogger CreateBootstrapLogger() =>
         new LoggerConfiguration().WriteTo.Console(new JsonFormatter(renderMessage: true)).CreateLogger();
 
     public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
     {
-        var logger = new LoggerConfiguration()
+        var configuration = new LoggerConfiguration()
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
-            .Enrich.WithProperty("Service", "EntitlementGateway")
-            // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
-            .WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)))
-            .CreateLogger();
+            .Enrich.With<TraceContextEnricher>()
+            .Enrich.WithProperty("Service", "EntitlementGateway");
+        // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
+        configuration = builder.Environment.IsDevelopment()
+            ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
+            : configuration.WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)));
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(logger, dispose: true);
+        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
         return builder;
+    }
+
+    /// <summary>TraceId and SpanId of the current activity, so a log line leads to its trace.</summary>
+    private sealed class TraceContextEnricher : ILogEventEnricher
+    {
+        public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
+        {
+            if (Activity.Current is not { } activity) return;
+            logEvent.AddPropertyIfAbsent(new LogEventProperty("TraceId", new ScalarValue(activity.TraceId.ToHexString())));
+            logEvent.AddPropertyIfAbsent(new LogEventProperty("SpanId", new ScalarValue(activity.SpanId.ToHexString())));
+        }
     }
 }

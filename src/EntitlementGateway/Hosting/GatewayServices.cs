@@ -38,6 +38,7 @@ public static class GatewayServices
                 >= 500 => GatewayProblems.InternalError,
                 _ => GatewayProblems.InvalidRequest,
             });
+            if (context.ProblemDetails.Extensions["code"] is string code) RequestTelemetryMiddleware.SetProblemCode(context.HttpContext, code);
         });
         services.AddExceptionHandler<GatewayExceptionHandler>();
         // Without this, a body that fails to bind is answered with an empty 400 outside Development.
@@ -46,10 +47,11 @@ public static class GatewayServices
         return services;
     }
 
-    /// <summary>Middleware in order: request logging around everything, errors, the size limits, then security.</summary>
+    /// <summary>Middleware in order: request logging and metrics around everything, errors, the size limits, then security.</summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseMiddleware<RequestTelemetryMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLimitsMiddleware>();

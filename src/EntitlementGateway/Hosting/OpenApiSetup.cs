@@ -22,6 +22,12 @@ public static class OpenApiSetup
                     Description = "Answers what a player owns in the Microsoft Store, deduplicated and Active-only, " +
                                   "while keeping every player under the Store's per-user rate limit.",
                 };
+                OpsSecurity.AddSchemes(document);
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                OpsSecurity.Require(operation, context);
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>

@@ -13,9 +13,13 @@ public static class ValidatedOptions
         where TValidator : class, IValidateOptions<TOptions>
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        services.AddSingleton(new OptionsSection(section, typeof(TOptions)));
         return services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
     }
 }
+
+/// <summary>A validated options section, listed so the ops console can show every setting in effect.</summary>
+public sealed record OptionsSection(string Name, Type OptionsType);
 
 /// <summary>Collects what is wrong with one options section, each message naming its key.</summary>
 public sealed class OptionsErrors(string section)

@@ -14,8 +14,21 @@ namespace EntitlementGateway.Store;
 /// (stale answers stand in, cached answers stay), readiness says Degraded, and one log line says what to check.
 /// A Store call that succeeds clears it.
 /// </summary>
-public sealed partial class StoreCredentialsMonitor(IOptions<StoreOptions> options, TimeProvider time, ILogger<StoreCredentialsMonitor> logger)
+public sealed partial class StoreCredentialsMonitor
 {
+    private readonly IOptions<StoreOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<StoreCredentialsMonitor> logger;
+
+    public StoreCredentialsMonitor(IOptions<StoreOptions> options, TimeProvider time, ILogger<StoreCredentialsMonitor> logger,
+        Infrastructure.Telemetry.GatewayMetrics? metrics = null)
+    {
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        metrics?.ObserveCredentials(() => IsSuspect);
+    }
+
     private readonly object _lock = new();
     // Player hash -> last refusal; never more entries than the threshold, so hostile keys cannot grow it.
     private readonly Dictionary<string, DateTimeOffset> _refused = new(StringComparer.Ordinal);

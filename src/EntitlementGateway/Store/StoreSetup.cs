@@ -38,6 +38,7 @@ public static class StoreSetup
         services.AddHttpClient(MsalStoreTokenProvider.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
         services.AddSingleton<StoreCredentialsMonitor>();
+        services.AddSingleton<StoreHealth>();
         services.AddHealthChecks().AddCheck<StoreCredentialsHealthCheck>("store-credentials", tags: [HealthTags.Ready]);
         services.AddValidatedOptions<ResilienceOptions, ResilienceOptionsValidator>(ResilienceOptions.Section);
         services.AddSingleton<StoreResiliencePipelines>();

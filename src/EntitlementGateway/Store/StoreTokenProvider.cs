@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 using Microsoft.Identity.Client;
 
@@ -34,14 +35,16 @@ public sealed class MsalStoreTokenProvider(
     IStoreLocator endpoints,
     IHttpClientFactory httpClientFactory,
     IOptions<StoreOptions> options,
-    TimeProvider time) : IStoreTokenProvider, IDisposable
+    TimeProvider time,
+    GatewayMetrics metrics,
+    StoreHealth health) : IStoreTokenProvider, IDisposable
 {
     public const string HttpClientName = "msal";
     private static readonly TimeSpan RenewBeforeExpiry = TimeSpan.FromMinutes(5);
 
     private readonly SemaphoreSlim _build = new(1, 1);
-    private readonly TokenSlot _service = new();
-    private readonly TokenSlot _ticket = new();
+    private readonly TokenSlot _service = new(StoreHealth.ServiceTokenName);
+    private readonly TokenSlot _ticket = new(StoreHealth.CollectionsTicketName);
     private IConfidentialClientApplication? _app;
 
     /// <summary>Requests made to the identity provider (shared acquisitions count once).</summary>
@@ -109,11 +112,21 @@ public sealed class MsalStoreTokenProvider(
             var acquiredAt = result.AuthenticationResultMetadata?.TokenSource == TokenSource.Cache ? DateTimeOffset.MinValue : time.GetUtcNow();
             var token = new StoreToken(result.AccessToken, result.ExpiresOn, acquiredAt);
             lock (slot) slot.Current = token;
+            metrics.TokenAcquisition(slot.Name, "ok");
+            health.RecordTokenAcquired(slot.Name, token);
             return token;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
+            metrics.TokenAcquisition(slot.Name, "timeout");
+            health.RecordTokenFailed(slot.Name, "timeout");
             throw new StoreTokenTimeoutException();
+        }
+        catch (MsalException ex)
+        {
+            metrics.TokenAcquisition(slot.Name, "failed");
+            health.RecordTokenFailed(slot.Name, ex.ErrorCode);
+            throw;
         }
         finally
         {
@@ -145,8 +158,9 @@ public sealed class MsalStoreTokenProvider(
 
     public void Dispose() => _build.Dispose();
 
-    private sealed class TokenSlot
+    private sealed class TokenSlot(string name)
     {
+        public readonly string Name = name;
         public StoreToken? Current;
         public Task<StoreToken>? Flight;
         public bool FlightForced;

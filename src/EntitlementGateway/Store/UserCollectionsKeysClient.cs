@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 using MsalException = Microsoft.Identity.Client.MsalException;
 using EntitlementGateway.Infrastructure.Logging;
@@ -25,11 +27,20 @@ public sealed partial class UserCollectionsKeysClient(
     StoreCredentialsMonitor credentials,
     IOptions<StoreOptions> options,
     TimeProvider time,
+    GatewayMetrics metrics,
+    StoreHealth health,
     ILogger<UserCollectionsKeysClient> logger)
 {
     public const string RenewPath = "v6.0/b2b/keys/renew";
 
     public async Task<RenewResult> RenewAsync(UserCollectionsId ucid, string budgetKey, CancellationToken cancellationToken)
+    {
+        var result = await TryRenewAsync(ucid, budgetKey, cancellationToken);
+        if (result.Failure is { } failure) health.RecordFailure(failure, result.Detail);
+        return result;
+    }
+
+    private async Task<RenewResult> TryRenewAsync(UserCollectionsId ucid, string budgetKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ucid);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -73,7 +84,7 @@ public sealed partial class UserCollectionsKeysClient(
         };
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
         // The default completion reads the whole body within the deadline, so a stalled body is a timeout here too.
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendMeasuredAsync(request, correlationVector, cancellationToken);
         LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
         if (!response.IsSuccessStatusCode)
         {
@@ -94,6 +105,25 @@ public sealed partial class UserCollectionsKeysClient(
         catch (JsonException)
         {
             return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store answered with a body that is not the documented JSON."));
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendMeasuredAsync(HttpRequestMessage request, string correlationVector, CancellationToken cancellationToken)
+    {
+        using var activity = GatewayActivities.StartStoreCall(Emulator.StoreOperations.Renew.Name, 0, correlationVector.EndsWith(".2", StringComparison.Ordinal) ? 2 : 1);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await http.SendAsync(request, cancellationToken);
+            GatewayActivities.StoreAnswered(activity, response, correlationVector);
+            metrics.StoreCall(Emulator.StoreOperations.Renew.Name, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return response;
+        }
+        catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
+        {
+            GatewayActivities.StoreFailed(activity, outcome);
+            metrics.StoreCall(Emulator.StoreOperations.Renew.Name, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            throw;
         }
     }
 

@@ -17,10 +17,16 @@ public static class Compose
         var config = await Tool.RunAsync(DockerCompose, args, environment: new Dictionary<string, string?> { ["COMPOSE_PROFILES"] = null });
         Assert.True(config.ExitCode == 0, $"docker-compose config failed: {config}");
 
+        return await YamlAsJsonAsync(config.StandardOutput, "docker-compose's output");
+    }
+
+    /// <summary>YAML read by PyYAML under the Python docker-compose runs on, as JSON; fails the test when it does not parse.</summary>
+    public static async Task<JsonElement> YamlAsJsonAsync(string yaml, string what)
+    {
         var interpreter = File.ReadLines(DockerCompose).First().TrimStart('#', '!').Trim().Split(' ')[0];
         var json = await Tool.RunAsync(interpreter, ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
-            standardInput: config.StandardOutput);
-        Assert.True(json.ExitCode == 0, $"could not read docker-compose's output as YAML: {json}");
+            standardInput: yaml);
+        Assert.True(json.ExitCode == 0, $"could not read {what} as YAML: {json}");
         return JsonDocument.Parse(json.StandardOutput).RootElement.Clone();
     }
 

@@ -223,4 +223,21 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
         Assert.True((await byName.Budget.TryAcquireAsync(_user)).Allowed);
         Assert.Equal(1, (await Budget.GetAsync(_user)).Used);
     }
+
+    [Fact]
+    public async Task ResetAndUnblock_OnRedis_ClearTheSharedLogAndBlock_ForEveryReplica()
+    {
+        await using var other = new BudgetReplica(redis.ConnectionString, Limit, WindowSeconds);
+        for (var i = 0; i < Limit; i++) Assert.True((await Budget.TryAcquireAsync(_user)).Allowed);
+        await Budget.BlockUntilAsync(_user, DateTimeOffset.UtcNow.AddMinutes(5));
+
+        await other.Budget.UnblockAsync(_user);
+        var unblocked = await Budget.GetAsync(_user);
+        Assert.Null(unblocked.BlockedUntil);
+        Assert.Equal(Limit, unblocked.Used); // lifting a block keeps the units
+
+        await other.Budget.ResetAsync(_user);
+        Assert.Equal(0, (await Budget.GetAsync(_user)).Used);
+        Assert.True((await Budget.TryAcquireAsync(_user)).Allowed);
+    }
 }

@@ -117,6 +117,33 @@ public class HostingTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("EMULATOR MODE", gateway.Output);
         Assert.DoesNotContain(ucid.Split('.')[1], gateway.Output);
+
+        // Development logs are for a person: one readable line per event, the banner and each request included, no JSON.
+        var lines = gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\d:\d\d:\d\d WRN EMULATOR MODE: "));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\d:\d\d:\d\d INF HTTP POST /v1/entitlements/query responded 200 in \d+\.\d ms$"));
+        Assert.DoesNotContain(lines, l => l.StartsWith('{'));
+    }
+
+    [Fact]
+    public async Task Logs_OutsideDevelopment_AreJsonLines_CarryingTheRequestsTraceId()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+        request.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        string? requestLine = null;
+        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
+            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal));
+        Assert.NotNull(requestLine);
+        var json = JsonNode.Parse(requestLine)!;
+        Assert.Equal(traceId, json["Properties"]!["TraceId"]!.GetValue<string>());
+        Assert.Equal(100, json["Properties"]!["EventId"]!["Id"]!.GetValue<int>());
     }
 
     [Fact]

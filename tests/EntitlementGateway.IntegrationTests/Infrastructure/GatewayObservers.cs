@@ -46,6 +46,10 @@ public sealed class GatewayObservers
             inner.BlockUntilAsync(key, until, cancellationToken);
 
         public ValueTask<BudgetSnapshot> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
+
+        public ValueTask ResetAsync(string key, CancellationToken cancellationToken = default) => inner.ResetAsync(key, cancellationToken);
+
+        public ValueTask UnblockAsync(string key, CancellationToken cancellationToken = default) => inner.UnblockAsync(key, cancellationToken);
     }
 
     private sealed class StoreCallCounter(GatewayObservers observers) : DelegatingHandler

@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Store;
 using Microsoft.Extensions.Options;
 using EntitlementGateway.Infrastructure.Logging;
@@ -14,6 +15,7 @@ public sealed partial class CachedEntitlementQueries(
     IServiceScopeFactory scopes,
     IOptions<CacheOptions> options,
     TimeProvider time,
+    GatewayMetrics metrics,
     ILogger<CachedEntitlementQueries> logger)
 {
     public const string FromUpstream = "upstream";
@@ -26,6 +28,13 @@ public sealed partial class CachedEntitlementQueries(
     /// <param name="requireFresh">The client sent <c>Cache-Control: no-cache</c>: skip a fresh cached answer (spends budget).</param>
     /// <param name="cancellationToken">This caller's; it never cancels a flight others share.</param>
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, bool requireFresh, CancellationToken cancellationToken)
+    {
+        var outcome = await AnswerAsync(query, requireFresh, cancellationToken);
+        if (outcome.Succeeded) metrics.Answer(outcome.ServedFrom, outcome.StaleBecause);
+        return outcome;
+    }
+
+    private async Task<QueryOutcome> AnswerAsync(EntitlementQuery query, bool requireFresh, CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled) return await UpstreamAsync(query, cancellationToken);
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EntitlementGateway.Infrastructure.Telemetry;
 using System.Text.Json.Serialization;
 using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Caching.Memory;
@@ -34,12 +36,14 @@ public sealed partial class ResultCache : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<ResultCache> _logger;
     private readonly RedisBackoff _backoff;
+    private readonly GatewayMetrics? _metrics;
     private readonly PlayerDrops _drops;
     private int _subscribed;
 
     public ResultCache(IOptions<CacheOptions> options, IOptions<RedisOptions> redisOptions, TimeProvider time,
-        ILogger<ResultCache> logger, RedisConnection? redis = null)
+        ILogger<ResultCache> logger, RedisConnection? redis = null, GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value;
         _time = time;
         _backoff = new RedisBackoff(time);
@@ -61,6 +65,7 @@ public sealed partial class ResultCache : IDisposable
         var now = _time.GetUtcNow();
         if (!_memory.TryGetValue(key, out CachedResult? local) || local is null || now >= local.StaleUntil) local = null;
         else if (_drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
+        _metrics?.CacheLookup("l1", local is not null);
         // A fresh local answer is enough; otherwise another replica may have stored a newer one, or dropped the player's.
         if (_redis is null || (local is not null && now < local.FreshUntil)) return local;
 
@@ -75,9 +80,11 @@ public sealed partial class ResultCache : IDisposable
             _drops.Mark(playerKey, at, _options.MaxStale);
             if (local is not null && _drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
         }
-        if (remote is null || now >= remote.StaleUntil || _drops.Dropped(playerKey, remote.StoredAt) ||
-            (local is not null && remote.StoredAt <= local.StoredAt)) return local;
-        Remember(key, remote);
+        var newer = remote is not null && now < remote.StaleUntil && !_drops.Dropped(playerKey, remote.StoredAt) &&
+            (local is null || remote.StoredAt > local.StoredAt);
+        _metrics?.CacheLookup("l2", newer);
+        if (!newer) return local;
+        Remember(key, remote!);
         return remote;
     }
 
@@ -144,12 +151,16 @@ public sealed partial class ResultCache : IDisposable
     private async Task<TResult?> RedisAsync<TResult>(Func<IDatabase, Task<TResult>> call, CancellationToken cancellationToken)
     {
         if (_backoff.Skipping) return default;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await _backoff.CallAsync(() => CallAsync(call), _redisTimeout, cancellationToken);
+            var result = await _backoff.CallAsync(() => CallAsync(call), _redisTimeout, cancellationToken);
+            _metrics?.RedisCall("cache", null, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            _metrics?.RedisCall("cache", ex.GetType().Name, Stopwatch.GetElapsedTime(started).TotalSeconds);
             LogRedisMiss(_logger, ex.GetType().Name);
             return default;
         }

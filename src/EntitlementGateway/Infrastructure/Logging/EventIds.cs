@@ -10,6 +10,8 @@ public static class EventIds
     // 1-999: hosting (start-up, requests, errors)
     public const int EmulatorMode = 10;
     public const int RequestCompleted = 100;
+    public const int TelemetryExportOn = 200;
+    public const int TelemetryExportOff = 201;
     public const int UnhandledException = 500;
 
     // 1000-1999: the entitlement query and its cache
@@ -57,4 +59,9 @@ public static class EventIds
 
     // 6000-6999: security
     public const int GameClientTrusted = 6001;
+
+    // 7000-7999: operator actions (audit)
+    public const int OpsBudgetReset = 7001;
+    public const int OpsBudgetUnblocked = 7002;
+    public const int OpsCacheDropped = 7003;
 }

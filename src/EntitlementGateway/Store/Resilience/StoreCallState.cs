@@ -11,6 +11,12 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
 {
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
 
+    /// <summary>The page this call fetches (1-based); 0 when the operation is not paged.</summary>
+    public int Page { get; set; }
+
+    /// <summary>Attempts made so far (the current one's number while it runs).</summary>
+    public int Attempt => _attempts;
+
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using EntitlementGateway.Budget;
+using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
@@ -19,7 +21,8 @@ public sealed class StoreResilienceHandler(
     IUserBudget budget,
     IStoreTokenProvider tokens,
     IOptions<StoreOptions> storeOptions,
-    TimeProvider time) : DelegatingHandler
+    TimeProvider time,
+    GatewayMetrics metrics) : DelegatingHandler
 {
     /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
@@ -38,8 +41,7 @@ public sealed class StoreResilienceHandler(
             // The Store refused our token, not the player: that attempt's unit goes back.
             if (state.BudgetKey is { } key && state.LastAttemptLease is { } lease)
             {
-                await budget.RefundAsync(key, lease, CancellationToken.None);
-                state.Forget(lease);
+                await RefundAsync(state, key, lease);
             }
             state.RefreshToken = true;
             response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
@@ -75,22 +77,45 @@ public sealed class StoreResilienceHandler(
         request.Headers.Remove(StoreWire.CorrelationVectorHeader);
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
 
+        var operation = OperationOf(request);
+        using var activity = GatewayActivities.StartStoreCall(operation, state.Page, state.Attempt);
         // While the circuit is open and its break lasts, it refuses at once: no unit is taken for that.
         string? lease = null;
         state.LastAttemptLease = null;
         if (state.BudgetKey is { } key && !pipelines.CircuitRefusesNow)
-            lease = await AcquireAsync(state, key, cancellationToken);
+            lease = await AcquireAsync(state, key, activity, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await pipelines.Inner.ExecuteAsync(async attempt => await SendAndReadAsync(request, attempt), cancellationToken);
+            var response = await pipelines.Inner.ExecuteAsync(async attempt => await SendAndReadAsync(request, attempt), cancellationToken);
+            GatewayActivities.StoreAnswered(activity, response, state.LastCorrelationVector);
+            metrics.StoreCall(operation, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return response;
         }
-        catch (BrokenCircuitException) when (lease is not null)
+        catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
         {
+            GatewayActivities.StoreFailed(activity, outcome);
+            metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             // Open, or half-open with its one trial already out: this attempt never reached the Store.
-            await budget.RefundAsync(state.BudgetKey!, lease, CancellationToken.None);
-            state.Forget(lease);
+            if (ex is BrokenCircuitException && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
             throw;
         }
+    }
+
+    /// <summary>The operation's name (its <c>store.operation</c> tag), from the one list of Store operations by path.</summary>
+    internal static string OperationOf(HttpRequestMessage request)
+    {
+        var path = request.RequestUri?.AbsolutePath ?? "";
+        foreach (var operation in Emulator.StoreOperations.All)
+            if (path.EndsWith(operation.Path, StringComparison.Ordinal)) return operation.Name;
+        return "other";
+    }
+
+    private async Task RefundAsync(StoreCallState state, string key, string lease)
+    {
+        await budget.RefundAsync(key, lease, CancellationToken.None);
+        state.Forget(lease);
+        metrics.BudgetUnitRefunded();
     }
 
     private async Task<HttpResponseMessage> SendAndReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -113,11 +138,26 @@ public sealed class StoreResilienceHandler(
         }
     }
 
-    private async Task<string> AcquireAsync(StoreCallState state, string key, CancellationToken cancellationToken)
+    private async Task<string> AcquireAsync(StoreCallState state, string key, Activity? activity, CancellationToken cancellationToken)
     {
-        var decision = await budget.TryAcquireAsync(key, cancellationToken);
+        BudgetDecision decision;
+        try
+        {
+            decision = await budget.TryAcquireAsync(key, cancellationToken);
+        }
+        catch (BudgetUnavailableException)
+        {
+            metrics.BudgetDecision(BudgetDecisions.Unavailable);
+            activity?.SetTag("budget.decision", BudgetDecisions.Unavailable);
+            throw;
+        }
         state.Record(decision);
+        var name = decision.Allowed ? BudgetDecisions.Allowed : BudgetDecisions.Denied;
+        metrics.BudgetDecision(name);
+        activity?.SetTag("budget.decision", name);
+        activity?.SetTag("budget.remaining", decision.Remaining);
         if (!decision.Allowed) throw new StoreBudgetRefusedException(decision);
+        metrics.BudgetUnitSpent();
         return state.LastAttemptLease = decision.Lease!;
     }
 }

@@ -21,8 +21,10 @@ public sealed partial class StoreResiliencePipelines
     private readonly TimeProvider _time;
     private long _openUntilTicks;
 
-    public StoreResiliencePipelines(IOptions<ResilienceOptions> options, TimeProvider time, ILogger<StoreResiliencePipelines> logger)
+    public StoreResiliencePipelines(IOptions<ResilienceOptions> options, TimeProvider time, ILogger<StoreResiliencePipelines> logger,
+        Infrastructure.Telemetry.GatewayMetrics? metrics = null)
     {
+        metrics?.ObserveCircuit(() => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated);
         var o = options.Value;
         _time = time;
         var outer = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(o.TotalTimeout);
@@ -89,6 +91,9 @@ public sealed partial class StoreResiliencePipelines
     };
 
     public CircuitState CircuitState => _circuit.CircuitState;
+
+    /// <summary>When the latest break ends (the circuit opened last); null when it never opened.</summary>
+    public DateTimeOffset? OpenUntil => Interlocked.Read(ref _openUntilTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>Worth another attempt: 5xx, 408, a connection failure or an attempt timeout. Never a 429 (it is this
     /// player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open circuit.</summary>

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using EntitlementGateway.Infrastructure.Logging;
+
+namespace EntitlementGateway.Infrastructure.Telemetry;
+
+/// <summary>
+/// Owns the OpenTelemetry SDK's meter and tracer providers (the SDK's hosting package is not available here): built at
+/// start when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, flushed and disposed at stop. Exports the gateway's own meter
+/// and spans, and ASP.NET Core's request spans (which carry the incoming W3C trace context).
+/// </summary>
+public sealed partial class TelemetryExport(IOptions<TelemetryOptions> options, IHostEnvironment environment, ILogger<TelemetryExport> logger)
+    : IHostedService, IDisposable
+{
+    /// <summary>ASP.NET Core's own source for the request span.</summary>
+    public const string AspNetCoreSource = "Microsoft.AspNetCore";
+
+    private MeterProvider? _meters;
+    private TracerProvider? _tracer;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (!o.Enabled)
+        {
+            LogOff(logger);
+            return Task.CompletedTask;
+        }
+        var resource = ResourceBuilder.CreateDefault().AddService(o.ServiceName,
+            serviceVersion: typeof(TelemetryExport).Assembly.GetName().Version?.ToString(3),
+            serviceInstanceId: Environment.MachineName)
+            .AddAttributes([new("deployment.environment.name", environment.EnvironmentName)]);
+        _meters = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter(GatewayMetrics.MeterName)
+            .AddOtlpExporter((exporter, reader) =>
+            {
+                Configure(exporter, o, "v1/metrics");
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = o.MetricExportIntervalMs;
+            })
+            .Build();
+        _tracer = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSource(GatewayActivities.SourceName, AspNetCoreSource)
+            .AddOtlpExporter(exporter =>
+            {
+                Configure(exporter, o, "v1/traces");
+                exporter.BatchExportProcessorOptions.ScheduledDelayMilliseconds = o.SpanExportDelayMs;
+            })
+            .Build();
+        LogOn(logger, new Uri(o.Endpoint!).GetLeftPart(UriPartial.Authority), o.UsesGrpc ? "grpc" : "http/protobuf", o.ServiceName);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>With http/protobuf the SDK takes a programmatic endpoint as the full URL: the signal's path is added here.</summary>
+    private static void Configure(OtlpExporterOptions exporter, TelemetryOptions o, string signalPath)
+    {
+        var endpoint = o.Endpoint!.TrimEnd('/');
+        exporter.Protocol = o.UsesGrpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        exporter.Endpoint = new Uri(o.UsesGrpc ? endpoint : endpoint + "/" + signalPath);
+        if (!string.IsNullOrWhiteSpace(o.Headers)) exporter.Headers = o.Headers;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _meters?.ForceFlush(2_000);
+        _tracer?.ForceFlush(2_000);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _meters?.Dispose();
+        _tracer?.Dispose();
+    }
+
+    [LoggerMessage(EventId = EventIds.TelemetryExportOn, EventName = nameof(EventIds.TelemetryExportOn), Level = LogLevel.Information, Message = "Metrics and traces exported over OTLP to {Collector} ({Protocol}) as service {ServiceName}")]
+    private static partial void LogOn(ILogger logger, string collector, string protocol, string serviceName);
+
+    [LoggerMessage(EventId = EventIds.TelemetryExportOff, EventName = nameof(EventIds.TelemetryExportOff), Level = LogLevel.Debug, Message = "OTEL_EXPORTER_OTLP_ENDPOINT is not set: metrics and traces are not exported")]
+    private static partial void LogOff(ILogger logger);
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using EntitlementGateway.Infrastructure.Telemetry;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EntitlementGateway.IntegrationTests.Infrastructure.Telemetry;
+
+/// <summary>What the gateway's instruments record for real requests, read with a MeterListener bound to one gateway.</summary>
+public sealed class GatewayMetricsTests : OwnEmulatorGatewayTests
+{
+    private sealed record Measurement(string Instrument, long Value, IReadOnlyDictionary<string, object?> Tags);
+
+    /// <summary>Listens to this gateway's meter only (others run in parallel in this process).</summary>
+    private static MeterListener Listen(GatewayApplication gateway, ConcurrentQueue<Measurement> sink)
+    {
+        var factory = gateway.Services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GatewayMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory)) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            sink.Enqueue(new Measurement(instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+            sink.Enqueue(new Measurement(instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.Start();
+        return listener;
+    }
+
+    [Fact]
+    public async Task Query_WhenBudgetExhausted_CountsTheRequestByRouteStatusAndProblemCode_AndTheDenial()
+    {
+        await using var gateway = Gateway(new() { ["Budget:Limit"] = "1", ["Cache:Enabled"] = "false" });
+        using var client = gateway.CreateClient();
+        var measurements = new ConcurrentQueue<Measurement>();
+        using var listener = Listen(gateway, measurements);
+        var ucid = await World.MintUcidAsync(GatewayQueries.NewUser());
+
+        using (var first = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var second = await GatewayQueries.QueryAsync(client, ucid, fresh: true))
+            await GatewayQueries.AssertProblemAsync(second, HttpStatusCode.TooManyRequests, "budget_exhausted");
+
+        var requests = measurements.Where(m => m.Instrument == "entitlement_gateway.requests").ToList();
+        Assert.Contains(requests, m => Equals(m.Tags["http.route"], "/v1/entitlements/query") && Equals(m.Tags["http.response.status_code"], 200) && Equals(m.Tags["error.code"], "none"));
+        Assert.Contains(requests, m => Equals(m.Tags["http.route"], "/v1/entitlements/query") && Equals(m.Tags["http.response.status_code"], 429) && Equals(m.Tags["error.code"], "budget_exhausted"));
+        var decisions = measurements.Where(m => m.Instrument == "entitlement_gateway.budget.decisions").Select(m => m.Tags["budget.decision"]).ToList();
+        Assert.Equal(["allowed", "denied"], decisions);
+        Assert.Single(measurements, m => m.Instrument == "entitlement_gateway.budget.units.spent");
+        Assert.Single(measurements, m => m.Instrument == "entitlement_gateway.store.calls" && Equals(m.Tags["store.operation"], "b2bLicensePreview") && Equals(m.Tags["store.outcome"], "2xx"));
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.answers" && Equals(m.Tags["answer.served_from"], "upstream"));
+    }
+
+    [Fact]
+    public async Task Query_WhenTheStoreFailsAfterAnAnswer_CountsAStaleAnswerWithItsReasonAndThe5xxCall()
+    {
+        await using var gateway = Gateway(new() { ["Resilience:MaxRetries"] = "0" });
+        using var client = gateway.CreateClient();
+        var measurements = new ConcurrentQueue<Measurement>();
+        using var listener = Listen(gateway, measurements);
+        var ucid = await World.MintUcidAsync(GatewayQueries.NewUser());
+
+        using (var first = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var cached = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal("cache", await GatewayQueries.ServedFromAsync(cached));
+        await World.SetFaultsAsync(new { failNext = 1, failureStatus = 500 });
+        using (var stale = await GatewayQueries.QueryAsync(client, ucid, fresh: true)) Assert.Equal("stale", await GatewayQueries.ServedFromAsync(stale));
+
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.store.calls" && Equals(m.Tags["store.outcome"], "5xx"));
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.answers" && Equals(m.Tags["answer.served_from"], "cache"));
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.answers" && Equals(m.Tags["answer.served_from"], "stale") && Equals(m.Tags["answer.stale_reason"], "upstream_error"));
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.cache.lookups" && Equals(m.Tags["cache.level"], "l1") && Equals(m.Tags["cache.result"], "hit"));
+        Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.cache.lookups" && Equals(m.Tags["cache.level"], "l1") && Equals(m.Tags["cache.result"], "miss"));
+    }
+}
