@@ -66,8 +66,13 @@ public static class EntitlementsApi
         var api = storeOptions.Value.QueryApi;
         // v9 always expands satisfying items: the flag has no effect there, so it does not split the cache either.
         var query = new EntitlementQuery(caller!.Ucid, caller.BudgetKey, validated.Products, validated.ProductKinds,
-            validated.IncludeSatisfyingItems || api == CollectionsApi.V9, api, caller.Xbox);
+            validated.IncludeSatisfyingItems || api == CollectionsApi.V9, api, caller.Xbox)
+        {
+            CredentialHash = caller.UcidEntry?.Hash,
+        };
         var outcome = await queries.QueryAsync(query, AsksForFreshAnswer(http.Request), cancellationToken);
+        // An answer (fresh, cached or stale) means the Store accepted this very UCID: its next request skips the parse.
+        if (outcome.Entitlements is not null && caller.UcidEntry is { } accepted) ucidValidator.Accepted(accepted);
         StoreAnswerHeaders.SetOutcome(http.Response, outcome);
 
         return outcome.Failure is { } failure

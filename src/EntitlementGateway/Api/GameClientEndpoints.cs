@@ -1,13 +1,38 @@
+using EntitlementGateway.Security;
+using Microsoft.Extensions.Options;
+
 namespace EntitlementGateway.Api;
 
 /// <summary>What every game-client endpoint shares: its group's policies, and the problems it declares.</summary>
 public static class GameClientEndpoints
 {
-    /// <summary>A group of game-client endpoints: the player's token when binding is on, and the per-client-IP limit.</summary>
-    public static RouteGroupBuilder MapGameClientGroup(this IEndpointRouteBuilder endpoints, string prefix, string tag) =>
-        endpoints.MapGroup(prefix).WithTags(tag)
-            .RequireAuthorization(Security.PlayerAuthOptions.Policy)
-            .RequireRateLimiting(Security.ClientLimitsOptions.Policy);
+    /// <summary>
+    /// A group of game-client endpoints: the player's token when binding is on, and the per-client-IP limit when it is
+    /// not 0. Decided from the validated options when the endpoints are mapped: a policy that admits everyone still
+    /// costs its middleware a policy evaluation or a limiter lease on every request.
+    /// </summary>
+    public static RouteGroupBuilder MapGameClientGroup(this IEndpointRouteBuilder endpoints, string prefix, string tag)
+    {
+        var group = endpoints.MapGroup(prefix).WithTags(tag);
+        var services = endpoints.ServiceProvider;
+        if (IsOn<PlayerAuthOptions>(services, o => o.Enabled)) group.RequireAuthorization(PlayerAuthOptions.Policy);
+        if (IsOn<ClientLimitsOptions>(services, o => o.PermitLimit > 0)) group.RequireRateLimiting(ClientLimitsOptions.Policy);
+        return group;
+    }
+
+    // Invalid options stop the start-up anyway, with every bad key named (ValidateOnStart); they must not stop it here
+    // first, naming only theirs.
+    private static bool IsOn<T>(IServiceProvider services, Func<T, bool> on) where T : class
+    {
+        try
+        {
+            return on(services.GetRequiredService<IOptions<T>>().Value);
+        }
+        catch (OptionsValidationException)
+        {
+            return true;
+        }
+    }
 
     /// <summary>What an endpoint that calls the Store for a player answers besides 200: a bad body or credentials (400),
     /// an expired UCID, refused X-token or missing player token (401), another player's UCID (403), a body too large

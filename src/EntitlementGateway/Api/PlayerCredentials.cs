@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace EntitlementGateway.Api;
 
 /// <summary>Whom a Store call is for: a checked UCID or a checked delegated Xbox authorization, and whose budget it spends.</summary>
-public sealed record StoreCaller(UserCollectionsId? Ucid, XboxAuthorization? Xbox, string BudgetKey);
+public sealed record StoreCaller(UserCollectionsId? Ucid, XboxAuthorization? Xbox, string BudgetKey)
+{
+    /// <summary>The UCID with its hash, to remember once the Store has answered for it (<see cref="UcidValidator.Accepted"/>).</summary>
+    public AcceptedUcids.Entry? UcidEntry { get; init; }
+}
 
 /// <summary>
 /// The one check of a game client's Store credentials, for every endpoint that calls the Store for a player: exactly one
@@ -48,10 +52,11 @@ public static class PlayerCredentials
             return null;
         }
 
-        var ucidProblem = ucids.Validate(userCollectionsId, out var ucid, out var ucidDetail);
+        var ucidProblem = ucids.Check(userCollectionsId, out var entry, out var ucidDetail);
         if (UcidProblems.For(ucidProblem, ucidDetail) is { } refused) return refused;
-        if (binding.Check(user, ucid!) is { } mismatch) return mismatch;
-        caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid!));
+        var ucid = entry!.Ucid;
+        if (binding.Check(user, ucid) is { } mismatch) return mismatch;
+        caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid)) { UcidEntry = entry };
         return null;
     }
 }

@@ -15,11 +15,22 @@ public static class StoreAnswerHeaders
     /// <summary>On a stale answer: the failure it stands in for (budget_exhausted, upstream_error, ...).</summary>
     public const string StaleBecauseHeader = "X-Served-Stale-Because";
 
+    private static Tuple<BudgetOptions, string>? _policy;
+
     public static void SetPolicy(HttpResponse response, BudgetOptions budget)
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(budget);
-        response.Headers["RateLimit-Policy"] = $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}";
+        response.Headers["RateLimit-Policy"] = Policy(budget);
+    }
+
+    /// <summary>The RateLimit-Policy value, built once per options instance (bound once per host), not per request.</summary>
+    internal static string Policy(BudgetOptions budget)
+    {
+        if (_policy is { } cached && ReferenceEquals(cached.Item1, budget)) return cached.Item2;
+        var text = string.Create(CultureInfo.InvariantCulture, $"\"upstream\";q={budget.Limit};w={budget.WindowSeconds}");
+        _policy = Tuple.Create(budget, text);
+        return text;
     }
 
     public static void SetOutcome(HttpResponse response, QueryOutcome outcome)

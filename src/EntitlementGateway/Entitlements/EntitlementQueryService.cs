@@ -24,6 +24,9 @@ public sealed record EntitlementQuery(
 
     /// <summary>The credential the Store checks (the UCID, or the X-token's Authorization value); only ever hashed.</summary>
     public string Credential => Ucid?.Value ?? Xbox!.Authorization;
+
+    /// <summary>The lower-case hex SHA-256 of <see cref="Credential"/> when the caller has it already; else computed where needed.</summary>
+    public string? CredentialHash { get; init; }
 }
 
 /// <summary>The result of one query, with the last budget decision for the RateLimit headers.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Formatting.Display;
 using Serilog.Formatting.Json;
 
 namespace EntitlementGateway.Hosting;
@@ -9,7 +10,7 @@ namespace EntitlementGateway.Hosting;
 /// <summary>
 /// Serilog, configured in one place, levels from the <c>Serilog</c> section. JSON to stdout, one object per event with
 /// the trace and span ids of the request it belongs to; in Development one readable text line per event instead (the
-/// events stay structured: only the console rendering differs).
+/// events stay structured: only the console rendering differs). Written off the request threads, in batches.
 /// </summary>
 public static class GatewayLogging
 {
@@ -27,9 +28,10 @@ public static class GatewayLogging
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
             .Enrich.WithProperty("Service", "EntitlementGateway");
+        // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
         configuration = builder.Environment.IsDevelopment()
-            ? configuration.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
-            : configuration.WriteTo.Console(new JsonFormatter(renderMessage: true));
+            ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
+            : configuration.WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)));
         builder.Logging.ClearProviders();
         builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
         return builder;

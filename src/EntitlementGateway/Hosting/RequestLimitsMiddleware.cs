@@ -16,7 +16,11 @@ public sealed class RequestLimitsMiddleware(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         var headerBytes = 0;
-        foreach (var (name, values) in context.Request.Headers) headerBytes += name.Length + values.Sum(v => v?.Length ?? 0);
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            headerBytes += name.Length;
+            foreach (var value in values) headerBytes += value?.Length ?? 0;
+        }
         if (headerBytes > MaxHeaderBytes)
         {
             return GatewayProblems.Create(431, GatewayProblems.RequestHeadersTooLarge, "The request headers are too large.",

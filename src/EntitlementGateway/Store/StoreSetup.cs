@@ -69,6 +69,7 @@ public static class StoreSetup
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
+        services.AddSingleton<AcceptedUcids>();
         services.AddSingleton<UcidValidator>();
         return builder;
     }

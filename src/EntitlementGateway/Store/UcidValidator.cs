@@ -3,16 +3,38 @@ namespace EntitlementGateway.Store;
 /// <summary>Why a UCID was refused before any budget or upstream call.</summary>
 public enum UcidProblem { None, Invalid, Expired }
 
-/// <summary>Pre-checks a UCID's claims: shape, audience, our client id, and its validity window.</summary>
-public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time)
+/// <summary>
+/// Pre-checks a UCID's claims: shape, audience, our client id, and its validity window. A token the Store has accepted
+/// is not parsed again (<see cref="AcceptedUcids"/>); its claims are checked, against the clock, on every request.
+/// </summary>
+public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time, AcceptedUcids? accepted = null)
 {
+    private readonly AcceptedUcids _accepted = accepted ?? new AcceptedUcids();
+
     /// <summary>Tolerated clock difference between the Store and this host for <c>nbf</c>.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
 
     public UcidProblem Validate(string? value, out UserCollectionsId? ucid, out string detail)
     {
-        ucid = UserCollectionsId.TryParse(value, out var error);
-        if (ucid is null) { detail = error!; return UcidProblem.Invalid; }
+        var problem = Check(value, out var entry, out detail);
+        ucid = entry?.Ucid;
+        return problem;
+    }
+
+    /// <summary>Remembers a UCID the Store has answered for, so its next request skips the parse.</summary>
+    public void Accepted(AcceptedUcids.Entry entry) => _accepted.Remember(entry);
+
+    /// <summary>As <see cref="Validate(string?, out UserCollectionsId?, out string)"/>, with the entry to pass to <see cref="Accepted"/>.</summary>
+    public UcidProblem Check(string? value, out AcceptedUcids.Entry? entry, out string detail)
+    {
+        entry = _accepted.Find(value);
+        if (entry is null)
+        {
+            var parsed = UserCollectionsId.TryParse(value, out var error);
+            if (parsed is null) { detail = error!; return UcidProblem.Invalid; }
+            entry = new AcceptedUcids.Entry(parsed);
+        }
+        var ucid = entry.Ucid;
 
         if (ucid.Audience != UserCollectionsId.CollectionsAudience)
         {

@@ -118,6 +118,8 @@ public class HostingTests
         Assert.Contains("EMULATOR MODE", gateway.Output);
         Assert.DoesNotContain(ucid.Split('.')[1], gateway.Output);
 
+        // The log is written in batches (every 50 ms, off the request threads): wait for the request's line, not for a time.
+        for (var i = 0; i < 200 && !gateway.Output.Contains("/v1/entitlements/query responded", StringComparison.Ordinal); i++) await Task.Delay(50);
         // Development logs are for a person: one readable line per event, the banner and each request included, no JSON.
         var lines = gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\d:\d\d:\d\d WRN EMULATOR MODE: "));

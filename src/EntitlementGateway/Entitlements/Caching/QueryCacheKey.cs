@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace EntitlementGateway.Entitlements.Caching;
@@ -18,7 +17,7 @@ public static class QueryCacheKey
         ArgumentNullException.ThrowIfNull(query);
         var text = new StringBuilder(256)
             .Append("v1\n").Append(query.BudgetKey).Append('\n')
-            .Append(Hash(query.Credential)).Append('\n')
+            .Append(query.CredentialHash ?? Hash(query.Credential)).Append('\n')
             .Append(NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems));
         return Hash(text.ToString());
     }
@@ -34,5 +33,5 @@ public static class QueryCacheKey
         return string.Join(',', productPart) + "|" + string.Join(',', kindPart) + "|sat=" + (includeSatisfyingItems ? "1" : "0");
     }
 
-    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    private static string Hash(string value) => Store.AcceptedUcids.HashOf(value);
 }

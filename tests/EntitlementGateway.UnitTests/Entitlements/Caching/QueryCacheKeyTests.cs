@@ -40,6 +40,16 @@ public class QueryCacheKeyTests
     }
 
     [Fact]
+    public void Key_WithTheCallersCredentialHash_IsTheKeyOfTheHashComputedHere()
+    {
+        var query = Query("p1", [new("9N30KZZF4BR9", null)]);
+
+        Assert.Equal(QueryCacheKey.For(query), QueryCacheKey.For(query with { CredentialHash = AcceptedUcids.HashOf(query.Credential) }));
+        // The caller's hash is taken as given, not computed again.
+        Assert.NotEqual(QueryCacheKey.For(query), QueryCacheKey.For(query with { CredentialHash = new string('0', 64) }));
+    }
+
+    [Fact]
     public void NormalisedQuery_IsReadable()
     {
         Assert.Equal("9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1",
