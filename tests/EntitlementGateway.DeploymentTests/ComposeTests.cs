@@ -95,9 +95,40 @@ public sealed class ComposeTests
             foreach (var (key, value) in Environment(service.Value))
             {
                 if (key.Contains("Secret", StringComparison.OrdinalIgnoreCase) || key.Contains("Password", StringComparison.OrdinalIgnoreCase))
-                    Assert.Equal(new EmulatorOptions().ClientSecret, value); // only the emulator's public, fake secret
+                    Assert.Contains(value, new[] { new EmulatorOptions().ClientSecret, "" }); // the emulator's public, fake secret, or unset
                 if (key == "Redis__ConnectionString") Assert.DoesNotContain("password", value, StringComparison.OrdinalIgnoreCase);
             }
         }
+    }
+
+    [Fact]
+    public async Task Refunds_and_chargebacks_are_off_and_the_webhook_key_only_comes_from_the_environment()
+    {
+        var config = await Compose.ConfigAsync("emulator");
+        foreach (var name in new[] { "gateway", "gateway-live" })
+        {
+            var env = Environment(config.At("services", name));
+            Assert.Equal("false", env["Clawback__Enabled"]);
+            Assert.Equal("", env["Clawback__WebhookSecret"]);
+        }
+        // Never the real Store's sastoken endpoint with the emulator's fake credentials.
+        var live = Environment(config.At("services", "gateway-live"));
+        Assert.Equal(live["Store__CollectionsBaseUrl"], live["Clawback__PurchaseBaseUrl"]);
+
+        // The key is interpolated (shell or a git-ignored .env), never written in the file.
+        var secretLines = File.ReadLines(Repo.PathOf("docker-compose.yml")).Where(l => l.TrimStart().StartsWith("Clawback__WebhookSecret:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, secretLines.Count);
+        Assert.All(secretLines, l => Assert.EndsWith("${CLAWBACK_WEBHOOK_SECRET:-}", l.Trim(), StringComparison.Ordinal));
+        Assert.Contains(File.ReadLines(Repo.PathOf(".gitignore")), l => l.Trim() == ".env");
+
+        var key = new string('k', 40);
+        var enabled = await Compose.ConfigAsync(new Dictionary<string, string?>
+        {
+            ["CLAWBACK_ENABLED"] = "true", ["CLAWBACK_WEBHOOK_URL"] = "https://receiver.example.net/clawback", ["CLAWBACK_WEBHOOK_SECRET"] = key,
+        });
+        var gateway = Environment(enabled.At("services", "gateway"));
+        Assert.Equal("true", gateway["Clawback__Enabled"]);
+        Assert.Equal("https://receiver.example.net/clawback", gateway["Clawback__WebhookUrl"]);
+        Assert.Equal(key, gateway["Clawback__WebhookSecret"]);
     }
 }

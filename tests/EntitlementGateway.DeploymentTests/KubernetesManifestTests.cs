@@ -62,7 +62,7 @@ public sealed class KubernetesManifestTests
         var data = configMap.At("data");
         Assert.Equal("Production", data.OrNull("ASPNETCORE_ENVIRONMENT"));
         Assert.Equal("Live", data.OrNull("Store__Mode"));
-        foreach (var secretName in new[] { "Store__ClientSecret", "Store__CertificatePassword", "Redis__ConnectionString", "Store__TrustedCertificateThumbprint" })
+        foreach (var secretName in new[] { "Store__ClientSecret", "Store__CertificatePassword", "Redis__ConnectionString", "Store__TrustedCertificateThumbprint", "Clawback__WebhookSecret" })
             Assert.Null(data.OrNull(secretName));
     }
 
@@ -143,6 +143,19 @@ public sealed class KubernetesManifestTests
         Assert.Superset(new HashSet<int> { 53, 443, 6379 }, egressPorts);
     }
 
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public async Task Refunds_and_chargebacks_are_off_unless_an_overlay_names_an_https_receiver(string kustomization)
+    {
+        var data = (await Kustomize.RenderAsync(Repo.PathOf(kustomization))).Single("ConfigMap").At("data");
+        var enabled = data.OrNull("Clawback__Enabled");
+        if (kustomization == "deploy/base") Assert.Equal("false", enabled);
+        Assert.Contains(enabled, new[] { "false", "true" });
+        // Turned on, it needs a receiver the validator accepts in Production; its key is never in the ConfigMap.
+        if (enabled == "true") Assert.StartsWith("https://", data.OrNull("Clawback__WebhookUrl"), StringComparison.Ordinal);
+        Assert.Null(data.OrNull("Clawback__WebhookSecret"));
+    }
+
     [Fact]
     public async Task Secret_template_names_the_credentials_and_holds_no_values()
     {
@@ -152,7 +165,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal("entitlement-gateway-secrets", secret.At("metadata", "name").GetString());
         Assert.False(secret.TryGetProperty("data", out _));
         var values = secret.At("stringData").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
-        Assert.Superset(new HashSet<string> { "Store__TenantId", "Store__ClientId", "Store__ClientSecret", "Redis__ConnectionString" }, values.Keys.ToHashSet());
+        Assert.Superset(new HashSet<string> { "Store__TenantId", "Store__ClientId", "Store__ClientSecret", "Redis__ConnectionString", "Clawback__WebhookSecret" }, values.Keys.ToHashSet());
         Assert.All(values, v => Assert.True(string.IsNullOrEmpty(v.Value), $"{v.Key} has a value in the template"));
         // Not listed in any kustomization, so it is never applied by accident.
         foreach (var file in Directory.GetFiles(Repo.PathOf("deploy"), "kustomization.yaml", SearchOption.AllDirectories))

@@ -1,4 +1,6 @@
+using EntitlementGateway.Store.Replicas;
 using EntitlementGateway.Store.Resilience;
+using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Store;
 
@@ -10,7 +12,7 @@ public sealed record StoreTokenState(bool Held, DateTimeOffset? AcquiredAt, Date
     string? LastFailure, DateTimeOffset? LastFailureAt);
 
 /// <summary>What an operator needs to judge the Store path of one replica.</summary>
-/// <param name="Replica">The replica's name (its host name: the pod's name in Kubernetes).</param>
+/// <param name="Replica">The replica's name: ReplicaHealth:Name, by default its host name (the pod's name in Kubernetes).</param>
 /// <param name="At">When this report was made.</param>
 /// <param name="Circuit">Closed, Open, HalfOpen or Isolated: this replica's circuit breaker.</param>
 /// <param name="CircuitOpenUntil">When the latest break ends (or ended); null when the circuit never opened.</param>
@@ -18,7 +20,7 @@ public sealed record StoreTokenState(bool Held, DateTimeOffset? AcquiredAt, Date
 /// <param name="ServiceToken">The Store service token.</param>
 /// <param name="CollectionsTicket">The collections ticket handed to game clients.</param>
 /// <param name="RecentErrors">Store failures by problem code, most recent first.</param>
-public sealed record StoreHealthReport(
+public record StoreHealthReport(
     string Replica,
     DateTimeOffset At,
     string Circuit,
@@ -32,8 +34,10 @@ public sealed record StoreHealthReport(
 /// This replica's memory of the Store path for the ops console: the last failure of each problem code and what became
 /// of each token. Bounded by construction (one entry per failure kind, two tokens).
 /// </summary>
-public sealed class StoreHealth(TimeProvider time)
+public sealed class StoreHealth(TimeProvider time, IOptions<ReplicaHealthOptions>? replica = null)
 {
+    private readonly string _replica = replica?.Value.ReplicaName ?? Environment.MachineName;
+
     public const string ServiceTokenName = "service";
     public const string CollectionsTicketName = "collections_ticket";
 
@@ -80,7 +84,7 @@ public sealed class StoreHealth(TimeProvider time)
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            return new StoreHealthReport(Environment.MachineName, now, pipelines.CircuitState.ToString(), pipelines.OpenUntil,
+            return new StoreHealthReport(_replica, now, pipelines.CircuitState.ToString(), pipelines.OpenUntil,
                 credentials.IsSuspect, Current(ServiceTokenName, now), Current(CollectionsTicketName, now),
                 _errors.Values.OrderByDescending(e => e.LastAt).ToList());
         }

@@ -1,3 +1,6 @@
+using EntitlementGateway.Infrastructure.Redis;
+using EntitlementGateway.Infrastructure.Telemetry;
+using EntitlementGateway.Store.Replicas;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.Infrastructure;
 using EntitlementGateway.Store.Resilience;
@@ -40,6 +43,15 @@ public static class StoreSetup
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
         services.AddSingleton<StoreCredentialsMonitor>();
         services.AddSingleton<StoreHealth>();
+        services.AddValidatedOptions<ReplicaHealthOptions, ReplicaHealthOptionsValidator>(ReplicaHealthOptions.Section);
+        services.AddSingleton(sp =>
+        {
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>();
+            return new ReplicaHealthStore(sp.GetRequiredService<IOptions<ReplicaHealthOptions>>(), redis, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ReplicaHealthStore>>(), redis.Value.Configured ? sp.GetRequiredService<RedisConnection>() : null,
+                sp.GetService<GatewayMetrics>());
+        });
+        services.AddHostedService<ReplicaHealthPublisher>();
         services.AddHealthChecks().AddCheck<StoreCredentialsHealthCheck>("store-credentials", tags: [HealthTags.Ready]);
         services.AddValidatedOptions<ResilienceOptions, ResilienceOptionsValidator>(ResilienceOptions.Section);
         services.AddSingleton<StoreResiliencePipelines>();

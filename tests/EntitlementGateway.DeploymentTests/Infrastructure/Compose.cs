@@ -11,10 +11,18 @@ public static class Compose
     public static string DockerCompose => Tool.Require("docker-compose", "Install Debian's docker-compose (apt-get install docker-compose)");
 
     /// <summary>The resolved file, with <paramref name="profiles"/> on the command line (none: only the services without a profile).</summary>
-    public static async Task<JsonElement> ConfigAsync(params string[] profiles)
+    public static Task<JsonElement> ConfigAsync(params string[] profiles) => ConfigAsync(new Dictionary<string, string?>(), profiles);
+
+    /// <summary>The resolved file with <paramref name="variables"/> in docker-compose's environment (the file's <c>${...}</c>); others it reads are unset.</summary>
+    public static async Task<JsonElement> ConfigAsync(IReadOnlyDictionary<string, string?> variables, params string[] profiles)
     {
         var args = profiles.SelectMany(p => new[] { "--profile", p }).Concat(["config"]);
-        var config = await Tool.RunAsync(DockerCompose, args, environment: new Dictionary<string, string?> { ["COMPOSE_PROFILES"] = null });
+        var environment = new Dictionary<string, string?>
+        {
+            ["COMPOSE_PROFILES"] = null, ["CLAWBACK_ENABLED"] = null, ["CLAWBACK_WEBHOOK_URL"] = null, ["CLAWBACK_WEBHOOK_SECRET"] = null,
+        };
+        foreach (var (name, value) in variables) environment[name] = value;
+        var config = await Tool.RunAsync(DockerCompose, args, environment: environment);
         Assert.True(config.ExitCode == 0, $"docker-compose config failed: {config}");
 
         return await YamlAsJsonAsync(config.StandardOutput, "docker-compose's output");

@@ -53,4 +53,61 @@ public sealed class EffectiveConfigurationTests
     public void Redact_AConnectionStringProperty_RedactsOnlyItsCredentials() =>
         Assert.Equal("h:1,password=***redacted***",
             EffectiveConfiguration.Redact(new JsonObject { ["connectionString"] = "h:1,password=x" })!["connectionString"]!.GetValue<string>());
+
+    [Theory]
+    [InlineData("h:1, password =x", "h:1,password=***redacted***")]
+    [InlineData("h:1,clientSecret=abc,ssl=true", "h:1,clientSecret=***redacted***,ssl=true")]
+    [InlineData("h:1,USER=admin", "h:1,USER=***redacted***")]
+    [InlineData("h:1,name=password", "h:1,name=password")]
+    [InlineData("h:1,=password", "h:1,=password")]
+    public void RedactConnectionString_JudgesTheOptionsName_TrimmedAndInAnyCase_NotItsValue(string given, string expected) =>
+        Assert.Equal(expected, EffectiveConfiguration.RedactConnectionString(given));
+
+    [Fact]
+    public void Redact_ConnectionStrings_ByNameEnding_InAnyCase_AndOnlyWhenText()
+    {
+        var redacted = EffectiveConfiguration.Redact(new JsonObject
+        {
+            ["redisconnectionstring"] = "h:1,password=x",
+            ["connectionStringFormat"] = "h:1,password=x",
+            ["otherConnectionString"] = null,
+            ["countConnectionString"] = 5,
+        })!;
+        Assert.Equal("h:1,password=***redacted***", redacted["redisconnectionstring"]!.GetValue<string>());
+        Assert.Equal("h:1,password=x", redacted["connectionStringFormat"]!.GetValue<string>());
+        Assert.Null(redacted["otherConnectionString"]);
+        Assert.Equal(5, redacted["countConnectionString"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Redact_ASecretNamedObjectOrArray_IsRedactedInside_NotReplacedWhole()
+    {
+        var redacted = EffectiveConfiguration.Redact(new JsonObject
+        {
+            ["secrets"] = new JsonObject { ["name"] = "shown", ["password"] = "hidden" },
+            ["tokens"] = new JsonArray("a"),
+        })!;
+        Assert.Equal("shown", redacted["secrets"]!["name"]!.GetValue<string>());
+        Assert.Equal(EffectiveConfiguration.Redacted, redacted["secrets"]!["password"]!.GetValue<string>());
+        Assert.Equal("a", redacted["tokens"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Redact_Null_IsNull_AndAValueIsACopy()
+    {
+        Assert.Null(EffectiveConfiguration.Redact(null));
+        var value = JsonValue.Create("plain");
+        var copy = EffectiveConfiguration.Redact(value)!;
+        Assert.Equal("plain", copy.GetValue<string>());
+        Assert.NotSame(value, copy);
+        Assert.Null(copy.Parent);
+    }
+
+    [Theory]
+    [InlineData("tenantId", false)]
+    [InlineData("serviceTOKEN", true)]
+    [InlineData("PASSWORD", true)]
+    [InlineData("", false)]
+    public void IsSecret_MatchesTheSecretWords_InAnyCase(string name, bool expected) =>
+        Assert.Equal(expected, EffectiveConfiguration.IsSecret(name));
 }

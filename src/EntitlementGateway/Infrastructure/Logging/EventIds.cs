@@ -41,6 +41,9 @@ public static class EventIds
     public const int BudgetRedisRecovered = 3011;
     public const int BudgetRedisCallFailed = 3101;
     public const int BudgetRedisScriptReloaded = 3102;
+    public const int ReplicaHealthRedisFailed = 3201;
+    public const int ReplicaHealthRedisRecovered = 3202;
+    public const int ReplicaHealthSnapshotUnreadable = 3203;
 
     // 4000-4999: refunds and chargebacks (Clawback v2)
     public const int ClawbackWorkerStarted = 4001;
