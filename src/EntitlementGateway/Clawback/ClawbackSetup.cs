@@ -25,6 +25,7 @@ public static partial class ClawbackSetup
         });
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ClawbackRecordJsonContext.Default));
         services.AddSingleton<OrderBook>();
+        services.AddSingleton<EntitlementGateway.Consumables.IConsumeListener, ConsumedOrders>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<ClawbackProcessor>();
         services.AddHttpClient(StoreClientName, (sp, client) =>

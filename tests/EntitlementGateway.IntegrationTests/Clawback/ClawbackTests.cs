@@ -79,6 +79,24 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
     }
 
     [Fact]
+    public async Task Event_ForAnOrderSeenOnlyInAConsume_NamesThePlayerWhoseBalanceWentDown()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        var order = Guid.NewGuid().ToString();
+        await World.SeedAsync(user, Consumable("9NCOINS00001", 10, order));
+        using (var consumed = await ConsumeAsync(client, await World.MintUcidAsync(user), "9NCOINS00001", 4, Guid.NewGuid()))
+            consumed.EnsureSuccessStatusCode();
+
+        var eventId = (string)(await World.EnqueueClawbackAsync(new { orderId = order, eventState = "Revoked" }))["event"]!["id"]!;
+        var recorded = await EventWhenAsync(client, eventId, e => (string?)e["delivery"] == "Delivered");
+
+        Assert.True((bool)recorded["playerKnown"]!);
+        Assert.Equal("user-" + user, (string?)recorded["player"]);
+    }
+
+    [Fact]
     public async Task Webhook_WhenTheReceiverFails_IsRetriedWithTheSameEventIdUntilAcknowledged()
     {
         Receiver.FailFirst = 2;
