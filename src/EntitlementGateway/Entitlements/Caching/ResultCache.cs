@@ -38,7 +38,7 @@ public sealed partial class ResultCache : IDisposable
     private readonly RedisBackoff _backoff;
     private readonly GatewayMetrics? _metrics;
     private readonly PlayerDrops _drops;
-    private int _subscribed;
+    private Task? _subscription;
 
     public ResultCache(IOptions<CacheOptions> options, IOptions<RedisOptions> redisOptions, TimeProvider time,
         ILogger<ResultCache> logger, RedisConnection? redis = null, GatewayMetrics? metrics = null)
@@ -175,22 +175,33 @@ public sealed partial class ResultCache : IDisposable
     private async Task<TResult> CallAsync<TResult>(Func<IDatabase, Task<TResult>> call)
     {
         var multiplexer = await _redis!.GetAsync();
-        SubscribeToDrops(multiplexer);
+        await SubscribeToDropsAsync(multiplexer);
         return await call(multiplexer.GetDatabase());
     }
 
     /// <summary>
-    /// Listens, once, for the other replicas' drops. Started by the first Redis call: before it, this replica has nothing
-    /// cached that a drop could concern. The multiplexer renews the subscription after a reconnect.
+    /// Listens, once, for the other replicas' drops, and the first Redis calls wait until it listens: this replica
+    /// caches nothing before its first Redis call, so no answer it keeps can miss a drop announced later. A failed
+    /// subscribe is tried again by the next call, which goes on meanwhile. The multiplexer renews it after a reconnect.
     /// </summary>
-    private void SubscribeToDrops(ConnectionMultiplexer multiplexer)
+    private async Task SubscribeToDropsAsync(ConnectionMultiplexer multiplexer)
     {
-        if (Interlocked.Exchange(ref _subscribed, 1) == 1) return;
-        multiplexer.GetSubscriber().SubscribeAsync(DropChannel, (_, message) => OnDropAnnounced(message)).ContinueWith(t =>
+        var subscription = Volatile.Read(ref _subscription);
+        if (subscription is null)
         {
-            Volatile.Write(ref _subscribed, 0);
-            LogRedisMiss(_logger, t.Exception?.InnerException?.GetType().Name ?? "subscribe failed");
-        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            var started = multiplexer.GetSubscriber().SubscribeAsync(DropChannel, (_, message) => OnDropAnnounced(message));
+            subscription = Interlocked.CompareExchange(ref _subscription, started, null) ?? started;
+        }
+        if (subscription.IsCompletedSuccessfully) return;
+        try
+        {
+            await subscription;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _ = Interlocked.CompareExchange(ref _subscription, null, subscription);
+            LogRedisMiss(_logger, ex.GetType().Name);
+        }
     }
 
     private void OnDropAnnounced(RedisValue message)
