@@ -11,7 +11,8 @@ namespace EntitlementGateway.Entitlements.Caching;
 /// duplicates do not change the Store's answer after the gateway's filter, so they do not change the key.
 /// The credential is part of it because only the Store can check it: a forged UCID carrying a victim's userId (or an
 /// X-token with a victim's user hash) must never be answered from what the Store told the victim's real one.
-/// Computed on every query, cache hits included, so it is built in one pass and hashed from a pooled buffer.
+/// Computed on every query, cache hits included: in memory (L1, single flight) the key is this text itself; only Redis
+/// (L2) gets its SHA-256 (<see cref="Hashed"/>), computed when Redis is asked, so a hit answered from memory hashes nothing.
 /// </summary>
 public static class QueryCacheKey
 {
@@ -20,7 +21,14 @@ public static class QueryCacheKey
         ArgumentNullException.ThrowIfNull(query);
         var normalised = NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems);
         var credential = query.CredentialHash ?? Store.AcceptedUcids.HashOf(query.Credential);
-        return Hash(string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n", normalised]));
+        return string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n", normalised]);
+    }
+
+    /// <summary>The key as Redis holds it: the lower-case hex SHA-256 of <paramref name="key"/> (short, and names no player).</summary>
+    public static string Hashed(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Hash(key);
     }
 
     /// <summary>The query part alone, e.g. <c>9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1</c>.</summary>
