@@ -92,6 +92,8 @@ public static class EntitlementsApi
                 if (directive.Equals("no-cache", StringComparison.OrdinalIgnoreCase) || directive.Equals("max-age=0", StringComparison.OrdinalIgnoreCase))
                     return true;
         }
-        return request.Headers.Pragma.Any(v => v is not null && v.Contains("no-cache", StringComparison.OrdinalIgnoreCase));
+        foreach (var value in request.Headers.Pragma)
+            if (value is not null && value.Contains("no-cache", StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 }

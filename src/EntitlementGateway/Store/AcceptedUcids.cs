@@ -34,6 +34,9 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         private string? _hash;
 
+        /// <summary>The generation that holds this entry, so remembering it again costs no lookup of the whole token.</summary>
+        internal object? Holder;
+
         public UserCollectionsId Ucid { get; } = ucid;
 
         public string Hash => _hash ??= HashOf(Ucid.Value);
@@ -56,7 +59,8 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     public void Remember(Entry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        if (!Volatile.Read(ref _newer).Entries.ContainsKey(entry.Ucid.Value)) Add(entry);
+        var newer = Volatile.Read(ref _newer);
+        if (!ReferenceEquals(Volatile.Read(ref entry.Holder), newer) && !newer.Entries.ContainsKey(entry.Ucid.Value)) Add(entry);
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
@@ -66,6 +70,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         var newer = Volatile.Read(ref _newer);
         if (!newer.Entries.TryAdd(entry.Ucid.Value, entry)) return;
+        Volatile.Write(ref entry.Holder, newer);
         var count = Interlocked.Increment(ref newer.Count);
         var chars = Interlocked.Add(ref newer.Chars, entry.Ucid.Value.Length);
         if (count < maxEntries / 2 && chars < maxChars / 2) return;
@@ -79,8 +84,22 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
 
     private sealed class Generation
     {
-        public readonly ConcurrentDictionary<string, Entry> Entries = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, Entry> Entries = new(TokenComparer.Instance);
         public int Count;
         public long Chars;
+    }
+
+    /// <summary>
+    /// Ordinal equality; the hash covers the length and the last 64 characters only (a JWT's signature, random for every
+    /// token the Store issues), not all 1,500. Only tokens the Store accepted are held, so nobody can fill a bucket.
+    /// </summary>
+    private sealed class TokenComparer : IEqualityComparer<string>
+    {
+        public static readonly TokenComparer Instance = new();
+
+        public bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
+
+        public int GetHashCode(string token) =>
+            HashCode.Combine(token.Length, string.GetHashCode(token.AsSpan(Math.Max(0, token.Length - 64)), StringComparison.Ordinal));
     }
 }

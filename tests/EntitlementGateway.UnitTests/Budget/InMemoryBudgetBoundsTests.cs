@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 namespace EntitlementGateway.UnitTests.Budget;
 
 /// <summary>Keys come from client-chosen claims: what the in-memory structures keep per key is bounded.</summary>
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class InMemoryBudgetBoundsTests
 {
     private readonly ManualTimeProvider _time = new();

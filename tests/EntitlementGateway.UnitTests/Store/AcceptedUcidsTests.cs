@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.UnitTests.Store;
 
+[Collection(ProcessMemoryCollection.Name)]
 public class AcceptedUcidsTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
@@ -137,6 +138,36 @@ public class AcceptedUcidsTests
 
         Assert.Equal(9_000, accepted.Count);
         Assert.Equal(9_000, entries.Count(e => ReferenceEquals(e, accepted.Find(e.Ucid.Value))));
+    }
+
+    [Fact]
+    public void Find_TokensThatShareTheirLast64Characters_AreStillTokensOfTheirOwn()
+    {
+        // The lookup hashes only a token's tail; equality is still the whole token.
+        var first = Entry("player-a");
+        var second = Entry("player-b");
+        Assert.Equal(first.Ucid.Value[^64..], second.Ucid.Value[^64..]);
+        Assert.NotEqual(first.Ucid.Value, second.Ucid.Value);
+        _accepted.Remember(first);
+
+        Assert.Null(_accepted.Find(second.Ucid.Value));
+        _accepted.Remember(second);
+        Assert.Same(first, _accepted.Find(new string(first.Ucid.Value.AsSpan())));
+        Assert.Same(second, _accepted.Find(new string(second.Ucid.Value.AsSpan())));
+        Assert.Equal(2, _accepted.Count);
+    }
+
+    [Fact]
+    public void Remember_AnEntryFoundAgain_IsNotAddedTwice()
+    {
+        var entry = Accept(TestUcid.Create(Now));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(UcidProblem.None, _validator.Check(entry.Ucid.Value, out var again, out _));
+            _validator.Accepted(again!);
+        }
+
+        Assert.Equal(1, _accepted.Count);
     }
 
     [Fact]
