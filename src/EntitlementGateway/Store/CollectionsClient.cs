@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -56,7 +57,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         try
         {
             var connection = await endpoints.GetAsync(cancellationToken);
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, operation.Path))
+            using var message = new HttpRequestMessage(HttpMethod.Post, Target(connection.CollectionsBaseUrl, operation))
             {
                 Content = body,
                 Version = options.Value.EffectiveHttpVersion,
@@ -115,6 +116,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
     }
+
+    /// <summary>An operation's URL, combined once per base and operation rather than parsed again on every call.</summary>
+    private static Uri Target(Uri baseUrl, StoreOperation operation) =>
+        Targets.GetOrAdd((baseUrl.OriginalString, operation.Path), static key => new Uri(new Uri(key.BaseUrl), key.Path));
+
+    private static readonly ConcurrentDictionary<(string BaseUrl, string Path), Uri> Targets = new();
 
     private static async Task<StoreCallResult<TAnswer>> ReadAsync<TAnswer>(HttpResponseMessage response, Func<byte[], TAnswer?> read, CancellationToken cancellationToken)
         where TAnswer : class
