@@ -20,6 +20,8 @@ namespace EntitlementGateway.Emulator;
 /// <param name="Status">The status answered; 0 when the connection was aborted (even after headers were sent).</param>
 /// <param name="At">When the request arrived (emulator clock).</param>
 /// <param name="Traceparent">The W3C <c>traceparent</c> header, which ties the call to the caller's trace; null when absent.</param>
+/// <param name="Protocol">The HTTP version the call came over (<c>HTTP/1.1</c>, <c>HTTP/2</c>).</param>
+/// <param name="ConnectionId">The connection it came on: calls with the same id reused one connection.</param>
 public sealed record StoreRequestRecord(
     string Method,
     string Path,
@@ -34,7 +36,9 @@ public sealed record StoreRequestRecord(
     string Body,
     int Status,
     DateTimeOffset At,
-    string? Traceparent = null);
+    string? Traceparent = null,
+    string? Protocol = null,
+    string? ConnectionId = null);
 
 /// <summary>The last <see cref="Capacity"/> Store requests, oldest first. Thread-safe.</summary>
 internal sealed class StoreRequestLog

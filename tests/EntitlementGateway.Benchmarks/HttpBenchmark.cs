@@ -66,7 +66,7 @@ internal static class HttpBenchmark
         {
             new(new LoadTarget(BaselineName, new Uri(baseline.Address, QueryPath), hitTarget.Target.Bodies, none), baseline, null),
             hitTarget,
-            new(new LoadTarget(MissName, new Uri(miss.Address, QueryPath), missBodies, none), miss, null),
+            new(new LoadTarget(MissName, new Uri(miss.Address, QueryPath), missBodies, none), miss, null, emulator),
             new(new LoadTarget(EmulatorName, new Uri(emulatorHttps, "emulator/store/v8.0/collections/b2bLicensePreview"),
                 missUcids.Select(HttpWorld.StoreBody).ToArray(), new Dictionary<string, string>
                 {
@@ -78,7 +78,7 @@ internal static class HttpBenchmark
         if (otherHit is not null && otherMiss is not null)
         {
             driven.Add(await HitAsync(HitName + " (compare)", otherHit, a.Players));
-            driven.Add(new(new LoadTarget(MissName + " (compare)", new Uri(otherMiss.Address, QueryPath), missBodies, none), otherMiss, null));
+            driven.Add(new(new LoadTarget(MissName + " (compare)", new Uri(otherMiss.Address, QueryPath), missBodies, none), otherMiss, null, emulator));
         }
         using var _ = new DisposeAll(driven.Select(d => d.HitAdmin));
 
@@ -91,7 +91,7 @@ internal static class HttpBenchmark
             }
 
         Console.WriteLine();
-        Console.WriteLine("round  target                       requests/s   p50 ms   p99 ms   requests   errors   server CPU us/request");
+        Console.WriteLine("round  target                       requests/s   p50 ms   p99 ms   requests   errors   server CPU us/request   (+ emulator's, for a miss)");
         var results = driven.ToDictionary(d => d.Target.Name, _ => new List<LoadResult>());
         for (var round = 1; round <= a.Rounds; round++)
         {
@@ -100,7 +100,7 @@ internal static class HttpBenchmark
                 var result = await RoundAsync(d, TimeSpan.FromSeconds(a.Seconds), a.Connections, useWrk);
                 results[d.Target.Name].Add(result);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{round,5}  {d.Target.Name,-26} {result.RequestsPerSecond,12:F0} {result.P50Ms,8:F2} {result.P99Ms,8:F2} {result.Requests,10} {result.Errors,8} {result.CpuUsPerRequest,12:F1}"));
+                    $"{round,5}  {d.Target.Name,-26} {result.RequestsPerSecond,12:F0} {result.P50Ms,8:F2} {result.P99Ms,8:F2} {result.Requests,10} {result.Errors,8} {result.CpuUsPerRequest,12:F1}{(d.Upstream is null ? "" : $" {result.UpstreamCpuUsPerRequest,22:F1}")}"));
             }
         }
 
@@ -113,8 +113,9 @@ internal static class HttpBenchmark
     internal const string MissName = "miss via emulator";
     internal const string EmulatorName = "emulator alone";
 
-    /// <summary>A target and the server behind it; for a cache-hit target, the client that seeds and warms its players.</summary>
-    private sealed record Driven(LoadTarget Target, ServerProcess Server, HttpClient? HitAdmin);
+    /// <summary>A target and the server behind it; for a cache-hit target, the client that seeds and warms its players; for
+    /// a miss target, the emulator it calls (its CPU per request counts against the machine too).</summary>
+    private sealed record Driven(LoadTarget Target, ServerProcess Server, HttpClient? HitAdmin, ServerProcess? Upstream = null);
 
     private sealed class DisposeAll(IEnumerable<IDisposable?> items) : IDisposable
     {
@@ -139,8 +140,14 @@ internal static class HttpBenchmark
         if (d.HitAdmin is not { } admin)
         {
             var cpu = d.Server.CpuTime();
+            var upstreamCpu = d.Upstream?.CpuTime() ?? TimeSpan.Zero;
             var plain = await HttpLoad.RunAsync(d.Target, duration, connections, useWrk);
-            return plain with { CpuUsPerRequest = (d.Server.CpuTime() - cpu).TotalMicroseconds / Math.Max(1, plain.Requests) };
+            var requests = Math.Max(1, plain.Requests);
+            return plain with
+            {
+                CpuUsPerRequest = (d.Server.CpuTime() - cpu).TotalMicroseconds / requests,
+                UpstreamCpuUsPerRequest = d.Upstream is null ? 0 : (d.Upstream.CpuTime() - upstreamCpu).TotalMicroseconds / requests,
+            };
         }
         await WarmHitsAsync(admin, d.Target.Bodies);
         var callsBefore = await StoreCallsAsync(admin);

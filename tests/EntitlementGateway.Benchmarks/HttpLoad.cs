@@ -14,6 +14,9 @@ internal sealed record LoadResult(long Requests, long Errors, double RequestsPer
     /// <summary>CPU time the server behind the target used per request in the round, in microseconds.</summary>
     public double CpuUsPerRequest { get; init; }
 
+    /// <summary>CPU time the server's own upstream (the emulator behind a miss) used per request in the round.</summary>
+    public double UpstreamCpuUsPerRequest { get; init; }
+
     /// <summary>Largest resident set of the server seen during the round (cache-hit rounds only).</summary>
     public long MaxRssBytes { get; init; }
 

@@ -57,7 +57,9 @@ internal static class StoreProtocol
                 body,
                 StoreHttp.WasAborted(ctx) ? 0 : status,
                 at,
-                Header(request.Headers["traceparent"])));
+                Header(request.Headers["traceparent"]),
+                request.Protocol,
+                ctx.Connection.Id));
         }
     }
 

@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.Store.Resilience;
+using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using MsalException = Microsoft.Identity.Client.MsalException;
@@ -26,7 +28,7 @@ public sealed record StoreCallResult<T>(T? Answer, StoreFailureKind? Failure, Ti
 /// <see cref="CallAsync{TAnswer}"/>: a new one is a path (<see cref="StoreOperations"/>), a body and a reader. The
 /// handler has read the whole body by the time an answer gets here, so parsing it cannot hang.
 /// </summary>
-public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, TimeProvider time, ILogger<CollectionsClient> logger)
+public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, IOptions<StoreOptions> options, TimeProvider time, ILogger<CollectionsClient> logger)
 {
     public static readonly string QueryPath = StoreOperations.B2bLicensePreview.Path;
 
@@ -55,7 +57,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         try
         {
             var connection = await endpoints.GetAsync(cancellationToken);
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(connection.CollectionsBaseUrl, operation.Path)) { Content = body };
+            using var message = new HttpRequestMessage(HttpMethod.Post, Target(connection.CollectionsBaseUrl, operation))
+            {
+                Content = body,
+                Version = options.Value.EffectiveHttpVersion,
+                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            };
             message.Headers.Add(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
             message.Options.Set(StoreCallState.OptionKey, state);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -109,6 +116,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
     }
+
+    /// <summary>An operation's URL, combined once per base and operation rather than parsed again on every call.</summary>
+    private static Uri Target(Uri baseUrl, StoreOperation operation) =>
+        Targets.GetOrAdd((baseUrl.OriginalString, operation.Path), static key => new Uri(new Uri(key.BaseUrl), key.Path));
+
+    private static readonly ConcurrentDictionary<(string BaseUrl, string Path), Uri> Targets = new();
 
     private static async Task<StoreCallResult<TAnswer>> ReadAsync<TAnswer>(HttpResponseMessage response, Func<byte[], TAnswer?> read, CancellationToken cancellationToken)
         where TAnswer : class

@@ -63,7 +63,12 @@ public static class StoreSetup
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()))
-            .AddHttpMessageHandler<StoreResilienceHandler>();
+            .AddHttpMessageHandler<StoreResilienceHandler>()
+            // The handler renews its connections itself (PooledConnectionLifetime): no need to rebuild it, and with it the pool.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // Every call is logged once with its Store ids (CollectionsClient); the factory's own per-call scope and lines
+            // (filtered out at Warning anyway) only cost.
+            .RemoveAllLoggers();
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
             {
                 client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);

@@ -8,6 +8,8 @@ public static class StoreTls
     public static SocketsHttpHandler CreateHandler(IStoreLocator endpoints) => new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // Over HTTP/2, more than one connection once a connection's concurrent stream limit is reached.
+        EnableMultipleHttp2Connections = true,
         SslOptions = new SslClientAuthenticationOptions
         {
             RemoteCertificateValidationCallback = (_, certificate, _, errors) =>

@@ -35,8 +35,13 @@ public static class StoreWire
     public static string NewCorrelationVector() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', 'A').Replace('/', 'B')[..22];
 
-    public static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    /// <summary>The header's first value as received (not parsed: these ids are only logged).</summary>
+    public static string? Header(HttpResponseMessage response, string name)
+    {
+        if (!response.Headers.NonValidated.TryGetValues(name, out var values)) return null;
+        foreach (var value in values) return value;
+        return null;
+    }
 
     private static string Version()
     {

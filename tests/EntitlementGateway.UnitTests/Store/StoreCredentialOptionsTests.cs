@@ -34,6 +34,26 @@ public sealed class StoreCredentialOptionsTests
         finally { File.Delete(file); }
     }
 
+    [Theory]
+    [InlineData("2", 2, 0)]
+    [InlineData("1.1", 1, 1)]
+    public void HttpVersion_2Or11_IsAccepted_AndIsTheVersionTheCallsAskFor(string setting, int major, int minor)
+    {
+        var o = new StoreOptions { HttpVersion = setting };
+        Assert.Empty(Errors(o));
+        Assert.Equal(new Version(major, minor), o.EffectiveHttpVersion);
+    }
+
+    [Theory]
+    [InlineData("3")]
+    [InlineData("1.0")]
+    [InlineData("")]
+    public void HttpVersion_OtherThan2Or11_NamesTheKey(string setting) =>
+        Assert.Contains("Store:HttpVersion must be 1.1 or 2.", Errors(new StoreOptions { HttpVersion = setting }));
+
+    [Fact]
+    public void HttpVersion_DefaultsTo2() => Assert.Equal(new Version(2, 0), new StoreOptions().EffectiveHttpVersion);
+
     [Fact]
     public void ManagedIdentity_NeedsNoSecretAndNoAuthority()
     {
