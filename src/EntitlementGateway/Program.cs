@@ -27,6 +27,7 @@ try
     builder.Services.AddClawback();
 
     var app = builder.Build();
+    app.PrepareStore();
     app.UseGatewayPipeline();
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
