@@ -74,14 +74,6 @@ public sealed class EmulatorState : IDisposable
     /// <summary>The self-signed TLS certificate every host of this state serves (created on first use).</summary>
     public X509Certificate2 Certificate => _certificate.Value;
 
-    /// <summary>
-    /// Starts creating <see cref="Certificate"/> on a thread-pool thread and returns at once. Its RSA key takes a few
-    /// hundred milliseconds to generate; a host that will serve TLS calls this early, so the key is generated while it
-    /// does other start-up work. The certificate is created once either way: <see cref="Certificate"/> waits for it, and
-    /// fails as it would have failed on first use.
-    /// </summary>
-    public Task PrepareCertificateAsync() => _certificate.IsValueCreated ? Task.CompletedTask : Task.Run(() => _certificate.Value);
-
     internal JwtSigner Signer => _signer.Value;
 
     /// <summary>Replaces a user's collection (order kept, duplicates allowed). Items are copied.</summary>

@@ -27,7 +27,6 @@ try
     builder.Services.AddClawback();
 
     var app = builder.Build();
-    app.PrepareStore();
     app.UseGatewayPipeline();
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();

@@ -76,25 +76,6 @@ public static class StoreSetup
         return builder;
     }
 
-    /// <summary>
-    /// In Emulator mode, starts creating the embedded emulator's TLS certificate in the background (generating its RSA key
-    /// is the slowest single step of start-up), so it overlaps the mapping of the endpoints and the other start-up work
-    /// instead of delaying the emulator's start. Readiness is unchanged: the emulator starts, and <c>/health/ready</c>
-    /// turns 200, only once the certificate exists. Invalid options are left for the usual start-up path to report.
-    /// </summary>
-    public static WebApplication PrepareStore(this WebApplication app)
-    {
-        try
-        {
-            if (IsEmulatorMode(app.Services)) _ = app.Services.GetRequiredService<EmulatorState>().PrepareCertificateAsync();
-        }
-        catch (OptionsValidationException)
-        {
-            // Reported, with the key's name, where the options are first used (the order of start-up errors stays).
-        }
-        return app;
-    }
-
     internal static bool IsEmulatorMode(IServiceProvider services) =>
         services.GetRequiredService<IOptions<StoreOptions>>().Value.EffectiveMode == StoreMode.Emulator;
 

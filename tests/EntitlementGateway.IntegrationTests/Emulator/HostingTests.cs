@@ -39,41 +39,6 @@ public sealed class HostingTests
     }
 
     [Fact]
-    public async Task CertificatePreparedInTheBackground_IsTheOneTheHttpsListenerServes()
-    {
-        using var state = new EmulatorState();
-        var prepared = state.PrepareCertificateAsync();
-        await using var server = await EmulatorServer.StartAsync(state);
-        await prepared;
-        using var client = new EmulatorClient(server);
-
-        // The pinned client trusts exactly state.Certificate: a token over HTTPS proves the listener serves that one.
-        Assert.NotEmpty(await client.GetTokenAsync());
-        Assert.Same(state.Certificate, server.Certificate);
-        Assert.True(state.Certificate.HasPrivateKey);
-        Assert.Same(Task.CompletedTask, state.PrepareCertificateAsync());
-    }
-
-    [Fact]
-    public async Task CertificatePreparedInTheBackground_WhenItCannotBeCreated_FailsTheServerStartAsBefore()
-    {
-        // A directory cannot be created under a regular file: creating the certificate file fails.
-        var file = Path.GetTempFileName();
-        try
-        {
-            using var state = new EmulatorState(new EmulatorOptions { CertificatePath = Path.Combine(file, "emulator.pfx") });
-            var prepared = state.PrepareCertificateAsync();
-
-            await Assert.ThrowsAnyAsync<IOException>(() => prepared);
-            await Assert.ThrowsAnyAsync<IOException>(() => EmulatorServer.StartAsync(state));
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
-    [Fact]
     public async Task MapStoreEmulator_InAnotherHost_ServesUnderEmulatorWithConfiguredOptions()
     {
         var builder = WebApplication.CreateSlimBuilder();
