@@ -41,8 +41,7 @@ public static class EntitlementsApi
         return group;
     }
 
-    internal static async Task<Results<Ok<EntitlementQueryResponse>, ProblemHttpResult>> QueryAsync(
-        EntitlementQueryRequest request,
+    internal static async Task<Results<JsonAnswer<EntitlementQueryResponse>, ProblemHttpResult>> QueryAsync(
         HttpContext http,
         UcidValidator ucidValidator,
         PlayerBinding binding,
@@ -52,6 +51,8 @@ public static class EntitlementsApi
         IOptions<StoreOptions> storeOptions,
         CancellationToken cancellationToken)
     {
+        // Read here rather than bound by the framework: the hot path's one synchronous parse (same refusals, same problems).
+        var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.EntitlementQueryRequest, cancellationToken);
         StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
 
         var validated = EntitlementQueryValidator.Validate(request, catalog.Value.Parse());
@@ -77,7 +78,8 @@ public static class EntitlementsApi
 
         return outcome.Failure is { } failure
             ? StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter)
-            : TypedResults.Ok(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom));
+            : new JsonAnswer<EntitlementQueryResponse>(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom),
+                ApiJsonContext.Default.EntitlementQueryResponse);
     }
 
     /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>

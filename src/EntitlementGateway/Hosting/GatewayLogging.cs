@@ -33,6 +33,9 @@ public static class GatewayLogging
             ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
             : configuration.WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)));
         builder.Logging.ClearProviders();
+        // TraceId and SpanId come from TraceContextEnricher; the framework's own activity scope would add them again
+        // (and ParentId) to every event, as a scope built and walked per event on the request path.
+        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
         builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
         return builder;
     }

@@ -18,8 +18,12 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     /// <summary>Players remembered at most (two generations of half each).</summary>
     public const int DefaultMaxEntries = 20_000;
 
-    /// <summary>Token characters held at most: 12 million, 24 MB as .NET strings (real UCIDs are about 1,500 characters).</summary>
-    public const long DefaultMaxChars = 12_000_000;
+    /// <summary>
+    /// Token characters held at most: 40 million, 80 MB as .NET strings, so <see cref="DefaultMaxEntries"/> tokens of up to
+    /// 2,000 characters fit (real UCIDs are about 1,500). A lower bound made the generations rotate under a few thousand
+    /// players, and every rotation sent players who were still asking back to the full parse.
+    /// </summary>
+    public const long DefaultMaxChars = 40_000_000;
 
     private readonly Lock _rotation = new();
     private Generation _newer = new();

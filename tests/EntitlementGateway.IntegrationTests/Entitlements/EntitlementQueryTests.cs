@@ -176,4 +176,52 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
 
         await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
     }
+    [Fact]
+    public async Task Query_BodyInUtf16_IsTranscodedAndAnswered()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var json = new JsonObject { ["userCollectionsId"] = ucid, ["products"] = new JsonArray(new JsonObject { ["productId"] = "9N30KZZF4BR9" }) };
+        using var content = new StringContent(json.ToJsonString(), System.Text.Encoding.Unicode, "application/json");
+        Assert.Equal("utf-16", content.Headers.ContentType!.CharSet);
+
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["9N30KZZF4BR9"], body["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Query_BodyWithAnUnknownCharset_Returns415Problem()
+    {
+        using var content = new ByteArrayContent("{}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=no-such-charset");
+
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Query_Answer_IsSentWithItsContentLengthAsTheSameJsonTheSerializerWrites()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"), Item("9MXL21XPWWWK", kind: "Game"));
+
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9", "9MXL21XPWWWK");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        // Byte for byte what the web serializer writes for the answer read back: nothing lost, renamed or reformatted.
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        var answer = System.Text.Json.JsonSerializer.Deserialize<EntitlementGateway.Api.EntitlementQueryResponse>(bytes, web)!;
+        Assert.Equal(2, answer.Entitlements.Count);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(bytes), System.Text.Json.JsonSerializer.Serialize(answer, web));
+    }
 }

@@ -123,6 +123,23 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
+    public void Remember_UnderTheDefaultBounds_KeepsNineThousandPlayersWithRealSizedTokens()
+    {
+        // Real UCIDs are about 1,500 characters: the default bounds must hold a launch-day crowd without rotating, or
+        // players still asking are parsed again on every rotation.
+        var accepted = new AcceptedUcids();
+        var padding = new string('x', 600);
+        var entries = Enumerable.Range(0, 9_000).Select(i => Entry($"player-{i}-{padding}")).ToList();
+        Assert.InRange(entries.Min(e => e.Ucid.Value.Length), 1_500, 2_000);
+        Assert.InRange(entries.Max(e => e.Ucid.Value.Length), 1_500, 2_000);
+
+        foreach (var entry in entries) accepted.Remember(entry);
+
+        Assert.Equal(9_000, accepted.Count);
+        Assert.Equal(9_000, entries.Count(e => ReferenceEquals(e, accepted.Find(e.Ucid.Value))));
+    }
+
+    [Fact]
     public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find(null));
 
     private static AcceptedUcids.Entry Entry(string userId) =>

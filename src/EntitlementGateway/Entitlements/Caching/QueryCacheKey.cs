@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace EntitlementGateway.Entitlements.Caching;
@@ -9,29 +11,63 @@ namespace EntitlementGateway.Entitlements.Caching;
 /// duplicates do not change the Store's answer after the gateway's filter, so they do not change the key.
 /// The credential is part of it because only the Store can check it: a forged UCID carrying a victim's userId (or an
 /// X-token with a victim's user hash) must never be answered from what the Store told the victim's real one.
+/// Computed on every query, cache hits included: in memory (L1, single flight) the key is this text itself; only Redis
+/// (L2) gets its SHA-256 (<see cref="Hashed"/>), computed when Redis is asked, so a hit answered from memory hashes nothing.
 /// </summary>
 public static class QueryCacheKey
 {
     public static string For(EntitlementQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var text = new StringBuilder(256)
-            .Append("v1\n").Append(query.BudgetKey).Append('\n')
-            .Append(query.CredentialHash ?? Hash(query.Credential)).Append('\n')
-            .Append(NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems));
-        return Hash(text.ToString());
+        var normalised = NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems);
+        var credential = query.CredentialHash ?? Store.AcceptedUcids.HashOf(query.Credential);
+        return string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n", normalised]);
+    }
+
+    /// <summary>The key as Redis holds it: the lower-case hex SHA-256 of <paramref name="key"/> (short, and names no player).</summary>
+    public static string Hashed(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Hash(key);
     }
 
     /// <summary>The query part alone, e.g. <c>9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1</c>.</summary>
     public static string NormalisedQuery(IEnumerable<ProductSelector> products, IEnumerable<string>? kinds, bool includeSatisfyingItems)
     {
-        var productPart = products
-            .Select(p => p.SkuId is null ? p.ProductId.ToUpperInvariant() : p.ProductId.ToUpperInvariant() + "/" + p.SkuId.ToUpperInvariant())
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal);
-        var kindPart = (kinds ?? []).Select(k => k.ToUpperInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-        return string.Join(',', productPart) + "|" + string.Join(',', kindPart) + "|sat=" + (includeSatisfyingItems ? "1" : "0");
+        var text = new StringBuilder(128);
+        AppendSet(text, products.Select(p => p.SkuId is null ? p.ProductId.ToUpperInvariant() : p.ProductId.ToUpperInvariant() + "/" + p.SkuId.ToUpperInvariant()));
+        text.Append('|');
+        AppendSet(text, (kinds ?? []).Select(k => k.ToUpperInvariant()));
+        return text.Append("|sat=").Append(includeSatisfyingItems ? '1' : '0').ToString();
     }
 
-    private static string Hash(string value) => Store.AcceptedUcids.HashOf(value);
+    /// <summary>Distinct values in ordinal order, comma-separated.</summary>
+    private static void AppendSet(StringBuilder text, IEnumerable<string> values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            if (i > 0 && sorted[i] == sorted[i - 1]) continue;
+            if (i > 0) text.Append(',');
+            text.Append(sorted[i]);
+        }
+    }
+
+    /// <summary>Lower-case hex SHA-256 of the UTF-8 text (as <see cref="Store.AcceptedUcids.HashOf"/>), without a byte array per call.</summary>
+    private static string Hash(string value)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(value, buffer);
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer.AsSpan(0, length), digest);
+            return Convert.ToHexStringLower(digest);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

@@ -71,7 +71,7 @@ public sealed partial class ResultCache : IDisposable
 
         var (remote, droppedAt) = await RedisAsync(async db =>
         {
-            var values = await db.StringGetAsync([RedisPrefix + key, DropKey(playerKey)]);
+            var values = await db.StringGetAsync([RedisPrefix + QueryCacheKey.Hashed(key), DropKey(playerKey)]);
             var entry = values[0].IsNullOrEmpty ? null : JsonSerializer.Deserialize((byte[])values[0]!, CacheJsonContext.Default.CachedResult);
             return new RemoteEntry(entry, values[1].TryParse(out long ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null);
         }, cancellationToken);
@@ -102,7 +102,7 @@ public sealed partial class ResultCache : IDisposable
         if (_redis is not null)
         {
             var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, CacheJsonContext.Default.CachedResult);
-            await RedisAsync(db => db.StringSetAsync(RedisPrefix + key, bytes, _options.MaxStale), cancellationToken);
+            await RedisAsync(db => db.StringSetAsync(RedisPrefix + QueryCacheKey.Hashed(key), bytes, _options.MaxStale), cancellationToken);
         }
         return entry;
     }
@@ -131,7 +131,7 @@ public sealed partial class ResultCache : IDisposable
     public async Task RemoveAsync(string key, CancellationToken cancellationToken)
     {
         _memory.Remove(key);
-        if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + key), cancellationToken);
+        if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
     }
 
     /// <summary>Removes a dropped answer from L1; null, for the caller to hold instead.</summary>

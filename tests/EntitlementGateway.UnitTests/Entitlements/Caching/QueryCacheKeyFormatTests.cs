@@ -21,15 +21,15 @@ public class QueryCacheKeyFormatTests
     }
 
     [Fact]
-    public void For_AKnownQuery_IsTheKnownVersion1Key()
+    public void Hashed_AKnownQuery_IsTheKnownVersion1RedisKey()
     {
-        Assert.Equal(KnownKey, QueryCacheKey.For(Query(satisfying: true)));
+        Assert.Equal(KnownKey, QueryCacheKey.Hashed(QueryCacheKey.For(Query(satisfying: true))));
     }
 
     [Fact]
-    public void For_IsALowerCaseSha256Hex()
+    public void Hashed_IsALowerCaseSha256Hex()
     {
-        Assert.Matches("^[0-9a-f]{64}$", QueryCacheKey.For(Query(satisfying: false)));
+        Assert.Matches("^[0-9a-f]{64}$", QueryCacheKey.Hashed(QueryCacheKey.For(Query(satisfying: false))));
     }
 
     [Fact]

@@ -50,6 +50,18 @@ public class QueryCacheKeyTests
     }
 
     [Fact]
+    public void Key_IsTheVersionPlayerCredentialHashAndNormalisedQuery_AndRedisGetsItsSha256()
+    {
+        var query = Query("p1", [new("9N30KZZF4BR9", null)], ["Game"]);
+        var key = QueryCacheKey.For(query);
+
+        Assert.Equal($"v1\n{query.BudgetKey}\n{AcceptedUcids.HashOf(query.Credential)}\n9N30KZZF4BR9|GAME|sat=1", key);
+        Assert.DoesNotContain(query.Credential, key, StringComparison.Ordinal);
+        Assert.Equal(AcceptedUcids.HashOf(key), QueryCacheKey.Hashed(key));
+        Assert.Throws<ArgumentNullException>(() => QueryCacheKey.Hashed(null!));
+    }
+
+    [Fact]
     public void NormalisedQuery_IsReadable()
     {
         Assert.Equal("9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1",

@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace EntitlementGateway.Infrastructure.Http;
+
+/// <summary>
+/// Reads a request's JSON body on the hot path: the whole body (bounded by the request's body-size limit) first, then one
+/// synchronous deserialisation through source-generated metadata, instead of the framework's resumable async reader.
+/// Refuses as minimal-API binding does, with the same exceptions, so the same problem details come out: 400 for a
+/// request without a body, 415 for a body that is not JSON, 400 for a null body, 400 with the <see cref="JsonException"/>
+/// for one that does not parse. A charset other than UTF-8 is honoured (transcoded first); an unknown one is a 415.
+/// </summary>
+public static class JsonBody
+{
+    public static async ValueTask<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(type);
+        if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true) throw NotProvided<T>();
+        if (!request.HasJsonContentType())
+            throw new BadHttpRequestException($"Expected a supported JSON media type but got \"{request.ContentType}\".", StatusCodes.Status415UnsupportedMediaType);
+        var encoding = Encoding(request.ContentType);
+
+        var reader = request.BodyReader;
+        var result = await reader.ReadAsync(cancellationToken);
+        while (!result.IsCompleted)
+        {
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            result = await reader.ReadAsync(cancellationToken);
+        }
+        try
+        {
+            return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
+        }
+        finally
+        {
+            reader.AdvanceTo(result.Buffer.End);
+        }
+    }
+
+    private static BadHttpRequestException NotProvided<T>() =>
+        new($"Required parameter \"{typeof(T).Name}\" was not provided from body.", StatusCodes.Status400BadRequest);
+
+    /// <summary>The declared charset when it is not UTF-8 (null for UTF-8 or none), as the framework's JSON reader resolves it.</summary>
+    internal static Encoding? Encoding(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset is not { Length: > 0 } charset) return null;
+        var name = charset.Length > 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Subsegment(1, charset.Length - 2).ToString() : charset.ToString();
+        try
+        {
+            var encoding = System.Text.Encoding.GetEncoding(name);
+            return encoding.CodePage == System.Text.Encoding.UTF8.CodePage ? null : encoding;
+        }
+        catch (ArgumentException)
+        {
+            throw new BadHttpRequestException($"The request's charset \"{name}\" is not a known encoding.", StatusCodes.Status415UnsupportedMediaType);
+        }
+    }
+
+    private static T? Deserialize<T>(ReadOnlySequence<byte> body, Encoding? encoding, JsonTypeInfo<T> type)
+    {
+        try
+        {
+            if (encoding is null && body.IsSingleSegment) return JsonSerializer.Deserialize(body.FirstSpan, type);
+            var length = checked((int)body.Length);
+            var copy = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                body.CopyTo(copy);
+                return encoding is null
+                    ? JsonSerializer.Deserialize(copy.AsSpan(0, length), type)
+                    : JsonSerializer.Deserialize(System.Text.Encoding.Convert(encoding, System.Text.Encoding.UTF8, copy, 0, length), type);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+        catch (JsonException json)
+        {
+            throw new BadHttpRequestException($"Failed to read \"{typeof(T).Name}\" from the request body as JSON.", StatusCodes.Status400BadRequest, json);
+        }
+    }
+}
