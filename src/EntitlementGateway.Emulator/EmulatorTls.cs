@@ -11,20 +11,24 @@ namespace EntitlementGateway.Emulator;
 /// </summary>
 public static class EmulatorTls
 {
-    /// <summary>Creates a self-signed server certificate: CN=localhost, SAN 127.0.0.1, ::1 and localhost.</summary>
+    /// <summary>
+    /// Creates a self-signed server certificate: CN=localhost, SAN 127.0.0.1, ::1 and localhost, an ECDSA P-256 key.
+    /// Clients pin the certificate itself, so the key type is free; an RSA-2048 key took 0.1 to 1 s of CPU to generate,
+    /// most of the gateway's start-up in Emulator mode, a P-256 key takes well under a millisecond.
+    /// </summary>
     public static X509Certificate2 CreateSelfSignedCertificate(TimeProvider? time = null)
     {
         var now = (time ?? TimeProvider.System).GetUtcNow();
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
         san.AddIpAddress(IPAddress.IPv6Loopback);
         san.AddDnsName("localhost");
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(
-            X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        // An ECDSA key signs the (EC)DHE handshake; it never encrypts a key (RSA key exchange), so no KeyEncipherment.
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
         using var ephemeral = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
@@ -36,6 +37,25 @@ public sealed class HostingTests
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
         Assert.Equal(3, (await clientA.GetJsonAsync("emulator/stats"))["queries"]![userId]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task TlsCertificate_IsAnEcdsaP256LoopbackServerCertificate_ThatThePinnedClientAccepts()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = new EmulatorClient(server);
+
+        // A token over HTTPS through the client that trusts exactly server.Certificate: the listener serves that one.
+        Assert.NotEmpty(await client.GetTokenAsync());
+        using var key = server.Certificate.GetECDsaPrivateKey();
+        Assert.NotNull(key);
+        Assert.Equal(256, key.KeySize);
+        Assert.Null(server.Certificate.GetRSAPublicKey());
+        var san = server.Certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Equal(["localhost"], san.EnumerateDnsNames());
+        Assert.Equal([IPAddress.Loopback, IPAddress.IPv6Loopback], san.EnumerateIPAddresses());
+        var usage = server.Certificate.Extensions.OfType<X509KeyUsageExtension>().Single();
+        Assert.Equal(X509KeyUsageFlags.DigitalSignature, usage.KeyUsages);
     }
 
     [Fact]
