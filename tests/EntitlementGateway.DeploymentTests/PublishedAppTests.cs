@@ -41,6 +41,15 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
     }
 
     [Fact]
+    public void The_published_runtime_config_keeps_idle_thread_pool_workers_from_spinning()
+    {
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(build.App, "EntitlementGateway.runtimeconfig.json")));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+
+    [Fact]
     public async Task In_production_live_mode_it_starts_and_answers_health_live()
     {
         var environment = ContainerEnvironment(out var address,
