@@ -15,7 +15,28 @@ public sealed record EntitlementQueryRequest(
     IReadOnlyList<ProductSkuRequest>? Products,
     IReadOnlyList<string>? ProductTypes,
     bool? IncludeSatisfyingItems,
-    XboxCredentials? Xbox = null);
+    XboxCredentials? Xbox = null)
+{
+    // Read on every query, cache hits included: with a parameterless constructor and settable properties the serializer
+    // fills the object directly, instead of gathering five constructor arguments first (a fifth of the body's parse).
+    [JsonConstructor]
+    public EntitlementQueryRequest() : this(null, null, null, null) { }
+
+    /// <summary>The UserCollectionsId the game got from XStoreGetUserCollectionsIdAsync; or send xbox instead.</summary>
+    public string? UserCollectionsId { get; set; } = UserCollectionsId;
+
+    /// <summary>1 to 100 products to check; may be omitted when the gateway has a default catalog (Catalog:Products).</summary>
+    public IReadOnlyList<ProductSkuRequest>? Products { get; set; } = Products;
+
+    /// <summary>Optional kinds to keep: Game, Application, Durable, Consumable, UnmanagedConsumable, Pass.</summary>
+    public IReadOnlyList<string>? ProductTypes { get; set; } = ProductTypes;
+
+    /// <summary>Include products granted through bundles and subscriptions (default true; no effect with Store:QueryApi=V9, which always includes them).</summary>
+    public bool? IncludeSatisfyingItems { get; set; } = IncludeSatisfyingItems;
+
+    /// <summary>Instead of userCollectionsId: the player's delegated Xbox authorization (Xbox and Xbox-Live-enabled PC titles).</summary>
+    public XboxCredentials? Xbox { get; set; } = Xbox;
+}
 
 /// <summary>
 /// The player's delegated Xbox authorization, as the game got it for the Store's request: forwarded to the Store as its
