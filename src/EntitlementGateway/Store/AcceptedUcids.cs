@@ -64,7 +64,23 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
-    public static string HashOf(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    public static string HashOf(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        // Hashed per query where no hash is remembered (X-tokens, the Redis cache key): no byte array per call.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(value, buffer);
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer.AsSpan(0, length), digest);
+            return Convert.ToHexStringLower(digest);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     private void Add(Entry entry)
     {

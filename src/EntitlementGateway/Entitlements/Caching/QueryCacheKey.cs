@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace EntitlementGateway.Entitlements.Caching;
@@ -25,11 +23,7 @@ public static class QueryCacheKey
     }
 
     /// <summary>The key as Redis holds it: the lower-case hex SHA-256 of <paramref name="key"/> (short, and names no player).</summary>
-    public static string Hashed(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return Hash(key);
-    }
+    public static string Hashed(string key) => Store.AcceptedUcids.HashOf(key);
 
     /// <summary>The query part alone, e.g. <c>9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1</c>.</summary>
     public static string NormalisedQuery(IEnumerable<ProductSelector> products, IEnumerable<string>? kinds, bool includeSatisfyingItems)
@@ -51,23 +45,6 @@ public static class QueryCacheKey
             if (i > 0 && sorted[i] == sorted[i - 1]) continue;
             if (i > 0) text.Append(',');
             text.Append(sorted[i]);
-        }
-    }
-
-    /// <summary>Lower-case hex SHA-256 of the UTF-8 text (as <see cref="Store.AcceptedUcids.HashOf"/>), without a byte array per call.</summary>
-    private static string Hash(string value)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
-        try
-        {
-            var length = Encoding.UTF8.GetBytes(value, buffer);
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(buffer.AsSpan(0, length), digest);
-            return Convert.ToHexStringLower(digest);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

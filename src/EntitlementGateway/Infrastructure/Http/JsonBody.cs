@@ -24,7 +24,7 @@ public static class JsonBody
         if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true) throw NotProvided<T>();
         if (!request.HasJsonContentType())
             throw new BadHttpRequestException($"Expected a supported JSON media type but got \"{request.ContentType}\".", StatusCodes.Status415UnsupportedMediaType);
-        var encoding = Encoding(request.ContentType);
+        var encoding = DeclaredEncoding(request.ContentType);
 
         var reader = request.BodyReader;
         var result = await reader.ReadAsync(cancellationToken);
@@ -47,7 +47,7 @@ public static class JsonBody
         new($"Required parameter \"{typeof(T).Name}\" was not provided from body.", StatusCodes.Status400BadRequest);
 
     /// <summary>The declared charset when it is not UTF-8 (null for UTF-8 or none), as the framework's JSON reader resolves it.</summary>
-    internal static Encoding? Encoding(string? contentType)
+    internal static Encoding? DeclaredEncoding(string? contentType)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset is not { Length: > 0 } charset) return null;
         var name = charset.Length > 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Subsegment(1, charset.Length - 2).ToString() : charset.ToString();
