@@ -27,7 +27,7 @@ public static class GatewayLogging
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
-            .Enrich.WithProperty("Service", "EntitlementGateway");
+            .Enrich.With<ServiceEnricher>();
         // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
         configuration = builder.Environment.IsDevelopment()
             ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
@@ -38,6 +38,15 @@ public static class GatewayLogging
         builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
         builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
         return builder;
+    }
+
+    /// <summary>Service = EntitlementGateway on every event: one property made once (the stock property enricher makes a
+    /// new property and value for every event).</summary>
+    private sealed class ServiceEnricher : ILogEventEnricher
+    {
+        private static readonly LogEventProperty Service = new("Service", new ScalarValue("EntitlementGateway"));
+
+        public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory) => logEvent.AddPropertyIfAbsent(Service);
     }
 
     /// <summary>TraceId and SpanId of the current activity, so a log line leads to its trace.</summary>
