@@ -26,7 +26,7 @@ public static class EntitlementQueryValidator
         {
             if (defaultCatalog.Count == 0)
                 errors["products"] = ["products is required: this gateway has no default catalog (Catalog:Products)."];
-            products.AddRange(defaultCatalog);
+            foreach (var product in defaultCatalog) AddOnce(products, product);
         }
         else if (request.Products.Count is 0 or > ProductRules.MaxProducts)
         {
@@ -43,7 +43,7 @@ public static class EntitlementQueryValidator
                 if (product.SkuId is not null && !ProductRules.IsSkuId(product.SkuId))
                     errors[$"products[{i}].skuId"] = ["skuId must be 4 digits, e.g. 0010."];
                 if (ProductRules.IsProductId(product.ProductId))
-                    products.Add(new ProductSelector(product.ProductId!, product.SkuId));
+                    AddOnce(products, new ProductSelector(product.ProductId!, product.SkuId));
             }
         }
 
@@ -58,8 +58,16 @@ public static class EntitlementQueryValidator
             }
         }
 
-        // Identical entries would only make the Store's work longer.
-        var distinct = products.DistinctBy(p => (p.ProductId, p.SkuId)).ToList();
-        return new ValidatedRequest(distinct, kinds, request.IncludeSatisfyingItems ?? true, errors);
+        return new ValidatedRequest(products, kinds, request.IncludeSatisfyingItems ?? true, errors);
+    }
+
+    /// <summary>Identical entries would only make the Store's work longer: the first of each is kept, in order. A linear
+    /// scan: at most <see cref="ProductRules.MaxProducts"/> entries, and no set allocated for the usual one or two.</summary>
+    private static void AddOnce(List<ProductSelector> products, ProductSelector product)
+    {
+        foreach (var kept in products)
+            if (string.Equals(kept.ProductId, product.ProductId, StringComparison.Ordinal) && string.Equals(kept.SkuId, product.SkuId, StringComparison.Ordinal))
+                return;
+        products.Add(product);
     }
 }

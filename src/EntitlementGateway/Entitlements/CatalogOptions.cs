@@ -57,10 +57,14 @@ public static class ProductRules
     public static readonly IReadOnlyList<string> ProductKinds =
         ["Game", "Application", "Durable", "Consumable", "UnmanagedConsumable", "Pass"];
 
-    public static bool IsProductId(string? value) =>
-        value is { Length: 12 } && value.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9');
+    private static readonly System.Buffers.SearchValues<char> ProductIdChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 
-    public static bool IsSkuId(string? value) => value is { Length: 4 } && value.All(char.IsAsciiDigit);
+    // Span searches, not LINQ over the string: these run for every product of every query.
+    public static bool IsProductId(string? value) =>
+        value is { Length: 12 } && !value.AsSpan().ContainsAnyExcept(ProductIdChars);
+
+    public static bool IsSkuId(string? value) => value is { Length: 4 } && !value.AsSpan().ContainsAnyExceptInRange('0', '9');
 
     /// <summary>The canonical spelling of a product kind, or null when it is not one.</summary>
     public static string? ProductKind(string? value) =>

@@ -80,8 +80,46 @@ public class EntitlementQueryValidatorTests
     [Fact]
     public void Validate_DuplicateProducts_AreSentOnce()
     {
-        var result = EntitlementQueryValidator.Validate(Request([new("9N30KZZF4BR9", "0010"), new("9N30KZZF4BR9", "0010"), new("9N30KZZF4BR9", null)]), NoCatalog);
-        Assert.Equal(2, result.Products.Count);
+        var result = EntitlementQueryValidator.Validate(Request([new("9N30KZZF4BR9", "0010"), new("9N30KZZF4BR9", "0010"), new("9N30KZZF4BR9", null),
+            new("9MXL21XPWWWK", "0010"), new("9N30KZZF4BR9", null), new("9MXL21XPWWWK", "0011")]), NoCatalog);
+        // The first of each kept, in the order sent; the same product with another SKU (or none) is another entry.
+        Assert.Equal([new ProductSelector("9N30KZZF4BR9", "0010"), new ProductSelector("9N30KZZF4BR9", null),
+            new ProductSelector("9MXL21XPWWWK", "0010"), new ProductSelector("9MXL21XPWWWK", "0011")], result.Products);
+    }
+
+    [Fact]
+    public void Validate_DuplicatesInTheDefaultCatalog_AreSentOnce()
+    {
+        var catalog = new[] { new ProductSelector("9N30KZZF4BR9", null), new ProductSelector("9MXL21XPWWWK", null), new ProductSelector("9N30KZZF4BR9", null) };
+        var result = EntitlementQueryValidator.Validate(new EntitlementQueryRequest("x.y.z", null, null, null), catalog);
+        Assert.Equal(catalog[..2], result.Products);
+    }
+
+    [Theory]
+    [InlineData("AZ09AZ09AZ09", true)]
+    [InlineData("9N30KZZF4BR9", true)]
+    [InlineData("@N30KZZF4BR9", false)]
+    [InlineData("[N30KZZF4BR9", false)]
+    [InlineData("/N30KZZF4BR9", false)]
+    [InlineData(":N30KZZF4BR9", false)]
+    [InlineData("9N30KZZF4BRa", false)]
+    [InlineData("9N30KZZF4BR\u00C9", false)]
+    [InlineData(null, false)]
+    public void ProductRules_IsProductId_IsTwelveUpperCaseAsciiLettersOrDigits(string? value, bool expected)
+    {
+        Assert.Equal(expected, ProductRules.IsProductId(value is null ? null : System.Text.RegularExpressions.Regex.Unescape(value)));
+    }
+
+    [Theory]
+    [InlineData("0009", true)]
+    [InlineData("9000", true)]
+    [InlineData("/000", false)]
+    [InlineData("000:", false)]
+    [InlineData("00\u0660" + "0", false)]
+    [InlineData(null, false)]
+    public void ProductRules_IsSkuId_IsFourAsciiDigits(string? value, bool expected)
+    {
+        Assert.Equal(expected, ProductRules.IsSkuId(value is null ? null : System.Text.RegularExpressions.Regex.Unescape(value)));
     }
 
     [Fact]

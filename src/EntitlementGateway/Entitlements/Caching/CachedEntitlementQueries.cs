@@ -43,7 +43,7 @@ public sealed partial class CachedEntitlementQueries(
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
             return new QueryOutcome(null, OwnedNow(cached.Entitlements), null, null, "", FromCache);
 
-        var outcome = await _flights.RunAsync(key, () => FetchAndStoreAsync(query, key), cancellationToken);
+        var outcome = await FlightAsync(query, key, cancellationToken);
         if (outcome.Succeeded) return outcome;
 
         if (StaleReason(outcome.Failure!.Value) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
@@ -53,6 +53,10 @@ public sealed partial class CachedEntitlementQueries(
         }
         return outcome;
     }
+
+    // Its own method: a lambda capturing this method's parameters would allocate its closure on every call, cache hits included.
+    private Task<QueryOutcome> FlightAsync(EntitlementQuery query, string key, CancellationToken cancellationToken) =>
+        _flights.RunAsync(key, () => FetchAndStoreAsync(query, key), cancellationToken);
 
     /// <summary>The failures a stale answer may stand in for, named by their problem code. A UCID the Store refused is not one of them.</summary>
     internal static string? StaleReason(StoreFailureKind failure) =>

@@ -49,6 +49,8 @@ public static class JsonBody
     /// <summary>The declared charset when it is not UTF-8 (null for UTF-8 or none), as the framework's JSON reader resolves it.</summary>
     internal static Encoding? DeclaredEncoding(string? contentType)
     {
+        // A charset is a parameter: without a ';' there is none to parse (the usual "application/json").
+        if (contentType is null || !contentType.Contains(';')) return null;
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset is not { Length: > 0 } charset) return null;
         var name = charset.Length > 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Subsegment(1, charset.Length - 2).ToString() : charset.ToString();
         try
