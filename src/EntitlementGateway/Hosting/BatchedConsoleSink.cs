@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Serilog.Core;
 using Serilog.Events;
@@ -7,25 +6,30 @@ using Serilog.Formatting;
 namespace EntitlementGateway.Hosting;
 
 /// <summary>
-/// Log lines to standard output in batches. A request only queues its event (lock-free); one background loop formats
-/// what has queued every <see cref="Period"/> and writes it with a single write. The console sink instead formats and
-/// writes every line under one lock, so concurrent requests queued behind each other for the console. Nothing is dropped:
-/// past <see cref="MaxQueued"/> waiting events, the request that adds one writes the queue out itself. Disposing writes
-/// out what is left, and so does the process's exit, so a graceful stop or a failed start loses no line.
+/// Log lines to standard output in batches. A request formats its own event into a buffer of its thread and appends the
+/// text to the pending batch under a short lock; one background loop swaps the batch out every <see cref="Period"/> and
+/// writes it with a single write. So no event outlives its request: queued events used to survive a garbage collection
+/// or two, and every collection paid for them (longer pauses, a larger young generation). The console sink instead
+/// formatted and wrote every line under one lock, so concurrent requests queued behind each other for the console.
+/// Nothing is dropped: past <see cref="MaxQueued"/> pending lines, the request that adds one writes the batch out itself.
+/// Disposing writes out what is left, and so does the process's exit, so a graceful stop or a failed start loses no line.
 /// </summary>
 public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 {
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(50);
     public const int MaxQueued = 20_000;
 
+    [ThreadStatic] private static StringWriter? t_line;
+
     private readonly ITextFormatter _formatter;
     private readonly TextWriter _output;
-    private readonly ConcurrentQueue<LogEvent> _queue = new();
+    private readonly Lock _pending = new();
     private readonly Lock _writing = new();
-    private readonly StringWriter _batch = new(new StringBuilder(16 * 1024), System.Globalization.CultureInfo.InvariantCulture);
+    private StringBuilder _batch = new(64 * 1024);
+    private StringBuilder _spare = new(64 * 1024);
+    private int _queued;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private int _queued;
 
     public BatchedConsoleSink(ITextFormatter formatter, TextWriter? output = null)
     {
@@ -44,22 +48,34 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 
     public void Emit(LogEvent logEvent)
     {
-        _queue.Enqueue(logEvent);
-        if (Interlocked.Increment(ref _queued) > MaxQueued) WriteQueued();
+        var line = t_line ??= new StringWriter(new StringBuilder(512), System.Globalization.CultureInfo.InvariantCulture);
+        var text = line.GetStringBuilder();
+        text.Clear();
+        _formatter.Format(logEvent, line);
+        bool full;
+        lock (_pending)
+        {
+            foreach (var chunk in text.GetChunks()) _batch.Append(chunk.Span);
+            full = ++_queued > MaxQueued;
+        }
+        // A rare huge line (an exception's stack) is not kept alive by the thread that logged it.
+        if (text.Capacity > 16 * 1024) t_line = null;
+        if (full) WriteQueued();
     }
 
-    /// <summary>Formats and writes everything queued so far, in order.</summary>
+    /// <summary>Writes everything pending so far, in order.</summary>
     public void WriteQueued()
     {
         lock (_writing)
         {
-            while (_queue.TryDequeue(out var logEvent))
+            StringBuilder text;
+            lock (_pending)
             {
-                Interlocked.Decrement(ref _queued);
-                _formatter.Format(logEvent, _batch);
+                if (_batch.Length == 0) return;
+                text = _batch;
+                _batch = _spare;
+                _queued = 0;
             }
-            var text = _batch.GetStringBuilder();
-            if (text.Length == 0) return;
             try
             {
                 _output.Write(text);
@@ -69,6 +85,8 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
             {
                 // A closed stdout loses this batch, not the next ones.
                 text.Clear();
+                // After a burst, the big buffer goes back to the garbage collector rather than staying for good.
+                _spare = text.Capacity > 1024 * 1024 ? new StringBuilder(64 * 1024) : text;
             }
         }
     }
@@ -94,6 +112,5 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
         _loop.Wait(TimeSpan.FromSeconds(5));
         WriteQueued();
         _stop.Dispose();
-        _batch.Dispose();
     }
 }

@@ -50,4 +50,39 @@ public class BatchedConsoleSinkTests
 
         Assert.Equal("line 1" + Environment.NewLine, output.ToString());
     }
+
+    [Fact]
+    public void Emit_FromManyThreadsAtOnce_KeepsEveryLineWholeAndEachThreadsLinesInOrder()
+    {
+        // Events are formatted on the threads that log them: lines must not interleave, and none may be lost.
+        var output = new StringWriter();
+        var sink = new BatchedConsoleSink(Lines, output);
+        const int threads = 8, each = 2_000;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            for (var i = 0; i < each; i++) sink.Emit(Event(t * 100_000 + i));
+        });
+
+        sink.Dispose();
+
+        var numbers = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => int.Parse(l["line ".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(threads * each, numbers.Count);
+        for (var t = 0; t < threads; t++)
+            Assert.Equal(Enumerable.Range(t * 100_000, each), numbers.Where(n => n / 100_000 == t));
+    }
+
+    [Fact]
+    public void Emit_AfterAHugeLine_StillWritesTheNextLinesWhole()
+    {
+        var output = new StringWriter();
+        var sink = new BatchedConsoleSink(Lines, output);
+        var huge = new string('x', 40_000);
+        sink.Emit(new LogEvent(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null, new MessageTemplateParser().Parse(huge), []));
+        sink.Emit(Event(2));
+
+        sink.Dispose();
+
+        Assert.Equal([huge, "line 2"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
 }
