@@ -146,6 +146,7 @@ public class HostingTests
         var json = JsonNode.Parse(requestLine)!;
         Assert.Equal(traceId, json["Properties"]!["TraceId"]!.GetValue<string>());
         Assert.Equal(100, json["Properties"]!["EventId"]!["Id"]!.GetValue<int>());
+        Assert.Equal("EntitlementGateway", json["Properties"]!["Service"]!.GetValue<string>());
     }
 
     [Fact]

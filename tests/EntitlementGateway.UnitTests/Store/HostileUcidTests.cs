@@ -98,12 +98,44 @@ public class HostileUcidTests
     [InlineData("==")]
     [InlineData("+")]
     [InlineData(" ")]
+    [InlineData("/")]
+    [InlineData("@")]
+    [InlineData("[")]
+    [InlineData("`")]
+    [InlineData("{")]
+    [InlineData(":")]
+    [InlineData("\u00E9")]
     public void Validate_PaddingOrNonBase64UrlCharacters_AreInvalid(string suffix)
     {
         var parts = TestUcid.Create(Now).Split('.');
-        var value = $"{parts[0]}.{parts[1]}{suffix}.{parts[2]}";
+        var value = $"{parts[0]}.{parts[1]}{System.Text.RegularExpressions.Regex.Unescape(suffix)}.{parts[2]}";
         Assert.Equal(UcidProblem.Invalid, _validator.Validate(value, out _, out var detail));
         Assert.Contains("base64url", detail);
+    }
+
+    [Theory]
+    [InlineData("+", false)]
+    [InlineData("/", false)]
+    [InlineData("=", false)]
+    [InlineData("@", false)]
+    [InlineData("[", false)]
+    [InlineData("`", false)]
+    [InlineData("{", false)]
+    [InlineData(":", false)]
+    [InlineData("\u00E9", false)]
+    [InlineData("-", true)]
+    [InlineData("_", true)]
+    [InlineData("A", true)]
+    [InlineData("z", true)]
+    [InlineData("9", true)]
+    public void Validate_OneSignatureCharacterReplaced_OnlyBase64UrlCharactersPass(string replacement, bool valid)
+    {
+        // Same length, so only the alphabet decides (the signature is the Store's to check, not ours).
+        var parts = TestUcid.Create(Now).Split('.');
+        var signature = parts[2][..^2] + System.Text.RegularExpressions.Regex.Unescape(replacement) + parts[2][^1..];
+        var problem = _validator.Validate($"{parts[0]}.{parts[1]}.{signature}", out _, out var detail);
+        Assert.Equal(valid ? UcidProblem.None : UcidProblem.Invalid, problem);
+        if (!valid) Assert.Contains("part 3 is not unpadded base64url", detail);
     }
 
     [Fact]
