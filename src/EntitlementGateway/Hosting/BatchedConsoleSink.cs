@@ -48,7 +48,10 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 
     public void Emit(LogEvent logEvent)
     {
-        var line = t_line ??= new StringWriter(new StringBuilder(512), System.Globalization.CultureInfo.InvariantCulture);
+        // Taken from the thread while in use: an event logged while this one is formatted (a value's ToString that
+        // logs) gets a buffer of its own instead of clearing this one.
+        var line = t_line ?? new StringWriter(new StringBuilder(512), System.Globalization.CultureInfo.InvariantCulture);
+        t_line = null;
         var text = line.GetStringBuilder();
         text.Clear();
         _formatter.Format(logEvent, line);
@@ -59,7 +62,7 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
             full = ++_queued > MaxQueued;
         }
         // A rare huge line (an exception's stack) is not kept alive by the thread that logged it.
-        if (text.Capacity > 16 * 1024) t_line = null;
+        if (text.Capacity <= 16 * 1024) t_line = line;
         if (full) WriteQueued();
     }
 

@@ -28,7 +28,7 @@ public static class GatewayLogging
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
             .Enrich.With<ServiceEnricher>();
-        // Requests only queue their events; one loop writes them in batches (BatchedConsoleSink).
+        // Each event is formatted where it is logged; one loop writes the text in batches (BatchedConsoleSink).
         configuration = builder.Environment.IsDevelopment()
             ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
             : configuration.WriteTo.Sink(new BatchedConsoleSink(new JsonFormatter(renderMessage: true)));

@@ -85,4 +85,30 @@ public class BatchedConsoleSinkTests
 
         Assert.Equal([huge, "line 2"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Fact]
+    public void Emit_WhileAnotherEventIsBeingFormatted_WritesBothLinesOnce()
+    {
+        // A value whose formatting logs (on the same thread) must not share the outer event's buffer.
+        var output = new StringWriter();
+        var formatter = new LoggingFormatter();
+        var sink = new BatchedConsoleSink(formatter, output);
+        formatter.Sink = sink;
+
+        sink.Emit(Event(1));
+        sink.Dispose();
+
+        Assert.Equal(["line 2", "line 1"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private sealed class LoggingFormatter : Serilog.Formatting.ITextFormatter
+    {
+        public BatchedConsoleSink? Sink { get; set; }
+
+        public void Format(LogEvent logEvent, TextWriter output)
+        {
+            if (logEvent.MessageTemplate.Text == "line 1") Sink!.Emit(Event(2));
+            Lines.Format(logEvent, output);
+        }
+    }
 }
