@@ -65,9 +65,7 @@ public static class EntitlementQueryValidator
     /// scan: at most <see cref="ProductRules.MaxProducts"/> entries, and no set allocated for the usual one or two.</summary>
     private static void AddOnce(List<ProductSelector> products, ProductSelector product)
     {
-        foreach (var kept in products)
-            if (string.Equals(kept.ProductId, product.ProductId, StringComparison.Ordinal) && string.Equals(kept.SkuId, product.SkuId, StringComparison.Ordinal))
-                return;
-        products.Add(product);
+        // The record's own equality: product id and SKU, ordinal.
+        if (!products.Contains(product)) products.Add(product);
     }
 }
