@@ -43,6 +43,19 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
 done
 
+# The names of failed tests (and the start of each message) right above the summary, where a truncated log still shows
+# them.
+for trx in "$results"/*.trx; do
+  awk 'BEGIN { RS = "</UnitTestResult>" }
+       /outcome="Failed"/ {
+         name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name)
+         message = ""
+         if (match($0, /<Message>[^<]*<\/Message>/)) message = substr($0, RSTART + 9, RLENGTH - 19)
+         gsub(/\n/, " ", message)
+         printf "FAILED %s\n  %s\n", name, substr(message, 1, 600)
+       }' "$trx"
+done
+
 found=$(ls "$results"/*.trx 2>/dev/null | wc -l)
 if [ "$found" -lt "$expected" ] || { [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; }; then
   echo "expected ${expected} test result files, found ${found}" >&2
