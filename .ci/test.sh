@@ -44,16 +44,19 @@ for trx in "$results"/*.trx; do
 done
 
 # The names of failed tests (and the start of each message) right above the summary, where a truncated log still shows
-# them.
+# them. Line by line: a TRX file holds every test's output and can be hundreds of MB.
 for trx in "$results"/*.trx; do
-  awk 'BEGIN { RS = "</UnitTestResult>" }
-       /outcome="Failed"/ {
-         name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name)
-         message = ""
-         if (match($0, /<Message>[^<]*<\/Message>/)) message = substr($0, RSTART + 9, RLENGTH - 19)
-         gsub(/\n/, " ", message)
-         printf "FAILED %s\n  %s\n", name, substr(message, 1, 600)
-       }' "$trx"
+  awk '{ line = $0 }
+       /<UnitTestResult / && /outcome="Failed"/ {
+         name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "FAILED " name; failed = 1; lines = 0
+       }
+       failed && /<Message>/ { inMessage = 1; sub(/.*<Message>/, "") }
+       failed && inMessage {
+         done = sub(/<\/Message>.*/, "")
+         if (lines++ < 8) print "  " substr($0, 1, 300)
+         if (done) inMessage = 0
+       }
+       line ~ /<\/UnitTestResult>/ { failed = 0; inMessage = 0 }' "$trx"
 done
 
 found=$(ls "$results"/*.trx 2>/dev/null | wc -l)
