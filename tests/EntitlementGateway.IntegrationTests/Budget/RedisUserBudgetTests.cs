@@ -12,6 +12,8 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
     private const int Limit = 5;
     private const int WindowSeconds = 2;
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(WindowSeconds);
+    /// <summary>Rounding to Redis's milliseconds and the two clocks read around a call; the bounds come from the clock.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(50);
     private readonly string _user = "user-" + Guid.NewGuid().ToString("N");
     private BudgetReplica _replica = null!;
     private RedisAdmin _admin = null!;
@@ -34,6 +36,7 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
     [Fact]
     public async Task TryAcquire_AdmitsExactlyLimit_ThenDeniesWithRetryAfterUpToTheWindow()
     {
+        var firstFrom = DateTimeOffset.UtcNow;
         for (var i = 0; i < Limit; i++)
         {
             var decision = await Budget.TryAcquireAsync(_user);
@@ -44,11 +47,13 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
         }
 
         var denied = await Budget.TryAcquireAsync(_user);
+        var deniedTo = DateTimeOffset.UtcNow;
 
         Assert.False(denied.Allowed);
         Assert.Equal(0, denied.Remaining);
         Assert.Null(denied.Lease);
-        Assert.InRange(denied.RetryAfter, Window - TimeSpan.FromMilliseconds(500), Window);
+        // The first unit leaves a window after it went in; bounds from the clock, not from how fast the machine ran.
+        Assert.InRange(denied.RetryAfter, Window - (deniedTo - firstFrom) - Slack, Window);
     }
 
     [Fact]
@@ -56,6 +61,7 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
     {
         var first = Stopwatch.StartNew();
         Assert.True((await Budget.TryAcquireAsync(_user)).Allowed);
+        var firstTo = first.Elapsed;
         await Task.Delay(800);
         var secondFrom = first.Elapsed;
         Assert.True((await Budget.TryAcquireAsync(_user)).Allowed);
@@ -65,10 +71,11 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
             Assert.True((await Budget.TryAcquireAsync(_user)).Allowed);
         }
 
+        var deniedFrom = first.Elapsed;
         var denied = await Budget.TryAcquireAsync(_user);
-        var expected = Window - first.Elapsed;
+        var deniedTo = first.Elapsed;
         Assert.False(denied.Allowed);
-        Assert.InRange(denied.RetryAfter, expected - TimeSpan.FromMilliseconds(150), expected + TimeSpan.FromMilliseconds(150));
+        Assert.InRange(denied.RetryAfter, Window - deniedTo - Slack, Window - (deniedFrom - firstTo) + Slack);
         Assert.Equal(denied.RetryAfter, denied.ResetAfter);
 
         await Task.Delay(denied.RetryAfter + TimeSpan.FromMilliseconds(20));
@@ -80,8 +87,7 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
         Assert.False(again.Allowed);
         // The second entry is the next to leave: it went in between secondFrom and secondTo. Bounds from the clock, not
         // from how fast this machine ran the loop (a fixed range failed on a loaded machine).
-        Assert.InRange(again.RetryAfter, Window - (askedTo - secondFrom) - TimeSpan.FromMilliseconds(100),
-            Window - (askedFrom - secondTo) + TimeSpan.FromMilliseconds(100));
+        Assert.InRange(again.RetryAfter, Window - (askedTo - secondFrom) - Slack, Window - (askedFrom - secondTo) + Slack);
     }
 
     [Fact]
@@ -145,10 +151,12 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
         await Budget.BlockUntilAsync(_user, until);
         await Budget.BlockUntilAsync(_user, DateTimeOffset.UtcNow.AddMilliseconds(300)); // earlier: ignored
 
+        var deniedFrom = DateTimeOffset.UtcNow;
         var denied = await Budget.TryAcquireAsync(_user);
+        var deniedTo = DateTimeOffset.UtcNow;
         Assert.False(denied.Allowed);
         Assert.Equal(0, denied.Remaining);
-        Assert.InRange(denied.RetryAfter, TimeSpan.FromMilliseconds(1000), TimeSpan.FromMilliseconds(1250));
+        Assert.InRange(denied.RetryAfter, until - deniedTo - Slack, until - deniedFrom + Slack);
 
         var snapshot = await Budget.GetAsync(_user);
         Assert.NotNull(snapshot.BlockedUntil);
@@ -156,8 +164,10 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
         Assert.Equal(0, snapshot.Used);
 
         var (_, blocked) = BudgetKeys.For(_user);
+        var ttlFrom = DateTimeOffset.UtcNow;
         var ttl = await _admin.Database.KeyTimeToLiveAsync(blocked);
-        Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1250));
+        var ttlTo = DateTimeOffset.UtcNow;
+        Assert.InRange(ttl!.Value, until - ttlTo - Slack, until - ttlFrom + Slack);
 
         await Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50));
 
@@ -173,10 +183,13 @@ public sealed class RedisUserBudgetTests(RedisServerFixture redis) : IAsyncLifet
             await Budget.TryAcquireAsync(_user);
         }
 
-        await Budget.BlockUntilAsync(_user, DateTimeOffset.UtcNow.AddSeconds(5));
+        var until = DateTimeOffset.UtcNow.AddSeconds(5);
+        await Budget.BlockUntilAsync(_user, until);
 
+        var deniedFrom = DateTimeOffset.UtcNow;
         var denied = await Budget.TryAcquireAsync(_user);
-        Assert.InRange(denied.RetryAfter, TimeSpan.FromMilliseconds(4800), TimeSpan.FromSeconds(5));
+        var deniedTo = DateTimeOffset.UtcNow;
+        Assert.InRange(denied.RetryAfter, until - deniedTo - Slack, until - deniedFrom + Slack);
         Assert.InRange(denied.ResetAfter, TimeSpan.FromMilliseconds(1), Window);
     }
 
