@@ -134,7 +134,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         using (var warm = await QueryAsync(secondClient, await _store.MintUcidAsync(NewUser()))) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
 
         var stall = _redis.StallAsync(TimeSpan.FromSeconds(8));
-        await Task.Delay(300); // let DEBUG SLEEP reach the server before the query does
+        await _redis.WaitUntilStalledAsync(); // DEBUG SLEEP reached the server before the query does
         using var response = await QueryAsync(secondClient, ucid);
         await stall;
 
@@ -176,6 +176,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
 
         // Redis asleep: a call gives up after the operation timeout, and the failure starts the one-second skip.
         var stall = _redis.StallAsync(TimeSpan.FromSeconds(2));
+        await _redis.WaitUntilStalledAsync(); // not a guess at how long redis-cli takes to start
         await Assert.ThrowsAsync<BudgetUnavailableException>(async () =>
         {
             for (var i = 0; i < 50; i++)

@@ -131,6 +131,25 @@ public class RedisServerFixture : IAsyncLifetime
         return process.WaitForExitAsync().ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Returns once the server no longer answers PING, i.e. a <see cref="StallAsync"/> has reached it. redis-cli has to
+    /// start first, which on a cold or busy machine takes far longer than any fixed sleep we could pick.
+    /// </summary>
+    public async Task WaitUntilStalledAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        // An idle redis-server answers PING in well under a millisecond; 250 ms without an answer is the stall.
+        while (await PingAsync(TimeSpan.FromMilliseconds(250)))
+        {
+            if (deadline.Elapsed > StartTimeout)
+            {
+                throw new InvalidOperationException($"redis-server on port {Port} still answered PING {StartTimeout} after the stall was asked for.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Kills the server (no graceful shutdown: this is the "Redis died" case).</summary>
     public async Task StopAsync()
     {
@@ -201,12 +220,12 @@ public class RedisServerFixture : IAsyncLifetime
     }
 
     /// <summary>Raw RESP PING, so readiness does not depend on the client library under test.</summary>
-    private async Task<bool> PingAsync()
+    private async Task<bool> PingAsync(TimeSpan? patience = null)
     {
         try
         {
             using var client = new TcpClient();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var timeout = new CancellationTokenSource(patience ?? TimeSpan.FromSeconds(1));
             await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
             var stream = client.GetStream();
             var command = _password is null ? "PING\r\n" : $"AUTH {_password}\r\nPING\r\n";

@@ -78,7 +78,7 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         var before = await admin.CommandCallsAsync();
 
         var stall = redis.StallAsync(TimeSpan.FromSeconds(1.5));
-        await Task.Delay(200); // let DEBUG SLEEP reach the server
+        await redis.WaitUntilStalledAsync();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 20; i++) Assert.Null(await cache.GetAsync("miss-" + i, "p", CancellationToken.None));
         var elapsed = watch.Elapsed;
