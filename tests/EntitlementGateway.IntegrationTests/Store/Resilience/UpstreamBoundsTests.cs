@@ -40,7 +40,8 @@ public sealed class UpstreamBoundsTests(SlowPagesFixture fixture) : IClassFixtur
             watch.Stop();
 
             await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(SlowPagesFixture.TotalSeconds + 1), $"took {watch.Elapsed}");
+            // 2 s over the total for an in-process gateway on a loaded 2-core machine; without the total it takes 6 s (20 x 300 ms).
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(SlowPagesFixture.TotalSeconds + 2), $"took {watch.Elapsed}");
             var calls = await fixture.Store.QueriesAsync(user);
             Assert.InRange(calls, 3, 6);
             // The attempt cut off by the deadline had taken its unit and was on the wire: the Store may count it.
