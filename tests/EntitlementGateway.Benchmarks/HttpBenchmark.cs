@@ -9,9 +9,10 @@ namespace EntitlementGateway.Benchmarks;
 
 /// <summary>
 /// The gateway's throughput against what the machine can do: a bare minimal API (the baseline), the gateway answering
-/// from its cache (on its embedded defaults), the gateway's miss path (Live against the standalone emulator over HTTPS,
-/// cache off), and the emulator called directly. Every server is its own process on loopback; rounds alternate between
-/// them so a busy machine slows all alike, and the ratios come from the same run. Prints figures; asserts nothing.
+/// from its cache (on its embedded defaults, and as deployed: Live against the standalone emulator), the gateway's miss
+/// path (Live, cache off), and the emulator called directly. Every server is its own process on loopback; rounds
+/// alternate between them so a busy machine slows all alike, and the ratios come from the same run. Prints figures;
+/// asserts nothing.
 /// </summary>
 internal static class HttpBenchmark
 {
@@ -20,7 +21,7 @@ internal static class HttpBenchmark
     public static async Task<int> RunAsync(HttpArguments a)
     {
         var useWrk = a.Load switch { "wrk" => true, "loop" => false, _ => HttpLoad.WrkInstalled };
-        Console.WriteLine($"http             {a.Rounds} rounds x {(a.Compare is null ? 4 : 6)} targets x {a.Seconds} s, {a.Connections} connections, closed loop, " +
+        Console.WriteLine($"http             {a.Rounds} rounds x {(a.Compare is null ? 5 : 7)} targets x {a.Seconds} s, {a.Connections} connections, closed loop, " +
             $"{(useWrk ? "wrk -t1" : "C# load loop (wrk not installed)")}; {a.Players} players per gateway; loopback; {Environment.ProcessorCount} cores");
         var work = Directory.CreateTempSubdirectory("eg-bench-http-");
         try
@@ -51,6 +52,10 @@ internal static class HttpBenchmark
         var emulatorHttps = new Uri($"https://127.0.0.1:{httpsPort}/");
         var live = LiveSettings(emulatorHttps, (await File.ReadAllTextAsync(Path.Combine(work, "emulator.pfx.thumbprint"))).Trim());
         await using var miss = await GatewayAsync("gateway-miss", gatewayDll, live);
+        // The gateway as a replica is deployed: Live, the Store in another process, the cache on.
+        var liveCached = new Dictionary<string, string>(live);
+        liveCached.Remove("Cache__Enabled");
+        await using var hitLive = await GatewayAsync("gateway-hit-live", gatewayDll, liveCached);
         // Another build of the gateway (--compare), driven in the same rounds: before and after a change, on one machine.
         await using var otherHit = a.Compare is { } other ? await GatewayAsync("gateway-hit-compare", other, new Dictionary<string, string>()) : null;
         await using var otherMiss = a.Compare is { } other2 ? await GatewayAsync("gateway-miss-compare", other2, live) : null;
@@ -66,6 +71,7 @@ internal static class HttpBenchmark
         {
             new(new LoadTarget(BaselineName, new Uri(baseline.Address, QueryPath), hitTarget.Target.Bodies, none), baseline, null),
             hitTarget,
+            await HitAsync(HitLiveName, hitLive, a.Players, emulatorAdmin),
             new(new LoadTarget(MissName, new Uri(miss.Address, QueryPath), missBodies, none), miss, null, emulator),
             new(new LoadTarget(EmulatorName, new Uri(emulatorHttps, "emulator/store/v8.0/collections/b2bLicensePreview"),
                 missUcids.Select(HttpWorld.StoreBody).ToArray(), new Dictionary<string, string>
@@ -110,12 +116,14 @@ internal static class HttpBenchmark
 
     internal const string BaselineName = "baseline";
     internal const string HitName = "cache hit";
+    internal const string HitLiveName = "cache hit, Live";
     internal const string MissName = "miss via emulator";
     internal const string EmulatorName = "emulator alone";
 
-    /// <summary>A target and the server behind it; for a cache-hit target, the client that seeds and warms its players; for
-    /// a miss target, the emulator it calls (its CPU per request counts against the machine too).</summary>
-    private sealed record Driven(LoadTarget Target, ServerProcess Server, HttpClient? HitAdmin, ServerProcess? Upstream = null);
+    /// <summary>A target and the server behind it; for a cache-hit target, the client that warms its players and the
+    /// emulator admin that counts Store calls; for a miss target, the emulator it calls (its CPU per request counts
+    /// against the machine too).</summary>
+    private sealed record Driven(LoadTarget Target, ServerProcess Server, HttpClient? HitAdmin, ServerProcess? Upstream = null, HttpClient? StoreAdmin = null);
 
     private sealed class DisposeAll(IEnumerable<IDisposable?> items) : IDisposable
     {
@@ -125,13 +133,14 @@ internal static class HttpBenchmark
         }
     }
 
-    /// <summary>A cache-hit target: players seeded in the gateway's embedded emulator, each answer cached before a round.</summary>
-    private static async Task<Driven> HitAsync(string name, ServerProcess gateway, int players)
+    /// <summary>A cache-hit target: players seeded in the emulator at <paramref name="store"/> (by default the gateway's
+    /// embedded one), each answer cached before a round.</summary>
+    private static async Task<Driven> HitAsync(string name, ServerProcess gateway, int players, HttpClient? store = null)
     {
         var admin = new HttpClient { BaseAddress = gateway.Address };
-        var bodies = (await HttpWorld.SeedPlayersAsync(admin, "hit", players)).Select(HttpWorld.GatewayBody).ToArray();
+        var bodies = (await HttpWorld.SeedPlayersAsync(store ?? admin, store is null ? "hit" : "hit-live", players)).Select(HttpWorld.GatewayBody).ToArray();
         await WarmHitsAsync(admin, bodies);
-        return new Driven(new LoadTarget(name, new Uri(gateway.Address, QueryPath), bodies, new Dictionary<string, string>()), gateway, admin);
+        return new Driven(new LoadTarget(name, new Uri(gateway.Address, QueryPath), bodies, new Dictionary<string, string>()), gateway, admin, null, store ?? admin);
     }
 
     /// <summary>One measured round: the server's CPU per request, and for a cache hit its RSS and the Store calls it made.</summary>
@@ -150,14 +159,16 @@ internal static class HttpBenchmark
             };
         }
         await WarmHitsAsync(admin, d.Target.Bodies);
-        var callsBefore = await StoreCallsAsync(admin);
+        var store = d.StoreAdmin ?? admin;
+        var callsBefore = await StoreCallsAsync(store);
         var cpuBefore = d.Server.CpuTime();
         using var sampling = new CancellationTokenSource();
-        var rss = SampleMaxRssAsync(d.Server, sampling.Token);
+        var rss = SampleRssAsync(d.Server, sampling.Token);
         var result = await HttpLoad.RunAsync(d.Target, duration, connections, useWrk);
         var cpuUs = (d.Server.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, result.Requests);
         await sampling.CancelAsync();
-        return result with { CpuUsPerRequest = cpuUs, MaxRssBytes = await rss, StoreCalls = await StoreCallsAsync(admin) - callsBefore };
+        var (maxRss, medianRss) = await rss;
+        return result with { CpuUsPerRequest = cpuUs, MaxRssBytes = maxRss, MedianRssBytes = medianRss, StoreCalls = await StoreCallsAsync(store) - callsBefore };
     }
 
     /// <summary>Live mode against the standalone emulator over HTTPS, with the cache off: every query is a Store call.</summary>
@@ -231,23 +242,26 @@ internal static class HttpBenchmark
             response.EnsureSuccessStatusCode();
         });
 
-    /// <summary>Store calls the gateway's embedded emulator has answered so far.</summary>
-    private static async Task<long> StoreCallsAsync(HttpClient gateway)
+    /// <summary>Store calls the emulator (the gateway's embedded one, or the standalone one) has answered so far.</summary>
+    private static async Task<long> StoreCallsAsync(HttpClient emulator)
     {
-        var stats = await gateway.GetFromJsonAsync<JsonObject>("/emulator/stats");
+        var stats = await emulator.GetFromJsonAsync<JsonObject>("/emulator/stats");
         return stats!["queries"]!.AsObject().Sum(q => q.Value!.GetValue<long>());
     }
 
-    private static async Task<long> SampleMaxRssAsync(ServerProcess process, CancellationToken stop)
+    /// <summary>The resident set every 100 ms until <paramref name="stop"/>: its maximum and its median.</summary>
+    private static async Task<(long Max, long Median)> SampleRssAsync(ServerProcess process, CancellationToken stop)
     {
-        long max = 0;
+        var samples = new List<long>();
         while (!stop.IsCancellationRequested)
         {
-            max = Math.Max(max, process.RssBytes());
+            samples.Add(process.RssBytes());
             try { await Task.Delay(100, stop); }
             catch (OperationCanceledException) { break; }
         }
-        return Math.Max(max, process.RssBytes());
+        samples.Add(process.RssBytes());
+        samples.Sort();
+        return (samples[^1], samples[samples.Count / 2]);
     }
 
     /// <summary>One request to each target before any load: its status, where the answer came from, and its size.</summary>

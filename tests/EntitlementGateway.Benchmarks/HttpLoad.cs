@@ -20,6 +20,10 @@ internal sealed record LoadResult(long Requests, long Errors, double RequestsPer
     /// <summary>Largest resident set of the server seen during the round (cache-hit rounds only).</summary>
     public long MaxRssBytes { get; init; }
 
+    /// <summary>Median of the resident set sampled through the round (cache-hit rounds only): the steady size, where the
+    /// maximum also catches the GC's high-water mark from the warm-up burst just before the round.</summary>
+    public long MedianRssBytes { get; init; }
+
     /// <summary>Store calls the server made during the round (cache-hit rounds only: 0 means every answer came from the cache).</summary>
     public long StoreCalls { get; init; }
 }

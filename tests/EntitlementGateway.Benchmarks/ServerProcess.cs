@@ -77,7 +77,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var stderr = Path.Combine(Path.GetTempPath(), $"eg-bench-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}.err");
         // exec: the shell becomes dotnet, so the pid is the server's (RSS, kill).
-        var info = new ProcessStartInfo("/bin/sh", ["-c", "exec dotnet \"$@\" >/dev/null 2>\"$EG_BENCH_STDERR\"", "sh", dll, .. args])
+        // A .dll runs on the shared runtime; anything else is an executable of its own (a native AOT build).
+        var command = dll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? "exec dotnet \"$@\"" : "exec \"$@\"";
+        var info = new ProcessStartInfo("/bin/sh", ["-c", command + " >/dev/null 2>\"$EG_BENCH_STDERR\"", "sh", dll, .. args])
         {
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
