@@ -20,6 +20,7 @@ internal abstract class CollectionsPages
         IReadOnlyList<StoreBeneficiary>? beneficiaries = query.Ucid is { } ucid ? [new StoreBeneficiary("b2b", ucid.Value, "")] : null;
         var sandbox = query.Xbox is null && !string.IsNullOrWhiteSpace(options.Sandbox) ? options.Sandbox : null;
         var products = query.Products.Select(p => new StoreProductSkuId(p.ProductId, p.SkuId)).ToList();
+        var fingerprint = query.Fingerprint;
         return query.Api == CollectionsApi.V9
             // v9 has no entitlementFilters and always expands satisfying items: product kinds are the gateway's filter only.
             ? new Paged<PublisherQueryRequest>(new PublisherQueryRequest
@@ -28,7 +29,7 @@ internal abstract class CollectionsPages
                     ProductSkuIds = products,
                     Sandbox = sandbox,
                 },
-                (request, ct) => store.QueryPageAsync(request, query.Fingerprint, state, ct),
+                (request, ct) => store.QueryPageAsync(request, fingerprint, state, ct),
                 (request, token) => request with { ContinuationToken = token })
             : new Paged<B2bLicensePreviewRequest>(new B2bLicensePreviewRequest
                 {
@@ -38,7 +39,7 @@ internal abstract class CollectionsPages
                     ExpandSatisfyingItems = query.IncludeSatisfyingItems,
                     Sandbox = sandbox,
                 },
-                (request, ct) => store.QueryPageAsync(request, query.Fingerprint, state, ct),
+                (request, ct) => store.QueryPageAsync(request, fingerprint, state, ct),
                 (request, token) => request with { ContinuationToken = token });
     }
 

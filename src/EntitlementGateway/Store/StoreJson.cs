@@ -13,7 +13,14 @@ public static class StoreJson
     {
         if (body.IsEmpty) return null;
         var page = JsonSerializer.Deserialize(body, StoreJsonContext.Default.B2bLicensePreviewResponse);
-        return page?.Items is { } items ? page with { Items = items.Where(i => i is not null).ToList() } : page;
+        return page?.Items is { } items && HasNull(items) ? page with { Items = items.Where(i => i is not null).ToList() } : page;
+    }
+
+    private static bool HasNull(IReadOnlyList<StoreCollectionItem?> items)
+    {
+        foreach (var item in items)
+            if (item is null) return true;
+        return false;
     }
 
     /// <summary>

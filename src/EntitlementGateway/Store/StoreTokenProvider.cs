@@ -5,7 +5,11 @@ using Microsoft.Identity.Client;
 namespace EntitlementGateway.Store;
 
 /// <summary>A token with its expiry and when this gateway obtained it from the identity provider.</summary>
-public readonly record struct StoreToken(string Value, DateTimeOffset ExpiresOn, DateTimeOffset AcquiredAt);
+public readonly record struct StoreToken(string Value, DateTimeOffset ExpiresOn, DateTimeOffset AcquiredAt)
+{
+    /// <summary>The <c>Authorization</c> header's value, made once per token rather than on every Store call.</summary>
+    public string AuthorizationValue { get; } = "Bearer " + Value;
+}
 
 /// <summary>The token could not be obtained within <c>Store:TimeoutSeconds</c>.</summary>
 public sealed class StoreTokenTimeoutException() : TimeoutException("The identity provider did not issue a token in time.");

@@ -52,39 +52,39 @@ public sealed record StoreProductSkuId(
 /// <summary>One page of a collections query answer, v8 (B2bLicensePreview) or v9 (PublisherQuery): the same shape.</summary>
 public sealed record B2bLicensePreviewResponse
 {
-    [JsonPropertyName("items")] public IReadOnlyList<StoreCollectionItem>? Items { get; init; }
-    [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
+    [JsonPropertyName("items")] public IReadOnlyList<StoreCollectionItem>? Items { get; set; }
+    [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; set; }
 }
 
 /// <summary>A <c>CollectionItemContractV8</c>; only the fields the gateway uses are typed.</summary>
 public sealed record StoreCollectionItem
 {
-    [JsonPropertyName("id")] public string? Id { get; init; }
-    [JsonPropertyName("productId")] public string? ProductId { get; init; }
-    [JsonPropertyName("skuId")] public string? SkuId { get; init; }
+    [JsonPropertyName("id")] public string? Id { get; set; }
+    [JsonPropertyName("productId")] public string? ProductId { get; set; }
+    [JsonPropertyName("skuId")] public string? SkuId { get; set; }
     // The doc's table says productType, its examples and the service say productKind: accept both.
-    [JsonPropertyName("productKind")] public string? ProductKind { get; init; }
-    [JsonPropertyName("productType")] public string? ProductType { get; init; }
-    [JsonPropertyName("status")] public string? Status { get; init; }
-    [JsonPropertyName("acquisitionType")] public string? AcquisitionType { get; init; }
-    [JsonPropertyName("quantity"), JsonConverter(typeof(StoreQuantityConverter))] public int? Quantity { get; init; }
-    [JsonPropertyName("startDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? StartDate { get; init; }
-    [JsonPropertyName("endDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? EndDate { get; init; }
-    [JsonPropertyName("acquiredDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? AcquiredDate { get; init; }
-    [JsonPropertyName("modifiedDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? ModifiedDate { get; init; }
-    [JsonPropertyName("transactionId")] public string? TransactionId { get; init; }
-    [JsonPropertyName("satisfiedByProductIds")] public IReadOnlyList<string>? SatisfiedByProductIds { get; init; }
-    [JsonPropertyName("trialData")] public StoreTrialData? TrialData { get; init; }
+    [JsonPropertyName("productKind")] public string? ProductKind { get; set; }
+    [JsonPropertyName("productType")] public string? ProductType { get; set; }
+    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("acquisitionType")] public string? AcquisitionType { get; set; }
+    [JsonPropertyName("quantity"), JsonConverter(typeof(StoreQuantityConverter))] public int? Quantity { get; set; }
+    [JsonPropertyName("startDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? StartDate { get; set; }
+    [JsonPropertyName("endDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? EndDate { get; set; }
+    [JsonPropertyName("acquiredDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? AcquiredDate { get; set; }
+    [JsonPropertyName("modifiedDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? ModifiedDate { get; set; }
+    [JsonPropertyName("transactionId")] public string? TransactionId { get; set; }
+    [JsonPropertyName("satisfiedByProductIds")] public IReadOnlyList<string>? SatisfiedByProductIds { get; set; }
+    [JsonPropertyName("trialData")] public StoreTrialData? TrialData { get; set; }
 
     [JsonIgnore] public string? Kind => ProductKind ?? ProductType;
 }
 
 public sealed record StoreTrialData
 {
-    [JsonPropertyName("isTrial")] public bool IsTrial { get; init; }
-    [JsonPropertyName("isInTrialPeriod")] public bool IsInTrialPeriod { get; init; }
+    [JsonPropertyName("isTrial")] public bool IsTrial { get; set; }
+    [JsonPropertyName("isInTrialPeriod")] public bool IsInTrialPeriod { get; set; }
     /// <summary>As the Store wrote it: the documented <c>DD:HH:MM:SS.MS</c>, or <c>HH:MM:SS.fffffff</c> as its example shows.</summary>
-    [JsonPropertyName("trialTimeRemaining"), JsonConverter(typeof(StoreTextConverter))] public string? TrialTimeRemaining { get; init; }
+    [JsonPropertyName("trialTimeRemaining"), JsonConverter(typeof(StoreTextConverter))] public string? TrialTimeRemaining { get; set; }
 }
 
 /// <summary>The renew call (<c>POST /v6.0/b2b/keys/renew</c>).</summary>

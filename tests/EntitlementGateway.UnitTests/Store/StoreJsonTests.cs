@@ -98,6 +98,17 @@ public class StoreJsonTests
     }
 
     [Theory]
+    [InlineData("""{"items":[null]}""", new string[0])]
+    [InlineData("""{"items":[null,null]}""", new string[0])]
+    [InlineData("""{"items":[{"productId":"A"},null]}""", new[] { "A" })]
+    [InlineData("""{"items":[{"productId":"A"},{"productId":"B"}]}""", new[] { "A", "B" })]
+    public void ReadPage_KeepsEveryItemInOrder_AndOnlyTheItems(string json, string[] productIds)
+    {
+        var page = Read(json);
+        Assert.Equal(productIds, page.Items!.Select(i => i.ProductId));
+    }
+
+    [Theory]
     [InlineData("\"tags\":[]")]
     [InlineData("\"tags\":[\"a\",\"b\"]")]
     [InlineData("\"tags\":\"\"")]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
@@ -72,7 +71,9 @@ public sealed class StoreResilienceHandler(
                 : await tokens.GetServiceTokenAsync(cancellationToken);
             state.RefreshToken = false;
             state.Token = token;
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+            // Set as text: a parsed header value is formatted into a new string on every send.
+            request.Headers.Remove("Authorization");
+            request.Headers.TryAddWithoutValidation("Authorization", token.AuthorizationValue);
         }
         request.Headers.Remove(StoreWire.CorrelationVectorHeader);
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
