@@ -13,14 +13,9 @@ public static class StoreJson
     {
         if (body.IsEmpty) return null;
         var page = JsonSerializer.Deserialize(body, StoreJsonContext.Default.B2bLicensePreviewResponse);
-        return page?.Items is { } items && HasNull(items) ? page with { Items = items.Where(i => i is not null).ToList() } : page;
-    }
-
-    private static bool HasNull(IReadOnlyList<StoreCollectionItem?> items)
-    {
-        foreach (var item in items)
-            if (item is null) return true;
-        return false;
+        // The reader makes a List for the property: dropped in place, so a page without nulls is not copied.
+        if (page?.Items is List<StoreCollectionItem?> items) items.RemoveAll(static item => item is null);
+        return page;
     }
 
     /// <summary>
