@@ -20,7 +20,9 @@ public sealed record EntitlementQuery(
 {
     /// <summary>A short hash of the credential, for logs: the start of <see cref="CredentialHash"/> when the caller has it,
     /// so a query does not hash the whole credential again.</summary>
-    public string Fingerprint => CredentialHash is { Length: 64 } hash ? hash[..12] : Ucid?.Fingerprint ?? Xbox!.Fingerprint;
+    public string Fingerprint => CredentialHash is { Length: 2 * System.Security.Cryptography.SHA256.HashSizeInBytes } hash
+        ? hash[..UserCollectionsId.FingerprintLength]
+        : Ucid?.Fingerprint ?? Xbox!.Fingerprint;
 
     /// <summary>The credential the Store checks (the UCID, or the X-token's Authorization value); only ever hashed.</summary>
     public string Credential => Ucid?.Value ?? Xbox!.Authorization;

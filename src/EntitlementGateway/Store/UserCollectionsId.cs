@@ -45,7 +45,10 @@ public sealed record UserCollectionsId(
     /// <summary>The budget key: the player's id when the game set one, else a hash of the whole UCID.</summary>
     public string BudgetKey => string.IsNullOrWhiteSpace(UserId) ? "ucid-" + Hash(Value, 16) : "user-" + UserId;
 
-    public static string FingerprintOf(string value) => Hash(value, 12);
+    public static string FingerprintOf(string value) => Hash(value, FingerprintLength);
+
+    /// <summary>Hex characters of the SHA-256 a fingerprint keeps.</summary>
+    public const int FingerprintLength = 12;
 
     private static string Hash(string value, int hexChars) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..hexChars];

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace EntitlementGateway.Store;
 
 /// <summary>Which part of a delegated Xbox authorization is malformed.</summary>
@@ -38,7 +35,7 @@ public sealed record XboxAuthorization(string Authorization, string Signature, s
     public string Token => Authorization[(Prefix.Length + UserHash.Length + 1)..];
 
     /// <summary>A short, non-reversible tag to log instead of the token.</summary>
-    public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Authorization)))[..12];
+    public string Fingerprint => UserCollectionsId.FingerprintOf(Authorization);
 
     /// <summary>The budget key when no authenticated player is bound: the user hash the token names.</summary>
     public string BudgetKey => "xbl-" + UserHash;

@@ -59,10 +59,8 @@ public sealed class StoreResilienceHandler(
         {
             // The player's own authorization: the service token never rides along, and a 401 is the player's (state.Token
             // stays null, so it never triggers a token refresh).
-            request.Headers.Remove("Authorization");
-            request.Headers.Remove(XboxAuthorization.SignatureHeader);
-            request.Headers.TryAddWithoutValidation("Authorization", xbox.Authorization);
-            request.Headers.TryAddWithoutValidation(XboxAuthorization.SignatureHeader, xbox.Signature);
+            SetHeader(request, "Authorization", xbox.Authorization);
+            SetHeader(request, XboxAuthorization.SignatureHeader, xbox.Signature);
         }
         else
         {
@@ -71,12 +69,9 @@ public sealed class StoreResilienceHandler(
                 : await tokens.GetServiceTokenAsync(cancellationToken);
             state.RefreshToken = false;
             state.Token = token;
-            // Set as text: a parsed header value is formatted into a new string on every send.
-            request.Headers.Remove("Authorization");
-            request.Headers.TryAddWithoutValidation("Authorization", token.AuthorizationValue);
+            SetHeader(request, "Authorization", token.AuthorizationValue);
         }
-        request.Headers.Remove(StoreWire.CorrelationVectorHeader);
-        request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
+        SetHeader(request, StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
 
         var operation = OperationOf(request);
         using var activity = GatewayActivities.StartStoreCall(operation, state.Page, state.Attempt);
@@ -101,6 +96,14 @@ public sealed class StoreResilienceHandler(
             if (ex is BrokenCircuitException && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
             throw;
         }
+    }
+
+    /// <summary>Replaces a header for this attempt (a retry sends the request again). Set as text: a parsed value would be
+    /// formatted into a new string on every send.</summary>
+    private static void SetHeader(HttpRequestMessage request, string name, string value)
+    {
+        request.Headers.Remove(name);
+        request.Headers.TryAddWithoutValidation(name, value);
     }
 
     /// <summary>The operation's name (its <c>store.operation</c> tag), from the one list of Store operations by path.</summary>
