@@ -28,7 +28,7 @@ internal sealed class ConsumeBook
     {
         lock (_lock)
         {
-            var items = state.GetEntitlementsShared(userId);
+            var items = state.GetEntitlements(userId);
             var mine = items.Where(i => Text(i, "productId") == productId).ToList();
             if (_done.TryGetValue((userId, trackingId), out var done))
             {
@@ -42,11 +42,10 @@ internal sealed class ConsumeBook
             if (balance < quantity)
                 return new ConsumeAnswer(null, 400, "InsufficientQuantity", $"The user's balance of {productId} is {balance}, less than removeQuantity {quantity}.");
 
-            var updated = items.Select(i => (JsonObject)i.DeepClone()).ToArray();
             var orders = new JsonArray();
             string? itemId = null;
             var left = quantity;
-            foreach (var item in updated.Where(i => Text(i, "productId") == productId && Active(i)))
+            foreach (var item in items.Where(i => Text(i, "productId") == productId && Active(i)))
             {
                 var have = Quantity(item);
                 if (left == 0 || have == 0) continue;
@@ -61,7 +60,7 @@ internal sealed class ConsumeBook
                     ["quantityConsumed"] = take,
                 });
             }
-            state.SeedEntitlements(userId, updated);
+            state.SeedEntitlements(userId, items);
             done = new Done(productId, quantity, itemId ?? "", orders);
             _done[(userId, trackingId)] = done;
             return Success(done, balance - quantity, trackingId);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EntitlementGateway.Emulator;
@@ -30,7 +31,9 @@ public sealed class EmulatorState : IDisposable
     private readonly Lazy<JwtSigner> _signer = new(() => new JwtSigner());
     private readonly Lazy<X509Certificate2> _certificate;
     private readonly object _faultLock = new();
-    private ConcurrentDictionary<string, JsonObject[]> _users = new(StringComparer.Ordinal);
+    // Each item as its UTF-8 JSON text, parsed afresh for every reader: parsed nodes kept the seed's document buffers and,
+    // once read, a dictionary of nodes per item, about ten times the text (tens of MB for a few thousand seeded players).
+    private ConcurrentDictionary<string, byte[][]> _users = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _queries = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _consumes = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _operations = new(StringComparer.Ordinal);
@@ -80,16 +83,12 @@ public sealed class EmulatorState : IDisposable
     public void SeedEntitlements(string userId, IEnumerable<JsonObject> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        _users[userId] = items.Select(i => (JsonObject)i.DeepClone()).ToArray();
+        _users[userId] = items.Select(i => JsonSerializer.SerializeToUtf8Bytes(i, EmulatorJson.Default.JsonObject)).ToArray();
     }
 
-    /// <summary>A copy of a user's collection (empty when never seeded).</summary>
+    /// <summary>A copy of a user's collection (empty when never seeded): the caller may change it.</summary>
     public IReadOnlyList<JsonObject> GetEntitlements(string userId) =>
-        _users.TryGetValue(userId, out var items) ? items.Select(i => (JsonObject)i.DeepClone()).ToArray() : [];
-
-    /// <summary>The stored items themselves, for read-only use by the query (it clones what it sends).</summary>
-    internal IReadOnlyList<JsonObject> GetEntitlementsShared(string userId) =>
-        _users.TryGetValue(userId, out var items) ? items : [];
+        _users.TryGetValue(userId, out var items) ? Array.ConvertAll(items, i => JsonSerializer.Deserialize(i, EmulatorJson.Default.JsonObject)!) : [];
 
     /// <summary>Issues an RS256 access token as the token endpoint does (counted in tokensIssued).</summary>
     public string IssueAccessToken(string audience, string? clientId = null, string issuer = "https://sts.windows.net/00000000-0000-0000-0000-0000000e0000/")

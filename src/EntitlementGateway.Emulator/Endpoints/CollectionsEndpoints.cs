@@ -89,7 +89,7 @@ internal static class CollectionsEndpoints
                 $"Rate limit is exceeded. Try again in {decision.RetryAfterSeconds} seconds.");
         }
 
-        var filtered = CollectionsPaging.Filter(state.GetEntitlementsShared(userId), request);
+        var filtered = CollectionsPaging.Filter(state.GetEntitlements(userId), request);
         var (page, next) = CollectionsPaging.Page(filtered, offset, pageSize, state.Options.RepeatItemsAcrossPages);
         if (rules.EchoesTicketReference)
             foreach (var item in page) item["localTicketReference"] = ticketReference;

@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using EntitlementGateway.Emulator;
+
+namespace EntitlementGateway.UnitTests.Emulator;
+
+/// <summary>A user's collection as the emulator stores it: copies in, copies out, the items' JSON text unchanged.</summary>
+public class EmulatorStateTests
+{
+    [Fact]
+    public void SeedEntitlements_KeepsACopy_TheCallersLaterChangesDoNotReachIt()
+    {
+        using var state = new EmulatorState();
+        var item = new JsonObject { ["productId"] = "9N30KZZF4BR9", ["quantity"] = 5 };
+        state.SeedEntitlements("u", [item]);
+
+        item["quantity"] = 0;
+        item["productId"] = "changed";
+
+        var stored = Assert.Single(state.GetEntitlements("u"));
+        Assert.Equal("9N30KZZF4BR9", (string?)stored["productId"]);
+        Assert.Equal(5, (int?)stored["quantity"]);
+    }
+
+    [Fact]
+    public void GetEntitlements_GivesCopies_ChangingOneLeavesTheCollection()
+    {
+        using var state = new EmulatorState();
+        state.SeedEntitlements("u", [new JsonObject { ["productId"] = "A", ["status"] = "Active" }]);
+
+        var first = state.GetEntitlements("u");
+        first[0]["status"] = "Revoked";
+        first[0]["added"] = true;
+
+        var again = Assert.Single(state.GetEntitlements("u"));
+        Assert.Equal("Active", (string?)again["status"]);
+        Assert.False(again.ContainsKey("added"));
+        Assert.NotSame(first[0], again);
+    }
+
+    [Fact]
+    public void GetEntitlements_KeepsOrderDuplicatesAndTheItemsText()
+    {
+        using var state = new EmulatorState();
+        // Number forms a round trip through .NET numbers would change, and a duplicate item: both come back as seeded.
+        var seeded = new[]
+        {
+            (JsonObject)JsonNode.Parse("""{"productId":"B","quantity":1.50,"big":12345678901234567890123}""")!,
+            (JsonObject)JsonNode.Parse("""{"productId":"A","quantity":1e2}""")!,
+            (JsonObject)JsonNode.Parse("""{"productId":"B","quantity":1.50,"big":12345678901234567890123}""")!,
+        };
+        state.SeedEntitlements("u", seeded);
+
+        var items = state.GetEntitlements("u");
+
+        Assert.Equal(seeded.Select(i => i.ToJsonString()), items.Select(i => i.ToJsonString()));
+        Assert.Equal("""{"productId":"B","quantity":1.50,"big":12345678901234567890123}""", items[0].ToJsonString());
+    }
+
+    [Fact]
+    public void GetEntitlements_NamesAreMatchedIgnoringCase_AsTheSeedEndpointReadsThem()
+    {
+        using var state = new EmulatorState();
+        state.SeedEntitlements("u", [(JsonObject)JsonNode.Parse("""{"ProductId":"9N30KZZF4BR9"}""")!]);
+
+        Assert.Equal("9N30KZZF4BR9", (string?)Assert.Single(state.GetEntitlements("u"))["productId"]);
+    }
+
+    [Fact]
+    public void GetEntitlements_ForAUserNeverSeeded_IsEmpty_AndSeedingAnotherUserLeavesItSo()
+    {
+        using var state = new EmulatorState();
+        state.SeedEntitlements("other", [new JsonObject { ["productId"] = "A" }]);
+
+        Assert.Empty(state.GetEntitlements("u"));
+        Assert.Single(state.GetEntitlements("other"));
+    }
+
+    [Fact]
+    public void GetEntitlements_ReturnsItemsWithoutAParent_SoTheyCanBeAddedToAnAnswer()
+    {
+        using var state = new EmulatorState();
+        state.SeedEntitlements("u", [new JsonObject { ["productId"] = "A" }, new JsonObject { ["productId"] = "B" }]);
+
+        var answer = new JsonArray(state.GetEntitlements("u").Select(JsonNode? (i) => i).ToArray());
+
+        Assert.Equal("""[{"productId":"A"},{"productId":"B"}]""", answer.ToJsonString());
+    }
+}
