@@ -79,7 +79,7 @@ public static class EntitlementsApi
         return outcome.Failure is { } failure
             ? StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter)
             : new JsonAnswer<EntitlementQueryResponse>(new EntitlementQueryResponse(outcome.Entitlements!, outcome.ServedFrom),
-                ApiJsonContext.Default.EntitlementQueryResponse);
+                ApiJsonContext.Default.EntitlementQueryResponse, outcome.AnswerMemo);
     }
 
     /// <summary><c>Cache-Control: no-cache</c> (or <c>max-age=0</c>, or <c>Pragma: no-cache</c>): the client wants the Store's answer now.</summary>

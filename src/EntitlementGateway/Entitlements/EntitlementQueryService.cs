@@ -49,6 +49,9 @@ public sealed record QueryOutcome(
     string? StaleBecause = null)
 {
     public bool Succeeded => Failure is null;
+
+    /// <summary>Where the JSON of this very answer is kept when it is a cached one given unchanged (see <see cref="Infrastructure.Http.JsonAnswer{T}"/>).</summary>
+    public Infrastructure.Http.JsonAnswerMemo? AnswerMemo { get; init; }
 }
 
 /// <summary>

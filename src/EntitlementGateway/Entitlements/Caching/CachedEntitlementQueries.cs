@@ -41,7 +41,14 @@ public sealed partial class CachedEntitlementQueries(
         var key = QueryCacheKey.For(query);
         var cached = await cache.GetAsync(key, query.BudgetKey, cancellationToken);
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
-            return new QueryOutcome(null, OwnedNow(cached.Entitlements), null, null, "", FromCache);
+        {
+            var owned = OwnedNow(cached.Entitlements);
+            // The whole entry still owned: the answer is the same JSON as the previous hit's, so it is kept and sent again.
+            return new QueryOutcome(null, owned, null, null, "", FromCache)
+            {
+                AnswerMemo = ReferenceEquals(owned, cached.Entitlements) ? cached.HitAnswer : null,
+            };
+        }
 
         var outcome = await FlightAsync(query, key, cancellationToken);
         if (outcome.Succeeded) return outcome;

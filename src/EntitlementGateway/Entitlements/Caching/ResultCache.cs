@@ -14,7 +14,12 @@ using EntitlementGateway.Infrastructure.Redis;
 namespace EntitlementGateway.Entitlements.Caching;
 
 /// <summary>One cached answer with the two instants that matter: served as is until FreshUntil, as stale until StaleUntil.</summary>
-public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateTimeOffset StoredAt, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil);
+public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateTimeOffset StoredAt, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil)
+{
+    /// <summary>The JSON of the cache-hit answer with all of <see cref="Entitlements"/>, made by the first hit that sends it
+    /// (kept in this replica's memory only, never in Redis).</summary>
+    internal Infrastructure.Http.JsonAnswerMemo HitAnswer { get; } = new();
+}
 
 /// <summary>
 /// Successful answers by <see cref="QueryCacheKey"/>: L1 a bounded in-memory cache, L2 Redis (shared by replicas) when

@@ -19,12 +19,18 @@ public sealed class JsonAnswer<T> : IResult, IStatusCodeHttpResult, IValueHttpRe
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     private readonly JsonTypeInfo<T> _type;
+    private readonly JsonAnswerMemo? _memo;
 
-    public JsonAnswer(T value, JsonTypeInfo<T> type)
+    /// <param name="value">The answer.</param>
+    /// <param name="type">Its source-generated metadata.</param>
+    /// <param name="memo">Where the JSON of this very answer is kept once made: an answer given again and again (a cached
+    /// one) is then sent without serialising it again. Only for answers whose JSON cannot differ from one time to the next.</param>
+    public JsonAnswer(T value, JsonTypeInfo<T> type, JsonAnswerMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(type);
         Value = value;
         _type = type;
+        _memo = memo;
     }
 
     public T Value { get; }
@@ -38,6 +44,7 @@ public sealed class JsonAnswer<T> : IResult, IStatusCodeHttpResult, IValueHttpRe
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+        if (_memo?.Json is { } known) return Send(httpContext.Response, known);
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var writer = t_writer;
@@ -46,13 +53,19 @@ public sealed class JsonAnswer<T> : IResult, IStatusCodeHttpResult, IValueHttpRe
         JsonSerializer.Serialize(writer, Value, _type);
         writer.Flush();
 
-        var response = httpContext.Response;
+        if (_memo is not null) _memo.Json = buffer.WrittenSpan.ToArray();
+        // The bytes are copied into the response's pipe, so the thread's buffer is free again after this call.
+        var sent = Send(httpContext.Response, buffer.WrittenSpan);
+        if (buffer.Capacity > 64 * 1024) t_buffer = null;
+        return sent;
+    }
+
+    private static Task Send(HttpResponse response, ReadOnlySpan<byte> json)
+    {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = JsonContentType;
-        response.ContentLength = buffer.WrittenCount;
-        // The bytes are copied into the response's pipe here, so the thread's buffer is free again after this call.
-        response.BodyWriter.Write(buffer.WrittenSpan);
-        if (buffer.Capacity > 64 * 1024) t_buffer = null;
+        response.ContentLength = json.Length;
+        response.BodyWriter.Write(json);
         var flush = response.BodyWriter.FlushAsync();
         return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
     }
@@ -61,5 +74,18 @@ public sealed class JsonAnswer<T> : IResult, IStatusCodeHttpResult, IValueHttpRe
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(T), ["application/json"]));
+    }
+}
+
+/// <summary>The JSON of an answer that is given unchanged many times, made by the first <see cref="JsonAnswer{T}"/> that sends it.</summary>
+public sealed class JsonAnswerMemo
+{
+    private byte[]? _json;
+
+    /// <summary>The answer's bytes, once made (two requests may both make them: the same bytes).</summary>
+    public byte[]? Json
+    {
+        get => Volatile.Read(ref _json);
+        internal set => Volatile.Write(ref _json, value);
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
@@ -134,5 +136,66 @@ public sealed class ResultCacheTests(CacheFixture fixture) : IClassFixture<Cache
 
         Assert.Equal("upstream", await ServedFromAsync(second));
         Assert.Equal(2, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_RepeatedCacheHits_SendTheSameJson_WithItsContentLength_AsTheSerializerWritesIt()
+    {
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"), Item("9MXL21XPWWWK", kind: "Game"));
+        var ucid = await _store.MintUcidAsync(user);
+        object[] both = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
+        using (var first = await QueryAsync(fixture.Client, ucid, both)) Assert.Equal("upstream", await ServedFromAsync(first));
+
+        var bodies = new List<byte[]>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var hit = await QueryAsync(fixture.Client, ucid, both);
+            var bytes = await hit.Content.ReadAsByteArrayAsync();
+            Assert.Equal(bytes.Length, hit.Content.Headers.ContentLength);
+            Assert.Equal("application/json; charset=utf-8", hit.Content.Headers.ContentType!.ToString());
+            bodies.Add(bytes);
+        }
+
+        Assert.All(bodies, b => Assert.Equal(bodies[0], b));
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        var answer = System.Text.Json.JsonSerializer.Deserialize<EntitlementGateway.Api.EntitlementQueryResponse>(bodies[0], web)!;
+        Assert.Equal("cache", answer.ServedFrom);
+        Assert.Equal(2, answer.Entitlements.Count);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(bodies[0]), System.Text.Json.JsonSerializer.Serialize(answer, web));
+        Assert.Equal(1, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_AnEntitlementThatEndsWhileItsAnswerIsCached_IsLeftOutOfTheHitsAfterItsEnd()
+    {
+        // Hits before the end send the whole cached answer (the same JSON each time); a hit after it must not.
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = fixture.Gateway.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9", end: clock.GetUtcNow().AddSeconds(10)), Item("9MXL21XPWWWK", kind: "Game"));
+        var ucid = await _store.MintUcidAsync(user);
+        object[] both = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
+        static async Task<string[]> ProductsAsync(HttpResponseMessage r) =>
+            (await BodyAsync(r))["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()).Order().ToArray();
+
+        using (var first = await QueryAsync(client, ucid, both)) Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9"], await ProductsAsync(first));
+        for (var i = 0; i < 2; i++)
+        {
+            using var before = await QueryAsync(client, ucid, both);
+            Assert.Equal("cache", await ServedFromAsync(before));
+            Assert.Equal(["9MXL21XPWWWK", "9N30KZZF4BR9"], await ProductsAsync(before));
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(20));
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var after = await QueryAsync(client, ucid, both);
+            Assert.Equal("cache", await ServedFromAsync(after));
+            Assert.Equal(["9MXL21XPWWWK"], await ProductsAsync(after));
+        }
+        Assert.Equal(1, await _store.QueriesAsync(user));
     }
 }
