@@ -27,6 +27,7 @@ internal static class CollectionsPaging
     /// <summary>
     /// One page from <paramref name="offset"/>. On later pages, with <paramref name="repeat"/>, the first slot carries a
     /// Revoked copy of the previous page's last item (the page never exceeds maxPageSize; with maxPageSize 1 there is no room).
+    /// The page holds the items of <paramref name="filtered"/> themselves: they are the caller's own copies.
     /// </summary>
     public static (List<JsonObject> Page, int? NextOffset) Page(List<JsonObject> filtered, int offset, int pageSize, bool repeat)
     {
@@ -41,7 +42,7 @@ internal static class CollectionsPaging
         }
         var start = Math.Min(offset, filtered.Count);
         var end = Math.Min(filtered.Count, start + fresh);
-        page.AddRange(filtered.Skip(start).Take(end - start).Select(i => (JsonObject)i.DeepClone()));
+        page.AddRange(filtered.GetRange(start, end - start));
         return (page, end < filtered.Count ? end : null);
     }
 
