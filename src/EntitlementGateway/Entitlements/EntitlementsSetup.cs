@@ -23,7 +23,8 @@ public static class EntitlementsSetup
                 sp.GetRequiredService<Infrastructure.Telemetry.GatewayMetrics>());
         });
         services.AddSingleton<CachedEntitlementQueries>();
-        services.AddScoped<EntitlementQueryService>();
+        // Stateless between queries (every dependency is a singleton): no scope to create per Store call sequence.
+        services.AddSingleton<EntitlementQueryService>();
         return services;
     }
 }

@@ -63,7 +63,8 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
                 Version = options.Value.EffectiveHttpVersion,
                 VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             };
-            message.Headers.Add(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
+            // A GUID is a valid header value: added as text, not parsed again.
+            message.Headers.TryAddWithoutValidation(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
             message.Options.Set(StoreCallState.OptionKey, state);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             LogStoreCall(logger, operation.Name, (int)response.StatusCode, subject, state.LastCorrelationVector,

@@ -69,6 +69,10 @@ public static class StoreSetup
             // Every call is logged once with its Store ids (CollectionsClient); the factory's own per-call scope and lines
             // (filtered out at Warning anyway) only cost.
             .RemoveAllLoggers();
+        // One typed client for the process: its handler chain is never rebuilt (above), so an HttpClient and a client
+        // object made for every Store call would only cost. Registered after the typed client, so this one is resolved.
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionsClient>(sp,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(CollectionsClient))));
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
             {
                 client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);

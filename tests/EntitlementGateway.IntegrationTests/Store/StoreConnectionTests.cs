@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using EntitlementGateway.Entitlements;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using EntitlementGateway.Store;
+using Microsoft.Extensions.DependencyInjection;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
 namespace EntitlementGateway.IntegrationTests.Store;
@@ -35,6 +38,22 @@ public sealed class StoreConnectionTests(LiveGatewayFixture fixture) : IClassFix
 
         Assert.All(calls, call => Assert.Equal("HTTP/1.1", call["protocol"]!.GetValue<string>()));
         AssertFramedAndOnOneConnection(calls);
+    }
+
+    [Fact]
+    public async Task StoreCallObjects_AreMadeOncePerProcess_AndStillCarryTheConfiguredClient()
+    {
+        var services = fixture.Gateway.Services;
+
+        // No typed client, HttpClient or query service made per Store call sequence.
+        Assert.Same(services.GetRequiredService<CollectionsClient>(), services.GetRequiredService<CollectionsClient>());
+        Assert.Same(services.GetRequiredService<EntitlementQueryService>(), services.GetRequiredService<EntitlementQueryService>());
+        // The one instance is the configured client: calls go through the resilience handler (which spends the budget)
+        // and carry the gateway's User-Agent and a GUID of their own as MS-CorrelationId.
+        var calls = await TwoQueriesAsync(fixture.Client);
+        Assert.All(calls, call => Assert.StartsWith("EntitlementGateway/", call["userAgent"]!.GetValue<string>(), StringComparison.Ordinal));
+        Assert.All(calls, call => Assert.True(Guid.TryParse(call["msCorrelationId"]!.GetValue<string>(), out _)));
+        Assert.Equal(calls.Count, calls.Select(call => call["msCorrelationId"]!.GetValue<string>()).Distinct().Count());
     }
 
     /// <summary>Two players' queries, one after the other, each several pages long (the fixture's pages hold three

@@ -12,7 +12,7 @@ namespace EntitlementGateway.Entitlements.Caching;
 /// </summary>
 public sealed partial class CachedEntitlementQueries(
     ResultCache cache,
-    IServiceScopeFactory scopes,
+    EntitlementQueryService upstream,
     IOptions<CacheOptions> options,
     TimeProvider time,
     GatewayMetrics metrics,
@@ -80,7 +80,7 @@ public sealed partial class CachedEntitlementQueries(
 
     private async Task<QueryOutcome> FetchAndStoreAsync(EntitlementQuery query, string key)
     {
-        // Its own scope and no caller's token: the flight outlives any one request. Nor the host's stopping token: a
+        // No caller's token: the flight outlives any one request. Nor the host's stopping token: a
         // graceful shutdown drains requests in flight, and they wait on this. The query's own deadline
         // (Resilience:TotalTimeoutSeconds) and Redis:OperationTimeoutMs bound it.
         var fetchedAt = time.GetUtcNow();
@@ -90,11 +90,8 @@ public sealed partial class CachedEntitlementQueries(
         return outcome;
     }
 
-    private async Task<QueryOutcome> UpstreamAsync(EntitlementQuery query, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<EntitlementQueryService>().QueryAsync(query, cancellationToken);
-    }
+    private Task<QueryOutcome> UpstreamAsync(EntitlementQuery query, CancellationToken cancellationToken) =>
+        upstream.QueryAsync(query, cancellationToken);
 
     [LoggerMessage(EventId = EventIds.ServedStale, EventName = nameof(EventIds.ServedStale), Level = LogLevel.Information, Message = "Served a stale answer ({AgeSeconds:0} s old) to ucid {UcidHash} because {Reason}")]
     private static partial void LogServedStale(ILogger logger, string ucidHash, string reason, double ageSeconds);

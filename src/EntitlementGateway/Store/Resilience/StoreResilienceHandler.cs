@@ -33,7 +33,7 @@ public sealed class StoreResilienceHandler(
             state = new StoreCallState(null, StoreWire.NewCorrelationVector());
             request.Options.Set(StoreCallState.OptionKey, state);
         }
-        var response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
+        var response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
         if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && !IsFresh(used, storeOptions.Value, time))
         {
             response.Dispose();
@@ -43,10 +43,17 @@ public sealed class StoreResilienceHandler(
                 await RefundAsync(state, key, lease);
             }
             state.RefreshToken = true;
-            response = await pipelines.Outer.ExecuteAsync(async token => await AttemptAsync(request, state, token), cancellationToken);
+            response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
         }
         return response;
     }
+
+    // Static callbacks with their state passed through: no closure and no extra async frame per call.
+    private static readonly Func<(StoreResilienceHandler Handler, HttpRequestMessage Request, StoreCallState State), CancellationToken, ValueTask<HttpResponseMessage>> Attempt =
+        static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.AttemptAsync(s.Request, s.State, token));
+
+    private static readonly Func<(StoreResilienceHandler Handler, HttpRequestMessage Request), CancellationToken, ValueTask<HttpResponseMessage>> SendAndRead =
+        static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.SendAndReadAsync(s.Request, token));
 
     /// <summary>A token this young is taken as good: a 401 with it is about the request, and it is not refreshed again,
     /// so forged UCIDs cannot make the gateway hammer the identity provider (Store:FreshTokenSeconds).</summary>
@@ -83,7 +90,7 @@ public sealed class StoreResilienceHandler(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var response = await pipelines.Inner.ExecuteAsync(async attempt => await SendAndReadAsync(request, attempt), cancellationToken);
+            var response = await pipelines.Inner.ExecuteAsync(SendAndRead, (this, request), cancellationToken);
             GatewayActivities.StoreAnswered(activity, response, state.LastCorrelationVector);
             metrics.StoreCall(operation, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
             return response;
