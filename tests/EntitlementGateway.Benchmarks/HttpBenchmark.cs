@@ -143,19 +143,25 @@ internal static class HttpBenchmark
         return new Driven(new LoadTarget(name, new Uri(gateway.Address, QueryPath), bodies, new Dictionary<string, string>()), gateway, admin, null, store ?? admin);
     }
 
-    /// <summary>One measured round: the server's CPU per request, and for a cache hit its RSS and the Store calls it made.</summary>
+    /// <summary>One measured round: the server's CPU per request and RSS, and for a cache hit the Store calls it made.</summary>
     private static async Task<LoadResult> RoundAsync(Driven d, TimeSpan duration, int connections, bool useWrk)
     {
         if (d.HitAdmin is not { } admin)
         {
             var cpu = d.Server.CpuTime();
             var upstreamCpu = d.Upstream?.CpuTime() ?? TimeSpan.Zero;
+            using var stopSampling = new CancellationTokenSource();
+            var sampled = SampleRssAsync(d.Server, stopSampling.Token);
             var plain = await HttpLoad.RunAsync(d.Target, duration, connections, useWrk);
             var requests = Math.Max(1, plain.Requests);
+            await stopSampling.CancelAsync();
+            var (max, median) = await sampled;
             return plain with
             {
                 CpuUsPerRequest = (d.Server.CpuTime() - cpu).TotalMicroseconds / requests,
                 UpstreamCpuUsPerRequest = d.Upstream is null ? 0 : (d.Upstream.CpuTime() - upstreamCpu).TotalMicroseconds / requests,
+                MaxRssBytes = max,
+                MedianRssBytes = median,
             };
         }
         await WarmHitsAsync(admin, d.Target.Bodies);
@@ -206,8 +212,10 @@ internal static class HttpBenchmark
     private static Task<ServerProcess> StartBaselineAsync()
     {
         var port = ServerProcess.FreePort();
+        // Server GC, as a web project (and the gateway) gets by default: this console assembly would otherwise run the
+        // yardstick on Workstation GC, whose young generation here is sized from the 300 MB the VM reports as L3 cache.
         return ServerProcess.StartAsync("baseline", typeof(HttpBenchmark).Assembly.Location,
-            ["http-baseline-server", "--port", port.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(),
+            ["http-baseline-server", "--port", port.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" },
             new Uri($"http://127.0.0.1:{port}/"), BaselineServer.ReadyPath);
     }
 

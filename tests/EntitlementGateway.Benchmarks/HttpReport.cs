@@ -39,6 +39,8 @@ internal static class HttpReport
         Goal("gateway RSS under hit load", Invariant($"{maxRss / 1048576.0:F0} MB max, {steady:F0} median (embedded)"), "<= 150 MB", maxRss <= RssGoalBytes);
         // The replica as deployed: the Store in another process, so the emulator's players are not in the gateway's heap.
         Goal("  the same, Live (as deployed)", Invariant($"{maxRssLive / 1048576.0:F0} MB max, {steadyLive:F0} median"), "<= 150 MB", maxRssLive <= RssGoalBytes);
+        // What the runtime alone holds under the same load: the bare minimal API, Server GC, nothing of the gateway's.
+        Console.WriteLine(Invariant($"  the bare baseline, for scale: {baseline.Max(r => r.MaxRssBytes) / 1048576.0:F0} MB max, {Median(baseline, r => r.MedianRssBytes) / 1048576.0:F0} median"));
         Goal("start-up to ready (embedded defaults)", Invariant($"{startup.TotalSeconds:F2} s (median of {string.Join(", ", startups.Select(s => s.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))})"),
             "<= 1.5 s", startup <= StartupGoal);
         // When the load generator and other work share the cores, CPU per request moves less than requests/s does.
