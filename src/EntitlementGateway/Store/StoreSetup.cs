@@ -57,7 +57,9 @@ public static class StoreSetup
         services.AddSingleton<StoreResiliencePipelines>();
         services.AddTransient<StoreResilienceHandler>();
         // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
-        services.AddHttpClient<CollectionsClient>((sp, client) =>
+        // A named client (the name a typed client would get), made once below: its handler chain is never rebuilt, so an
+        // HttpClient and a client object per Store call would only cost.
+        services.AddHttpClient(nameof(CollectionsClient), (sp, client) =>
             {
                 client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
@@ -69,8 +71,6 @@ public static class StoreSetup
             // Every call is logged once with its Store ids (CollectionsClient); the factory's own per-call scope and lines
             // (filtered out at Warning anyway) only cost.
             .RemoveAllLoggers();
-        // One typed client for the process: its handler chain is never rebuilt (above), so an HttpClient and a client
-        // object made for every Store call would only cost. Registered after the typed client, so this one is resolved.
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionsClient>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(CollectionsClient))));
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
