@@ -52,11 +52,10 @@ public static class PlayerCredentials
             return null;
         }
 
-        var ucidProblem = ucids.Check(userCollectionsId, out var entry, out var ucidDetail);
+        var ucidProblem = ucids.Check(userCollectionsId, out var entry, out var ucid, out var ucidDetail);
         if (UcidProblems.For(ucidProblem, ucidDetail) is { } refused) return refused;
-        var ucid = entry!.Ucid;
-        if (binding.Check(user, ucid) is { } mismatch) return mismatch;
-        caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid)) { UcidEntry = entry };
+        if (binding.Check(user, ucid!) is { } mismatch) return mismatch;
+        caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid!)) { UcidEntry = entry };
         return null;
     }
 }

@@ -10,7 +10,9 @@ namespace EntitlementGateway.Store;
 /// character, signature included, is parsed on its own, so a forged token never rides on an accepted one. Only tokens
 /// the Store answered for are remembered, so tokens a client makes up cannot fill it. Nothing time-dependent is kept:
 /// validity is checked against the clock on every request by <see cref="UcidValidator"/>.
-/// Bounded by entries and by characters in two generations: when the newer is full the older is dropped, and an entry
+/// A token is held once, as its ASCII bytes (a UCID is base64url and dots): half of what it takes as a .NET string, and
+/// the claims it remembers hold no copy of it. Each request carries its own copy of the token (<see cref="Entry.For"/>).
+/// Bounded by entries and by token bytes in two generations: when the newer is full the older is dropped, and an entry
 /// found in the older moves to the newer, so players who keep asking stay.
 /// </summary>
 public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntries, long maxChars = AcceptedUcids.DefaultMaxChars)
@@ -19,7 +21,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     public const int DefaultMaxEntries = 20_000;
 
     /// <summary>
-    /// Token characters held at most: 40 million, 80 MB as .NET strings, so <see cref="DefaultMaxEntries"/> tokens of up to
+    /// Token characters held at most: 40 million, 40 MB as ASCII bytes, so <see cref="DefaultMaxEntries"/> tokens of up to
     /// 2,000 characters fit (real UCIDs are about 1,500). A lower bound made the generations rotate under a few thousand
     /// players, and every rotation sent players who were still asking back to the full parse.
     /// </summary>
@@ -29,17 +31,34 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     private Generation _newer = new();
     private Generation _older = new();
 
-    /// <summary>A UCID and, once asked for, the lower-case hex SHA-256 of its UTF-8 text.</summary>
-    public sealed class Entry(UserCollectionsId ucid)
+    /// <summary>
+    /// A UCID's claims (without the token), the lower-case hex SHA-256 of its UTF-8 text, and the token's ASCII bytes to
+    /// find it by. Made for every parsed UCID; remembered once the Store has answered for it.
+    /// </summary>
+    public sealed class Entry
     {
-        private string? _hash;
+        public Entry(UserCollectionsId ucid)
+        {
+            ArgumentNullException.ThrowIfNull(ucid);
+            Hash = HashOf(ucid.Value);
+            var token = new byte[ucid.Value.Length];
+            Token = System.Text.Ascii.FromUtf16(ucid.Value, token, out _) == System.Buffers.OperationStatus.Done ? token : null;
+            Claims = ucid with { Value = string.Empty };
+        }
 
         /// <summary>The generation that holds this entry, so remembering it again costs no lookup of the whole token.</summary>
         internal object? Holder;
 
-        public UserCollectionsId Ucid { get; } = ucid;
+        /// <summary>The token as ASCII; null when it is not ASCII (never remembered: a UCID that parses always is).</summary>
+        internal byte[]? Token { get; }
 
-        public string Hash => _hash ??= HashOf(Ucid.Value);
+        /// <summary>The claims, with an empty <see cref="UserCollectionsId.Value"/>: the token itself is not kept here.</summary>
+        public UserCollectionsId Claims { get; }
+
+        public string Hash { get; }
+
+        /// <summary>The UCID of a request that sent <paramref name="token"/>, the token this entry was made from.</summary>
+        public UserCollectionsId For(string token) => Claims with { Value = token };
     }
 
     public int Count => Volatile.Read(ref _newer).Entries.Count + Volatile.Read(ref _older).Entries.Count;
@@ -49,8 +68,8 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         if (token is null) return null;
         var newer = Volatile.Read(ref _newer);
-        if (newer.Entries.TryGetValue(token, out var entry)) return entry;
-        if (!Volatile.Read(ref _older).Entries.TryGetValue(token, out entry)) return null;
+        if (newer.Lookup.TryGetValue(token, out var entry)) return entry;
+        if (!Volatile.Read(ref _older).Lookup.TryGetValue(token, out entry)) return null;
         Add(entry);
         return entry;
     }
@@ -59,10 +78,10 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     public void Remember(Entry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Token is null) return;
         var newer = Volatile.Read(ref _newer);
-        if (!ReferenceEquals(Volatile.Read(ref entry.Holder), newer) && !newer.Entries.ContainsKey(entry.Ucid.Value)) Add(entry);
+        if (!ReferenceEquals(Volatile.Read(ref entry.Holder), newer) && !newer.Entries.ContainsKey(entry.Token)) Add(entry);
     }
-
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
     public static string HashOf(string value)
     {
@@ -85,10 +104,10 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     private void Add(Entry entry)
     {
         var newer = Volatile.Read(ref _newer);
-        if (!newer.Entries.TryAdd(entry.Ucid.Value, entry)) return;
+        if (!newer.Entries.TryAdd(entry.Token!, entry)) return;
         Volatile.Write(ref entry.Holder, newer);
         var count = Interlocked.Increment(ref newer.Count);
-        var chars = Interlocked.Add(ref newer.Chars, entry.Ucid.Value.Length);
+        var chars = Interlocked.Add(ref newer.Chars, entry.Token!.Length);
         if (count < maxEntries / 2 && chars < maxChars / 2) return;
         lock (_rotation)
         {
@@ -100,22 +119,48 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
 
     private sealed class Generation
     {
-        public readonly ConcurrentDictionary<string, Entry> Entries = new(TokenComparer.Instance);
+        public readonly ConcurrentDictionary<byte[], Entry> Entries;
+        public readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<char>> Lookup;
         public int Count;
         public long Chars;
+
+        public Generation()
+        {
+            Entries = new(TokenComparer.Instance);
+            Lookup = Entries.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
     }
 
     /// <summary>
-    /// Ordinal equality; the hash covers the length and the last 64 characters only (a JWT's signature, random for every
-    /// token the Store issues), not all 1,500. Only tokens the Store accepted are held, so nobody can fill a bucket.
+    /// Ordinal equality of the whole token, held as ASCII bytes and looked up by a request's characters; the hash covers
+    /// the length and the last 64 characters only (a JWT's signature, random for every token the Store issues), not all
+    /// 1,500. Only tokens the Store accepted are held, so nobody can fill a bucket.
     /// </summary>
-    private sealed class TokenComparer : IEqualityComparer<string>
+    private sealed class TokenComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<char>, byte[]>
     {
+        private const int Tail = 64;
+
         public static readonly TokenComparer Instance = new();
 
-        public bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(string token) =>
-            HashCode.Combine(token.Length, string.GetHashCode(token.AsSpan(Math.Max(0, token.Length - 64)), StringComparison.Ordinal));
+        public int GetHashCode(byte[] token)
+        {
+            Span<char> tail = stackalloc char[Tail];
+            var bytes = token.AsSpan(Math.Max(0, token.Length - Tail));
+            System.Text.Ascii.ToUtf16(bytes, tail, out var written);
+            return Combine(token.Length, tail[..written]);
+        }
+
+        // False for any character outside ASCII: no held token has one.
+        public bool Equals(ReadOnlySpan<char> alternate, byte[] other) => System.Text.Ascii.Equals(other, alternate);
+
+        public int GetHashCode(ReadOnlySpan<char> alternate) => Combine(alternate.Length, alternate[Math.Max(0, alternate.Length - Tail)..]);
+
+        // Entries are only added from an Entry's own bytes, never through a lookup by characters.
+        public byte[] Create(ReadOnlySpan<char> alternate) => throw new NotSupportedException();
+
+        private static int Combine(int length, ReadOnlySpan<char> tail) =>
+            HashCode.Combine(length, string.GetHashCode(tail, StringComparison.Ordinal));
     }
 }

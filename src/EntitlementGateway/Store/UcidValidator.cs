@@ -16,25 +16,26 @@ public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time, Ac
 
     public UcidProblem Validate(string? value, out UserCollectionsId? ucid, out string detail)
     {
-        var problem = Check(value, out var entry, out detail);
-        ucid = entry?.Ucid;
-        return problem;
+        return Check(value, out _, out ucid, out detail);
     }
 
     /// <summary>Remembers a UCID the Store has answered for, so its next request skips the parse.</summary>
     public void Accepted(AcceptedUcids.Entry entry) => _accepted.Remember(entry);
 
-    /// <summary>As <see cref="Validate(string?, out UserCollectionsId?, out string)"/>, with the entry to pass to <see cref="Accepted"/>.</summary>
-    public UcidProblem Check(string? value, out AcceptedUcids.Entry? entry, out string detail)
+    /// <summary>
+    /// As <see cref="Validate(string?, out UserCollectionsId?, out string)"/>, with the entry to pass to
+    /// <see cref="Accepted"/>. <paramref name="ucid"/> carries this request's token (the entry holds only its claims).
+    /// </summary>
+    public UcidProblem Check(string? value, out AcceptedUcids.Entry? entry, out UserCollectionsId? ucid, out string detail)
     {
         entry = _accepted.Find(value);
-        if (entry is null)
+        if (entry is not null) ucid = entry.For(value!);
+        else
         {
-            var parsed = UserCollectionsId.TryParse(value, out var error);
-            if (parsed is null) { detail = error!; return UcidProblem.Invalid; }
-            entry = new AcceptedUcids.Entry(parsed);
+            ucid = UserCollectionsId.TryParse(value, out var error);
+            if (ucid is null) { detail = error!; return UcidProblem.Invalid; }
+            entry = new AcceptedUcids.Entry(ucid);
         }
-        var ucid = entry.Ucid;
 
         if (ucid.Audience != UserCollectionsId.CollectionsAudience)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EntitlementGateway.Store;
 using EntitlementGateway.UnitTests.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ public class AcceptedUcidsTests
 
     private AcceptedUcids.Entry Accept(string token)
     {
-        Assert.Equal(UcidProblem.None, _validator.Check(token, out var entry, out _));
+        Assert.Equal(UcidProblem.None, _validator.Check(token, out var entry, out _, out _));
         _validator.Accepted(entry!);
         return entry!;
     }
@@ -29,7 +30,7 @@ public class AcceptedUcidsTests
         var token = TestUcid.Create(Now);
         var first = Accept(token);
 
-        Assert.Equal(UcidProblem.None, _validator.Check(new string(token.AsSpan()), out var again, out _));
+        Assert.Equal(UcidProblem.None, _validator.Check(new string(token.AsSpan()), out var again, out _, out _));
 
         Assert.Same(first, again);
         Assert.Equal(1, _accepted.Count);
@@ -39,8 +40,8 @@ public class AcceptedUcidsTests
     public void Check_WhenNotYetAccepted_ParsesEveryTime()
     {
         var token = TestUcid.Create(Now);
-        _validator.Check(token, out var first, out _);
-        _validator.Check(token, out var second, out _);
+        _validator.Check(token, out var first, out _, out _);
+        _validator.Check(token, out var second, out _, out _);
 
         Assert.NotSame(first, second);
         Assert.Equal(0, _accepted.Count);
@@ -53,10 +54,11 @@ public class AcceptedUcidsTests
         var accepted = Accept(token);
         var forged = token[..token.LastIndexOf('.')] + ".Zm9yZ2Vk";
 
-        Assert.Equal(UcidProblem.None, _validator.Check(forged, out var entry, out _));
+        Assert.Equal(UcidProblem.None, _validator.Check(forged, out var entry, out var ucid, out _));
 
         Assert.NotSame(accepted, entry);
-        Assert.Equal(forged, entry!.Ucid.Value);
+        Assert.Equal(forged, ucid!.Value);
+        Assert.Equal(AcceptedUcids.HashOf(forged), entry!.Hash);
         Assert.Null(_accepted.Find(forged));
     }
 
@@ -68,7 +70,7 @@ public class AcceptedUcidsTests
 
         _time.Advance(TimeSpan.FromMinutes(10));
 
-        Assert.Equal(UcidProblem.Expired, _validator.Check(token, out _, out var detail));
+        Assert.Equal(UcidProblem.Expired, _validator.Check(token, out _, out _, out var detail));
         Assert.Contains("expired", detail);
     }
 
@@ -81,7 +83,7 @@ public class AcceptedUcidsTests
             new LiveStoreLocator(Options.Create(new StoreOptions { ClientId = "99999999-0000-0000-0000-000000000000", ClientSecret = "s", TenantId = "t" })),
             _time, _accepted);
 
-        Assert.Equal(UcidProblem.Invalid, other.Check(token, out _, out var detail));
+        Assert.Equal(UcidProblem.Invalid, other.Check(token, out _, out _, out var detail));
         Assert.Contains("client id", detail);
     }
 
@@ -93,33 +95,33 @@ public class AcceptedUcidsTests
 
         Assert.Equal(AcceptedUcids.HashOf(token), entry.Hash);
         Assert.Matches("^[0-9a-f]{64}$", entry.Hash);
-        Assert.StartsWith(entry.Ucid.Fingerprint, entry.Hash, StringComparison.Ordinal);
+        Assert.StartsWith(UserCollectionsId.FingerprintOf(token), entry.Hash, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Remember_PastTheEntryBound_KeepsAtMostTheBoundAndThePlayersWhoKeepAsking()
     {
         var accepted = new AcceptedUcids(maxEntries: 4);
-        var regular = Entry("regular");
-        accepted.Remember(regular);
+        var regular = Held("regular");
+        accepted.Remember(regular.Entry);
         for (var i = 0; i < 20; i++)
         {
-            accepted.Remember(Entry("once-" + i));
-            Assert.Same(regular, accepted.Find(regular.Ucid.Value));
+            accepted.Remember(Held("once-" + i).Entry);
+            Assert.Same(regular.Entry, accepted.Find(regular.Token));
             Assert.True(accepted.Count <= 4, $"{accepted.Count} entries");
         }
-        Assert.Null(accepted.Find(Entry("once-0").Ucid.Value));
+        Assert.Null(accepted.Find(Held("once-0").Token));
     }
 
     [Fact]
     public void Remember_PastTheCharacterBound_DropsTheOldestGeneration()
     {
-        var first = Entry("first");
-        var accepted = new AcceptedUcids(maxEntries: 1_000, maxChars: first.Ucid.Value.Length * 4L);
-        accepted.Remember(first);
-        for (var i = 0; i < 4; i++) accepted.Remember(Entry("next-" + i));
+        var first = Held("first");
+        var accepted = new AcceptedUcids(maxEntries: 1_000, maxChars: first.Token.Length * 4L);
+        accepted.Remember(first.Entry);
+        for (var i = 0; i < 4; i++) accepted.Remember(Held("next-" + i).Entry);
 
-        Assert.Null(accepted.Find(first.Ucid.Value));
+        Assert.Null(accepted.Find(first.Token));
         Assert.True(accepted.Count <= 4, $"{accepted.Count} entries");
     }
 
@@ -130,40 +132,41 @@ public class AcceptedUcidsTests
         // players still asking are parsed again on every rotation.
         var accepted = new AcceptedUcids();
         var padding = new string('x', 600);
-        var entries = Enumerable.Range(0, 9_000).Select(i => Entry($"player-{i}-{padding}")).ToList();
-        Assert.InRange(entries.Min(e => e.Ucid.Value.Length), 1_500, 2_000);
-        Assert.InRange(entries.Max(e => e.Ucid.Value.Length), 1_500, 2_000);
+        var entries = Enumerable.Range(0, 9_000).Select(i => Held($"player-{i}-{padding}")).ToList();
+        Assert.InRange(entries.Min(e => e.Token.Length), 1_500, 2_000);
+        Assert.InRange(entries.Max(e => e.Token.Length), 1_500, 2_000);
 
-        foreach (var entry in entries) accepted.Remember(entry);
+        foreach (var (entry, _) in entries) accepted.Remember(entry);
 
         Assert.Equal(9_000, accepted.Count);
-        Assert.Equal(9_000, entries.Count(e => ReferenceEquals(e, accepted.Find(e.Ucid.Value))));
+        Assert.Equal(9_000, entries.Count(e => ReferenceEquals(e.Entry, accepted.Find(e.Token))));
     }
 
     [Fact]
     public void Find_TokensThatShareTheirLast64Characters_AreStillTokensOfTheirOwn()
     {
         // The lookup hashes only a token's tail; equality is still the whole token.
-        var first = Entry("player-a");
-        var second = Entry("player-b");
-        Assert.Equal(first.Ucid.Value[^64..], second.Ucid.Value[^64..]);
-        Assert.NotEqual(first.Ucid.Value, second.Ucid.Value);
-        _accepted.Remember(first);
+        var first = Held("player-a");
+        var second = Held("player-b");
+        Assert.Equal(first.Token[^64..], second.Token[^64..]);
+        Assert.NotEqual(first.Token, second.Token);
+        _accepted.Remember(first.Entry);
 
-        Assert.Null(_accepted.Find(second.Ucid.Value));
-        _accepted.Remember(second);
-        Assert.Same(first, _accepted.Find(new string(first.Ucid.Value.AsSpan())));
-        Assert.Same(second, _accepted.Find(new string(second.Ucid.Value.AsSpan())));
+        Assert.Null(_accepted.Find(second.Token));
+        _accepted.Remember(second.Entry);
+        Assert.Same(first.Entry, _accepted.Find(new string(first.Token.AsSpan())));
+        Assert.Same(second.Entry, _accepted.Find(new string(second.Token.AsSpan())));
         Assert.Equal(2, _accepted.Count);
     }
 
     [Fact]
     public void Remember_AnEntryFoundAgain_IsNotAddedTwice()
     {
-        var entry = Accept(TestUcid.Create(Now));
+        var token = TestUcid.Create(Now);
+        Accept(token);
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(UcidProblem.None, _validator.Check(entry.Ucid.Value, out var again, out _));
+            Assert.Equal(UcidProblem.None, _validator.Check(token, out var again, out _, out _));
             _validator.Accepted(again!);
         }
 
@@ -171,8 +174,97 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
+    public void Check_RememberedToken_AnswersWithTheRequestsOwnTokenAndTheRememberedClaims()
+    {
+        var token = TestUcid.Create(Now, userId: "player-1");
+        var first = Accept(token);
+        var sent = new string(token.AsSpan());
+
+        Assert.Equal(UcidProblem.None, _validator.Check(sent, out var again, out var ucid, out _));
+
+        Assert.Same(first, again);
+        Assert.Same(sent, ucid!.Value);
+        Assert.Equal("player-1", ucid.UserId);
+        Assert.Equal(UserCollectionsId.TryParse(token, out _)!, ucid);
+    }
+
+    [Fact]
+    public void Entry_KeepsTheClaimsButNoCopyOfTheToken()
+    {
+        var (entry, token) = Held("player-1");
+
+        Assert.Equal(string.Empty, entry.Claims.Value);
+        Assert.Equal("player-1", entry.Claims.UserId);
+        Assert.Equal(UserCollectionsId.TryParse(token, out _)!, entry.For(token));
+    }
+
+    [Fact]
+    public void Remember_DoesNotHoldTheTokenString()
+    {
+        var accepted = new AcceptedUcids();
+        var (token, entry) = RememberAndForget(accepted);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(token.IsAlive, "the remembered entry keeps the token string alive");
+        Assert.Same(entry, accepted.Find(TestUcid.Create(Now, userId: "kept")));
+    }
+
+    [Fact]
+    public void Remember_TwoEntriesParsedFromTheSameToken_HoldsOne()
+    {
+        var token = TestUcid.Create(Now);
+        _validator.Check(token, out var first, out _, out _);
+        _validator.Check(token, out var second, out _, out _);
+        Assert.NotSame(first, second);
+
+        _validator.Accepted(first!);
+        _validator.Accepted(second!);
+
+        Assert.Equal(1, _accepted.Count);
+        Assert.Same(first, _accepted.Find(token));
+    }
+
+    [Fact]
+    public void Find_ATokenThatDiffersByANonAsciiCharacterOutsideItsTail_IsNotFound()
+    {
+        var (entry, token) = Held("player-1");
+        _accepted.Remember(entry);
+        // Same length and last 64 characters, so the same bucket: only the comparison can tell them apart.
+        var altered = token[..10] + "\u00e9" + token[11..];
+
+        Assert.Null(_accepted.Find(altered));
+        Assert.Same(entry, _accepted.Find(token));
+    }
+
+    [Fact]
+    public void Remember_AnEntryWhoseTokenIsNotAscii_IsNotHeld()
+    {
+        var parsed = UserCollectionsId.TryParse(TestUcid.Create(Now), out _)!;
+        var entry = new AcceptedUcids.Entry(parsed with { Value = parsed.Value + "\u00e9" });
+
+        _accepted.Remember(entry);
+
+        Assert.Equal(0, _accepted.Count);
+    }
+
+    [Fact]
     public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find(null));
 
-    private static AcceptedUcids.Entry Entry(string userId) =>
-        new(UserCollectionsId.TryParse(TestUcid.Create(Now, userId: userId), out _)!);
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (WeakReference Token, AcceptedUcids.Entry Entry) RememberAndForget(AcceptedUcids accepted)
+    {
+        var token = TestUcid.Create(Now, userId: "kept");
+        var entry = new AcceptedUcids.Entry(UserCollectionsId.TryParse(token, out _)!);
+        accepted.Remember(entry);
+        return (new WeakReference(token), entry);
+    }
+
+    /// <summary>A parsed UCID's entry and the token it was made from (the entry does not keep the token).</summary>
+    private static (AcceptedUcids.Entry Entry, string Token) Held(string userId)
+    {
+        var token = TestUcid.Create(Now, userId: userId);
+        return (new AcceptedUcids.Entry(UserCollectionsId.TryParse(token, out _)!), token);
+    }
 }
