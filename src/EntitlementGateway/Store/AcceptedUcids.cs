@@ -46,9 +46,6 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
             Claims = ucid with { Value = string.Empty };
         }
 
-        /// <summary>The generation that holds this entry, so remembering it again costs no lookup of the whole token.</summary>
-        internal object? Holder;
-
         /// <summary>The token as ASCII; null when it is not ASCII (never remembered: a UCID that parses always is).</summary>
         internal byte[]? Token { get; }
 
@@ -78,9 +75,8 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     public void Remember(Entry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        if (entry.Token is null) return;
-        var newer = Volatile.Read(ref _newer);
-        if (!ReferenceEquals(Volatile.Read(ref entry.Holder), newer) && !newer.Entries.ContainsKey(entry.Token)) Add(entry);
+        // Every answered query remembers its UCID again: a lookup of the token's tail and one comparison when it is held.
+        if (entry.Token is not null) Add(entry);
     }
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
     public static string HashOf(string value)
@@ -105,7 +101,6 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         var newer = Volatile.Read(ref _newer);
         if (!newer.Entries.TryAdd(entry.Token!, entry)) return;
-        Volatile.Write(ref entry.Holder, newer);
         var count = Interlocked.Increment(ref newer.Count);
         var chars = Interlocked.Add(ref newer.Chars, entry.Token!.Length);
         if (count < maxEntries / 2 && chars < maxChars / 2) return;

@@ -250,6 +250,40 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
+    public void Remember_TheSameEntryAgainAndAgain_CountsItOnceTowardsTheBound()
+    {
+        var accepted = new AcceptedUcids(maxEntries: 4);
+        var regular = Held("regular");
+        for (var i = 0; i < 10; i++) accepted.Remember(regular.Entry);
+        accepted.Remember(Held("second").Entry);
+        accepted.Remember(Held("third").Entry);
+
+        Assert.Same(regular.Entry, accepted.Find(regular.Token));
+    }
+
+    [Fact]
+    public void Remember_WhenAGenerationReachesExactlyHalfTheCharacterBound_StartsANewOne()
+    {
+        var first = Held("player-1");
+        var second = Held("player-2");
+        Assert.Equal(first.Token.Length, second.Token.Length);
+        var accepted = new AcceptedUcids(maxEntries: 1_000, maxChars: first.Token.Length * 2L);
+
+        accepted.Remember(first.Entry);
+        accepted.Remember(second.Entry);
+
+        Assert.Null(accepted.Find(first.Token));
+        Assert.Same(second.Entry, accepted.Find(second.Token));
+    }
+
+    [Fact]
+    public void NullArguments_AreRefusedByName()
+    {
+        Assert.Equal("ucid", Assert.Throws<ArgumentNullException>(() => new AcceptedUcids.Entry(null!)).ParamName);
+        Assert.Equal("entry", Assert.Throws<ArgumentNullException>(() => _accepted.Remember(null!)).ParamName);
+    }
+
+    [Fact]
     public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find(null));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
