@@ -15,18 +15,21 @@ internal static class CollectionsEndpoints
 {
     public static void Map(IEndpointRouteBuilder store)
     {
-        store.MapOperation(StoreOperations.B2bLicensePreview, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V8));
-        store.MapOperation(StoreOperations.PublisherQuery, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V9));
-        store.MapOperation(StoreOperations.Renew, RenewAsync);
+        store.MapPost("/" + StoreOperations.B2bLicensePreview.Path, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V8))
+            .CountedAs(StoreOperations.B2bLicensePreview);
+        store.MapPost("/" + StoreOperations.PublisherQuery.Path, (HttpContext ctx, EmulatorState state) => QueryAsync(ctx, state, V9))
+            .CountedAs(StoreOperations.PublisherQuery);
+        store.MapPost("/" + StoreOperations.Renew.Path, RenewAsync).CountedAs(StoreOperations.Renew);
         ConsumeEndpoints.Map(store);
     }
 
-    /// <summary>A POST endpoint for <paramref name="operation"/>, every call to it counted under its name.</summary>
-    public static RouteHandlerBuilder MapOperation(this IEndpointRouteBuilder store, StoreOperation operation, Delegate handler) =>
-        // A handler passed in cannot be seen by the compile-time request delegate generator: these few are built at run time.
-#pragma warning disable RDG002
-        store.MapPost("/" + operation.Path, handler).AddEndpointFilter(async (context, next) =>
-#pragma warning restore RDG002
+    /// <summary>
+    /// Counts every call to <paramref name="endpoint"/> under <paramref name="operation"/>'s name. Each handler is mapped
+    /// where it is written, so the compile-time request delegate generator builds it (a handler passed on as a
+    /// <see cref="Delegate"/> would be built at run time from compiled expression trees).
+    /// </summary>
+    public static RouteHandlerBuilder CountedAs(this RouteHandlerBuilder endpoint, StoreOperation operation) =>
+        endpoint.AddEndpointFilter(async (context, next) =>
         {
             context.HttpContext.RequestServices.GetRequiredService<EmulatorState>().CountOperation(operation);
             return await next(context);

@@ -12,7 +12,8 @@ namespace EntitlementGateway.Emulator.Endpoints;
 /// </summary>
 internal static class ConsumeEndpoints
 {
-    public static void Map(IEndpointRouteBuilder store) => store.MapOperation(StoreOperations.Consume, ConsumeAsync);
+    public static void Map(IEndpointRouteBuilder store) =>
+        store.MapPost("/" + StoreOperations.Consume.Path, ConsumeAsync).CountedAs(StoreOperations.Consume);
 
     private static async Task<IResult> ConsumeAsync(HttpContext ctx, EmulatorState state)
     {

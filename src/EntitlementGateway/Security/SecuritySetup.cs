@@ -60,6 +60,15 @@ public static class SecuritySetup
             .AddJwtBearer(PlayerAuthOptions.Scheme)
             .AddScheme<AuthenticationSchemeOptions, OpsApiKeyHandler>(OpsOptions.ApiKeyScheme, null)
             .AddJwtBearer(OpsOptions.JwtScheme);
+        // AddAuthentication brings data protection for cookie and remote schemes, which this service has none of, and a
+        // hosted service that loads its key ring at start: an XML stack read in (about 4 MB of the process) to read or
+        // write a key file nothing uses. Without the warm-up the ring is only loaded if something ever protects data.
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) &&
+                services[i].ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService")
+                services.RemoveAt(i);
+        }
         services.AddOptions<JwtBearerOptions>(PlayerAuthOptions.Scheme).Configure<IOptions<PlayerAuthOptions>>((jwt, options) =>
         {
             var player = options.Value;

@@ -150,6 +150,56 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task Logs_TheSerilogSection_CanAddTheConsoleSinkByName()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
+            ["Store__Mode"] = "Emulator",
+            ["Serilog__WriteTo__0__Name"] = "Console",
+            ["Serilog__WriteTo__0__Args__outputTemplate"] = "CONFIGURED-SINK {Message:lj}{NewLine}",
+        });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        using var response = await client.GetAsync("/health/live");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The gateway's own JSON lines are still written beside the configured sink (in batches: waited for, not timed).
+        static bool JsonLine(string output) => output.Split('\n').Any(l => l.StartsWith('{') && l.Contains("/health/live", StringComparison.Ordinal));
+        for (var i = 0; i < 100 && !JsonLine(gateway.Output); i++) await Task.Delay(100);
+        Assert.True(JsonLine(gateway.Output), gateway.Output);
+        Assert.Contains("CONFIGURED-SINK HTTP GET /health/live", gateway.Output);
+    }
+
+    [Fact]
+    public async Task Start_WritesNoDataProtectionKeys()
+    {
+        // Nothing in the gateway protects data; the framework's start-up warm-up would create a key ring under $HOME.
+        var home = Directory.CreateTempSubdirectory("eg-home-").FullName;
+        try
+        {
+            await using (var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["HOME"] = home,
+            }))
+            {
+                var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+                using var client = new HttpClient { BaseAddress = baseAddress };
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+            }
+
+            Assert.False(Directory.Exists(Path.Combine(home, ".aspnet", "DataProtection-Keys")),
+                string.Join(", ", Directory.GetFileSystemEntries(home, "*", SearchOption.AllDirectories)));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DefaultCatalog_IsUsedWhenTheQueryNamesNoProducts()
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());

@@ -19,6 +19,13 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
             return ranges;
         }
 
+        return ValidateConnectionString(options);
+    }
+
+    // Apart from Validate, so the Redis client's assembly is loaded only when a connection string is set.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ValidateOptionsResult ValidateConnectionString(RedisOptions options)
+    {
         try
         {
             var configuration = RedisConnection.CreateConfiguration(options);

@@ -30,6 +30,14 @@ public sealed partial class TelemetryExport(IOptions<TelemetryOptions> options, 
             LogOff(logger);
             return Task.CompletedTask;
         }
+        Start(o);
+        return Task.CompletedTask;
+    }
+
+    // Apart from StartAsync, so the SDK's assemblies are loaded only when telemetry is on.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void Start(TelemetryOptions o)
+    {
         var resource = ResourceBuilder.CreateDefault().AddService(o.ServiceName,
             serviceVersion: typeof(TelemetryExport).Assembly.GetName().Version?.ToString(3),
             serviceInstanceId: Environment.MachineName)
@@ -53,7 +61,6 @@ public sealed partial class TelemetryExport(IOptions<TelemetryOptions> options, 
             })
             .Build();
         LogOn(logger, new Uri(o.Endpoint!).GetLeftPart(UriPartial.Authority), o.UsesGrpc ? "grpc" : "http/protobuf", o.ServiceName);
-        return Task.CompletedTask;
     }
 
     /// <summary>With http/protobuf the SDK takes a programmatic endpoint as the full URL: the signal's path is added here.</summary>
