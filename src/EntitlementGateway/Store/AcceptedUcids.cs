@@ -78,6 +78,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         // Every answered query remembers its UCID again: a lookup of the token's tail and one comparison when it is held.
         if (entry.Token is not null) Add(entry);
     }
+
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
     public static string HashOf(string value)
     {

@@ -14,10 +14,8 @@ public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time, Ac
     /// <summary>Tolerated clock difference between the Store and this host for <c>nbf</c>.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
 
-    public UcidProblem Validate(string? value, out UserCollectionsId? ucid, out string detail)
-    {
-        return Check(value, out _, out ucid, out detail);
-    }
+    public UcidProblem Validate(string? value, out UserCollectionsId? ucid, out string detail) =>
+        Check(value, out _, out ucid, out detail);
 
     /// <summary>Remembers a UCID the Store has answered for, so its next request skips the parse.</summary>
     public void Accepted(AcceptedUcids.Entry entry) => _accepted.Remember(entry);
