@@ -39,9 +39,7 @@ public class AcceptedUcidsTests
     [Fact]
     public void Check_WhenNotYetAccepted_ParsesEveryTime()
     {
-        var token = TestUcid.Create(Now);
-        _validator.Check(token, out var first, out _, out _);
-        _validator.Check(token, out var second, out _, out _);
+        var (first, second) = CheckTwice(TestUcid.Create(Now));
 
         Assert.NotSame(first, second);
         Assert.Equal(0, _accepted.Count);
@@ -215,12 +213,11 @@ public class AcceptedUcidsTests
     public void Remember_TwoEntriesParsedFromTheSameToken_HoldsOne()
     {
         var token = TestUcid.Create(Now);
-        _validator.Check(token, out var first, out _, out _);
-        _validator.Check(token, out var second, out _, out _);
+        var (first, second) = CheckTwice(token);
         Assert.NotSame(first, second);
 
-        _validator.Accepted(first!);
-        _validator.Accepted(second!);
+        _validator.Accepted(first);
+        _validator.Accepted(second);
 
         Assert.Equal(1, _accepted.Count);
         Assert.Same(first, _accepted.Find(token));
@@ -285,6 +282,13 @@ public class AcceptedUcidsTests
 
     [Fact]
     public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find(null));
+
+    private (AcceptedUcids.Entry First, AcceptedUcids.Entry Second) CheckTwice(string token)
+    {
+        Assert.Equal(UcidProblem.None, _validator.Check(token, out var first, out _, out _));
+        Assert.Equal(UcidProblem.None, _validator.Check(token, out var second, out _, out _));
+        return (first!, second!);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (WeakReference Token, AcceptedUcids.Entry Entry) RememberAndForget(AcceptedUcids accepted)
