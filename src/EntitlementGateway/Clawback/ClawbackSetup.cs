@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Infrastructure;
 using EntitlementGateway.Infrastructure.Logging;
 using EntitlementGateway.Infrastructure.Redis;
@@ -35,23 +36,19 @@ public static partial class ClawbackSetup
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
         // One instance keeps the SAS URI between reads.
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ClawbackSasClient>(sp,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(StoreClientName)));
-        // Named clients made once for the one worker that uses each: a typed-client registration would build its
-        // factory from compiled expression trees at start, loading that compiler (about 2.5 MB of the process) for two objects.
+        services.AddClientOnce<ClawbackSasClient>(StoreClientName);
+        // Named clients made once for the one worker that uses each (AddClientOnce says why not typed clients).
         services.AddHttpClient(nameof(AzureQueueClient), client =>
             {
                 client.Timeout = TimeSpan.FromSeconds(30);
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AzureQueueClient>(sp,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(AzureQueueClient))));
+        services.AddClientOnce<AzureQueueClient>(nameof(AzureQueueClient));
         // The receiver is the studio's: system trust only, and no redirects (a 3xx is not an acknowledgement).
         services.AddHttpClient(nameof(WebhookSender), client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<WebhookSender>(sp,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(WebhookSender))));
+        services.AddClientOnce<WebhookSender>(nameof(WebhookSender));
         services.AddHostedService<ClawbackWorker>();
         services.AddHostedService<WebhookDeliveryWorker>();
         return services;

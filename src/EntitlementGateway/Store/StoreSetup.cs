@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Infrastructure.Redis;
 using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Store.Replicas;
@@ -57,8 +58,7 @@ public static class StoreSetup
         services.AddSingleton<StoreResiliencePipelines>();
         services.AddTransient<StoreResilienceHandler>();
         // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
-        // A named client (the name a typed client would get), made once below: its handler chain is never rebuilt, so an
-        // HttpClient and a client object per Store call would only cost.
+        // A named client (the name a typed client would get), made once below.
         services.AddHttpClient(nameof(CollectionsClient), (sp, client) =>
             {
                 client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
@@ -71,8 +71,7 @@ public static class StoreSetup
             // Every call is logged once with its Store ids (CollectionsClient); the factory's own per-call scope and lines
             // (filtered out at Warning anyway) only cost.
             .RemoveAllLoggers();
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionsClient>(sp,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(CollectionsClient))));
+        services.AddClientOnce<CollectionsClient>(nameof(CollectionsClient));
         services.AddHttpClient<UserCollectionsKeysClient>((sp, client) =>
             {
                 client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StoreOptions>>().Value.TimeoutSeconds);

@@ -36,7 +36,7 @@ public sealed partial class CachedEntitlementQueries(
 
     private async Task<QueryOutcome> AnswerAsync(EntitlementQuery query, bool requireFresh, CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled) return await UpstreamAsync(query, cancellationToken);
+        if (!options.Value.Enabled) return await upstream.QueryAsync(query, cancellationToken);
 
         var key = QueryCacheKey.For(query);
         var cached = await cache.GetAsync(key, query.BudgetKey, cancellationToken);
@@ -84,14 +84,11 @@ public sealed partial class CachedEntitlementQueries(
         // graceful shutdown drains requests in flight, and they wait on this. The query's own deadline
         // (Resilience:TotalTimeoutSeconds) and Redis:OperationTimeoutMs bound it.
         var fetchedAt = time.GetUtcNow();
-        var outcome = await UpstreamAsync(query, CancellationToken.None);
+        var outcome = await upstream.QueryAsync(query, CancellationToken.None);
         if (outcome.Succeeded) await cache.SetAsync(key, query.BudgetKey, outcome.Entitlements!, fetchedAt, CancellationToken.None);
         else if (outcome.Failure is StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }
-
-    private Task<QueryOutcome> UpstreamAsync(EntitlementQuery query, CancellationToken cancellationToken) =>
-        upstream.QueryAsync(query, cancellationToken);
 
     [LoggerMessage(EventId = EventIds.ServedStale, EventName = nameof(EventIds.ServedStale), Level = LogLevel.Information, Message = "Served a stale answer ({AgeSeconds:0} s old) to ucid {UcidHash} because {Reason}")]
     private static partial void LogServedStale(ILogger logger, string ucidHash, string reason, double ageSeconds);
