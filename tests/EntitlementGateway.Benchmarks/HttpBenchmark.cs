@@ -153,6 +153,7 @@ internal static class HttpBenchmark
             using var stopSampling = new CancellationTokenSource();
             var sampled = SampleRssAsync(d.Server, stopSampling.Token);
             var plain = await HttpLoad.RunAsync(d.Target, duration, connections, useWrk);
+            var parts = RssParts.Read(d.Server.Id);
             var requests = Math.Max(1, plain.Requests);
             await stopSampling.CancelAsync();
             var (max, median) = await sampled;
@@ -162,6 +163,7 @@ internal static class HttpBenchmark
                 UpstreamCpuUsPerRequest = d.Upstream is null ? 0 : (d.Upstream.CpuTime() - upstreamCpu).TotalMicroseconds / requests,
                 MaxRssBytes = max,
                 MedianRssBytes = median,
+                Parts = parts,
             };
         }
         await WarmHitsAsync(admin, d.Target.Bodies);
@@ -171,10 +173,11 @@ internal static class HttpBenchmark
         using var sampling = new CancellationTokenSource();
         var rss = SampleRssAsync(d.Server, sampling.Token);
         var result = await HttpLoad.RunAsync(d.Target, duration, connections, useWrk);
+        var rssParts = RssParts.Read(d.Server.Id);
         var cpuUs = (d.Server.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, result.Requests);
         await sampling.CancelAsync();
         var (maxRss, medianRss) = await rss;
-        return result with { CpuUsPerRequest = cpuUs, MaxRssBytes = maxRss, MedianRssBytes = medianRss, StoreCalls = await StoreCallsAsync(store) - callsBefore };
+        return result with { CpuUsPerRequest = cpuUs, MaxRssBytes = maxRss, MedianRssBytes = medianRss, Parts = rssParts, StoreCalls = await StoreCallsAsync(store) - callsBefore };
     }
 
     /// <summary>Live mode against the standalone emulator over HTTPS, with the cache off: every query is a Store call.</summary>

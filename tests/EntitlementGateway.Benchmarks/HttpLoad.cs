@@ -24,6 +24,9 @@ internal sealed record LoadResult(long Requests, long Errors, double RequestsPer
     /// maximum also catches the GC's high-water mark from the warm-up burst just before the round.</summary>
     public long MedianRssBytes { get; init; }
 
+    /// <summary>The server's resident memory by part as the round's load ended (null when /proc cannot tell).</summary>
+    public RssParts? Parts { get; init; }
+
     /// <summary>Store calls the server made during the round (cache-hit rounds only: 0 means every answer came from the cache).</summary>
     public long StoreCalls { get; init; }
 }

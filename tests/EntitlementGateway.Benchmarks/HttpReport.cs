@@ -41,6 +41,9 @@ internal static class HttpReport
         Goal("  the same, Live (as deployed)", Invariant($"{maxRssLive / 1048576.0:F0} MB max, {steadyLive:F0} median"), "<= 150 MB", maxRssLive <= RssGoalBytes);
         // What the runtime alone holds under the same load: the bare minimal API, Server GC, nothing of the gateway's.
         Console.WriteLine(Invariant($"  the bare baseline, for scale: {baseline.Max(r => r.MaxRssBytes) / 1048576.0:F0} MB max, {Median(baseline, r => r.MedianRssBytes) / 1048576.0:F0} median"));
+        // Where the resident memory is, as the last round's load ended: what a smaller RSS would have to come from.
+        foreach (var (label, rounds) in new[] { ("baseline", baseline), ("cache hit", hit), ("cache hit, Live", hitLive) })
+            if (rounds.LastOrDefault()?.Parts is { } parts) Console.WriteLine($"  {label + ",",-17} by part: {parts.Describe()}");
         Goal("start-up to ready (embedded defaults)", Invariant($"{startup.TotalSeconds:F2} s (median of {string.Join(", ", startups.Select(s => s.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))})"),
             "<= 1.5 s", startup <= StartupGoal);
         // When the load generator and other work share the cores, CPU per request moves less than requests/s does.
