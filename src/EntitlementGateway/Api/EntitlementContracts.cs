@@ -11,7 +11,7 @@ namespace EntitlementGateway.Api;
 /// <param name="IncludeSatisfyingItems">Include products granted through bundles and subscriptions (default true; no effect with Store:QueryApi=V9, which always includes them).</param>
 /// <param name="Xbox">Instead of userCollectionsId: the player's delegated Xbox authorization (Xbox and Xbox-Live-enabled PC titles).</param>
 public sealed record EntitlementQueryRequest(
-    string? UserCollectionsId,
+    UcidText? UserCollectionsId,
     IReadOnlyList<ProductSkuRequest>? Products,
     IReadOnlyList<string>? ProductTypes,
     bool? IncludeSatisfyingItems,
@@ -23,7 +23,7 @@ public sealed record EntitlementQueryRequest(
     public EntitlementQueryRequest() : this(null, null, null, null) { }
 
     /// <summary>The UserCollectionsId the game got from XStoreGetUserCollectionsIdAsync; or send xbox instead.</summary>
-    public string? UserCollectionsId { get; set; } = UserCollectionsId;
+    public UcidText? UserCollectionsId { get; set; } = UserCollectionsId;
 
     /// <summary>1 to 100 products to check; may be omitted when the gateway has a default catalog (Catalog:Products).</summary>
     public IReadOnlyList<ProductSkuRequest>? Products { get; set; } = Products;

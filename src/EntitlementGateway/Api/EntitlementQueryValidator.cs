@@ -18,7 +18,7 @@ public static class EntitlementQueryValidator
     public static ValidatedRequest Validate(EntitlementQueryRequest request, IReadOnlyList<ProductSelector> defaultCatalog)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.UserCollectionsId) && request.Xbox is null)
+        if (request.UserCollectionsId is null or { IsBlank: true } && request.Xbox is null)
             errors["userCollectionsId"] = ["userCollectionsId is required (or xbox)."];
 
         var products = new List<ProductSelector>();

@@ -43,6 +43,7 @@ public static class EntitlementsApi
 
     internal static async Task<Results<JsonAnswer<EntitlementQueryResponse>, ProblemHttpResult>> QueryAsync(
         HttpContext http,
+        EntitlementQueryJson json,
         UcidValidator ucidValidator,
         PlayerBinding binding,
         CachedEntitlementQueries queries,
@@ -52,7 +53,7 @@ public static class EntitlementsApi
         CancellationToken cancellationToken)
     {
         // Read here rather than bound by the framework: the hot path's one synchronous parse (same refusals, same problems).
-        var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.EntitlementQueryRequest, cancellationToken);
+        var request = await JsonBody.ReadAsync(http.Request, json.Request, cancellationToken);
         StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
 
         var validated = EntitlementQueryValidator.Validate(request, catalog.Value.Parse());

@@ -20,13 +20,13 @@ public sealed record StoreCaller(UserCollectionsId? Ucid, XboxAuthorization? Xbo
 /// </summary>
 public static class PlayerCredentials
 {
-    public static ProblemHttpResult? Resolve(string? userCollectionsId, XboxCredentials? xbox, ClaimsPrincipal user,
+    public static ProblemHttpResult? Resolve(UcidText? userCollectionsId, XboxCredentials? xbox, ClaimsPrincipal user,
         UcidValidator ucids, PlayerBinding binding, out StoreCaller? caller)
     {
         ArgumentNullException.ThrowIfNull(ucids);
         ArgumentNullException.ThrowIfNull(binding);
         caller = null;
-        var hasUcid = !string.IsNullOrWhiteSpace(userCollectionsId);
+        var hasUcid = userCollectionsId is { IsBlank: false };
         if (hasUcid == (xbox is not null))
         {
             var (field, message) = hasUcid
@@ -52,7 +52,9 @@ public static class PlayerCredentials
             return null;
         }
 
-        var ucidProblem = ucids.Check(userCollectionsId, out var entry, out var ucid, out var ucidDetail);
+        var ucidProblem = userCollectionsId!.Remembered is { } remembered
+            ? ucids.Check(remembered, out var entry, out var ucid, out var ucidDetail)
+            : ucids.Check(userCollectionsId.Text, out entry, out ucid, out ucidDetail);
         if (UcidProblems.For(ucidProblem, ucidDetail) is { } refused) return refused;
         if (binding.Check(user, ucid!) is { } mismatch) return mismatch;
         caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid!)) { UcidEntry = entry };

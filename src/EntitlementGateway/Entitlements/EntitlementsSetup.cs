@@ -25,6 +25,8 @@ public static class EntitlementsSetup
         services.AddSingleton<CachedEntitlementQueries>();
         // Stateless between queries (every dependency is a singleton): no scope to create per Store call sequence.
         services.AddSingleton<EntitlementQueryService>();
+        // The query body's JSON, reading userCollectionsId against the accepted tokens (no token string on a cache hit).
+        services.AddSingleton<Api.EntitlementQueryJson>();
         return services;
     }
 }

@@ -30,8 +30,12 @@ public static class OpenApiSetup
                 OpsSecurity.Require(operation, context);
                 return Task.CompletedTask;
             });
+            // A UCID is text on the wire; UcidText only changes how the gateway reads it (inline, never a component).
+            // It is always optional (xbox may be sent instead), so null is allowed, as for the other credential fields.
+            options.CreateSchemaReferenceId = type => type.Type == typeof(UcidText) ? null : Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(type);
             options.AddSchemaTransformer((schema, context, _) =>
             {
+                if (context.JsonTypeInfo.Type == typeof(UcidText)) schema.Type = JsonSchemaType.String | JsonSchemaType.Null;
                 if (Examples.TryGetValue(context.JsonTypeInfo.Type, out var example)) schema.Examples = [example()];
                 return Task.CompletedTask;
             });

@@ -11,7 +11,9 @@ namespace EntitlementGateway.Store;
 /// the Store answered for are remembered, so tokens a client makes up cannot fill it. Nothing time-dependent is kept:
 /// validity is checked against the clock on every request by <see cref="UcidValidator"/>.
 /// A token is held once, as its ASCII bytes (a UCID is base64url and dots): half of what it takes as a .NET string, and
-/// the claims it remembers hold no copy of it. Each request carries its own copy of the token (<see cref="Entry.For"/>).
+/// the claims it remembers hold no copy of it. A request whose token was found by its characters carries its own copy
+/// (<see cref="Entry.For"/>); one found by the UTF-8 bytes of its JSON body carries none: its token becomes a string only
+/// if something needs it (a Store call), so a cache hit never makes one (<see cref="Entry.Remembered"/>).
 /// Bounded by entries and by token bytes in two generations: when the newer is full the older is dropped, and an entry
 /// found in the older moves to the newer, so players who keep asking stay.
 /// </summary>
@@ -56,6 +58,9 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
 
         /// <summary>The UCID of a request that sent <paramref name="token"/>, the token this entry was made from.</summary>
         public UserCollectionsId For(string token) => Claims with { Value = token };
+
+        /// <summary>The UCID of a request that sent this entry's token as bytes: its text is made from the entry's bytes on first use.</summary>
+        public UserCollectionsId Remembered() => Claims.WithAsciiToken(Token!);
     }
 
     public int Count => Volatile.Read(ref _newer).Entries.Count + Volatile.Read(ref _older).Entries.Count;
@@ -67,6 +72,18 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         var newer = Volatile.Read(ref _newer);
         if (newer.Lookup.TryGetValue(token, out var entry)) return entry;
         if (!Volatile.Read(ref _older).Lookup.TryGetValue(token, out entry)) return null;
+        Add(entry);
+        return entry;
+    }
+
+    /// <summary>
+    /// The remembered entry for exactly this token as UTF-8 bytes (a JSON string's raw value, without escapes), or null.
+    /// </summary>
+    public Entry? Find(ReadOnlySpan<byte> utf8Token)
+    {
+        var newer = Volatile.Read(ref _newer);
+        if (newer.BytesLookup.TryGetValue(utf8Token, out var entry)) return entry;
+        if (!Volatile.Read(ref _older).BytesLookup.TryGetValue(utf8Token, out entry)) return null;
         Add(entry);
         return entry;
     }
@@ -117,6 +134,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         public readonly ConcurrentDictionary<byte[], Entry> Entries;
         public readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<char>> Lookup;
+        public readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<byte>> BytesLookup;
         public int Count;
         public long Chars;
 
@@ -124,15 +142,17 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         {
             Entries = new(TokenComparer.Instance);
             Lookup = Entries.GetAlternateLookup<ReadOnlySpan<char>>();
+            BytesLookup = Entries.GetAlternateLookup<ReadOnlySpan<byte>>();
         }
     }
 
     /// <summary>
-    /// Ordinal equality of the whole token, held as ASCII bytes and looked up by a request's characters; the hash covers
+    /// Ordinal equality of the whole token, held as ASCII bytes and looked up by a request's characters or UTF-8 bytes; the hash covers
     /// the length and the last 64 characters only (a JWT's signature, random for every token the Store issues), not all
     /// 1,500. Only tokens the Store accepted are held, so nobody can fill a bucket.
     /// </summary>
-    private sealed class TokenComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<char>, byte[]>
+    private sealed class TokenComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<char>, byte[]>,
+        IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
     {
         private const int Tail = 64;
 
@@ -140,13 +160,19 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
 
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(byte[] token)
+        public int GetHashCode(byte[] token) => GetHashCode((ReadOnlySpan<byte>)token);
+
+        // The same hash as the characters': the tail widened to UTF-16 (a non-ASCII byte, which no held token has, stops it).
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
         {
             Span<char> tail = stackalloc char[Tail];
-            var bytes = token.AsSpan(Math.Max(0, token.Length - Tail));
-            System.Text.Ascii.ToUtf16(bytes, tail, out var written);
-            return Combine(token.Length, tail[..written]);
+            System.Text.Ascii.ToUtf16(alternate[Math.Max(0, alternate.Length - Tail)..], tail, out var written);
+            return Combine(alternate.Length, tail[..written]);
         }
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => throw new NotSupportedException();
 
         // False for any character outside ASCII: no held token has one.
         public bool Equals(ReadOnlySpan<char> alternate, byte[] other) => System.Text.Ascii.Equals(other, alternate);

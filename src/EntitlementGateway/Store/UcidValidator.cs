@@ -34,7 +34,23 @@ public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time, Ac
             if (ucid is null) { detail = error!; return UcidProblem.Invalid; }
             entry = new AcceptedUcids.Entry(ucid);
         }
+        return CheckClaims(ucid, out detail);
+    }
 
+    /// <summary>
+    /// As <see cref="Check(string?, out AcceptedUcids.Entry?, out UserCollectionsId?, out string)"/> for a token already
+    /// found among the accepted ones by its bytes: its claims are checked against the clock, it is not parsed again.
+    /// </summary>
+    public UcidProblem Check(AcceptedUcids.Entry remembered, out AcceptedUcids.Entry entry, out UserCollectionsId ucid, out string detail)
+    {
+        ArgumentNullException.ThrowIfNull(remembered);
+        entry = remembered;
+        ucid = remembered.Remembered();
+        return CheckClaims(ucid, out detail);
+    }
+
+    private UcidProblem CheckClaims(UserCollectionsId ucid, out string detail)
+    {
         if (ucid.Audience != UserCollectionsId.CollectionsAudience)
         {
             detail = $"userCollectionsId has the wrong audience; expected '{UserCollectionsId.CollectionsAudience}'.";

@@ -20,6 +20,29 @@ public sealed record UserCollectionsId(
     DateTimeOffset? Expires,
     string? RefreshUri)
 {
+    private string? _value = Value;
+    private byte[]? _ascii;
+
+    /// <summary>
+    /// The token. A remembered token found by the bytes of a request's body (<see cref="AcceptedUcids.Entry.Remembered"/>)
+    /// becomes a string on first use: only a Store call needs it, so a cache hit makes none.
+    /// </summary>
+    public string Value
+    {
+        get => _value ??= Encoding.ASCII.GetString(_ascii!);
+        init { _value = value; _ascii = null; }
+    }
+
+    /// <summary>These claims for the token held in <paramref name="ascii"/> (shared, never written).</summary>
+    internal UserCollectionsId WithAsciiToken(byte[] ascii) => this with { _value = null, _ascii = ascii };
+
+    // By the token's text and the claims, however the token is held.
+    public bool Equals(UserCollectionsId? other) =>
+        other is not null && Value == other.Value && UserId == other.UserId && ClientId == other.ClientId &&
+        Audience == other.Audience && NotBefore == other.NotBefore && Expires == other.Expires && RefreshUri == other.RefreshUri;
+
+    public override int GetHashCode() => HashCode.Combine(Value, UserId, ClientId, Audience, NotBefore, Expires, RefreshUri);
+
     public const string CollectionsAudience = "https://collections.mp.microsoft.com/v6.0/keys";
     private const string ClaimPrefix = "http://schemas.microsoft.com/marketplace/2015/08/claims/key/";
     public const string UserIdClaim = ClaimPrefix + "userId";

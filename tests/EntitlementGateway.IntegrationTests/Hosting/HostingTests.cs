@@ -231,6 +231,11 @@ public class HostingTests
         var schemas = document["components"]!["schemas"]!;
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["examples"]);
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["description"]);
+        // Read through UcidText in the gateway, a UCID is an optional string in the description, as for Game Pass.
+        Assert.Equal("""["null","string"]""", schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["type"]!.ToJsonString());
+        Assert.Equal(schemas["GamePassRequest"]!["properties"]!["userCollectionsId"]!["type"]!.ToJsonString(),
+            schemas["EntitlementQueryRequest"]!["properties"]!["userCollectionsId"]!["type"]!.ToJsonString());
+        Assert.Null(schemas["UcidText"]);
         Assert.NotNull(schemas["EntitlementQueryRequest"]!["properties"]!["xbox"]);
         Assert.NotNull(schemas["XboxCredentials"]!["examples"]);
         var gamePass = document["paths"]!["/v1/subscriptions/game-pass"]!["post"]!;

@@ -281,7 +281,81 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
-    public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find(null));
+    public void Find_WhenTokenIsNull_ReturnsNull() => Assert.Null(_accepted.Find((string?)null));
+
+    [Fact]
+    public void FindByUtf8Bytes_AnAcceptedToken_IsTheEntryFoundByItsCharacters()
+    {
+        var token = TestUcid.Create(Now, userId: "player-1");
+        var entry = Accept(token);
+
+        Assert.Same(entry, _accepted.Find(System.Text.Encoding.UTF8.GetBytes(token)));
+        Assert.Null(_accepted.Find(System.Text.Encoding.UTF8.GetBytes(TestUcid.Create(Now, userId: "player-2"))));
+        Assert.Null(_accepted.Find(ReadOnlySpan<byte>.Empty));
+    }
+
+    [Fact]
+    public void FindByUtf8Bytes_TokensThatShareTheirTail_OrDifferByOneByte_AreNotFound()
+    {
+        // Same length and last 64 characters: the same bucket, so only the whole comparison tells them apart.
+        var first = Held("player-a");
+        var second = Held("player-b");
+        Assert.Equal(first.Token[^64..], second.Token[^64..]);
+        _accepted.Remember(first.Entry);
+        var altered = System.Text.Encoding.UTF8.GetBytes(first.Token);
+        altered[10] = (byte)(altered[10] == (byte)'A' ? 'B' : 'A');
+
+        Assert.Null(_accepted.Find(System.Text.Encoding.UTF8.GetBytes(second.Token)));
+        Assert.Null(_accepted.Find(altered));
+        Assert.Null(_accepted.Find(System.Text.Encoding.UTF8.GetBytes(first.Token[..10] + "\u00e9" + first.Token[11..])));
+        Assert.Same(first.Entry, _accepted.Find(System.Text.Encoding.UTF8.GetBytes(first.Token)));
+    }
+
+    [Fact]
+    public void FindByUtf8Bytes_PastTheEntryBound_KeepsThePlayersWhoKeepAsking()
+    {
+        // Found in the older generation, an entry moves to the newer one, as a lookup by characters does.
+        var accepted = new AcceptedUcids(maxEntries: 4);
+        var regular = Held("regular");
+        var bytes = System.Text.Encoding.UTF8.GetBytes(regular.Token);
+        accepted.Remember(regular.Entry);
+        for (var i = 0; i < 20; i++)
+        {
+            accepted.Remember(Held("once-" + i).Entry);
+            Assert.Same(regular.Entry, accepted.Find(bytes));
+        }
+    }
+
+    [Fact]
+    public void Remembered_IsTheEntrysClaimsWithItsToken_MadeIntoTextOnlyWhenAsked()
+    {
+        var (entry, token) = Held("player-1");
+
+        var ucid = entry.Remembered();
+
+        Assert.Equal(UserCollectionsId.TryParse(token, out _)!, ucid);
+        Assert.Equal(UserCollectionsId.TryParse(token, out _)!.GetHashCode(), ucid.GetHashCode());
+        Assert.Equal(token, ucid.Value);
+        Assert.Same(ucid.Value, ucid.Value);
+        Assert.Equal(string.Empty, entry.Claims.Value);
+        Assert.Equal(token, (ucid with { UserId = "other" }).Value);
+        Assert.Equal("x.y.z", (ucid with { Value = "x.y.z" }).Value);
+    }
+
+    [Fact]
+    public void Check_ARememberedEntry_IsCheckedAgainstTheClockWithoutParsing()
+    {
+        var token = TestUcid.Create(Now, expiresIn: TimeSpan.FromMinutes(10));
+        var entry = Accept(token);
+
+        Assert.Equal(UcidProblem.None, _validator.Check(entry, out var same, out var ucid, out _));
+        Assert.Same(entry, same);
+        Assert.Equal(token, ucid.Value);
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(UcidProblem.Expired, _validator.Check(entry, out _, out _, out var detail));
+        Assert.Contains("expired", detail, StringComparison.Ordinal);
+        Assert.Equal("remembered", Assert.Throws<ArgumentNullException>(() => _validator.Check((AcceptedUcids.Entry)null!, out _, out _, out _)).ParamName);
+    }
 
     private (AcceptedUcids.Entry First, AcceptedUcids.Entry Second) CheckTwice(string token)
     {
