@@ -79,7 +79,7 @@ public sealed class EntitlementQueryJson
 {
     public EntitlementQueryJson(AcceptedUcids accepted)
     {
-        var options = new JsonSerializerOptions(ApiJsonContext.Default.Options) { TypeInfoResolver = null };
+        var options = new JsonSerializerOptions(ApiJsonContext.Default.Options);
         options.Converters.Add(new UcidTextConverter(accepted));
         Request = new ApiJsonContext(options).EntitlementQueryRequest;
     }

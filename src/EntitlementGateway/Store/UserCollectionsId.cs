@@ -37,11 +37,12 @@ public sealed record UserCollectionsId(
     internal UserCollectionsId WithAsciiToken(byte[] ascii) => this with { _value = null, _ascii = ascii };
 
     // By the token's text and the claims, however the token is held.
-    public bool Equals(UserCollectionsId? other) =>
-        other is not null && Value == other.Value && UserId == other.UserId && ClientId == other.ClientId &&
-        Audience == other.Audience && NotBefore == other.NotBefore && Expires == other.Expires && RefreshUri == other.RefreshUri;
+    public bool Equals(UserCollectionsId? other) => other is not null && Fields == other.Fields;
 
-    public override int GetHashCode() => HashCode.Combine(Value, UserId, ClientId, Audience, NotBefore, Expires, RefreshUri);
+    public override int GetHashCode() => Fields.GetHashCode();
+
+    private (string, string?, string?, string?, DateTimeOffset?, DateTimeOffset?, string?) Fields =>
+        (Value, UserId, ClientId, Audience, NotBefore, Expires, RefreshUri);
 
     public const string CollectionsAudience = "https://collections.mp.microsoft.com/v6.0/keys";
     private const string ClaimPrefix = "http://schemas.microsoft.com/marketplace/2015/08/claims/key/";

@@ -70,6 +70,18 @@ public class UcidTextTests
         var error = Assert.Throws<JsonException>(() => ReadForThisGateway(json));
 
         Assert.Equal("$.userCollectionsId", error.Path);
+        Assert.StartsWith("userCollectionsId must be a string.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Converter_WritingNothingOrNowhere_IsRefusedByName()
+    {
+        using var stream = new MemoryStream();
+        using var writer = new Utf8JsonWriter(stream);
+        var converter = new UcidTextConverter();
+
+        Assert.Equal("writer", Assert.Throws<ArgumentNullException>(() => converter.Write(null!, "a.b.c"!, JsonSerializerOptions.Default)).ParamName);
+        Assert.Equal("value", Assert.Throws<ArgumentNullException>(() => converter.Write(writer, null!, JsonSerializerOptions.Default)).ParamName);
     }
 
     [Fact]

@@ -340,6 +340,9 @@ public class AcceptedUcidsTests
         Assert.Equal(string.Empty, entry.Claims.Value);
         Assert.Equal(token, (ucid with { UserId = "other" }).Value);
         Assert.Equal("x.y.z", (ucid with { Value = "x.y.z" }).Value);
+        Assert.NotEqual(ucid, ucid with { Value = "x.y.z" });
+        Assert.NotEqual(ucid, ucid with { Expires = ucid.Expires!.Value.AddSeconds(1) });
+        Assert.False(ucid.Equals(null));
     }
 
     [Fact]
