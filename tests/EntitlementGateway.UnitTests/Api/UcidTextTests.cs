@@ -85,6 +85,18 @@ public class UcidTextTests
     }
 
     [Fact]
+    public void QueryBody_WithAUcidThatCannotBeText_FailsAsJsonNamingThePath()
+    {
+        // Invalid UTF-8 and an escaped lone surrogate: read as text, both must be a JsonException (a 400), never another error.
+        byte[] invalidUtf8 = [.. "{\"userCollectionsId\":\"ab"u8, 0xFF, 0xFE, .. "cd\"}"u8];
+        var lone = Encoding.UTF8.GetBytes("""{"userCollectionsId":"ab\ud800cd"}""");
+        var options = new EntitlementQueryJson(_accepted).Request;
+
+        Assert.Equal("$.userCollectionsId", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(invalidUtf8, options)).Path);
+        Assert.Equal("$.userCollectionsId", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(lone, options)).Path);
+    }
+
+    [Fact]
     public void QueryBody_WithANullUcid_HasNone()
     {
         Assert.Null(ReadForThisGateway("""{"userCollectionsId":null}""").UserCollectionsId);
