@@ -21,7 +21,7 @@ internal static class HttpBenchmark
     public static async Task<int> RunAsync(HttpArguments a)
     {
         var useWrk = a.Load switch { "wrk" => true, "loop" => false, _ => HttpLoad.WrkInstalled };
-        Console.WriteLine($"http             {a.Rounds} rounds x {(a.Compare is null ? 5 : 7)} targets x {a.Seconds} s, {a.Connections} connections, closed loop, " +
+        Console.WriteLine($"http             {a.Rounds} rounds x {(a.Compare is null ? 5 : 8)} targets x {a.Seconds} s, {a.Connections} connections, closed loop, " +
             $"{(useWrk ? "wrk -t1" : "C# load loop (wrk not installed)")}; {a.Players} players per gateway; loopback; {Environment.ProcessorCount} cores");
         var work = Directory.CreateTempSubdirectory("eg-bench-http-");
         try
@@ -59,6 +59,7 @@ internal static class HttpBenchmark
         // Another build of the gateway (--compare), driven in the same rounds: before and after a change, on one machine.
         await using var otherHit = a.Compare is { } other ? await GatewayAsync("gateway-hit-compare", other, new Dictionary<string, string>()) : null;
         await using var otherMiss = a.Compare is { } other2 ? await GatewayAsync("gateway-miss-compare", other2, live) : null;
+        await using var otherHitLive = a.Compare is { } other3 ? await GatewayAsync("gateway-hit-live-compare", other3, liveCached) : null;
 
         using var emulatorAdmin = new HttpClient { BaseAddress = emulator.Address };
         var missUcids = await HttpWorld.SeedPlayersAsync(emulatorAdmin, "miss", a.Players);
@@ -81,9 +82,10 @@ internal static class HttpBenchmark
                     ["MS-CorrelationId"] = Guid.NewGuid().ToString(),
                 }), emulator, null),
         };
-        if (otherHit is not null && otherMiss is not null)
+        if (otherHit is not null && otherMiss is not null && otherHitLive is not null)
         {
             driven.Add(await HitAsync(HitName + " (compare)", otherHit, a.Players));
+            driven.Add(await HitAsync(HitLiveName + " (compare)", otherHitLive, a.Players, emulatorAdmin, "hit-live-compare"));
             driven.Add(new(new LoadTarget(MissName + " (compare)", new Uri(otherMiss.Address, QueryPath), missBodies, none), otherMiss, null, emulator));
         }
         using var _ = new DisposeAll(driven.Select(d => d.HitAdmin));
@@ -135,10 +137,10 @@ internal static class HttpBenchmark
 
     /// <summary>A cache-hit target: players seeded in the emulator at <paramref name="store"/> (by default the gateway's
     /// embedded one), each answer cached before a round.</summary>
-    private static async Task<Driven> HitAsync(string name, ServerProcess gateway, int players, HttpClient? store = null)
+    private static async Task<Driven> HitAsync(string name, ServerProcess gateway, int players, HttpClient? store = null, string? prefix = null)
     {
         var admin = new HttpClient { BaseAddress = gateway.Address };
-        var bodies = (await HttpWorld.SeedPlayersAsync(store ?? admin, store is null ? "hit" : "hit-live", players)).Select(HttpWorld.GatewayBody).ToArray();
+        var bodies = (await HttpWorld.SeedPlayersAsync(store ?? admin, prefix ?? (store is null ? "hit" : "hit-live"), players)).Select(HttpWorld.GatewayBody).ToArray();
         await WarmHitsAsync(admin, bodies);
         return new Driven(new LoadTarget(name, new Uri(gateway.Address, QueryPath), bodies, new Dictionary<string, string>()), gateway, admin, null, store ?? admin);
     }

@@ -56,12 +56,20 @@ internal static class HttpReport
             var other = Ratios(otherHit, baseline);
             var otherMissRatios = Ratios(otherMiss, emulator);
             Console.WriteLine();
-            Console.WriteLine(Invariant($"compare build: cache hit / baseline {other.Median:F2} (rounds {other.Each}), CPU ratio {CpuRatio(baseline, otherHit):F2}, p99 {Median(otherHit, r => r.P99Ms):F2} ms, RSS {otherHit.Max(r => r.MaxRssBytes) / 1048576.0:F0} MB"));
+            Console.WriteLine(Invariant($"compare build: cache hit / baseline {other.Median:F2} (rounds {other.Each}), CPU ratio {CpuRatio(baseline, otherHit):F2}, p99 {Median(otherHit, r => r.P99Ms):F2} ms, RSS {Rss(otherHit)}"));
             Console.WriteLine(Invariant($"               miss / emulator alone {otherMissRatios.Median:F2} (rounds {otherMissRatios.Each})"));
+            if (results.TryGetValue(HttpBenchmark.HitLiveName + " (compare)", out var otherLive))
+            {
+                Console.WriteLine(Invariant($"               cache hit, Live: RSS {Rss(otherLive)}, / baseline {Ratios(otherLive, baseline).Median:F2}"));
+                if (otherLive.LastOrDefault()?.Parts is { } parts) Console.WriteLine($"               cache hit, Live, by part: {parts.Describe()}");
+            }
         }
         var errors = results.Values.Sum(r => r.Sum(x => x.Errors));
         if (errors > 0) Console.WriteLine($"WARNING: {errors} requests failed; their rounds do not measure what they name.");
     }
+
+    private static string Rss(List<LoadResult> rounds) =>
+        Invariant($"{rounds.Max(r => r.MaxRssBytes) / 1048576.0:F0} MB max, {Median(rounds, r => r.MedianRssBytes) / 1048576.0:F0} median");
 
     private static double CpuRatio(List<LoadResult> baseline, List<LoadResult> other) =>
         Median(baseline, r => r.CpuUsPerRequest) / Math.Max(0.001, Median(other, r => r.CpuUsPerRequest));

@@ -15,7 +15,7 @@ internal sealed record RssParts(long GcHeap, long Assemblies, long JitAndTypes, 
     {
         try
         {
-            return Parse(File.ReadLines($"/proc/{pid}/smaps"));
+            return Parse(File.ReadLines($"/proc/{pid}/smaps"), File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: true)?.FullName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -23,7 +23,9 @@ internal sealed record RssParts(long GcHeap, long Assemblies, long JitAndTypes, 
         }
     }
 
-    internal static RssParts Parse(IEnumerable<string> smaps)
+    /// <summary>The parts in <paramref name="smaps"/>; the mappings of <paramref name="executable"/> count as code files
+    /// beside the assemblies, since a native AOT build holds its code and type data there.</summary>
+    internal static RssParts Parse(IEnumerable<string> smaps, string? executable = null)
     {
         var maps = new List<Mapping>();
         foreach (var line in smaps)
@@ -53,7 +55,7 @@ internal sealed record RssParts(long GcHeap, long Assemblies, long JitAndTypes, 
             if (heap.Contains(i)) gc += rss;
             // With W^X on (the default), the JIT's code and the loader heaps live in a memfd mapped twice.
             else if (path.Contains("doublemapper", StringComparison.Ordinal)) jit += rss;
-            else if (path.EndsWith(".dll", StringComparison.Ordinal)) assemblies += rss;
+            else if (path.EndsWith(".dll", StringComparison.Ordinal) || (executable is not null && path == executable)) assemblies += rss;
             else if (path.Contains(".so", StringComparison.Ordinal)) native += rss;
             else other += rss;
         }
@@ -63,7 +65,7 @@ internal sealed record RssParts(long GcHeap, long Assemblies, long JitAndTypes, 
     public string Describe()
     {
         static string Mb(long bytes) => (bytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture);
-        return $"{Mb(Total),5} MB: GC heap {Mb(GcHeap)}, assemblies {Mb(Assemblies)}, JIT code and type data {Mb(JitAndTypes)}, native libraries {Mb(NativeLibraries)}, other {Mb(Other)}";
+        return $"{Mb(Total),5} MB: GC heap {Mb(GcHeap)}, assemblies or executable {Mb(Assemblies)}, JIT code and type data {Mb(JitAndTypes)}, native libraries {Mb(NativeLibraries)}, other {Mb(Other)}";
     }
 
     private sealed record Mapping(ulong Start, ulong End, string Path, long RssBytes)
