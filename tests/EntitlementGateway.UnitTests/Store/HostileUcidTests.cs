@@ -146,6 +146,32 @@ public class HostileUcidTests
         Assert.Equal(UcidProblem.Invalid, _validator.Validate($"{parts[0]}.{payload}.{parts[2]}", out _, out _));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Validate_APartWhoseLengthNoUnpaddedBase64UrlHas_NamesThatPart(int index)
+    {
+        // Unpadded base64url never leaves one character over: a length of 4n + 1 is an altered token, even in the
+        // signature, which the gateway does not decode.
+        var parts = TestUcid.Create(Now).Split('.');
+        while (parts[index].Length % 4 != 1) parts[index] += "A";
+
+        Assert.Equal(UcidProblem.Invalid, _validator.Validate(string.Join('.', parts), out _, out var detail));
+        Assert.Equal($"userCollectionsId part {index + 1} is not unpadded base64url.", detail);
+    }
+
+    [Fact]
+    public void Validate_TwoWrongClaims_NamesTheFirstOneRead()
+    {
+        var claims = ValidClaims();
+        claims[UserCollectionsId.UserIdClaim] = 42;
+        claims["exp"] = "tomorrow";
+
+        Assert.Equal(UcidProblem.Invalid, _validator.Validate(WithPayload(Encoding.UTF8.GetBytes(claims.ToJsonString())), out _, out var detail));
+        Assert.Equal("userCollectionsId claim 'userId' must be a string.", detail);
+    }
+
     [Fact]
     public void Validate_AnAudienceArrayHoldingTheCollectionsAudience_IsAccepted()
     {

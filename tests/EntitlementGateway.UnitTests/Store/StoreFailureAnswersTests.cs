@@ -11,6 +11,7 @@ public class StoreFailureAnswersTests
     [InlineData(StoreFailureKind.BudgetUnavailable, 503, "budget_unavailable", 5, true)]
     [InlineData(StoreFailureKind.RateLimited, 503, "upstream_unavailable", 60, true)]
     [InlineData(StoreFailureKind.UcidRefused, 400, "invalid_user_collections_id", null, false)]
+    [InlineData(StoreFailureKind.XboxTokenRefused, 401, "xbox_token_refused", null, false)]
     [InlineData(StoreFailureKind.CredentialsSuspect, 503, "upstream_unavailable", 30, true)]
     [InlineData(StoreFailureKind.Unavailable, 503, "upstream_unavailable", 5, true)]
     [InlineData(StoreFailureKind.Timeout, 504, "upstream_timeout", null, true)]
