@@ -17,6 +17,22 @@ internal static class CollectionsPaging
     /// <summary>The most productSkuIds v9 accepts (more is a 400).</summary>
     public const int MaxProducts = 100;
 
+    /// <summary>The documented product type values, the only kinds an entitlement filter may name.</summary>
+    public static readonly IReadOnlyList<string> ProductTypes = ["Game", "Application", "Durable", "Consumable", "UnmanagedConsumable", "Pass"];
+
+    /// <summary>
+    /// A documented product type, bare (<c>Durable</c>) or after a product scope (<c>*:Durable</c>, the form Microsoft's
+    /// own client sends), exactly as the documents spell it.
+    /// </summary>
+    public static bool IsProductTypeFilter(string? filter)
+    {
+        if (filter is null) return false;
+        var colon = filter.IndexOf(':', StringComparison.Ordinal);
+        if (colon == 0) return false;
+        var kind = colon < 0 ? filter : filter[(colon + 1)..];
+        return ProductTypes.Contains(kind, StringComparer.Ordinal);
+    }
+
     public static List<JsonObject> Filter(IReadOnlyList<JsonObject> items, CollectionsQueryRequest request)
     {
         var skus = request.ProductSkuIds?.Where(p => !string.IsNullOrEmpty(p.ProductId)).ToList() ?? [];

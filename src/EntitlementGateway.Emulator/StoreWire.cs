@@ -22,7 +22,8 @@ internal sealed class CollectionsQueryRequest
 
 internal sealed class Beneficiary
 {
-    public string? IdentityType { get; set; }
+    // The query's documented request examples spell it so; the consume body (read without regard to case) says identityType.
+    [JsonPropertyName("identitytype")] public string? IdentityType { get; set; }
     public string? IdentityValue { get; set; }
     public string? LocalTicketReference { get; set; }
 }
@@ -158,3 +159,15 @@ internal sealed record AadError(
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]
 internal sealed partial class EmulatorJson : JsonSerializerContext;
+
+/// <summary>
+/// The collections query body read as strictly as the documents write it: field names exactly as in the documented
+/// request (case included), and a field the documents do not list is refused rather than ignored, so a misspelt field
+/// the real Store might not read fails here first.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNameCaseInsensitive = false,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(CollectionsQueryRequest))]
+internal sealed partial class StrictStoreJson : JsonSerializerContext;

@@ -35,8 +35,9 @@ internal static class CollectionsEndpoints
             return await next(context);
         });
 
-    /// <summary>What differs between the two query versions.</summary>
-    private sealed record QueryRules(int MaxPageSize, bool RequiresProducts, bool AllowsEntitlementFilters, bool EchoesTicketReference);
+    /// <summary>What differs between the two query versions: v9 requires products and has no market,
+    /// expandSatisfyingItems or entitlementFilters; v8 requires market.</summary>
+    private sealed record QueryRules(int MaxPageSize, bool RequiresProducts, bool IsV8, bool EchoesTicketReference);
 
     private static readonly QueryRules V8 = new(CollectionsPaging.MaxPageSize, false, true, true);
     private static readonly QueryRules V9 = new(CollectionsPaging.MaxPageSizeV9, true, false, false);
@@ -51,13 +52,16 @@ internal static class CollectionsEndpoints
 
         if (StoreHttp.Caller(ctx, state, out var caller, out var serviceToken) is { } unauthorized) return unauthorized;
 
-        var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, EmulatorJson.Default.CollectionsQueryRequest);
+        var (request, bad) = await StoreHttp.ReadJsonAsync(ctx, StrictStoreJson.Default.CollectionsQueryRequest);
         if (request is null) return bad!;
+        if (QueryFieldProblem(request, rules) is { } problem) return StoreHttp.Error(400, "BadRequest", problem);
         var ticketReference = "";
         if (caller is null)
         {
             if (request.Beneficiaries is not [var beneficiary, ..] || string.IsNullOrEmpty(beneficiary.IdentityValue))
                 return StoreHttp.Error(400, "BadRequest", "beneficiaries[0].identityValue (the UserCollectionsId) is required.");
+            if (beneficiary.IdentityType != "b2b")
+                return StoreHttp.Error(400, "BadRequest", "beneficiaries[0].identitytype must be b2b.");
             caller = StoreHttp.BeneficiaryUser(state, beneficiary.IdentityValue, serviceToken!, "beneficiaries[0].identityValue", out var refused);
             if (caller is null) return refused!;
             ticketReference = beneficiary.LocalTicketReference ?? "";
@@ -68,8 +72,6 @@ internal static class CollectionsEndpoints
             return StoreHttp.Error(400, "BadRequest", "productSkuIds is required.");
         if (rules.RequiresProducts && request.ProductSkuIds!.Count > CollectionsPaging.MaxProducts)
             return StoreHttp.Error(400, "BadRequest", $"productSkuIds holds {request.ProductSkuIds.Count} entries; at most {CollectionsPaging.MaxProducts}.");
-        if (!rules.AllowsEntitlementFilters && request.EntitlementFilters is not null)
-            return StoreHttp.Error(400, "BadRequest", "entitlementFilters is not a field of this API version.");
         var pageSize = request.MaxPageSize ?? CollectionsPaging.MaxPageSize;
         if (pageSize < 1 || pageSize > rules.MaxPageSize)
             return StoreHttp.Error(400, "BadRequest", $"maxPageSize must be between 1 and {rules.MaxPageSize}.");
@@ -104,6 +106,23 @@ internal static class CollectionsEndpoints
             ContinuationToken = next is { } n ? CollectionsPaging.CreateToken(n, snapshot) : null,
         };
         return StoreHttp.Deliver(ctx, Results.Json(response, EmulatorJson.Default.CollectionsQueryResponse));
+    }
+
+    /// <summary>The first field the version's documentation does not allow as sent, or null.</summary>
+    private static string? QueryFieldProblem(CollectionsQueryRequest request, QueryRules rules)
+    {
+        if (!rules.IsV8)
+        {
+            if (request.Market is not null) return "market is not a field of this API version.";
+            if (request.ExpandSatisfyingItems is not null) return "expandSatisfyingItems is not a field of this API version.";
+            return request.EntitlementFilters is null ? null : "entitlementFilters is not a field of this API version.";
+        }
+        if (string.IsNullOrEmpty(request.Market)) return "market is required (\"neutral\" or a two-letter country code).";
+        var filters = request.EntitlementFilters ?? [];
+        for (var i = 0; i < filters.Count; i++)
+            if (!CollectionsPaging.IsProductTypeFilter(filters[i]))
+                return $"entitlementFilters[{i}] must name a product type ({string.Join(", ", CollectionsPaging.ProductTypes)}).";
+        return null;
     }
 
     private static async Task<IResult> RenewAsync(HttpContext ctx, EmulatorState state)

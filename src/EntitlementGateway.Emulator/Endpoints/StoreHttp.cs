@@ -36,7 +36,8 @@ internal static class StoreHttp
         }
         catch (JsonException ex)
         {
-            return (null, Error(400, "BadRequest", "The request body is not valid JSON: " + ex.Message));
+            // The message names the field and its path: a syntax error, a wrong type, or (strict bodies) an unknown field.
+            return (null, Error(400, "BadRequest", "The request body is not a valid request: " + ex.Message));
         }
     }
 

@@ -84,7 +84,7 @@ public sealed partial class ConsumeService(
     {
         var request = new ConsumeStoreRequest
         {
-            Beneficiary = command.Ucid is { } ucid ? new StoreBeneficiary("b2b", ucid.Value, "") : null,
+            Beneficiary = command.Ucid is { } ucid ? new ConsumeBeneficiary("b2b", ucid.Value, "") : null,
             ProductId = command.ProductId,
             RemoveQuantity = command.Quantity,
             TrackingId = command.TrackingId,

@@ -22,7 +22,7 @@ internal abstract class CollectionsPages
         var products = query.Products.Select(p => new StoreProductSkuId(p.ProductId, p.SkuId)).ToList();
         var fingerprint = query.Fingerprint;
         return query.Api == CollectionsApi.V9
-            // v9 has no entitlementFilters and always expands satisfying items: product kinds are the gateway's filter only.
+            // Product kinds are the gateway's own filter on both versions (v8's optional entitlementFilters is not sent).
             ? new Paged<PublisherQueryRequest>(new PublisherQueryRequest
                 {
                     Beneficiaries = beneficiaries,
@@ -35,7 +35,6 @@ internal abstract class CollectionsPages
                 {
                     Beneficiaries = beneficiaries,
                     ProductSkuIds = products,
-                    EntitlementFilters = query.ProductKinds?.Order(StringComparer.Ordinal).Select(k => "*:" + k).ToList(),
                     ExpandSatisfyingItems = query.IncludeSatisfyingItems,
                     Sandbox = sandbox,
                 },

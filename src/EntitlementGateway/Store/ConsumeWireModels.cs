@@ -9,7 +9,7 @@ public sealed record ConsumeStoreRequest
 {
     /// <summary>One beneficiary (not a list, unlike the query): the UCID of the player whose balance goes down; left out
     /// when the call carries the player's delegated Xbox authorization instead.</summary>
-    [JsonPropertyName("beneficiary")] public StoreBeneficiary? Beneficiary { get; init; }
+    [JsonPropertyName("beneficiary")] public ConsumeBeneficiary? Beneficiary { get; init; }
     [JsonPropertyName("productId")] public required string ProductId { get; init; }
     [JsonPropertyName("removeQuantity")] public required int RemoveQuantity { get; init; }
     /// <summary>The GUID that makes a resubmission a confirmation rather than a second consume.</summary>

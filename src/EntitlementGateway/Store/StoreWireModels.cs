@@ -14,7 +14,8 @@ public sealed record B2bLicensePreviewRequest
     [JsonPropertyName("productSkuIds")] public required IReadOnlyList<StoreProductSkuId> ProductSkuIds { get; init; }
     [JsonPropertyName("continuationToken")] public string? ContinuationToken { get; init; }
     [JsonPropertyName("maxPageSize")] public int MaxPageSize { get; init; } = 100;
-    [JsonPropertyName("entitlementFilters")] public IReadOnlyList<string>? EntitlementFilters { get; init; }
+    // No entitlementFilters: the documents list product types as its values but do not show how they are written, and
+    // the gateway filters product kinds itself, so the optional field is left out rather than guessed.
     [JsonPropertyName("market")] public string Market { get; init; } = "neutral";
     [JsonPropertyName("expandSatisfyingItems")] public bool ExpandSatisfyingItems { get; init; } = true;
     [JsonPropertyName("excludeDuplicates")] public bool ExcludeDuplicates { get; init; } = true;
@@ -40,7 +41,15 @@ public sealed record PublisherQueryRequest
     [JsonPropertyName("sbx")] public string? Sandbox { get; init; }
 }
 
+/// <summary>The user of a collections query (v8 and v9), with the field names of the documented request examples,
+/// which spell the type <c>identitytype</c>.</summary>
 public sealed record StoreBeneficiary(
+    [property: JsonPropertyName("identitytype")] string IdentityType,
+    [property: JsonPropertyName("identityValue")] string IdentityValue,
+    [property: JsonPropertyName("localTicketReference")] string LocalTicketReference);
+
+/// <summary>The user of a consume: one object, its type spelled <c>identityType</c>.</summary>
+public sealed record ConsumeBeneficiary(
     [property: JsonPropertyName("identityType")] string IdentityType,
     [property: JsonPropertyName("identityValue")] string IdentityValue,
     [property: JsonPropertyName("localTicketReference")] string LocalTicketReference);

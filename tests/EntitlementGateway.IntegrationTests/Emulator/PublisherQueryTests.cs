@@ -28,7 +28,7 @@ public sealed class PublisherQueryTests(EmulatorFixture fixture) : IClassFixture
     {
         var body = new JsonObject
         {
-            ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid, ["localTicketReference"] = "" }),
+            ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid, ["localTicketReference"] = "" }),
             ["productSkuIds"] = new JsonArray(Enumerable.Range(0, products).Select(i => (JsonNode)new JsonObject { ["productId"] = $"9N30KZZF{i:D4}" }).ToArray()),
         };
         foreach (var (name, value) in extra ?? []) body[name] = value?.DeepClone();
@@ -64,6 +64,9 @@ public sealed class PublisherQueryTests(EmulatorFixture fixture) : IClassFixture
     [InlineData(101, null, "at most 100")]
     [InlineData(1, "{\"maxPageSize\":201}", "maxPageSize must be between 1 and 200")]
     [InlineData(1, "{\"entitlementFilters\":[\"*:Durable\"]}", "entitlementFilters")]
+    [InlineData(1, "{\"market\":\"neutral\"}", "market is not a field")]
+    [InlineData(1, "{\"expandSatisfyingItems\":true}", "expandSatisfyingItems is not a field")]
+    [InlineData(1, "{\"beneficiaries\":[{\"identityType\":\"b2b\"}]}", "identityType")]
     public async Task V9_RequestsOutsideItsRules_Are400_AndReachNoUserLimit(int products, string? extra, string message)
     {
         var (token, ucid, userId) = await UserAsync();

@@ -82,7 +82,8 @@ public sealed class QueryPagingTests(EmulatorFixture fixture) : IClassFixture<Em
         var (token, ucid, _) = await UserWithAsync(Items.Item("a", "P1"));
         var body = new JsonObject
         {
-            ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
+            ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid }),
+            ["market"] = "neutral",
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath) { Content = EmulatorClient.Json(body) };
         request.Headers.Authorization = new("Bearer", token);

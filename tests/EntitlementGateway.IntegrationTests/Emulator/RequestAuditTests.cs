@@ -37,7 +37,7 @@ public sealed class RequestAuditTests : IAsyncLifetime
         var ucid = await _client.MintUcidAsync(userId);
         var json = new JsonObject
         {
-            ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
+            ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid }),
             ["market"] = "neutral",
         }.ToJsonString();
         using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)

@@ -37,7 +37,8 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
         {
             Content = EmulatorClient.Json(new JsonObject
             {
-                ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
+                ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid }),
+                ["market"] = "neutral",
             }),
         };
         request.Headers.Authorization = new("Bearer", token);

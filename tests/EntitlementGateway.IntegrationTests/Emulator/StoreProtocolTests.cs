@@ -25,7 +25,7 @@ public sealed class StoreProtocolTests(EmulatorFixture fixture) : IClassFixture<
 
     private static JsonObject QueryBody(string ucid) => new()
     {
-        ["beneficiaries"] = new JsonArray(new JsonObject { ["identityType"] = "b2b", ["identityValue"] = ucid }),
+        ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid }),
         ["market"] = "neutral",
     };
 

@@ -88,7 +88,7 @@ public sealed class EmulatorClient(EmulatorServer server) : IDisposable
         {
             ["beneficiaries"] = new JsonArray(new JsonObject
             {
-                ["identityType"] = "b2b",
+                ["identitytype"] = "b2b",
                 ["identityValue"] = ucid,
                 ["localTicketReference"] = localTicketReference,
             }),

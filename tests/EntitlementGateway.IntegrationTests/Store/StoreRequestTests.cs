@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
@@ -15,7 +16,7 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         GatewayQueries.QueryAsync(client, ucid, TwoProducts, productTypes: productTypes);
 
     [Fact]
-    public async Task Query_ProductTypes_AreSentToTheStoreAsEntitlementFilters()
+    public async Task Query_ProductTypes_FilterTheStoresAnswer_AndAreNotSentAsEntitlementFilters()
     {
         var recorder = new StoreRequestRecorder();
         await using var gateway = recorder.Attach(fixture.Gateway);
@@ -23,11 +24,13 @@ public sealed class StoreRequestTests(LiveGatewayFixture fixture) : IClassFixtur
         var user = GatewayQueries.NewUser();
         await fixture.Store.SeedAsync(user, Item("9N30KZZF4BR9", kind: "Durable"), Item("9MXL21XPWWWK", kind: "Game"));
 
-        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(user), ["game", "Durable"]);
+        using var response = await QueryAsync(client, await fixture.Store.MintUcidAsync(user), ["game"]);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var entitlements = (await response.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray();
+        Assert.Equal(["9MXL21XPWWWK"], entitlements.Select(e => e!["productId"]!.GetValue<string>()));
         var sent = Assert.Single(recorder.Requests).Body;
-        Assert.Equal(["*:Durable", "*:Game"], sent["entitlementFilters"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.False(sent.ContainsKey("entitlementFilters"));
     }
 
     [Fact]

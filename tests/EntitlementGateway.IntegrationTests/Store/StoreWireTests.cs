@@ -54,7 +54,7 @@ public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Query_SendsTheDocumentedBodyFields_ProductSkuIdsMarketNeutralAndMaxPageSize()
+    public async Task Query_SendsTheDocumentedBodyFields_ProductSkuIdsMarketNeutralMaxPageSizeAndIdentitytype()
     {
         var user = "player-" + Guid.NewGuid().ToString("N")[..10];
         var ucid = await fixture.Store.MintUcidAsync(user);
@@ -68,8 +68,8 @@ public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassF
         Assert.Equal("neutral", sent["market"]!.GetValue<string>());
         Assert.Equal(100, sent["maxPageSize"]!.GetValue<int>());
         Assert.Equal("""[{"productId":"9N30KZZF4BR9","skuId":"0010"}]""", sent["productSkuIds"]!.ToJsonString());
-        Assert.Equal("""["*:Durable"]""", sent["entitlementFilters"]!.ToJsonString());
-        Assert.Equal("b2b", sent["beneficiaries"]![0]!["identityType"]!.GetValue<string>());
+        Assert.False(sent.ContainsKey("entitlementFilters"));
+        Assert.Equal("b2b", sent["beneficiaries"]![0]!["identitytype"]!.GetValue<string>());
         Assert.Equal(ucid, sent["beneficiaries"]![0]!["identityValue"]!.GetValue<string>());
     }
 

@@ -1,0 +1,128 @@
+using System.Text.Json.Nodes;
+using EntitlementGateway.Store;
+
+namespace EntitlementGateway.UnitTests.Store;
+
+/// <summary>
+/// The bodies the gateway sends, as bytes on the wire (<see cref="StoreWire.JsonBody{T}"/>), against the Store
+/// documentation's own request example (the fixture; its <c>entitlementFilters</c> values are cut off in the document):
+/// every field name, nested ones included, spelt exactly as the documents spell it, case included.
+/// </summary>
+public class StoreRequestBodyTests
+{
+    private const string Ucid = "eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln";
+
+    private static JsonObject DocumentExample() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Store", "Fixtures", "b2bLicensePreview-request.json")))!.AsObject();
+
+    /// <summary>Every field's path, arrays as <c>[]</c>: <c>beneficiaries[].identitytype</c>.</summary>
+    private static SortedSet<string> Paths(JsonNode? node, string prefix = "")
+    {
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    var path = prefix.Length == 0 ? name : prefix + "." + name;
+                    paths.Add(path);
+                    paths.UnionWith(Paths(value, path));
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a) paths.UnionWith(Paths(item, prefix + "[]"));
+                break;
+        }
+        return paths;
+    }
+
+    private static JsonObject Sent<T>(T request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        using var content = StoreWire.JsonBody(request, type);
+        return JsonNode.Parse(content.ReadAsStream())!.AsObject();
+    }
+
+    // The documented fields the example leaves out: the request body table lists them.
+    private static readonly string[] TableOnly = ["continuationToken", "validityType", "productSkuIds[].skuId"];
+
+    private static readonly StoreBeneficiary Player = new("b2b", Ucid, "");
+
+    [Fact]
+    public void V8Query_EveryFieldItSends_IsSpeltAsTheDocumentsRequestExampleSpellsIt()
+    {
+        var documented = Paths(DocumentExample());
+        documented.UnionWith(TableOnly);
+        var request = new B2bLicensePreviewRequest
+        {
+            Beneficiaries = [Player],
+            ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", "0010"), new StoreProductSkuId("9MXL21XPWWWK", null)],
+            ContinuationToken = "{\"checkSatisfactionIndex\":2}",
+            ValidityType = "All",
+            Sandbox = "XDKS.1",
+        };
+
+        var sent = Paths(Sent(request, StoreJsonContext.Default.B2bLicensePreviewRequest));
+
+        Assert.Empty(sent.Except(documented, StringComparer.Ordinal));
+        Assert.Contains("beneficiaries[].identitytype", sent);
+        Assert.Contains("market", sent);
+    }
+
+    [Fact]
+    public void V8Query_SendsTheExamplesRequiredAndRecommendedValues_AndNoEntitlementFilters()
+    {
+        var sent = Sent(new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", null)] },
+            StoreJsonContext.Default.B2bLicensePreviewRequest);
+
+        Assert.Equal("neutral", sent["market"]!.GetValue<string>());
+        Assert.Equal(100, sent["maxPageSize"]!.GetValue<int>());
+        Assert.True(sent["excludeDuplicates"]!.GetValue<bool>());
+        Assert.True(sent["expandSatisfyingItems"]!.GetValue<bool>());
+        Assert.Equal("b2b", sent["beneficiaries"]![0]!["identitytype"]!.GetValue<string>());
+        Assert.Equal(Ucid, sent["beneficiaries"]![0]!["identityValue"]!.GetValue<string>());
+        Assert.Equal("", sent["beneficiaries"]![0]!["localTicketReference"]!.GetValue<string>());
+        Assert.Equal("""[{"productId":"9N30KZZF4BR9"}]""", sent["productSkuIds"]!.ToJsonString());
+        // Optional and not guessed: the documents do not show how its values are written.
+        Assert.False(sent.ContainsKey("entitlementFilters"));
+        Assert.False(sent.ContainsKey("sbx"));
+        Assert.False(sent.ContainsKey("continuationToken"));
+    }
+
+    [Fact]
+    public void V9Query_EveryFieldItSends_IsOneOfV9sFields_SpeltAsTheV8Example()
+    {
+        // v9 keeps v8's fields but market, expandSatisfyingItems and entitlementFilters.
+        var documented = Paths(DocumentExample());
+        documented.UnionWith(TableOnly);
+        documented.ExceptWith(["market", "expandSatisfyingItems", "entitlementFilters"]);
+        var request = new PublisherQueryRequest
+        {
+            Beneficiaries = [Player],
+            ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", "0010")],
+            ContinuationToken = "t",
+            ValidityType = "All",
+            Sandbox = "XDKS.1",
+        };
+
+        var sent = Paths(Sent(request, StoreJsonContext.Default.PublisherQueryRequest));
+
+        Assert.Empty(sent.Except(documented, StringComparer.Ordinal));
+        Assert.Contains("beneficiaries[].identitytype", sent);
+        Assert.Contains("maxPageSize", sent);
+    }
+
+    [Fact]
+    public void Consume_NamesItsOneBeneficiarysTypeIdentityType()
+    {
+        var sent = Sent(new ConsumeStoreRequest
+        {
+            Beneficiary = new ConsumeBeneficiary("b2b", Ucid, ""),
+            ProductId = "9N30KZZF4BR9",
+            RemoveQuantity = 1,
+            TrackingId = "6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44",
+        }, StoreJsonContext.Default.ConsumeStoreRequest);
+
+        Assert.Equal("b2b", sent["beneficiary"]!["identityType"]!.GetValue<string>());
+        Assert.Equal(Ucid, sent["beneficiary"]!["identityValue"]!.GetValue<string>());
+    }
+}
