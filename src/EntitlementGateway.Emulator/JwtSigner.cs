@@ -66,11 +66,13 @@ internal sealed class JwtSigner : IDisposable
                 error = "The token signature is invalid.";
                 return null;
             }
-            if (JsonNode.Parse(Base64Url.DecodeFromChars(parts[1])) is JsonObject claims) return claims;
+            // Count builds the object's dictionary now, so a claim named twice is refused here, not later by a reader.
+            if (JsonNode.Parse(Base64Url.DecodeFromChars(parts[1])) is JsonObject claims && claims.Count >= 0) return claims;
             error = "The token payload is not a JSON object.";
             return null;
         }
-        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or CryptographicException)
+        // ArgumentException: a JSON object that names a member twice (a header that says alg twice is not one token).
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or CryptographicException or ArgumentException)
         {
             error = "The token is malformed.";
             return null;

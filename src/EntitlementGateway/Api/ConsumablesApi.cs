@@ -44,7 +44,6 @@ public static class ConsumablesApi
     }
 
     internal static async Task<Results<Ok<ConsumeResponse>, ProblemHttpResult>> ConsumeAsync(
-        ConsumeRequest request,
         HttpContext http,
         UcidValidator ucidValidator,
         PlayerBinding binding,
@@ -53,6 +52,7 @@ public static class ConsumablesApi
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.ConsumeRequest, cancellationToken);
         StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
         var errors = Validate(request, consumeOptions.Value.MaxQuantity, out var trackingId);
         if (errors.Count > 0)
@@ -67,6 +67,8 @@ public static class ConsumablesApi
         var outcome = await consumes.ConsumeAsync(command, cancellationToken);
         StoreAnswerHeaders.SetBudget(http.Response, outcome.Budget, outcome.Failure?.Kind == StoreFailureKind.BudgetExhausted);
         if (outcome.Replayed) http.Response.Headers[ReplayedHeader] = "true";
+        // The Store answered for this UCID: a later replay on this replica needs no confirmation (nor a query's parse).
+        if (outcome.StoreAccepted && caller.UcidEntry is { } entry) ucidValidator.Accepted(entry);
 
         if (outcome.Receipt is { } receipt)
             return TypedResults.Ok(new ConsumeResponse(receipt.ProductId, receipt.TrackingId, receipt.NewQuantity,
@@ -77,9 +79,10 @@ public static class ConsumablesApi
             return GatewayProblems.Create(problem.Status, problem.Code, problem.Title, problem.Detail);
         }
         var failure = outcome.Failure!;
-        return StoreFailureAnswers.Problem(http.Response, failure.Kind,
-            failure.Detail + " Nothing is recorded for this trackingId: send the same request (same trackingId) again; if this consume " +
-            "reached the Store, the Store confirms it without consuming twice.", failure.RetryAfter);
+        return StoreFailureAnswers.Problem(http.Response, failure.Kind, failure.Detail + (outcome.ReplayUnconfirmed
+            ? " This trackingId's consume is recorded; its receipt is answered once the Store accepts the credentials it is asked with."
+            : " Nothing is recorded for this trackingId: send the same request (same trackingId) again; if this consume " +
+              "reached the Store, the Store confirms it without consuming twice."), failure.RetryAfter);
     }
 
     /// <summary>Field errors by JSON name; <paramref name="trackingId"/> is the trackingId in its canonical form (lower-case, hyphens).</summary>

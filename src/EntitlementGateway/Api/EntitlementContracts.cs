@@ -74,4 +74,5 @@ public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitle
 [JsonSerializable(typeof(ConsumeResponse))]
 [JsonSerializable(typeof(GamePassRequest))]
 [JsonSerializable(typeof(GamePassResponse))]
+[JsonSerializable(typeof(RenewUserCollectionsIdRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -108,14 +108,15 @@ public static partial class OpsApi
     {
         if ((InvalidKey(userKey) ?? InvalidReason(request)) is { } invalid) return invalid;
         var everywhere = await cache.DropPlayerAsync(userKey, cancellationToken);
-        LogCacheDropped(audit, userKey, OperatorName(http), request.Reason!.Trim(), everywhere);
+        LogCacheDropped(audit, userKey, OperatorName(http), everywhere, request.Reason!.Trim());
         return TypedResults.Ok(new CacheDropResult(userKey, everywhere, everywhere
             ? "Dropped on every replica; the player's next query asks the Store."
             : "Dropped on this replica only: Redis did not answer, so other replicas serve theirs until Cache:Ttl ends."));
     }
 
-    private static ProblemHttpResult? InvalidKey(string userKey) => userKey.Length is 0 or > 256
-        ? GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters.")
+    // The key goes into the audit line as is: no control character may forge or hide a line there.
+    private static ProblemHttpResult? InvalidKey(string userKey) => userKey.Length is 0 or > 256 || userKey.Any(char.IsControl)
+        ? GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters, none of them a control character.")
         : null;
 
     /// <summary>One line of 1 to 500 characters: it goes into the audit log as is.</summary>
@@ -139,7 +140,8 @@ public static partial class OpsApi
     private static partial void LogBudgetUnblocked(ILogger logger, string userKey, string @operator, string reason);
 
     [LoggerMessage(EventId = EventIds.OpsCacheDropped, EventName = nameof(EventIds.OpsCacheDropped), Level = LogLevel.Warning, Message = "AUDIT cached answers dropped for {UserKey} by {Operator} (every replica: {AllReplicas}): {Reason}")]
-    private static partial void LogCacheDropped(ILogger logger, string userKey, string @operator, string reason, bool allReplicas);
+    // Parameters in the template's order: Serilog binds the generated state by position, and left {Operator} unfilled.
+    private static partial void LogCacheDropped(ILogger logger, string userKey, string @operator, bool allReplicas, string reason);
 }
 
 /// <summary>The category of the ops audit lines (<c>EntitlementGateway.Api.OpsAuditLog</c>).</summary>

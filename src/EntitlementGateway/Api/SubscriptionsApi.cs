@@ -1,6 +1,7 @@
 using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using EntitlementGateway.Entitlements.Caching;
+using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,7 +36,6 @@ public static class SubscriptionsApi
     }
 
     internal static async Task<Results<Ok<GamePassResponse>, ProblemHttpResult>> GamePassAsync(
-        GamePassRequest request,
         HttpContext http,
         UcidValidator ucidValidator,
         PlayerBinding binding,
@@ -44,6 +44,7 @@ public static class SubscriptionsApi
         IOptions<BudgetOptions> budgetOptions,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.GamePassRequest, cancellationToken);
         StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
         if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http.User, ucidValidator, binding, out var caller) is { } refused)
             return refused;

@@ -1,7 +1,7 @@
+using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
-using EntitlementGateway.Infrastructure.Http;
 
 namespace EntitlementGateway.Api;
 
@@ -67,7 +67,6 @@ public static class UserCollectionsIdApi
     }
 
     internal static async Task<Results<Ok<RenewUserCollectionsIdResponse>, ProblemHttpResult>> RenewAsync(
-        RenewUserCollectionsIdRequest request,
         HttpContext http,
         UcidValidator validator,
         PlayerBinding binding,
@@ -75,6 +74,7 @@ public static class UserCollectionsIdApi
         CancellationToken cancellationToken)
     {
         NoStore(http.Response);
+        var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.RenewUserCollectionsIdRequest, cancellationToken);
         if (string.IsNullOrWhiteSpace(request.UserCollectionsId))
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "userCollectionsId is required.",
                 new Dictionary<string, string[]> { ["userCollectionsId"] = ["userCollectionsId is required."] });

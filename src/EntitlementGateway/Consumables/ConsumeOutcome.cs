@@ -39,7 +39,14 @@ public sealed record ConsumeProblem(int Status, string Code, string Title, strin
 /// <param name="Failure">A Store failure: the outcome is not known, and the same request may be sent again.</param>
 /// <param name="Budget">The last budget decision (none when no Store call was made).</param>
 /// <param name="Replayed">The answer came from the ledger, with no Store call and no budget unit.</param>
-public sealed record ConsumeOutcome(ConsumeReceipt? Receipt, ConsumeProblem? Problem, StoreFailureOutcome? Failure, BudgetDecision? Budget, bool Replayed);
+public sealed record ConsumeOutcome(ConsumeReceipt? Receipt, ConsumeProblem? Problem, StoreFailureOutcome? Failure, BudgetDecision? Budget, bool Replayed)
+{
+    /// <summary>The Store answered this request's credentials (a consume, a refusal of the product, or a confirmation).</summary>
+    public bool StoreAccepted { get; init; }
+
+    /// <summary>The failure is of a replay's confirmation: the consume itself is recorded, only its receipt is held back.</summary>
+    public bool ReplayUnconfirmed { get; init; }
+}
 
 /// <summary>What the ledger keeps for a final outcome: the receipt, or the refusal.</summary>
 public sealed record RecordedConsume(ConsumeReceipt? Receipt, ConsumeProblem? Problem);

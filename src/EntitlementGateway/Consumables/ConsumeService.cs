@@ -14,6 +14,10 @@ namespace EntitlementGateway.Consumables;
 /// timeouts), record a final outcome (consumed, or refused for good) and replay it to every later request with the same
 /// trackingId and request, with no Store call. A failure whose outcome is unknown is never recorded: the claim is released
 /// and the next request resends the consume with the same trackingId, which the Store answers as a confirmation.
+/// A recorded receipt names the player's balance and orders, so it is replayed only to credentials the Store has accepted:
+/// a UCID this replica remembers as answered for; any other (a forged UCID that carries the player's id, an X-token, or
+/// any credential after a restart) is shown to the Store first by sending the same consume again, which the Store confirms
+/// without consuming twice. A recorded refusal is replayed as it is: sending it again could consume now.
 /// The Store call runs to its own deadline (Resilience:TotalTimeoutSeconds) even when the caller goes away, so its
 /// outcome still reaches the ledger.
 /// </summary>
@@ -23,6 +27,7 @@ public sealed partial class ConsumeService(
     StoreFailurePolicy failures,
     StoreCredentialsMonitor credentials,
     ResultCache cache,
+    AcceptedUcids accepted,
     IEnumerable<IConsumeListener> listeners,
     IOptions<ConsumeOptions> options,
     IOptions<ResilienceOptions> resilience,
@@ -58,6 +63,7 @@ public sealed partial class ConsumeService(
                     "Another request is consuming with this trackingId right now; retry with the same request to get its outcome.", TimeSpan.FromSeconds(1)));
             case LedgerState.Recorded:
                 var recorded = JsonSerializer.Deserialize(claim.Outcome ?? "{}", LedgerJsonContext.Default.RecordedConsume);
+                if (recorded?.Receipt is { } receipt && !Remembered(command.Ucid)) return await ConfirmAsync(command, receipt);
                 LogReplayed(logger, command.TrackingId);
                 return new ConsumeOutcome(recorded?.Receipt, recorded?.Problem, null, null, Replayed: true);
             case LedgerState.TakenOver:
@@ -68,6 +74,49 @@ public sealed partial class ConsumeService(
     }
 
     private static ConsumeOutcome Answer(ConsumeProblem problem) => new(null, problem, null, null, Replayed: false);
+
+    private bool Remembered(UserCollectionsId? ucid) => ucid is not null && accepted.Find(ucid.Value) is not null;
+
+    /// <summary>
+    /// The recorded receipt, once the Store has accepted this request's credentials: the same consume (same trackingId,
+    /// player, product and quantity) is sent again, which the Store answers without consuming twice. Its own answer is
+    /// not recorded or passed on: the ledger's receipt is the outcome. A refused credential gets the Store's refusal.
+    /// </summary>
+    private async Task<ConsumeOutcome> ConfirmAsync(ConsumeCommand command, ConsumeReceipt receipt)
+    {
+        var (result, state) = await SendAsync(command);
+        if (result.Answer is not null)
+        {
+            credentials.RecordAccepted();
+            LogReplayedConfirmed(logger, command.TrackingId);
+            return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: true) { StoreAccepted = true };
+        }
+        var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
+        return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false) { ReplayUnconfirmed = true };
+    }
+
+    /// <summary>The consume call itself, run to its own deadline even when the caller goes away.</summary>
+    private async Task<(StoreCallResult<ConsumeAnswer> Result, StoreCallState State)> SendAsync(ConsumeCommand command)
+    {
+        var request = new ConsumeStoreRequest
+        {
+            Beneficiary = command.Ucid is { } ucid ? new ConsumeBeneficiary("b2b", ucid.Value, "") : null,
+            ProductId = command.ProductId,
+            RemoveQuantity = command.Quantity,
+            TrackingId = command.TrackingId,
+            IncludeOrderIds = true,
+        };
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
+        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
+        try
+        {
+            return (await store.ConsumeAsync(request, command.Fingerprint, state, deadline.Token), state);
+        }
+        catch (OperationCanceledException)
+        {
+            return (StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time."), state);
+        }
+    }
 
     private async Task<LedgerClaim> ClaimAsync(ConsumeCommand command, string fingerprint, string owner, CancellationToken cancellationToken)
     {
@@ -82,25 +131,7 @@ public sealed partial class ConsumeService(
 
     private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner)
     {
-        var request = new ConsumeStoreRequest
-        {
-            Beneficiary = command.Ucid is { } ucid ? new ConsumeBeneficiary("b2b", ucid.Value, "") : null,
-            ProductId = command.ProductId,
-            RemoveQuantity = command.Quantity,
-            TrackingId = command.TrackingId,
-            IncludeOrderIds = true,
-        };
-        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
-        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
-        StoreCallResult<ConsumeAnswer> result;
-        try
-        {
-            result = await store.ConsumeAsync(request, command.Fingerprint, state, deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            result = StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
-        }
+        var (result, state) = await SendAsync(command);
 
         if (result.Answer?.Consumed is { } answer)
         {
@@ -116,7 +147,7 @@ public sealed partial class ConsumeService(
                 try { await listener.ConsumedAsync(receipt, CancellationToken.None); }
                 catch (Exception ex) { LogListenerFailed(logger, listener.GetType().Name, command.TrackingId, ex); }
             }
-            return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false);
+            return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false) { StoreAccepted = true };
         }
 
         if (result.Answer?.Refusal is { } refusal)
@@ -129,12 +160,12 @@ public sealed partial class ConsumeService(
                     $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Answer.Detail})");
             await RecordAsync(command, fingerprint, new RecordedConsume(null, problem));
             LogRefused(logger, command.ProductId, command.TrackingId, problem.Code);
-            return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false);
+            return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false) { StoreAccepted = true };
         }
 
         try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
         catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
-        var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, result, state, 0, CancellationToken.None);
+        var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
         LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
     }
@@ -158,6 +189,9 @@ public sealed partial class ConsumeService(
 
     [LoggerMessage(EventId = EventIds.ConsumeReplayed, EventName = nameof(EventIds.ConsumeReplayed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger, no Store call")]
     private static partial void LogReplayed(ILogger logger, string trackingId);
+
+    [LoggerMessage(EventId = EventIds.ConsumeReplayConfirmed, EventName = nameof(EventIds.ConsumeReplayConfirmed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger once the Store confirmed the caller's credentials (sent again, not consumed twice)")]
+    private static partial void LogReplayedConfirmed(ILogger logger, string trackingId);
 
     [LoggerMessage(EventId = EventIds.ConsumeRefused, EventName = nameof(EventIds.ConsumeRefused), Level = LogLevel.Information, Message = "The Store refused to consume {ProductId} (trackingId {TrackingId}): {Code}")]
     private static partial void LogRefused(ILogger logger, string productId, string trackingId, string code);

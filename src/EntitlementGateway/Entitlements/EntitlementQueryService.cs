@@ -137,7 +137,7 @@ public sealed partial class EntitlementQueryService(
 
     private async Task<QueryOutcome> FailureAsync(EntitlementQuery query, StoreCallResult<B2bLicensePreviewResponse> result, StoreCallState state, int pageLeases, CancellationToken cancellationToken)
     {
-        var failure = await failures.HandleAsync(query.Fingerprint, query.BudgetKey, result, state, pageLeases, cancellationToken);
+        var failure = await failures.HandleAsync(query.Fingerprint, query.BudgetKey, query.Ucid, result, state, pageLeases, cancellationToken);
         return new QueryOutcome(failure.Kind, null, failure.Budget, failure.RetryAfter, failure.Detail);
     }
 

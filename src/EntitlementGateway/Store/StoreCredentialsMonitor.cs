@@ -12,7 +12,10 @@ namespace EntitlementGateway.Store;
 /// different players refused within a short window (<c>Store:SuspectCredentialsAfter</c> within
 /// <c>Store:SuspectCredentialsWindowSeconds</c>) is the gateway. While suspect, refusals are answered as a Store outage
 /// (stale answers stand in, cached answers stay), readiness says Degraded, and one log line says what to check.
-/// A Store call that succeeds clears it.
+/// A Store call that succeeds clears it. Anyone can send UCIDs with made-up player ids and a broken signature, so once
+/// the Store has accepted a call from this gateway, only refusals of UCIDs it had accepted before count: a forged token
+/// never was, and a genuine one refused after being accepted is what bad credentials look like. Before the first accepted
+/// call (a gateway that starts misconfigured) every refusal counts.
 /// </summary>
 public sealed partial class StoreCredentialsMonitor
 {
@@ -20,12 +23,15 @@ public sealed partial class StoreCredentialsMonitor
     private readonly TimeProvider time;
     private readonly ILogger<StoreCredentialsMonitor> logger;
 
+    private readonly AcceptedUcids? accepted;
+
     public StoreCredentialsMonitor(IOptions<StoreOptions> options, TimeProvider time, ILogger<StoreCredentialsMonitor> logger,
-        Infrastructure.Telemetry.GatewayMetrics? metrics = null)
+        Infrastructure.Telemetry.GatewayMetrics? metrics = null, AcceptedUcids? accepted = null)
     {
         this.options = options;
         this.time = time;
         this.logger = logger;
+        this.accepted = accepted;
         metrics?.ObserveCredentials(() => IsSuspect);
     }
 
@@ -35,6 +41,7 @@ public sealed partial class StoreCredentialsMonitor
     private DateTimeOffset _suspectUntil = DateTimeOffset.MinValue;
     // Forged UCIDs between healthy calls could flip the state often: say it at most once a window.
     private DateTimeOffset _loggedAt = DateTimeOffset.MinValue;
+    private bool _everAccepted;
 
     public bool IsSuspect
     {
@@ -42,8 +49,10 @@ public sealed partial class StoreCredentialsMonitor
     }
 
     /// <summary>The Store refused this player's UCID with a fresh token. Returns whether the credentials are now suspect.</summary>
-    public bool RecordRefusal(string budgetKey)
+    public bool RecordRefusal(string budgetKey, UserCollectionsId? ucid)
     {
+        // Outside the lock: the lookup may move the entry between the remembered generations.
+        var acceptedBefore = ucid is not null && accepted?.Find(ucid.Value) is not null;
         var o = options.Value;
         var window = TimeSpan.FromSeconds(o.SuspectCredentialsWindowSeconds);
         var now = time.GetUtcNow();
@@ -52,6 +61,7 @@ public sealed partial class StoreCredentialsMonitor
         int count;
         lock (_lock)
         {
+            if (_everAccepted && !acceptedBefore) return now < _suspectUntil;
             foreach (var stale in _refused.Where(p => p.Value <= now - window).Select(p => p.Key).ToList()) _refused.Remove(stale);
             if (_refused.Count < o.SuspectCredentialsAfter || _refused.ContainsKey(player)) _refused[player] = now;
             count = _refused.Count;
@@ -69,6 +79,7 @@ public sealed partial class StoreCredentialsMonitor
     {
         lock (_lock)
         {
+            _everAccepted = true;
             if (_refused.Count == 0 && _suspectUntil == DateTimeOffset.MinValue) return;
             var wasSuspect = time.GetUtcNow() < _suspectUntil;
             _refused.Clear();

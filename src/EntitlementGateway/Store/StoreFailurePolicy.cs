@@ -21,11 +21,12 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
 {
     /// <param name="ucidFingerprint">The UCID's log tag.</param>
     /// <param name="budgetKey">The player's budget key.</param>
+    /// <param name="ucid">The call's UCID; null for a call with the player's delegated Xbox authorization.</param>
     /// <param name="result">The failed call.</param>
     /// <param name="state">The call state the failed call used.</param>
     /// <param name="leasesBefore">How many leases <paramref name="state"/> held before this call (earlier pages keep theirs).</param>
     /// <param name="cancellationToken">The caller's.</param>
-    public async Task<StoreFailureOutcome> HandleAsync<T>(string ucidFingerprint, string budgetKey, StoreCallResult<T> result, StoreCallState state,
+    public async Task<StoreFailureOutcome> HandleAsync<T>(string ucidFingerprint, string budgetKey, UserCollectionsId? ucid, StoreCallResult<T> result, StoreCallState state,
         int leasesBefore, CancellationToken cancellationToken) where T : class
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -57,7 +58,7 @@ public sealed partial class StoreFailurePolicy(IUserBudget budget, StoreCredenti
                 if (kind == StoreFailureKind.XboxTokenRefused)
                     return new StoreFailureOutcome(kind, last, null,
                         "The Store refused this Xbox authorization (expired, for another relying party, or a signature that does not match); get a new token and signature.");
-                if (credentials.RecordRefusal(budgetKey))
+                if (credentials.RecordRefusal(budgetKey, ucid))
                     return new StoreFailureOutcome(StoreFailureKind.CredentialsSuspect, last, null,
                         "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
                 LogUcidRejected(logger, ucidFingerprint);

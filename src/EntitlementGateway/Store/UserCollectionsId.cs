@@ -100,6 +100,12 @@ public sealed record UserCollectionsId(
             }
         }
 
+        if (HeaderError(parts[0]) is { } headerError)
+        {
+            error = headerError;
+            return null;
+        }
+
         byte[] payload;
         try
         {
@@ -133,6 +139,29 @@ public sealed record UserCollectionsId(
         {
             error = "userCollectionsId payload is not a JSON object (malformed, nested too deeply, or a claim appears twice).";
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The JOSE header must be a JSON object that names the algorithm the token is signed with: a header the Store never
+    /// writes (not JSON, a member twice, no algorithm, or "none", an unsigned token) is refused before it costs budget.
+    /// </summary>
+    private static string? HeaderError(string part)
+    {
+        const string NotAnObject = "userCollectionsId header is not a JSON object (malformed, not UTF-8, or a member appears twice).";
+        try
+        {
+            using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(part), ClaimsJson);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return NotAnObject;
+            return doc.RootElement.TryGetProperty("alg", out var alg) && alg.ValueKind == JsonValueKind.String &&
+                   alg.GetString() is { Length: > 0 } name && !name.Equals("none", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : "userCollectionsId header must name the algorithm it is signed with ('alg'); an unsigned token is never the Store's.";
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            // InvalidOperationException: an escaped lone surrogate in 'alg' cannot become a string.
+            return NotAnObject;
         }
     }
 

@@ -55,7 +55,7 @@ public sealed partial class UserCollectionsKeysClient(
                 token = await tokens.RefreshServiceTokenAsync(token, deadline.Token);
                 (_, result) = await SendAsync(ucid, token, correlationVector + ".2", deadline.Token);
             }
-            if (result.Failure == StoreFailureKind.UcidRefused && credentials.RecordRefusal(budgetKey))
+            if (result.Failure == StoreFailureKind.UcidRefused && credentials.RecordRefusal(budgetKey, ucid))
                 return RenewResult.Fail(StoreFailureKind.CredentialsSuspect, "The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.");
             if (result.Renewed is not null) credentials.RecordAccepted();
             return result;

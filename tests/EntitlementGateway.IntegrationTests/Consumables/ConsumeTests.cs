@@ -198,7 +198,7 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
-    public async Task Consume_WithTheXboxAuthorization_ForwardsItWithoutBeneficiary_AndIsIdempotentToo()
+    public async Task Consume_WithTheXboxAuthorization_ForwardsItWithoutBeneficiary_AndItsReplayIsConfirmedByTheStore_WithoutConsumingTwice()
     {
         await using var gateway = Gateway();
         using var client = gateway.CreateClient();
@@ -212,11 +212,43 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
         Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
         Assert.Equal(6, (await BodyAsync(consumed))["newQuantity"]!.GetValue<int>());
         Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(6, (await BodyAsync(replay))["newQuantity"]!.GetValue<int>());
         Assert.Equal(6, await BalanceAsync(user));
-        var sent = (await World.RequestsAsync()).Single(r => r!["path"]!.GetValue<string>().EndsWith("/consume", StringComparison.Ordinal))!;
-        Assert.Equal("XBL3.0", sent["authorizationScheme"]!.GetValue<string>());
-        Assert.True(sent["hasSignature"]!.GetValue<bool>());
-        Assert.Null(JsonNode.Parse(sent["body"]!.GetValue<string>())!["beneficiary"]);
+        // The gateway cannot check an X-token itself: the replay's receipt waited for the Store to accept it again.
+        var sent = (await World.RequestsAsync()).Where(r => r!["path"]!.GetValue<string>().EndsWith("/consume", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, sent.Count);
+        Assert.All(sent, r =>
+        {
+            Assert.Equal("XBL3.0", r!["authorizationScheme"]!.GetValue<string>());
+            Assert.True(r["hasSignature"]!.GetValue<bool>());
+            var body = JsonNode.Parse(r["body"]!.GetValue<string>())!;
+            Assert.Null(body["beneficiary"]);
+            Assert.Equal(trackingId.ToString("D"), body["trackingId"]!.GetValue<string>());
+        });
+    }
+
+    [Fact]
+    public async Task Consume_ReplayedWithAForgedUcidCarryingThePlayersId_IsRefused_AndNeverSeesTheReceipt()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        using (var first = await ConsumeAsync(client, ucid, Coins, 2, trackingId)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        using var forged = await ConsumeAsync(client, ForgedUcid.For(user, Emulator.Options.ClientId), Coins, 2, trackingId);
+
+        await AssertProblemAsync(forged, HttpStatusCode.BadRequest, "invalid_user_collections_id");
+        var text = await forged.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("newQuantity", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("order-1", text, StringComparison.Ordinal);
+        Assert.False(forged.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(8, await BalanceAsync(user));
+        // The genuine UCID still gets its receipt from the ledger alone.
+        var consumes = await World.ConsumesAsync(user);
+        using var replay = await ConsumeAsync(client, ucid, Coins, 2, trackingId);
+        Assert.Equal(8, (await BodyAsync(replay))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(consumes, await World.ConsumesAsync(user));
     }
 
     [Fact]

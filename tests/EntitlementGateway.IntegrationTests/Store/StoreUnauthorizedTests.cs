@@ -79,6 +79,23 @@ public sealed class StoreUnauthorizedTests(UnauthorizedFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Query_ManyForgedUcidsOfDifferentPlayers_AreEachTheUcidsFault_NeverTheGatewaysCredentials()
+    {
+        // Anyone can send UCIDs with made-up player ids and a broken signature: once the Store has accepted the gateway's
+        // calls, such refusals must not make it doubt its own credentials (which would answer every refusal as an outage).
+        using (var warm = await QueryAsync(fixture.Client, (await PlayerAsync()).Ucid, fresh: true)) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+
+        for (var i = 0; i < UnauthorizedFixture.SuspectAfter * 3; i++)
+        {
+            using var refused = await QueryAsync(fixture.Client, ForgedUcid.For(NewUser(), fixture.Emulator.Options.ClientId));
+            await AssertProblemAsync(refused, HttpStatusCode.BadRequest, "invalid_user_collections_id");
+        }
+
+        var ready = JsonNode.Parse(await fixture.Client.GetStringAsync("/health/ready"))!;
+        Assert.Equal("Healthy", ready["checks"]!["store-credentials"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Query_WhenTheStoreRefusesOurCredentialsForEveryone_SuspectsThem_ServesStale_KeepsTheCache_AndReportsDegraded()
     {
         var players = new List<(string User, string Ucid)>();

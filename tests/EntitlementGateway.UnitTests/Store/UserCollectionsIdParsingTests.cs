@@ -72,11 +72,59 @@ public class UserCollectionsIdParsingTests
     [InlineData("42")]
     public void TryParse_APayloadThatIsNotAnObject_IsRefusedAndSaysSo(string payload)
     {
-        var ucid = UserCollectionsId.TryParse($"{Encode("{}")}.{Encode(payload)}.{Encode("sig")}", out var error);
+        var ucid = UserCollectionsId.TryParse($"{Encode(SignedHeader)}.{Encode(payload)}.{Encode("sig")}", out var error);
 
         Assert.Null(ucid);
-        Assert.Contains("not a JSON object", error);
+        Assert.Contains("payload is not a JSON object", error);
     }
+
+    private const string SignedHeader = """{"alg":"RS256","kid":"k"}""";
+
+    // The header is the client's bytes too: one the Store never writes is refused before it costs budget.
+    [Theory]
+    [InlineData("[1,2]", "header is not a JSON object")]
+    [InlineData("42", "header is not a JSON object")]
+    [InlineData("{\"alg\":\"RS256\"", "header is not a JSON object")]
+    [InlineData("{\"alg\":\"RS256\",\"alg\":\"none\"}", "header is not a JSON object")]
+    [InlineData("{}", "must name the algorithm")]
+    [InlineData("{\"alg\":\"none\"}", "must name the algorithm")]
+    [InlineData("{\"alg\":\"NONE\"}", "must name the algorithm")]
+    [InlineData("{\"alg\":\"\"}", "must name the algorithm")]
+    [InlineData("{\"alg\":7}", "must name the algorithm")]
+    [InlineData("{\"alg\":null}", "must name the algorithm")]
+    [InlineData("{\"typ\":\"JWT\"}", "must name the algorithm")]
+    [InlineData("{\"alg\":\"\\ud800\"}", "header is not a JSON object")]
+    public void TryParse_AHeaderTheStoreNeverWrites_IsRefusedNamingTheHeader(string header, string message)
+    {
+        var ucid = UserCollectionsId.TryParse($"{Encode(header)}.{Encode(Payload)}.{Encode("sig")}", out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void TryParse_AHeaderThatIsNotUtf8_IsRefusedNamingTheHeader()
+    {
+        var header = Base64Url.EncodeToString([(byte)'{', 0xFF, 0xFE, (byte)'}']);
+
+        var ucid = UserCollectionsId.TryParse($"{header}.{Encode(Payload)}.{Encode("sig")}", out var error);
+
+        Assert.Null(ucid);
+        Assert.Contains("header is not a JSON object", error);
+    }
+
+    [Theory]
+    [InlineData("{\"alg\":\"RS256\"}")]
+    [InlineData("{\"typ\":\"JWT\",\"alg\":\"RS512\",\"x5t\":\"abc\"}")]
+    public void TryParse_AHeaderNamingASigningAlgorithm_IsRead(string header)
+    {
+        var ucid = UserCollectionsId.TryParse($"{Encode(header)}.{Encode(Payload)}.{Encode("sig")}", out var error);
+
+        Assert.Null(error);
+        Assert.Equal("player-1", ucid!.UserId);
+    }
+
+    private const string Payload = """{"http://schemas.microsoft.com/marketplace/2015/08/claims/key/userId":"player-1"}""";
 
     // A claim of the wrong JSON type is refused naming the claim: reading it as missing would let a client pick
     // which pre-checks apply (an exp written as a string would skip expiry).

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -27,11 +28,21 @@ public static class JsonBody
         var encoding = DeclaredEncoding(request.ContentType);
 
         var reader = request.BodyReader;
-        var result = await reader.ReadAsync(cancellationToken);
-        while (!result.IsCompleted)
+        ReadResult result;
+        try
         {
-            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
             result = await reader.ReadAsync(cancellationToken);
+            while (!result.IsCompleted)
+            {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                result = await reader.ReadAsync(cancellationToken);
+            }
+        }
+        catch (IOException broken)
+        {
+            // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
+            // client's bytes, so a 400, not a server error.
+            throw new BadHttpRequestException("The request body's framing is broken.", StatusCodes.Status400BadRequest, broken);
         }
         try
         {
@@ -42,6 +53,8 @@ public static class JsonBody
             reader.AdvanceTo(result.Buffer.End);
         }
     }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     private static BadHttpRequestException NotProvided<T>() =>
         new($"Required parameter \"{typeof(T).Name}\" was not provided from body.", StatusCodes.Status400BadRequest);
@@ -68,6 +81,8 @@ public static class JsonBody
     {
         try
         {
+            // A UTF-8 byte order mark is allowed before JSON text and ignored, as the framework's stream reader does.
+            if (encoding is null && body.FirstSpan.StartsWith(Utf8Bom)) body = body.Slice(Utf8Bom.Length);
             if (encoding is null && body.IsSingleSegment) return JsonSerializer.Deserialize(body.FirstSpan, type);
             var length = checked((int)body.Length);
             var copy = ArrayPool<byte>.Shared.Rent(length);

@@ -66,6 +66,7 @@ public static class EventIds
     public const int ConsumeRefused = 5003;
     public const int ConsumeUnknownOutcome = 5004;
     public const int ConsumeTakenOver = 5005;
+    public const int ConsumeReplayConfirmed = 5006;
     public const int ConsumeLedgerFailed = 5010;
     public const int ConsumeListenerFailed = 5011;
 

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+
+namespace EntitlementGateway.IntegrationTests.Hosting;
+
+/// <summary>The built gateway as its own process on real Kestrel (embedded defaults, the ops API on), for bytes only a real server reads.</summary>
+public sealed class HostileWireFixture : IAsyncLifetime
+{
+    public const string OpsKey = "hostile-wire-ops-key-0123456789abcdef";
+
+    public GatewayProcess Gateway { get; private set; } = null!;
+    public Uri Address { get; private set; } = null!;
+    public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task InitializeAsync()
+    {
+        Gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ClientLimits__PermitLimit"] = "0",
+            ["Ops__Enabled"] = "true",
+            ["Ops__ApiKey"] = OpsKey,
+        });
+        Address = await Gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        Client.BaseAddress = Address;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Gateway.DisposeAsync();
+    }
+
+    /// <summary>Sends <paramref name="request"/> as raw bytes and reads the whole answer (the request asks to close).</summary>
+    public async Task<(int Status, string Head, string Body)> RawAsync(string request)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(Address.Host, Address.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var read = new MemoryStream();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await stream.CopyToAsync(read, timeout.Token);
+        var text = Encoding.UTF8.GetString(read.ToArray());
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var head = split < 0 ? text : text[..split];
+        return (int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), head, split < 0 ? "" : text[(split + 4)..]);
+    }
+
+    /// <summary>Waits until the gateway's output holds a line containing <paramref name="text"/> (log lines are written asynchronously).</summary>
+    public async Task<string[]> LinesWithAsync(string text)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            var lines = Gateway.Output.Split('\n').Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
+            if (lines.Length > 0) return lines;
+            await Task.Delay(100);
+        }
+        return [];
+    }
+}
+
+/// <summary>
+/// What a hostile client can send that only real Kestrel reads: broken chunked framing, control characters and tokens in
+/// the URL. Each gets a 4xx problem that says what is wrong (never a 500), and nothing of it reaches the log raw.
+/// </summary>
+public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture<HostileWireFixture>
+{
+    public static TheoryData<string> BodyEndpoints => new()
+    {
+        "/v1/entitlements/query", "/v1/consumables/consume", "/v1/subscriptions/game-pass", "/v1/user-collections-id/renew",
+    };
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task AChunkSizeThatOverflows_Is400NamingTheFraming_OnEveryBodyEndpoint(string path)
+    {
+        var (status, head, body) = await fixture.RawAsync(
+            $"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+            "ffffffffffffffff\r\n{}\r\n0\r\n\r\n");
+
+        Assert.Equal(400, status);
+        Assert.Contains("application/problem+json", head, StringComparison.OrdinalIgnoreCase);
+        var problem = JsonNode.Parse(body[body.IndexOf('{', StringComparison.Ordinal)..body.LastIndexOf('}')] + "}")!;
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        Assert.Contains("transfer framing", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A body each endpoint reads through to its UCID check: a 400 invalid_user_collections_id shows it was read.</summary>
+    private static string BodyFor(string path) => path switch
+    {
+        "/v1/entitlements/query" => """{"userCollectionsId":"a.b.c","products":[{"productId":"9N30KZZF4BR9"}]}""",
+        "/v1/consumables/consume" => """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""",
+        _ => """{"userCollectionsId":"a.b.c"}""",
+    };
+
+    private async Task<(HttpStatusCode Status, JsonObject Problem)> PostAsync(string path, byte[] body, string contentType)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await fixture.Client.PostAsync(new Uri(path, UriKind.Relative), content);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonObject>())!);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task ACharsetTheGatewayDoesNotKnow_Is415NamingTheCharset_OnEveryBodyEndpoint(string path)
+    {
+        var (status, problem) = await PostAsync(path, Encoding.UTF8.GetBytes(BodyFor(path)), "application/json; charset=ebcdic");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Contains("charset", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task AQuotedUtf8Charset_AnEmptyOne_AndAByteOrderMark_AreRead_OnEveryBodyEndpoint(string path)
+    {
+        var json = Encoding.UTF8.GetBytes(BodyFor(path));
+
+        var quoted = await PostAsync(path, json, "application/json; charset=\"utf-8\"");
+        var empty = await PostAsync(path, json, "application/json; charset=");
+        var bom = await PostAsync(path, [0xEF, 0xBB, 0xBF, .. json], "application/json");
+
+        Assert.All([quoted, empty, bom], answer =>
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+            Assert.Equal("invalid_user_collections_id", answer.Problem["code"]!.GetValue<string>());
+        });
+    }
+
+    [Fact]
+    public async Task AUcidPastedIntoTheUrl_IsLoggedAsItsLengthAndHash_NeverWhole()
+    {
+        var ucid = await MintUcidAsync();
+
+        using var response = await fixture.Client.GetAsync(new Uri("/v1/" + ucid, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var line = Assert.Single(await fixture.LinesWithAsync($"[{ucid.Length} characters, sha256 "));
+        Assert.StartsWith("HTTP GET /v1/[", line[line.IndexOf("HTTP ", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        foreach (var part in ucid.Split('.')) Assert.DoesNotContain(part, fixture.Gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ALineBreakInThePath_CannotForgeALogLine()
+    {
+        var marker = "FORGED" + Guid.NewGuid().ToString("N")[..8];
+
+        var (status, _, _) = await fixture.RawAsync($"GET /v1/x%0D%0A16:00:00%20ERR%20{marker} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(404, status);
+        var line = Assert.Single(await fixture.LinesWithAsync(marker));
+        Assert.Contains("HTTP GET /v1/x%0D%0A16:00:00 ERR " + marker + " responded 404", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Gateway.Output.Split('\n'), l => l.StartsWith("16:00:00 ERR " + marker, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnOpsCacheDrop_IsAuditedNamingTheOperator_AsWrittenByTheRealLogger()
+    {
+        var player = "audit-" + Guid.NewGuid().ToString("N")[..8];
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/ops/cache/players/{player}/drop") { Content = JsonContent.Create(new { reason = "TICKET-7 stale answer" }) };
+        request.Headers.Add("X-Api-Key", HostileWireFixture.OpsKey);
+
+        using var response = await fixture.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var line = Assert.Single(await fixture.LinesWithAsync($"AUDIT cached answers dropped for {player}"));
+        Assert.Contains($"for {player} by ops-api-key (every replica: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("TICKET-7 stale answer", line.TrimEnd('\r'), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOpsKeyWithAControlCharacter_Is400_AndWritesNoAuditLine()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/ops/cache/players/a%1B%5B31mred/drop") { Content = JsonContent.Create(new { reason = "x" }) };
+        request.Headers.Add("X-Api-Key", HostileWireFixture.OpsKey);
+
+        using var response = await fixture.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("control character", (await response.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", fixture.Gateway.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<string> MintUcidAsync()
+    {
+        using var minted = await fixture.Client.PostAsync(new Uri("/emulator/users/wire-" + Guid.NewGuid().ToString("N")[..8] + "/collections-id", UriKind.Relative), null);
+        minted.EnsureSuccessStatusCode();
+        return (await minted.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
+    }
+}
