@@ -31,15 +31,17 @@ public static class ClawbackOpsApi
     }
 
     internal static async Task<Results<Ok<ClawbackEventList>, ProblemHttpResult>> ListEventsAsync(
-        IClawbackStore store, CancellationToken cancellationToken, string? player = null, int? limit = null)
+        IClawbackStore store, CancellationToken cancellationToken, string? player = null, string? limit = null)
     {
         if (player is { Length: 0 or > 256 })
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The player is not valid.", "player must be 1 to 256 characters (a budget key).");
-        if (limit is < 1 or > MaxLimit)
-            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The limit is not valid.", $"limit must be between 1 and {MaxLimit}.");
+        // Read here rather than bound as a number: the framework's refusal of "abc" or "1.5" says nothing of what is wrong.
+        var count = 100;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxLimit))
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The limit is not valid.", $"limit must be a whole number between 1 and {MaxLimit}.");
         try
         {
-            return TypedResults.Ok(new ClawbackEventList(await store.ListAsync(player, limit ?? 100, cancellationToken)));
+            return TypedResults.Ok(new ClawbackEventList(await store.ListAsync(player, count, cancellationToken)));
         }
         catch (Exception ex) when (ex is TimeoutException or StackExchange.Redis.RedisException)
         {

@@ -48,6 +48,8 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
     {
         415 when bad.Message.Contains("charset", StringComparison.Ordinal) =>
             "The body's declared charset is not an encoding the gateway knows; send UTF-8 (Content-Type: application/json).",
+        415 when bad.Message.Contains("Content-Encoding", StringComparison.Ordinal) =>
+            "The body must be sent uncompressed: the gateway reads no Content-Encoding.",
         415 => "The body must be JSON (Content-Type: application/json).",
         _ when bad.Message.Contains("was not provided", StringComparison.Ordinal) => "A JSON request body is required.",
         _ when bad.InnerException is IOException => "The request body could not be read: its transfer framing (chunked encoding) is broken.",

@@ -145,16 +145,38 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
         Assert.Empty(Receiver.Deliveries);
     }
 
-    [Fact]
-    public async Task OpsEvents_WithABadLimit_Is400()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("501")]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("+5")]
+    [InlineData("1e400")]
+    [InlineData("99999999999999999999")]
+    [InlineData("1&limit=2")]
+    public async Task OpsEvents_WithABadLimit_Is400NamingIt(string limit)
     {
         await using var gateway = ClawbackGateway();
         using var client = gateway.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=0");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=" + limit);
         request.Headers.Add("X-Api-Key", OpsKey);
         using var response = await client.SendAsync(request);
-        await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "invalid_request");
+        var problem = await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal("limit must be a whole number between 1 and 500.", problem["detail"]!.GetValue<string>());
         using var anonymous = await client.GetAsync("/ops/clawback/events");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("500")]
+    public async Task OpsEvents_WithALimitInRange_Is200(string limit)
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=" + limit);
+        request.Headers.Add("X-Api-Key", OpsKey);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 }

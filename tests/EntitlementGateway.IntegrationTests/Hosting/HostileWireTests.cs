@@ -134,6 +134,36 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         });
     }
 
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task ACompressedBody_Is415SayingItMustBeSentUncompressed_OnEveryBodyEndpoint(string path)
+    {
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes(BodyFor(path)));
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await fixture.Client.PostAsync(new Uri(path, UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("uncompressed", (await response.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task AnIdentityContentEncoding_IsRead(string path)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(BodyFor(path)));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        content.Headers.ContentEncoding.Add("identity");
+
+        using var response = await fixture.Client.PostAsync(new Uri(path, UriKind.Relative), content);
+
+        Assert.Equal("invalid_user_collections_id", (await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task AUcidPastedIntoTheUrl_IsLoggedAsItsLengthAndHash_NeverWhole()
     {

@@ -25,6 +25,9 @@ public static class JsonBody
         if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true) throw NotProvided<T>();
         if (!request.HasJsonContentType())
             throw new BadHttpRequestException($"Expected a supported JSON media type but got \"{request.ContentType}\".", StatusCodes.Status415UnsupportedMediaType);
+        // A compressed body would only fail as "not JSON": say what is wrong instead.
+        if (request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
+            throw new BadHttpRequestException($"The request's Content-Encoding \"{coding}\" is not read.", StatusCodes.Status415UnsupportedMediaType);
         var encoding = DeclaredEncoding(request.ContentType);
 
         var reader = request.BodyReader;
