@@ -16,8 +16,8 @@ namespace EntitlementGateway.Consumables;
 /// and the next request resends the consume with the same trackingId, which the Store answers as a confirmation.
 /// A recorded receipt names the player's balance and orders, so it is replayed only to credentials the Store has accepted:
 /// a UCID this replica remembers as answered for; any other (a forged UCID that carries the player's id, an X-token, or
-/// any credential after a restart) is shown to the Store first by sending the same consume again, which the Store confirms
-/// without consuming twice. A recorded refusal is replayed as it is: sending it again could consume now.
+/// any credential after a restart) is shown to the Store first in a one-product query, which changes no balance. The
+/// consume itself is never sent again for a recorded outcome: that stays exactly once whatever the Store remembers.
 /// The Store call runs to its own deadline (Resilience:TotalTimeoutSeconds) even when the caller goes away, so its
 /// outcome still reaches the ledger.
 /// </summary>
@@ -30,6 +30,7 @@ public sealed partial class ConsumeService(
     AcceptedUcids accepted,
     IEnumerable<IConsumeListener> listeners,
     IOptions<ConsumeOptions> options,
+    IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilience,
     TimeProvider time,
     ILogger<ConsumeService> logger)
@@ -78,13 +79,28 @@ public sealed partial class ConsumeService(
     private bool Remembered(UserCollectionsId? ucid) => ucid is not null && accepted.Find(ucid.Value) is not null;
 
     /// <summary>
-    /// The recorded receipt, once the Store has accepted this request's credentials: the same consume (same trackingId,
-    /// player, product and quantity) is sent again, which the Store answers without consuming twice. Its own answer is
-    /// not recorded or passed on: the ledger's receipt is the outcome. A refused credential gets the Store's refusal.
+    /// The recorded receipt, once the Store has accepted this request's credentials in a query of the consumed product (one
+    /// budget unit, no balance changed; its answer is not used). A refused credential gets the Store's refusal.
     /// </summary>
     private async Task<ConsumeOutcome> ConfirmAsync(ConsumeCommand command, ConsumeReceipt receipt)
     {
-        var (result, state) = await SendAsync(command);
+        IReadOnlyList<StoreBeneficiary>? beneficiaries = command.Ucid is { } ucid ? [new StoreBeneficiary("b2b", ucid.Value, "")] : null;
+        IReadOnlyList<StoreProductSkuId> product = [new StoreProductSkuId(command.ProductId, null)];
+        // As the player's queries are asked: an X-token names its own sandbox.
+        var sandbox = command.Xbox is null && !string.IsNullOrWhiteSpace(storeOptions.Value.Sandbox) ? storeOptions.Value.Sandbox : null;
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
+        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
+        StoreCallResult<B2bLicensePreviewResponse> result;
+        try
+        {
+            result = storeOptions.Value.QueryApi == CollectionsApi.V9
+                ? await store.QueryPageAsync(new PublisherQueryRequest { Beneficiaries = beneficiaries, ProductSkuIds = product, MaxPageSize = 1, Sandbox = sandbox }, command.Fingerprint, state, deadline.Token)
+                : await store.QueryPageAsync(new B2bLicensePreviewRequest { Beneficiaries = beneficiaries, ProductSkuIds = product, MaxPageSize = 1, Sandbox = sandbox }, command.Fingerprint, state, deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            result = StoreCallResult<B2bLicensePreviewResponse>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
+        }
         if (result.Answer is not null)
         {
             credentials.RecordAccepted();

@@ -47,7 +47,7 @@ public sealed class SharedLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AReplayAfterARestart_IsAnsweredFromTheRedisLedger_OnceTheStoreConfirmsTheUcid_WithoutConsumingTwice()
+    public async Task AReplayAfterARestart_IsAnsweredFromTheRedisLedger_OnceTheStoreAcceptsTheUcidInAQuery_NeverConsumingAgain()
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
         using var store = new StoreWorld(emulator);
@@ -69,13 +69,15 @@ public sealed class SharedLedgerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
         Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal(7, (await BodyAsync(replay))["newQuantity"]!.GetValue<int>());
-        // The restarted replica had never seen this UCID accepted: it sent the same consume again (the Store's
-        // confirmation), and the balance shows one consume.
-        Assert.Equal(2, await store.ConsumesAsync(user));
+        // The restarted replica had never seen this UCID accepted: the Store saw it in one query first; the consume was
+        // never sent again, and the balance shows one consume.
+        Assert.Equal(1, await store.ConsumesAsync(user));
+        Assert.Equal(1, await store.QueriesAsync(user));
         Assert.Equal(7, emulator.State.GetEntitlements(user).Sum(i => i["quantity"]!.GetValue<int>()));
         // Now it has: the next replay is the ledger's alone.
         using var again = await ConsumeAsync(restarted, ucid, Coins, 3, trackingId);
         Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
-        Assert.Equal(2, await store.ConsumesAsync(user));
+        Assert.Equal(1, await store.ConsumesAsync(user));
+        Assert.Equal(1, await store.QueriesAsync(user));
     }
 }
