@@ -27,7 +27,8 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         }
         finally
         {
-            LogRequest(logger, context.Request.Method, LoggedPath(context.Request.Path.Value ?? "/"), context.Response.StatusCode,
+            var path = context.Request.Path.Value;
+            LogRequest(logger, context.Request.Method, LoggedPath(string.IsNullOrEmpty(path) ? "/" : path), context.Response.StatusCode,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }

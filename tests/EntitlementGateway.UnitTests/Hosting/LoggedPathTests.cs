@@ -14,6 +14,14 @@ public class LoggedPathTests
     public void AGatewayPath_IsLoggedAsItIs_WithoutACopy(string path) => Assert.Same(path, RequestLoggingMiddleware.LoggedPath(path));
 
     [Fact]
+    public void APathOfTheLongestLoggedLength_IsLoggedAsItIs_WithoutACopy()
+    {
+        var path = "/" + new string('p', RequestLoggingMiddleware.MaxLoggedSegment - 1);
+
+        Assert.Same(path, RequestLoggingMiddleware.LoggedPath(path));
+    }
+
+    [Fact]
     public void ALongPathOfShortSegments_IsLoggedUnchanged()
     {
         var path = "/ops/clawback/events/" + string.Join('/', Enumerable.Repeat("segment", 10));

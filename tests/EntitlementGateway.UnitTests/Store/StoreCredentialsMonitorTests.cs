@@ -1,6 +1,10 @@
+using System.Diagnostics.Metrics;
+using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Infrastructure.Telemetry;
 using EntitlementGateway.Store;
 using EntitlementGateway.UnitTests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.UnitTests.Store;
@@ -11,9 +15,25 @@ public class StoreCredentialsMonitorTests
 
     private readonly AcceptedUcids _accepted = new();
 
-    private StoreCredentialsMonitor Monitor(int after = 3, int windowSeconds = 60) => new(
+    private readonly Lines _log = new();
+
+    private StoreCredentialsMonitor Monitor(int after = 3, int windowSeconds = 60, GatewayMetrics? metrics = null) => new(
         Options.Create(new StoreOptions { SuspectCredentialsAfter = after, SuspectCredentialsWindowSeconds = windowSeconds }),
-        _time, NullLogger<StoreCredentialsMonitor>.Instance, accepted: _accepted);
+        _time, _log, metrics, accepted: _accepted);
+
+    private sealed class Lines : ILogger<StoreCredentialsMonitor>
+    {
+        public List<(int Id, LogLevel Level, string Text)> Written { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Written.Add((eventId.Id, logLevel, formatter(state, exception)));
+
+        public int Count(int id) => Written.Count(w => w.Id == id);
+    }
 
     /// <summary>A UCID for <paramref name="player"/> (its budget key is "user-" + player); each call makes a new token.</summary>
     private UserCollectionsId Ucid(string player) =>
@@ -156,5 +176,196 @@ public class StoreCredentialsMonitorTests
         Assert.False(monitor.RecordRefusal("user-a", Ucid("a")));
         Assert.False(monitor.RecordRefusal("user-b", Ucid("b")));
         Assert.True(monitor.RecordRefusal("user-c", Ucid("c")));
+    }
+
+    [Fact]
+    public void BecomingSuspect_IsLoggedOnce_AsAnErrorNamingThePlayersAndTheWindow()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Assert.Empty(_log.Written);
+
+        Refuse(monitor, "user-b");
+        Refuse(monitor, "user-c");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Refuse(monitor, "user-d");
+
+        var (id, level, text) = Assert.Single(_log.Written);
+        Assert.Equal(EventIds.StoreCredentialsSuspect, id);
+        Assert.Equal(LogLevel.Error, level);
+        Assert.StartsWith("The Store refused 2 different players within 60 s", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SuspectAgainWithinAWindowOfTheLastLine_IsNotLoggedAgain_ButAfterAWindowItIs()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        // Accepted calls clear it; before any, every refusal counts again, so the same two make it suspect again.
+        _time.Advance(TimeSpan.FromSeconds(59));
+        monitor.RecordAccepted();
+        var a = AcceptedUcid("a");
+        var b = AcceptedUcid("b");
+        monitor.RecordRefusal("user-a", a);
+        Assert.True(monitor.RecordRefusal("user-b", b));
+        Assert.Equal(1, _log.Count(EventIds.StoreCredentialsSuspect));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        monitor.RecordAccepted();
+        monitor.RecordRefusal("user-a", a);
+        Assert.True(monitor.RecordRefusal("user-b", b));
+        Assert.Equal(2, _log.Count(EventIds.StoreCredentialsSuspect));
+    }
+
+    [Fact]
+    public void AnAcceptedCallWhileSuspect_LogsThatItCleared_AndOneWhileNotSuspect_LogsNothing()
+    {
+        var monitor = Monitor(after: 2);
+        Refuse(monitor, "user-a");
+        monitor.RecordAccepted();
+        Assert.Empty(_log.Written);
+
+        var a = AcceptedUcid("a");
+        var b = AcceptedUcid("b");
+        monitor.RecordRefusal("user-a", a);
+        monitor.RecordRefusal("user-b", b);
+        monitor.RecordAccepted();
+
+        Assert.Equal(1, _log.Count(EventIds.StoreCredentialsCleared));
+        Assert.Equal(LogLevel.Information, _log.Written.Single(w => w.Id == EventIds.StoreCredentialsCleared).Level);
+        Assert.False(monitor.IsSuspect);
+        monitor.RecordAccepted();
+        Assert.Equal(1, _log.Count(EventIds.StoreCredentialsCleared));
+    }
+
+    [Fact]
+    public void AnAcceptedCall_ForgetsRefusalsBelowTheThreshold()
+    {
+        var monitor = Monitor(after: 3);
+        var a = AcceptedUcid("a");
+        var b = AcceptedUcid("b");
+        var c = AcceptedUcid("c");
+        monitor.RecordAccepted();
+        monitor.RecordRefusal("user-a", a);
+        monitor.RecordRefusal("user-b", b);
+
+        monitor.RecordAccepted();
+
+        Assert.False(monitor.RecordRefusal("user-c", c));
+    }
+
+    [Fact]
+    public void RefusalsWhileSuspect_DoNotGrowTheCountBeyondTheThreshold()
+    {
+        // Only the threshold's worth of players is kept: one refused while suspect does not linger into the next window.
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Refuse(monitor, "user-c");
+        _time.Advance(TimeSpan.FromSeconds(31));
+        // c's refusal extended the suspicion to 90 s; a and b have left the window, so d is one player alone.
+        Refuse(monitor, "user-d");
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.False(monitor.IsSuspect);
+    }
+
+    [Fact]
+    public void AForgedRefusalAtTheVeryEndOfTheSuspicion_IsNoLongerAnsweredAsSuspect()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        var a = AcceptedUcid("a");
+        var b = AcceptedUcid("b");
+        monitor.RecordAccepted();
+        monitor.RecordRefusal("user-a", a);
+        monitor.RecordRefusal("user-b", b);
+
+        _time.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.False(monitor.RecordRefusal("user-forged", Ucid("forged")));
+    }
+
+    [Fact]
+    public void TheSuspicionEndsExactlyOneWindowOn_SoAThresholdReachedThenIsANewOne_LoggedAgain()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Refuse(monitor, "user-c"); // suspect until 70 s
+        _time.Advance(TimeSpan.FromSeconds(51));
+        Refuse(monitor, "user-d"); // a and b have left the window: d alone
+        _time.Advance(TimeSpan.FromSeconds(9));
+
+        // At 70 s the suspicion has just ended, and d and e reach the threshold anew: a new suspicion, a new line.
+        Assert.True(Refuse(monitor, "user-e"));
+        Assert.Equal(2, _log.Count(EventIds.StoreCredentialsSuspect));
+    }
+
+    [Fact]
+    public void ARefusalBelowTheThreshold_AtTheVeryEndOfTheSuspicion_LogsNothing()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        _time.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.False(Refuse(monitor, "user-c"));
+        Assert.Equal(1, _log.Count(EventIds.StoreCredentialsSuspect));
+    }
+
+    [Fact]
+    public void AnAcceptedCallAtTheVeryEndOfTheSuspicion_LogsNoClearing()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        _time.Advance(TimeSpan.FromSeconds(60));
+
+        monitor.RecordAccepted();
+
+        Assert.Equal(0, _log.Count(EventIds.StoreCredentialsCleared));
+    }
+
+    [Fact]
+    public async Task HealthCheck_SaysWhatToCheck()
+    {
+        var monitor = Monitor(after: 2);
+        var check = new StoreCredentialsHealthCheck(monitor);
+        Assert.Equal("The Store accepts the gateway's credentials.", (await check.CheckHealthAsync(new())).Description);
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        Assert.Equal("The Store refuses many players at once: check the gateway's Store credentials.", (await check.CheckHealthAsync(new())).Description);
+    }
+
+    private sealed class Meters : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(options);
+
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void TheSuspectGauge_IsOneWhileSuspect()
+    {
+        using var meters = new Meters();
+        var monitor = Monitor(after: 2, metrics: new GatewayMetrics(meters));
+        var seen = new List<int>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name.EndsWith("store.credentials.suspect", StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => seen.Add(value));
+        listener.Start();
+
+        listener.RecordObservableInstruments();
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+        listener.RecordObservableInstruments();
+
+        Assert.Equal([0, 1], seen);
     }
 }

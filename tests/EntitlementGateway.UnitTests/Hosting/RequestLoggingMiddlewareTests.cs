@@ -1,0 +1,63 @@
+using EntitlementGateway.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace EntitlementGateway.UnitTests.Hosting;
+
+/// <summary>The request line: one per request, written even when the request fails, with the path as it is safe to log.</summary>
+public class RequestLoggingMiddlewareTests
+{
+    private sealed class Lines : ILogger<RequestLoggingMiddleware>
+    {
+        public List<(EventId Id, string Text)> Written { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Written.Add((eventId, formatter(state, exception)));
+    }
+
+    private static DefaultHttpContext Request(string path) => new() { Request = { Method = "POST", Path = path } };
+
+    [Fact]
+    public async Task ARequest_IsOneLine_WithMethodPathAndStatus()
+    {
+        var log = new Lines();
+        var context = Request("/v1/entitlements/query");
+        var middleware = new RequestLoggingMiddleware(c => { c.Response.StatusCode = 201; return Task.CompletedTask; }, log);
+
+        await middleware.InvokeAsync(context);
+
+        var (id, text) = Assert.Single(log.Written);
+        Assert.Equal(EntitlementGateway.Infrastructure.Logging.EventIds.RequestCompleted, id.Id);
+        Assert.StartsWith("HTTP POST /v1/entitlements/query responded 201 in ", text, StringComparison.Ordinal);
+        Assert.EndsWith(" ms", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARequestWithAnEmptyPath_IsLoggedAsTheRoot()
+    {
+        var log = new Lines();
+        var middleware = new RequestLoggingMiddleware(_ => Task.CompletedTask, log);
+
+        await middleware.InvokeAsync(new DefaultHttpContext { Request = { Method = "GET", Path = PathString.Empty } });
+
+        Assert.StartsWith("HTTP GET / responded 200 in ", Assert.Single(log.Written).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARequestThatThrows_IsStillLogged_AndThePathIsTheSafeOne()
+    {
+        var log = new Lines();
+        var token = new string('t', 1500);
+        var middleware = new RequestLoggingMiddleware(_ => throw new InvalidOperationException("boom"), log);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => middleware.InvokeAsync(Request("/v1/" + token + "\r\nx")));
+
+        var (_, text) = Assert.Single(log.Written);
+        Assert.StartsWith("HTTP POST /v1/[1503 characters, sha256 ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("tttt", text, StringComparison.Ordinal);
+    }
+}
