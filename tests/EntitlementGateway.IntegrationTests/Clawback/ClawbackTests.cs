@@ -158,9 +158,7 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
     {
         await using var gateway = ClawbackGateway();
         using var client = gateway.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=" + limit);
-        request.Headers.Add("X-Api-Key", OpsKey);
-        using var response = await client.SendAsync(request);
+        using var response = await EventsWithLimitAsync(client, limit);
         var problem = await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("limit must be a whole number between 1 and 500.", problem["detail"]!.GetValue<string>());
         using var anonymous = await client.GetAsync("/ops/clawback/events");
@@ -174,9 +172,14 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
     {
         await using var gateway = ClawbackGateway();
         using var client = gateway.CreateClient();
+        using var response = await EventsWithLimitAsync(client, limit);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> EventsWithLimitAsync(HttpClient client, string limit)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/ops/clawback/events?limit=" + limit);
         request.Headers.Add("X-Api-Key", OpsKey);
-        using var response = await client.SendAsync(request);
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await client.SendAsync(request);
     }
 }

@@ -49,6 +49,18 @@ public class StoreCredentialsMonitorTests
 
     private static bool Refuse(StoreCredentialsMonitor monitor, string budgetKey) => monitor.RecordRefusal(budgetKey, null);
 
+    /// <summary>A monitor (2 players in 60 s) that has seen an accepted call, then two UCIDs it had accepted refused: suspect.</summary>
+    private StoreCredentialsMonitor SuspectAfterGenuineRefusals()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        var a = AcceptedUcid("a");
+        var b = AcceptedUcid("b");
+        monitor.RecordAccepted();
+        monitor.RecordRefusal("user-a", a);
+        Assert.True(monitor.RecordRefusal("user-b", b));
+        return monitor;
+    }
+
     [Fact]
     public void RecordRefusal_OfDifferentPlayersUpToTheThreshold_MakesTheCredentialsSuspect()
     {
@@ -155,12 +167,7 @@ public class StoreCredentialsMonitorTests
     [Fact]
     public void WhileSuspect_ARefusalOfANeverAcceptedUcid_IsAnsweredAsSuspect_WithoutExtendingIt()
     {
-        var monitor = Monitor(after: 2, windowSeconds: 60);
-        var a = AcceptedUcid("a");
-        var b = AcceptedUcid("b");
-        monitor.RecordAccepted();
-        monitor.RecordRefusal("user-a", a);
-        monitor.RecordRefusal("user-b", b);
+        var monitor = SuspectAfterGenuineRefusals();
         _time.Advance(TimeSpan.FromSeconds(30));
 
         Assert.True(monitor.RecordRefusal("user-forged", Ucid("forged")));
@@ -275,12 +282,7 @@ public class StoreCredentialsMonitorTests
     [Fact]
     public void AForgedRefusalAtTheVeryEndOfTheSuspicion_IsNoLongerAnsweredAsSuspect()
     {
-        var monitor = Monitor(after: 2, windowSeconds: 60);
-        var a = AcceptedUcid("a");
-        var b = AcceptedUcid("b");
-        monitor.RecordAccepted();
-        monitor.RecordRefusal("user-a", a);
-        monitor.RecordRefusal("user-b", b);
+        var monitor = SuspectAfterGenuineRefusals();
 
         _time.Advance(TimeSpan.FromSeconds(60));
 
