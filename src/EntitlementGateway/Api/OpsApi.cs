@@ -140,7 +140,7 @@ public static partial class OpsApi
     private static partial void LogBudgetUnblocked(ILogger logger, string userKey, string @operator, string reason);
 
     [LoggerMessage(EventId = EventIds.OpsCacheDropped, EventName = nameof(EventIds.OpsCacheDropped), Level = LogLevel.Warning, Message = "AUDIT cached answers dropped for {UserKey} by {Operator} (every replica: {AllReplicas}): {Reason}")]
-    // Parameters in the template's order: Serilog binds the generated state by position, and left {Operator} unfilled.
+    // Parameters in the template's order: out of order, the gateway's Serilog output left {Operator} unfilled.
     private static partial void LogCacheDropped(ILogger logger, string userKey, string @operator, bool allReplicas, string reason);
 }
 
