@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EntitlementGateway.Entitlements;
 using EntitlementGateway.Entitlements.Caching;
 using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Infrastructure.Logging;
@@ -84,18 +85,15 @@ public sealed partial class ConsumeService(
     /// </summary>
     private async Task<ConsumeOutcome> ConfirmAsync(ConsumeCommand command, ConsumeReceipt receipt)
     {
-        IReadOnlyList<StoreBeneficiary>? beneficiaries = command.Ucid is { } ucid ? [new StoreBeneficiary("b2b", ucid.Value, "")] : null;
-        IReadOnlyList<StoreProductSkuId> product = [new StoreProductSkuId(command.ProductId, null)];
-        // As the player's queries are asked: an X-token names its own sandbox.
-        var sandbox = command.Xbox is null && !string.IsNullOrWhiteSpace(storeOptions.Value.Sandbox) ? storeOptions.Value.Sandbox : null;
+        // The first page of a player's query of that one product, asked as every query is (version, credential, sandbox).
+        var query = new EntitlementQuery(command.Ucid, command.BudgetKey, [new ProductSelector(command.ProductId, null)], null,
+            IncludeSatisfyingItems: false, storeOptions.Value.QueryApi, command.Xbox);
         var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
         using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
         StoreCallResult<B2bLicensePreviewResponse> result;
         try
         {
-            result = storeOptions.Value.QueryApi == CollectionsApi.V9
-                ? await store.QueryPageAsync(new PublisherQueryRequest { Beneficiaries = beneficiaries, ProductSkuIds = product, MaxPageSize = 1, Sandbox = sandbox }, command.Fingerprint, state, deadline.Token)
-                : await store.QueryPageAsync(new B2bLicensePreviewRequest { Beneficiaries = beneficiaries, ProductSkuIds = product, MaxPageSize = 1, Sandbox = sandbox }, command.Fingerprint, state, deadline.Token);
+            result = await CollectionsPages.For(query, storeOptions.Value, store, state).NextAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
