@@ -65,7 +65,7 @@ public sealed partial class ConsumeService(
                     "Another request is consuming with this trackingId right now; retry with the same request to get its outcome.", TimeSpan.FromSeconds(1)));
             case LedgerState.Recorded:
                 var recorded = JsonSerializer.Deserialize(claim.Outcome ?? "{}", LedgerJsonContext.Default.RecordedConsume);
-                if (recorded?.Receipt is { } receipt && !Remembered(command.Ucid)) return await ConfirmAsync(command, receipt);
+                if (recorded?.Receipt is { } receipt && !accepted.Holds(command.Ucid)) return await ConfirmAsync(command, receipt);
                 LogReplayed(logger, command.TrackingId);
                 return new ConsumeOutcome(recorded?.Receipt, recorded?.Problem, null, null, Replayed: true);
             case LedgerState.TakenOver:
@@ -76,8 +76,6 @@ public sealed partial class ConsumeService(
     }
 
     private static ConsumeOutcome Answer(ConsumeProblem problem) => new(null, problem, null, null, Replayed: false);
-
-    private bool Remembered(UserCollectionsId? ucid) => ucid is not null && accepted.Find(ucid.Value) is not null;
 
     /// <summary>
     /// The recorded receipt, once the Store has accepted this request's credentials in a query of the consumed product (one
@@ -109,29 +107,6 @@ public sealed partial class ConsumeService(
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false) { ReplayUnconfirmed = true };
     }
 
-    /// <summary>The consume call itself, run to its own deadline even when the caller goes away.</summary>
-    private async Task<(StoreCallResult<ConsumeAnswer> Result, StoreCallState State)> SendAsync(ConsumeCommand command)
-    {
-        var request = new ConsumeStoreRequest
-        {
-            Beneficiary = command.Ucid is { } ucid ? new ConsumeBeneficiary("b2b", ucid.Value, "") : null,
-            ProductId = command.ProductId,
-            RemoveQuantity = command.Quantity,
-            TrackingId = command.TrackingId,
-            IncludeOrderIds = true,
-        };
-        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
-        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
-        try
-        {
-            return (await store.ConsumeAsync(request, command.Fingerprint, state, deadline.Token), state);
-        }
-        catch (OperationCanceledException)
-        {
-            return (StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time."), state);
-        }
-    }
-
     private async Task<LedgerClaim> ClaimAsync(ConsumeCommand command, string fingerprint, string owner, CancellationToken cancellationToken)
     {
         var waitUntil = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.WaitForPendingSeconds);
@@ -145,7 +120,25 @@ public sealed partial class ConsumeService(
 
     private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner)
     {
-        var (result, state) = await SendAsync(command);
+        var request = new ConsumeStoreRequest
+        {
+            Beneficiary = command.Ucid is { } ucid ? new ConsumeBeneficiary("b2b", ucid.Value, "") : null,
+            ProductId = command.ProductId,
+            RemoveQuantity = command.Quantity,
+            TrackingId = command.TrackingId,
+            IncludeOrderIds = true,
+        };
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
+        using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
+        StoreCallResult<ConsumeAnswer> result;
+        try
+        {
+            result = await store.ConsumeAsync(request, command.Fingerprint, state, deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            result = StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
+        }
 
         if (result.Answer?.Consumed is { } answer)
         {
@@ -204,7 +197,7 @@ public sealed partial class ConsumeService(
     [LoggerMessage(EventId = EventIds.ConsumeReplayed, EventName = nameof(EventIds.ConsumeReplayed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger, no Store call")]
     private static partial void LogReplayed(ILogger logger, string trackingId);
 
-    [LoggerMessage(EventId = EventIds.ConsumeReplayConfirmed, EventName = nameof(EventIds.ConsumeReplayConfirmed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger once the Store confirmed the caller's credentials (sent again, not consumed twice)")]
+    [LoggerMessage(EventId = EventIds.ConsumeReplayConfirmed, EventName = nameof(EventIds.ConsumeReplayConfirmed), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} answered from the ledger once the Store accepted the caller's credentials in a query (the consume was not sent again)")]
     private static partial void LogReplayedConfirmed(ILogger logger, string trackingId);
 
     [LoggerMessage(EventId = EventIds.ConsumeRefused, EventName = nameof(EventIds.ConsumeRefused), Level = LogLevel.Information, Message = "The Store refused to consume {ProductId} (trackingId {TrackingId}): {Code}")]

@@ -76,6 +76,9 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         return entry;
     }
 
+    /// <summary>Whether the Store has answered for exactly this UCID (it is remembered).</summary>
+    public bool Holds(UserCollectionsId? ucid) => ucid is not null && Find(ucid.Value) is not null;
+
     /// <summary>
     /// The remembered entry for exactly this token as UTF-8 bytes (a JSON string's raw value, without escapes), or null.
     /// </summary>

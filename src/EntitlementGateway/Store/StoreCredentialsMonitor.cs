@@ -52,7 +52,7 @@ public sealed partial class StoreCredentialsMonitor
     public bool RecordRefusal(string budgetKey, UserCollectionsId? ucid)
     {
         // Outside the lock: the lookup may move the entry between the remembered generations.
-        var acceptedBefore = ucid is not null && accepted?.Find(ucid.Value) is not null;
+        var acceptedBefore = accepted?.Holds(ucid) == true;
         var o = options.Value;
         var window = TimeSpan.FromSeconds(o.SuspectCredentialsWindowSeconds);
         var now = time.GetUtcNow();
