@@ -41,13 +41,14 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
     }
 
     [Fact]
-    public void The_published_runtime_config_keeps_idle_thread_pool_workers_from_spinning_and_caps_the_young_generation()
+    public void The_published_runtime_config_keeps_idle_thread_pool_workers_from_spinning_and_keeps_the_heap_small()
     {
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(build.App, "EntitlementGateway.runtimeconfig.json")));
         var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
 
         Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
         Assert.Equal(16 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
+        Assert.Equal(5, properties.GetProperty("System.GC.DTargetTCP").GetInt32());
     }
 
     [Fact]
