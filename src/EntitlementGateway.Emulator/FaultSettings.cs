@@ -45,6 +45,32 @@ public enum FaultMode
     /// the caller cannot tell whether it happened.
     /// </summary>
     LoseAnswer,
+
+    /// <summary>
+    /// Answer <c>307 Temporary Redirect</c> with <c>Location</c> set to <see cref="FaultSettings.RedirectTo"/>, as a
+    /// compromised or misrouted front end may: a client that follows it sends the request, body and bearer token there.
+    /// </summary>
+    Redirect,
+}
+
+/// <summary>How the token endpoint answers while <see cref="FaultSettings.TokenAnswer"/> is set.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TokenAnswer>))]
+public enum TokenAnswer
+{
+    /// <summary>A token as Entra issues it.</summary>
+    Normal,
+
+    /// <summary>200 JSON with <c>token_type</c> and <c>expires_in</c> but no <c>access_token</c>.</summary>
+    NoAccessToken,
+
+    /// <summary>200 <c>text/html</c>: a proxy's error page instead of JSON.</summary>
+    NotJson,
+
+    /// <summary>A valid token whose <c>expires_in</c> (10^14 s) lies past the calendar.</summary>
+    EndlessExpiry,
+
+    /// <summary><c>307 Temporary Redirect</c> to <see cref="FaultSettings.RedirectTo"/>, before the credentials are read.</summary>
+    Redirect,
 }
 
 /// <summary>How the <c>Retry-After</c> of a 429 or 503 <see cref="FaultMode.Status"/> failure is written.</summary>
@@ -68,7 +94,8 @@ public enum RetryAfterFormat
 /// Latency and fault injection for the Store endpoints (everything under <c>/emulator/store/</c>), set with
 /// <c>PUT /emulator/faults</c> (JSON, camelCase names) or <see cref="EmulatorOptions.Faults"/> at start-up.
 /// <see cref="FailNext"/> and <see cref="FailureRate"/> choose which calls fail; <see cref="Mode"/> says how.
-/// <see cref="LoopContinuation"/> and <see cref="RejectServiceTokens"/> apply to every call while they are set.
+/// <see cref="LoopContinuation"/>, <see cref="RejectServiceTokens"/> and <see cref="TokenAnswer"/> apply to every call while
+/// they are set.
 /// </summary>
 public sealed class FaultSettings
 {
@@ -95,7 +122,7 @@ public sealed class FaultSettings
 
     /// <summary>
     /// <c>mode</c>: how a failure shows itself: <c>Status</c> (default), <c>Drop</c>, <c>Hang</c>, <c>StallBody</c>,
-    /// <c>ResetBody</c>, <c>GarbageBody</c> or <c>SlowHeaders</c>.
+    /// <c>ResetBody</c>, <c>GarbageBody</c>, <c>SlowHeaders</c>, <c>LoseAnswer</c> or <c>Redirect</c>.
     /// </summary>
     public FaultMode Mode { get; set; } = FaultMode.Status;
 
@@ -110,6 +137,15 @@ public sealed class FaultSettings
     /// is refused with 401, even a freshly issued one, as when the Store no longer accepts the application's credentials.
     /// </summary>
     public bool RejectServiceTokens { get; set; }
+
+    /// <summary>
+    /// <c>tokenAnswer</c>: how every token request is answered while it is set: <c>Normal</c> (default),
+    /// <c>NoAccessToken</c>, <c>NotJson</c>, <c>EndlessExpiry</c> or <c>Redirect</c> (to <see cref="RedirectTo"/>).
+    /// </summary>
+    public TokenAnswer TokenAnswer { get; set; } = TokenAnswer.Normal;
+
+    /// <summary><c>redirectTo</c>: the absolute URL a <see cref="FaultMode.Redirect"/> failure points at.</summary>
+    public string? RedirectTo { get; set; }
 
     /// <summary>A copy, so callers never share a mutable instance with the live state.</summary>
     public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
@@ -128,6 +164,10 @@ public sealed class FaultSettings
         if (!Enum.IsDefined(Mode)) return $"mode must be one of {string.Join(", ", Enum.GetNames<FaultMode>())}.";
         if (!Enum.IsDefined(RetryAfterFormat))
             return $"retryAfterFormat must be one of {string.Join(", ", Enum.GetNames<RetryAfterFormat>())}.";
+        if (!Enum.IsDefined(TokenAnswer)) return $"tokenAnswer must be one of {string.Join(", ", Enum.GetNames<TokenAnswer>())}.";
+        if ((Mode == FaultMode.Redirect || TokenAnswer == TokenAnswer.Redirect) &&
+            !(Uri.TryCreate(RedirectTo, UriKind.Absolute, out var target) && (target.Scheme == Uri.UriSchemeHttps || target.Scheme == Uri.UriSchemeHttp)))
+            return "redirectTo must be an absolute http(s) URL when mode or tokenAnswer is Redirect.";
         return null;
     }
 }

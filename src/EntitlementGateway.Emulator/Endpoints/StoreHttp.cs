@@ -219,6 +219,11 @@ internal static class StoreHttp
                 case FaultMode.GarbageBody:
                     await WriteProxyErrorPageAsync(ctx, abort);
                     return Results.Empty;
+                case FaultMode.Redirect:
+                    ctx.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+                    ctx.Response.Headers.Location = fault.RedirectTo;
+                    ctx.Response.ContentLength = 0;
+                    return Results.Empty;
                 default:
                     return Failure(ctx, state, fault);
             }

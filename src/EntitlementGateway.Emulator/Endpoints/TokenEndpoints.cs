@@ -15,6 +15,9 @@ internal static class TokenEndpoints
 {
     private const string DefaultSuffix = "/.default";
 
+    // Past DateTimeOffset.MaxValue from now: a client that adds it to the clock overflows.
+    private const long EndlessSeconds = 100_000_000_000_000;
+
     public static void Map(IEndpointRouteBuilder group)
     {
         group.MapPost("/oauth2/v2.0/token", TokenAsync).DisableAntiforgery();
@@ -26,6 +29,12 @@ internal static class TokenEndpoints
 
     private static async Task<IResult> TokenAsync(HttpContext ctx, EmulatorState state)
     {
+        var answer = state.Faults.TokenAnswer;
+        if (answer == TokenAnswer.Redirect)
+        {
+            ctx.Response.Headers.Location = state.Faults.RedirectTo;
+            return Results.StatusCode(StatusCodes.Status307TemporaryRedirect);
+        }
         if (!ctx.Request.HasFormContentType)
             return AadError(400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded.");
         var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
@@ -61,8 +70,19 @@ internal static class TokenEndpoints
             return AadError(400, "invalid_scope", 1002012, "The scope must be '<resource>/.default' for the client credentials flow.");
         resource = resource[..^DefaultSuffix.Length];
 
-        var token = state.IssueAccessToken(resource, clientId);
         ctx.Response.Headers.CacheControl = "no-store, no-cache";
+        switch (answer)
+        {
+            case TokenAnswer.NoAccessToken:
+                return Results.Json(new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = EmulatorState.AccessTokenLifetimeSeconds,
+                    ["ext_expires_in"] = EmulatorState.AccessTokenLifetimeSeconds }, EmulatorJson.Default.JsonObject);
+            case TokenAnswer.NotJson:
+                return Results.Content("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html");
+            case TokenAnswer.EndlessExpiry:
+                return Results.Json(new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = EndlessSeconds, ["ext_expires_in"] = EndlessSeconds,
+                    ["access_token"] = state.IssueAccessToken(resource, clientId) }, EmulatorJson.Default.JsonObject);
+        }
+        var token = state.IssueAccessToken(resource, clientId);
         return Results.Json(
             new TokenResponse("Bearer", EmulatorState.AccessTokenLifetimeSeconds, EmulatorState.AccessTokenLifetimeSeconds, token),
             EmulatorJson.Default.TokenResponse);

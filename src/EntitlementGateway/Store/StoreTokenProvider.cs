@@ -112,6 +112,8 @@ public sealed class MsalStoreTokenProvider(
             var source = _source ?? await BuildAsync(deadline.Token);
             Interlocked.Increment(ref _acquisitions);
             var result = await source.AcquireAsync(scope, forceRefresh, deadline.Token);
+            if (!IsUsableToken(result.AccessToken) || result.ExpiresOn <= time.GetUtcNow())
+                throw new MsalClientException(UnusableTokenCode, "The identity provider answered without a usable, unexpired access token.");
             // A token MSAL answered from its own cache was not obtained now: keep its age honest.
             var acquiredAt = result.AuthenticationResultMetadata?.TokenSource == TokenSource.Cache ? DateTimeOffset.MinValue : time.GetUtcNow();
             var token = new StoreToken(result.AccessToken, result.ExpiresOn, acquiredAt);
@@ -132,11 +134,37 @@ public sealed class MsalStoreTokenProvider(
             health.RecordTokenFailed(slot.Name, ex.ErrorCode);
             throw;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An answer MSAL could not read (not JSON, an expires_in past the calendar): a failed acquisition like any
+            // other, so callers answer it as the identity provider's trouble and the next call asks again.
+            metrics.TokenAcquisition(slot.Name, "failed");
+            health.RecordTokenFailed(slot.Name, UnusableTokenCode);
+            throw new MsalClientException(UnusableTokenCode, "The identity provider's answer could not be read.", ex);
+        }
         finally
         {
             lock (slot) slot.Flight = null;
         }
     }
+
+    /// <summary>The error code of an identity provider answer that held no usable token.</summary>
+    public const string UnusableTokenCode = "unusable_token_response";
+
+    /// <summary>
+    /// A bearer token as RFC 6750 spells it (letters, digits and <c>-._~+/</c>, then any <c>=</c>), of a sane length:
+    /// anything else would go into an Authorization header as it came (empty, a line break, a whole HTML page).
+    /// </summary>
+    internal static bool IsUsableToken(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength) return false;
+        var end = token.AsSpan().TrimEnd('=');
+        return !end.IsEmpty && !end.ContainsAnyExcept(TokenCharacters);
+    }
+
+    private const int MaxTokenLength = 64 * 1024;
+    private static readonly System.Buffers.SearchValues<char> TokenCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
 
     private async Task<IStoreTokenSource> BuildAsync(CancellationToken cancellationToken)
     {

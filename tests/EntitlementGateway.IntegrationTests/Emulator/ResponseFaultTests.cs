@@ -108,6 +108,26 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Redirect_Answers307ToTheConfiguredUrl_ThenTheNextCallIsNormal()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "Redirect", ["redirectTo"] = "https://127.0.0.1:9/elsewhere" });
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            SslOptions = global::EntitlementGateway.Emulator.EmulatorTls.CreateTrustingSslOptions(fixture.Server.Certificate),
+        }) { BaseAddress = _client.Http.BaseAddress };
+
+        using (var response = await QueryHeadersAsync(http, token, ucid))
+        {
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+            Assert.Equal("https://127.0.0.1:9/elsewhere", response.Headers.Location!.OriginalString);
+        }
+        using var after = await QueryHeadersAsync(http, token, ucid);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
     public async Task SlowHeaders_DelaysByLatencyThenAnswersTheRealPage()
     {
         var (token, ucid) = await NewUserAsync();
@@ -211,6 +231,8 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
     [InlineData("{\"mode\": 42}")]
     [InlineData("{\"mode\": \"StallHeaders\"}")]
     [InlineData("{\"loopContinuation\": \"yes\"}")]
+    [InlineData("{\"mode\": \"Redirect\"}")]
+    [InlineData("{\"mode\": \"Redirect\", \"redirectTo\": \"/relative\"}")]
     public async Task Faults_PutWithInvalidNewSettings_Returns400(string json)
     {
         using var content = new StringContent(json, Encoding.UTF8, "application/json");

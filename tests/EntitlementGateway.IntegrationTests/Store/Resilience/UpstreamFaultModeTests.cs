@@ -109,6 +109,24 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
     }
 
     [Fact]
+    public async Task Query_WhenTheStoreRedirectsToAnotherHost_Is502_AndNothingReachesThatHost()
+    {
+        // Following it would carry the player's UCID (the body) and the service token (the header) to that host, and
+        // bring its answer back as the player's entitlements.
+        using var elsewhere = new ConnectionCounter();
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode = "Redirect", redirectTo = $"https://127.0.0.1:{elsewhere.Port}/steal" });
+        using (response)
+        {
+            var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+            Assert.Contains("307", problem["detail"]!.GetValue<string>());
+            Assert.Equal(1, calls);
+            Assert.Equal(1, await UnitsUsedAsync(fixture.Gateway, user));
+        }
+        await Task.Delay(200);
+        Assert.Equal(0, elsewhere.Connections);
+    }
+
+    [Fact]
     public async Task Query_WhenOneAttemptResetsMidBody_TheRetryAnswers200()
     {
         var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 1, mode = "ResetBody" });
@@ -199,3 +217,29 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
 
 [CollectionDefinition(nameof(FaultModeFixture), DisableParallelization = true)]
 public sealed class FaultModeCollection;
+
+/// <summary>A loopback listener that only counts the connections made to it.</summary>
+internal sealed class ConnectionCounter : IDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener = new(IPAddress.Loopback, 0);
+    private int _connections;
+
+    public ConnectionCounter()
+    {
+        _listener.Start();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try { using var socket = await _listener.AcceptSocketAsync(); Interlocked.Increment(ref _connections); }
+                catch (Exception) { return; }
+            }
+        });
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public void Dispose() => _listener.Stop();
+}
