@@ -61,19 +61,24 @@ internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
     public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options) => writer.WriteStringValue(value!.Value);
 }
 
-/// <summary>A quantity: a JSON number (clamped to the range of <see cref="int"/>) or a numeric string.</summary>
+/// <summary>
+/// A quantity (a consumable's balance): a whole JSON number or a numeric string, within the range of <see cref="int"/>.
+/// Anything else is not the documented answer: a balance clamped or truncated here would be passed on as true.
+/// </summary>
 internal sealed class StoreQuantityConverter : JsonConverter<int?>
 {
     public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.Number:
-                return reader.TryGetInt64(out var l)
-                    ? (int)Math.Clamp(l, int.MinValue, int.MaxValue)
-                    : (int)Math.Clamp(Math.Truncate(reader.GetDouble()), int.MinValue, int.MaxValue);
-            case JsonTokenType.String when long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s):
-                return (int)Math.Clamp(s, int.MinValue, int.MaxValue);
+            case JsonTokenType.Number when reader.TryGetInt32(out var n):
+                return n;
+            case JsonTokenType.Number when reader.TryGetDecimal(out var d) && decimal.Truncate(d) == d && d is >= int.MinValue and <= int.MaxValue:
+                return (int)d;
+            case JsonTokenType.String when int.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s):
+                return s;
+            case JsonTokenType.Number or JsonTokenType.String:
+                throw new JsonException("A Store quantity must be a whole number within the 32-bit range.");
             default: throw new JsonException("A Store quantity must be a number.");
         }
     }

@@ -103,7 +103,10 @@ public sealed record RenewKeyRequest(
 
 public sealed record RenewKeyResponse([property: JsonPropertyName("key")] string? Key);
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = true)]
+// A member named twice is refused, not resolved last-one-wins: a second "continuationToken":null or "status":"Active"
+// would otherwise decide completeness or ownership unseen.
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = true,
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(B2bLicensePreviewRequest))]
 [JsonSerializable(typeof(B2bLicensePreviewResponse))]
 [JsonSerializable(typeof(PublisherQueryRequest))]

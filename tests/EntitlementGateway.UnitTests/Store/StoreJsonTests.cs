@@ -117,7 +117,7 @@ public class StoreJsonTests
     [InlineData("\"beneficiary\":{\"identityType\":\"pub\"}")]
     [InlineData("\"somethingNew\":{\"nested\":[1,2,{\"x\":true}]}")]
     [InlineData("\"quantity\":\"3\"")]
-    [InlineData("\"quantity\":99999999999")]
+    [InlineData("\"quantity\":2147483647")]
     [InlineData("\"trialData\":{\"isTrial\":false,\"isInTrialPeriod\":false,\"trialTimeRemaining\":null}")]
     [InlineData("\"trialData\":null")]
     [InlineData("\"satisfiedByProductIds\":null")]
@@ -127,11 +127,41 @@ public class StoreJsonTests
         Assert.Single(EntitlementFilter.Apply([item], During));
     }
 
-    [Fact]
-    public void ReadPage_AQuantityBeyondInt_IsClampedNotAnError()
+    [Theory]
+    [InlineData("99999999999")]
+    [InlineData("1e400")]
+    [InlineData("99999999999999999999")]
+    [InlineData("-2147483649")]
+    [InlineData("2.9")]
+    [InlineData("\"99999999999\"")]
+    [InlineData("\"2.5\"")]
+    [InlineData("\"many\"")]
+    public void ReadPage_AQuantityThatIsNotAWholeIntIsNotTheDocumentedJson(string json)
     {
-        Assert.Equal(int.MaxValue, Read("""{"items":[{"productId":"9N30KZZF4BR9","quantity":99999999999}]}""").Items!.Single().Quantity);
-        Assert.Equal(3, Read("""{"items":[{"productId":"9N30KZZF4BR9","quantity":"3"}]}""").Items!.Single().Quantity);
+        // A balance clamped or truncated would be answered to the player as true.
+        var error = Assert.Throws<JsonException>(() => Read($$"""{"items":[{"productId":"9N30KZZF4BR9","quantity":{{json}}}]}"""));
+        Assert.Contains("quantity must be a whole number within the 32-bit range", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("{}")]
+    [InlineData("[1]")]
+    public void ReadPage_AQuantityThatIsNotANumberIsNotTheDocumentedJson(string json)
+    {
+        var error = Assert.Throws<JsonException>(() => Read($$"""{"items":[{"productId":"9N30KZZF4BR9","quantity":{{json}}}]}"""));
+        Assert.Contains("quantity must be a number", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"items":[],"continuationToken":"next","continuationToken":null}""")]
+    [InlineData("""{"items":[{"productId":"9N30KZZF4BR9","status":"Revoked","status":"Active"}]}""")]
+    [InlineData("""{"items":[{"productId":"9N30KZZF4BR9","status":"Revoked","Status":"Active"}]}""")]
+    [InlineData("""{"items":[],"items":[{"productId":"9N30KZZF4BR9"}]}""")]
+    public void ReadPage_AMemberNamedTwice_IsNotTheDocumentedJson(string body)
+    {
+        // Last-one-wins would let a second continuationToken end the paging, or a second status make an item Active.
+        Assert.Throws<JsonException>(() => StoreJson.ReadPage(Encoding.UTF8.GetBytes(body)));
     }
 
     [Theory]
@@ -160,13 +190,16 @@ public class StoreJsonTests
     }
 
     [Theory]
-    [InlineData("1e300", int.MaxValue)]
-    [InlineData("-1e300", int.MinValue)]
-    [InlineData("2.9", 2)]
-    [InlineData("-2.9", -2)]
+    [InlineData("2147483647", int.MaxValue)]
+    [InlineData("-2147483648", int.MinValue)]
+    [InlineData("5.0", 5)]
+    [InlineData("2147483647.0", int.MaxValue)]
+    [InlineData("-2147483648.0", int.MinValue)]
+    [InlineData("3e2", 300)]
     [InlineData("-5", -5)]
     [InlineData("\"-7\"", -7)]
-    public void ReadPage_Quantities_AreTruncatedAndClampedToInt(string json, int expected)
+    [InlineData("\"3\"", 3)]
+    public void ReadPage_WholeQuantities_AreRead(string json, int expected)
     {
         Assert.Equal(expected, Read($$"""{"items":[{"quantity":{{json}}}]}""").Items!.Single().Quantity);
     }
