@@ -95,11 +95,13 @@ public sealed partial class StoreResiliencePipelines
     /// <summary>When the latest break ends (the circuit opened last); null when it never opened.</summary>
     public DateTimeOffset? OpenUntil => Interlocked.Read(ref _openUntilTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Worth another attempt: 5xx, 408, a connection failure or an attempt timeout. Never a 429 (it is this
+    /// <summary>Worth another attempt: 5xx, 408, a connection failure (not an untrusted certificate) or an attempt timeout. Never a 429 (it is this
     /// player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open circuit.</summary>
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
+        // A certificate that is not trusted stays so on the next attempt: retrying only spends the player's units.
+        { Exception: HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } } => false,
         { Exception: HttpRequestException or TimeoutRejectedException or StoreBodyException } => true,
         { Exception: not null } => false,
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,

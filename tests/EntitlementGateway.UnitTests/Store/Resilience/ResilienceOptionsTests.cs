@@ -73,6 +73,10 @@ public class ResilienceOptionsTests
     public void IsTransient_ByException()
     {
         Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException())));
+        Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(
+            new HttpRequestException(HttpRequestError.SecureConnectionError, "reset in the handshake", new IOException()))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(
+            new HttpRequestException(HttpRequestError.SecureConnectionError, "untrusted", new System.Security.Authentication.AuthenticationException()))));
         Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new TimeoutRejectedException())));
         Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new BrokenCircuitException())));
         Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException("down"))));
