@@ -220,10 +220,7 @@ internal static class StoreHttp
                     await WriteProxyErrorPageAsync(ctx, abort);
                     return Results.Empty;
                 case FaultMode.Redirect:
-                    ctx.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-                    ctx.Response.Headers.Location = fault.RedirectTo;
-                    ctx.Response.ContentLength = 0;
-                    return Results.Empty;
+                    return Redirect(ctx, fault.RedirectTo);
                 default:
                     return Failure(ctx, state, fault);
             }
@@ -234,6 +231,15 @@ internal static class StoreHttp
             Abort(ctx);
             return Results.Empty;
         }
+    }
+
+    /// <summary>A <c>307 Temporary Redirect</c> to <paramref name="target"/>, with no body: a redirect fault's answer.</summary>
+    public static IResult Redirect(HttpContext ctx, string? target)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+        ctx.Response.Headers.Location = target;
+        ctx.Response.ContentLength = 0;
+        return Results.Empty;
     }
 
     private static readonly TimeSpan ResetPause = TimeSpan.FromMilliseconds(100);

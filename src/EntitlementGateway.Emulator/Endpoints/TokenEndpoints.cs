@@ -30,11 +30,7 @@ internal static class TokenEndpoints
     private static async Task<IResult> TokenAsync(HttpContext ctx, EmulatorState state)
     {
         var answer = state.Faults.TokenAnswer;
-        if (answer == TokenAnswer.Redirect)
-        {
-            ctx.Response.Headers.Location = state.Faults.RedirectTo;
-            return Results.StatusCode(StatusCodes.Status307TemporaryRedirect);
-        }
+        if (answer == TokenAnswer.Redirect) return StoreHttp.Redirect(ctx, state.Faults.RedirectTo);
         if (!ctx.Request.HasFormContentType)
             return AadError(400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded.");
         var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);

@@ -71,8 +71,6 @@ internal sealed class StoreQuantityConverter : JsonConverter<int?>
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.Number when reader.TryGetInt32(out var n):
-                return n;
             case JsonTokenType.Number when reader.TryGetDecimal(out var d) && decimal.Truncate(d) == d && d is >= int.MinValue and <= int.MaxValue:
                 return (int)d;
             case JsonTokenType.String when int.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s):

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using EntitlementGateway.IntegrationTests.Infrastructure;
-using EntitlementGateway.IntegrationTests.Store.Resilience;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 

@@ -30,21 +30,10 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
     [Fact]
     public async Task Renew_CallsOnlyTheFixedRenewUrl_NeverTheRefreshUriInTheToken()
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var connections = 0;
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                try { using var socket = await listener.AcceptSocketAsync(); Interlocked.Increment(ref connections); }
-                catch (Exception) { return; }
-            }
-        });
+        using var elsewhere = new ConnectionCounter();
         await using var gateway = Gateway();
         using var client = gateway.CreateClient();
-        var ucid = await World.MintUcidAsync("renew-player", new { refreshUri = $"http://127.0.0.1:{port}/steal", lifetimeSeconds = 3600 });
+        var ucid = await World.MintUcidAsync("renew-player", new { refreshUri = $"http://127.0.0.1:{elsewhere.Port}/steal", lifetimeSeconds = 3600 });
 
         using var response = await client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
 
@@ -56,7 +45,7 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
         Assert.True(body["expiresOn"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddDays(29));
         Assert.Equal(1, (await World.StatsAsync())["renewals"]!.GetValue<long>());
         await Task.Delay(200);
-        Assert.Equal(0, Volatile.Read(ref connections));
+        Assert.Equal(0, elsewhere.Connections);
 
         // The renewed key works for queries.
         (await QueryAsync(client, renewed)).EnsureSuccessStatusCode();

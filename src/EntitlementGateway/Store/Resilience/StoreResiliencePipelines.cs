@@ -95,8 +95,9 @@ public sealed partial class StoreResiliencePipelines
     /// <summary>When the latest break ends (the circuit opened last); null when it never opened.</summary>
     public DateTimeOffset? OpenUntil => Interlocked.Read(ref _openUntilTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Worth another attempt: 5xx, 408, a connection failure (not an untrusted certificate) or an attempt timeout. Never a 429 (it is this
-    /// player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open circuit.</summary>
+    /// <summary>Worth another attempt: 5xx, 408, a connection failure (not an untrusted certificate) or an attempt timeout.
+    /// Never a 429 (it is this player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open
+    /// circuit.</summary>
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
