@@ -49,6 +49,7 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
         Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
         Assert.Equal(16 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
         Assert.Equal(5, properties.GetProperty("System.GC.DTargetTCP").GetInt32());
+        Assert.False(properties.GetProperty("System.GC.Concurrent").GetBoolean(), "full collections block and compact: no background GC");
     }
 
     [Fact]

@@ -28,4 +28,8 @@ public sealed record Entitlement(
 /// <param name="IsInTrialPeriod">In a trial period (such as a subscription's).</param>
 /// <param name="TimeRemaining">Time left in the trial, as the Store formats it; null when none.</param>
 /// <param name="TimeRemainingSeconds">The same in seconds, whichever of the Store's two formats it came in; null when none or unreadable.</param>
-public sealed record TrialInfo(bool IsTrial, bool IsInTrialPeriod, string? TimeRemaining, double? TimeRemainingSeconds = null);
+public sealed record TrialInfo(bool IsTrial, bool IsInTrialPeriod, string? TimeRemaining, double? TimeRemainingSeconds = null)
+{
+    /// <summary>Not a trial, no trial period, no time remaining: what nearly every entitlement has (one shared instance).</summary>
+    public static TrialInfo None { get; } = new(false, false, null);
+}

@@ -1,3 +1,4 @@
+using EntitlementGateway.Infrastructure;
 using EntitlementGateway.Store;
 
 namespace EntitlementGateway.Entitlements;
@@ -54,19 +55,29 @@ public static class EntitlementFilter
         string.Equals(item.AcquisitionType, "Single", StringComparison.OrdinalIgnoreCase) &&
         (item.SatisfiedByProductIds is null || item.SatisfiedByProductIds.Count == 0);
 
+    // Cached answers are held per player: the strings every player shares are held once (SharedStrings), as is the
+    // trial information of everything that is not a trial.
     private static Entitlement ToEntitlement(string productId, string skuId, StoreCollectionItem item) => new(
-        productId,
-        skuId,
-        item.Kind,
-        item.AcquisitionType,
+        SharedStrings.Share(productId),
+        SharedStrings.Share(skuId),
+        SharedStrings.Share(item.Kind),
+        SharedStrings.Share(item.AcquisitionType),
         item.Quantity ?? 1,
         item.StartDate!.Value,
         item.EndDate!.Value,
         item.AcquiredDate,
-        item.SatisfiedByProductIds ?? [],
-        new TrialInfo(item.TrialData?.IsTrial ?? false, item.TrialData?.IsInTrialPeriod ?? false,
-            string.IsNullOrEmpty(item.TrialData?.TrialTimeRemaining) ? null : item.TrialData.TrialTimeRemaining,
-            StoreJson.ParseTrialTimeRemaining(item.TrialData?.TrialTimeRemaining)?.TotalSeconds));
+        item.SatisfiedByProductIds is { Count: > 0 } grants ? grants : [],
+        Trial(item.TrialData));
+
+    private static TrialInfo Trial(StoreTrialData? trial)
+    {
+        var remaining = string.IsNullOrEmpty(trial?.TrialTimeRemaining) ? null : trial.TrialTimeRemaining;
+        var isTrial = trial?.IsTrial ?? false;
+        var inPeriod = trial?.IsInTrialPeriod ?? false;
+        return !isTrial && !inPeriod && remaining is null
+            ? TrialInfo.None
+            : new TrialInfo(isTrial, inPeriod, remaining, StoreJson.ParseTrialTimeRemaining(remaining)?.TotalSeconds);
+    }
 }
 
 /// <summary>A product asked for: a Store ID and, optionally, one SKU.</summary>

@@ -127,11 +127,12 @@ public sealed record UserCollectionsId(
             var ucid = new UserCollectionsId(
                 value,
                 claims.String(UserIdClaim, "userId"),
-                claims.String(ClientIdClaim, "clientId"),
-                claims.Audience(),
+                // Alike for every player of a game: one instance each, not a copy per remembered player.
+                Infrastructure.SharedStrings.Share(claims.String(ClientIdClaim, "clientId")),
+                Infrastructure.SharedStrings.Share(claims.Audience()),
                 claims.Time("nbf"),
                 claims.Time("exp"),
-                claims.String(RefreshUriClaim, "refreshUri"));
+                Infrastructure.SharedStrings.Share(claims.String(RefreshUriClaim, "refreshUri")));
             error = claims.Error;
             return error is null ? ucid : null;
         }

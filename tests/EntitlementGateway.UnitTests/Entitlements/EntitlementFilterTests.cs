@@ -122,6 +122,47 @@ public class EntitlementFilterTests
     }
 
     [Fact]
+    public void Apply_NoTrial_SharesOneNotATrialInstance()
+    {
+        var noData = Assert.Single(EntitlementFilter.Apply([Item("9MXL21XPWWWK")], Now));
+        var allFalse = Assert.Single(EntitlementFilter.Apply(
+            [Item("9N30KZZF4BR9", trial: new StoreTrialData { IsTrial = false, IsInTrialPeriod = false, TrialTimeRemaining = "" })], Now));
+
+        Assert.Same(TrialInfo.None, noData.Trial);
+        Assert.Same(TrialInfo.None, allFalse.Trial);
+        Assert.Equal(new TrialInfo(false, false, null, null), TrialInfo.None);
+    }
+
+    [Theory]
+    [InlineData(true, false, null)]
+    [InlineData(false, true, null)]
+    [InlineData(false, false, "00:10:00")]
+    public void Apply_AnyTrialInformation_IsKeptAsSent(bool isTrial, bool inPeriod, string? remaining)
+    {
+        var trial = new StoreTrialData { IsTrial = isTrial, IsInTrialPeriod = inPeriod, TrialTimeRemaining = remaining };
+        var result = Assert.Single(EntitlementFilter.Apply([Item("9MXL21XPWWWK", trial: trial)], Now));
+
+        Assert.Equal(new TrialInfo(isTrial, inPeriod, remaining, remaining is null ? null : 600), result.Trial);
+    }
+
+    [Fact]
+    public void Apply_AnswersForDifferentPlayers_ShareTheirRepeatingStrings()
+    {
+        // Each player's Store answer is read into its own strings; the entitlements kept for each hold one instance.
+        static string Copy(string value) => new(value.AsSpan());
+        var first = Assert.Single(EntitlementFilter.Apply(
+            [Item(Copy("9N30KZZF4BR9"), skuId: Copy("0010"), kind: Copy("Durable"), acquisition: Copy("Single"))], Now));
+        var second = Assert.Single(EntitlementFilter.Apply(
+            [Item(Copy("9N30KZZF4BR9"), skuId: Copy("0010"), kind: Copy("Durable"), acquisition: Copy("Single"))], Now));
+
+        Assert.Same(first.ProductId, second.ProductId);
+        Assert.Same(first.SkuId, second.SkuId);
+        Assert.Same(first.ProductKind, second.ProductKind);
+        Assert.Same(first.AcquisitionType, second.AcquisitionType);
+        Assert.Same(Array.Empty<string>(), first.SatisfiedByProductIds);
+    }
+
+    [Fact]
     public void Apply_OnlyReturnsRequestedProductsAndSkus_AndRequestedKinds()
     {
         var items = new[]
