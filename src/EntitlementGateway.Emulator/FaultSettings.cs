@@ -51,6 +51,18 @@ public enum FaultMode
     /// compromised or misrouted front end may: a client that follows it sends the request, body and bearer token there.
     /// </summary>
     Redirect,
+
+    /// <summary>
+    /// Answer 200 <c>application/json</c> without a <c>Content-Length</c> (chunked) and write <c>{"items":[</c> and then
+    /// white space without end, until the caller gives up or the host stops: a body no bound on the caller's side ends.
+    /// </summary>
+    EndlessBody,
+
+    /// <summary>Answer 200 <c>application/json</c> with the body <c>null</c>: valid JSON, but not the documented object.</summary>
+    NullBody,
+
+    /// <summary>The real answer with 80 KiB of extra headers before it, more than an HTTP client reads by default (64 KiB).</summary>
+    HugeHeaders,
 }
 
 /// <summary>How the token endpoint answers while <see cref="FaultSettings.TokenAnswer"/> is set.</summary>
@@ -122,7 +134,8 @@ public sealed class FaultSettings
 
     /// <summary>
     /// <c>mode</c>: how a failure shows itself: <c>Status</c> (default), <c>Drop</c>, <c>Hang</c>, <c>StallBody</c>,
-    /// <c>ResetBody</c>, <c>GarbageBody</c>, <c>SlowHeaders</c>, <c>LoseAnswer</c> or <c>Redirect</c>.
+    /// <c>ResetBody</c>, <c>GarbageBody</c>, <c>SlowHeaders</c>, <c>LoseAnswer</c>, <c>Redirect</c>, <c>EndlessBody</c>,
+    /// <c>NullBody</c> or <c>HugeHeaders</c>.
     /// </summary>
     public FaultMode Mode { get; set; } = FaultMode.Status;
 

@@ -221,6 +221,18 @@ internal static class StoreHttp
                     return Results.Empty;
                 case FaultMode.Redirect:
                     return Redirect(ctx, fault.RedirectTo);
+                case FaultMode.EndlessBody:
+                    await WriteEndlessBodyAsync(ctx, abort);
+                    return Results.Empty;
+                case FaultMode.NullBody:
+                    ctx.Response.StatusCode = StatusCodes.Status200OK;
+                    ctx.Response.ContentType = "application/json; charset=utf-8";
+                    ctx.Response.ContentLength = 4;
+                    await ctx.Response.Body.WriteAsync("null"u8.ToArray(), abort);
+                    return Results.Empty;
+                case FaultMode.HugeHeaders:
+                    for (var i = 0; i < HugeHeaderCount; i++) ctx.Response.Headers[$"X-Padding-{i}"] = HugeHeaderValue;
+                    return null;
                 default:
                     return Failure(ctx, state, fault);
             }
@@ -254,6 +266,24 @@ internal static class StoreHttp
         ctx.Response.ContentLength = PromisedBodyLength;
         await ctx.Response.Body.WriteAsync("{\"items\":["u8.ToArray(), ct);
         await ctx.Response.Body.FlushAsync(ct);
+    }
+
+    private const int HugeHeaderCount = 80;
+    private static readonly string HugeHeaderValue = new('a', 1024);
+    private static readonly byte[] Blanks = System.Text.Encoding.ASCII.GetBytes(new string(' ', 64 * 1024));
+
+    /// <summary>200 JSON, chunked, a body that starts as the documented object and never ends (the caller gives up).</summary>
+    private static async Task WriteEndlessBodyAsync(HttpContext ctx, CancellationToken ct)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        await ctx.Response.Body.WriteAsync("{\"items\":["u8.ToArray(), ct);
+        while (true)
+        {
+            // Writes to a connection that is gone complete silently: the token is what ends this.
+            ct.ThrowIfCancellationRequested();
+            await ctx.Response.Body.WriteAsync(Blanks, ct);
+        }
     }
 
     private const string ProxyErrorPage =

@@ -100,6 +100,11 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             LogStoreFailure(logger, operation.Name, "timeout", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
+        catch (StoreUnreadableAnswerException ex)
+        {
+            LogStoreFailure(logger, operation.Name, "answer not read", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, ex.Message);
+        }
         catch (StoreBodyException ex)
         {
             LogStoreFailure(logger, operation.Name, "answer broke off", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -107,8 +112,8 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         }
         catch (HttpRequestException ex)
         {
-            LogStoreFailure(logger, operation.Name, ex.HttpRequestError.ToString(), subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
+            LogStoreFailure(logger, operation.Name, StoreWire.ErrorOf(ex).ToString(), subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return ConnectionFailure<TAnswer>(ex);
         }
         catch (MsalException ex)
         {
@@ -116,6 +121,21 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             LogStoreFailure(logger, operation.Name, "service token: " + ex.ErrorCode, subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The gateway could not obtain its service token.");
         }
+    }
+
+    /// <summary>What went wrong on the way to the Store, named: an answer that is not HTTP is not an unreachable Store.</summary>
+    internal static StoreCallResult<TAnswer> ConnectionFailure<TAnswer>(HttpRequestException exception) where TAnswer : class
+    {
+        if (exception.InnerException is System.Security.Authentication.AuthenticationException)
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable,
+                "The TLS connection to the Store failed: its certificate is not trusted (Store:TrustedCertificateThumbprint, the system's trust store) or no TLS version is shared.");
+        return StoreWire.ErrorOf(exception) switch
+        {
+            HttpRequestError.InvalidResponse => StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, "The Store's answer was not valid HTTP."),
+            HttpRequestError.ConfigurationLimitExceeded => StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error,
+                "The Store's answer had more headers than the gateway reads (64 KiB)."),
+            _ => StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable, "The Store could not be reached."),
+        };
     }
 
     /// <summary>An operation's URL, combined once per base and operation rather than parsed again on every call.</summary>
@@ -132,10 +152,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with {mediaType}, not the documented JSON.");
         try
         {
-            var answer = read(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-            return answer is null
-                ? StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with an empty body.")
-                : StoreCallResult<TAnswer>.Ok(answer);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            var answer = read(body);
+            if (answer is not null) return StoreCallResult<TAnswer>.Ok(answer);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, body.Length == 0
+                ? $"The Store answered {(int)response.StatusCode} with an empty body."
+                : $"The Store answered {(int)response.StatusCode} with JSON null, not the documented object.");
         }
         catch (JsonException)
         {

@@ -43,6 +43,40 @@ public static class StoreWire
         return null;
     }
 
+    /// <summary>
+    /// Whether the answer's <c>Content-Length</c> values disagree (on two header lines or in one comma-separated list);
+    /// several that are all the same are one value, as HTTP lets a recipient take them. The handler takes the first value
+    /// and ignores the rest, but a message whose lengths disagree has no defined end: a proxy and the gateway may split
+    /// it differently, which is how responses are smuggled.
+    /// </summary>
+    public static bool HasConflictingContentLength(HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var values)) return false;
+        string? first = null;
+        foreach (var value in values)
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                first ??= part;
+                if (!string.Equals(first, part, StringComparison.Ordinal)) return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// What ended a call: over HTTP/2 a stream's own failure comes wrapped (an error of kind Unknown around an IOException
+    /// around the cause), so the first kind that is known, outside in.
+    /// </summary>
+    public static HttpRequestError ErrorOf(HttpRequestException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+            if (e is HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } known) return known.HttpRequestError;
+        return HttpRequestError.Unknown;
+    }
+
     private static string Version()
     {
         var version = typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";

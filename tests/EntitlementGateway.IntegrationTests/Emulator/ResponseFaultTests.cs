@@ -92,6 +92,59 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task EndlessBody_SendsJsonWithoutALengthAndKeepsWritingPastAnyLimit()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "EndlessBody" });
+
+        using var response = await QueryHeadersAsync(_client.Http, token, ucid);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Null(response.Content.Headers.ContentLength);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var start = new byte[10];
+        await body.ReadExactlyAsync(start);
+        Assert.Equal("{\"items\":[", Encoding.ASCII.GetString(start));
+        // 8 MiB more, twice what the gateway reads, and still going.
+        var buffer = new byte[64 * 1024];
+        for (var read = 0L; read < 8L * 1024 * 1024; read += buffer.Length) await body.ReadExactlyAsync(buffer);
+        Assert.All(buffer, b => Assert.Equal((byte)' ', b));
+    }
+
+    [Fact]
+    public async Task NullBody_Answers200WithJsonNull()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "NullBody" });
+
+        using var response = await _client.QueryAsync(token, ucid);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("null", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task HugeHeaders_SendsTheRealAnswerBehindMoreHeadersThanAClientReads()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 2, ["mode"] = "HugeHeaders" });
+
+        // A client with the default 64 KiB limit refuses the answer; one that reads more gets the real page.
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => QueryHeadersAsync(_client.Http, token, ucid));
+        Assert.Equal(HttpRequestError.ConfigurationLimitExceeded, refused.HttpRequestError);
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxResponseHeadersLength = 256,
+            SslOptions = EntitlementGateway.Emulator.EmulatorTls.CreateTrustingSslOptions(fixture.Server.Certificate),
+        }) { BaseAddress = _client.Http.BaseAddress };
+        using var response = await QueryHeadersAsync(http, token, ucid);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.NonValidated.Count() >= 80);
+        Assert.Equal(2, (await response.Content.ReadFromJsonAsync<JsonObject>())!["items"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task GarbageBody_Answers200WithAProxysHtmlPageInsteadOfJson()
     {
         var (token, ucid) = await NewUserAsync();

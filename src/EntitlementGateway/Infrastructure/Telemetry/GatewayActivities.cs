@@ -53,6 +53,7 @@ public static class StoreOutcomes
 {
     public const string Timeout = "timeout";
     public const string Reset = "reset";
+    public const string InvalidAnswer = "invalid_answer";
     public const string ConnectionError = "connection_error";
     public const string CircuitOpen = "circuit_open";
     public const string Cancelled = "cancelled";
@@ -73,6 +74,7 @@ public static class StoreOutcomes
         Polly.CircuitBreaker.BrokenCircuitException => CircuitOpen,
         Polly.Timeout.TimeoutRejectedException or TimeoutException => Timeout,
         Store.Resilience.StoreBodyException => Reset,
+        Store.Resilience.StoreUnreadableAnswerException => InvalidAnswer,
         HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => Reset,
         HttpRequestException => ConnectionError,
         OperationCanceledException => Cancelled,

@@ -71,3 +71,9 @@ public sealed class StoreBudgetRefusedException(BudgetDecision decision)
 
 /// <summary>The Store's answer broke off or stalled after its headers (reset, truncated, or larger than allowed).</summary>
 public sealed class StoreBodyException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The Store's answer is not read: it is framed ambiguously (<c>Content-Length</c> headers that disagree, so where it
+/// ends cannot be known) or larger than the gateway reads. Not transient: the next attempt gets the same answer.
+/// </summary>
+public sealed class StoreUnreadableAnswerException(string message) : Exception(message);

@@ -132,10 +132,27 @@ public sealed class StoreResilienceHandler(
     private async Task<HttpResponseMessage> SendAndReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
+        // The values are the Store's bytes: named, not echoed.
+        if (StoreWire.HasConflictingContentLength(response))
+        {
+            response.Dispose();
+            throw new StoreUnreadableAnswerException(
+                $"The Store's {(int)response.StatusCode} answer has Content-Length headers that disagree: where it ends is ambiguous, so it was not read.");
+        }
+        if (response.Content.Headers.ContentLength > MaxBodyBytes)
+        {
+            response.Dispose();
+            throw TooLarge(response);
+        }
         try
         {
             await response.Content.LoadIntoBufferAsync(MaxBodyBytes, cancellationToken);
             return response;
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+        {
+            response.Dispose();
+            throw TooLarge(response); // a body without a length (chunked) that went past the limit
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -148,6 +165,9 @@ public sealed class StoreResilienceHandler(
             throw new StoreBodyException($"The Store's {(int)response.StatusCode} answer broke off after its headers.", ex);
         }
     }
+
+    private static StoreUnreadableAnswerException TooLarge(HttpResponseMessage response) =>
+        new($"The Store's {(int)response.StatusCode} answer is larger than the {MaxBodyBytes / (1024 * 1024)} MiB the gateway reads: it was not read.");
 
     private async Task<string> AcquireAsync(StoreCallState state, string key, Activity? activity, CancellationToken cancellationToken)
     {

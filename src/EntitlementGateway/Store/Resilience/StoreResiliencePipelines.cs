@@ -95,7 +95,8 @@ public sealed partial class StoreResiliencePipelines
     /// <summary>When the latest break ends (the circuit opened last); null when it never opened.</summary>
     public DateTimeOffset? OpenUntil => Interlocked.Read(ref _openUntilTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Worth another attempt: 5xx, 408, a connection failure (not an untrusted certificate) or an attempt timeout.
+    /// <summary>Worth another attempt: 5xx, 408, a connection failure (not an untrusted certificate, an answer that is not
+    /// HTTP or one with too many headers) or an attempt timeout.
     /// Never a 429 (it is this player's limit, and retrying it would only spend more), a 4xx, a budget refusal or an open
     /// circuit.</summary>
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
@@ -103,6 +104,8 @@ public sealed partial class StoreResiliencePipelines
         { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
         // A certificate that is not trusted stays so on the next attempt: retrying only spends the player's units.
         { Exception: HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } } => false,
+        // The Store answered, but not in HTTP, or with more headers than the gateway reads: the next answer is the same.
+        { Exception: HttpRequestException http } when StoreWire.ErrorOf(http) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded => false,
         { Exception: HttpRequestException or TimeoutRejectedException or StoreBodyException } => true,
         { Exception: not null } => false,
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,

@@ -108,6 +108,25 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
         }
     }
 
+    [Theory]
+    [InlineData("NullBody", 1, "The Store answered 200 with JSON null, not the documented object.")]
+    // One call, counted twice by the emulator: a fault injected, and the real query answered behind its headers.
+    [InlineData("HugeHeaders", 2, "The Store's answer had more headers than the gateway reads (64 KiB).")]
+    // EndlessBody is read up to 4 MiB, longer than this fixture's 0.4 s attempt timeout on a loaded machine: it is tested
+    // with the default timeouts (StoreRawAnswerTests), and the emulator's side of it in ResponseFaultTests.
+    public async Task Query_WhenTheStoreAnswersWhatNoRetryChanges_Is502NamingIt_AtOnce(string mode, int counted, string detail)
+    {
+        var (response, elapsed, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode });
+        using (response)
+        {
+            var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+            Assert.Equal(detail, problem["detail"]!.GetValue<string>());
+            Assert.Equal(counted, calls);
+            Assert.Equal(1, await UnitsUsedAsync(fixture.Gateway, user));
+            Assert.True(elapsed < Bound, $"answered after {elapsed}");
+        }
+    }
+
     [Fact]
     public async Task Query_WhenTheStoreRedirectsToAnotherHost_Is502_AndNothingReachesThatHost()
     {

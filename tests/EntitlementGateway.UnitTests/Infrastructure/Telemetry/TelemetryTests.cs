@@ -25,6 +25,7 @@ public sealed class TelemetryTests
         { new BrokenCircuitException(), StoreOutcomes.CircuitOpen },
         { new TimeoutRejectedException(), StoreOutcomes.Timeout },
         { new StoreBodyException("broke off"), StoreOutcomes.Reset },
+        { new StoreUnreadableAnswerException("lengths disagree"), "invalid_answer" },
         { new HttpRequestException(HttpRequestError.ResponseEnded), StoreOutcomes.Reset },
         { new HttpRequestException(HttpRequestError.ConnectionError), StoreOutcomes.ConnectionError },
         { new OperationCanceledException(), StoreOutcomes.Cancelled },

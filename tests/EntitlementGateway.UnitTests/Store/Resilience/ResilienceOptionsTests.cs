@@ -64,6 +64,15 @@ public class ResilienceOptionsTests
         Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(refused)));
         Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new BudgetUnavailableException())));
         Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(new StoreBodyException("reset"))));
+        // The same front end frames the next attempt the same way: not retried, and not the Store's health.
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new StoreUnreadableAnswerException("lengths disagree"))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.InvalidResponse))));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded))));
+        Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.ConnectionError))));
+        Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.ResponseEnded))));
+        // Over HTTP/2 the cause comes wrapped.
+        var wrapped = new HttpRequestException("sending failed", new IOException("aborted", new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded)));
+        Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(wrapped)));
         Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError))));
         Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest))));
         Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(refused)));

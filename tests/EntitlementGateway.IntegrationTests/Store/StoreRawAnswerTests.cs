@@ -1,0 +1,260 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using EntitlementGateway.Emulator;
+using EntitlementGateway.IntegrationTests.Infrastructure;
+using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
+
+namespace EntitlementGateway.IntegrationTests.Store;
+
+/// <summary>
+/// Answers that Kestrel never writes, so the emulator cannot: two Content-Length headers, no status line, 64 KiB of
+/// headers, an endless body. Written byte for byte by a loopback TLS server with the emulator's certificate; the gateway
+/// gets its service token from the emulator and sends the query here. Each is a 502 that names the fault, after one
+/// Store call: none of them is retried, since the next attempt would get the same answer and spend another unit.
+/// </summary>
+public sealed class StoreRawAnswerTests : IAsyncLifetime
+{
+    private const string Page =
+        """{"items":[{"acquiredDate":"2021-08-30T21:53:08+00:00","acquisitionType":"Single","endDate":"9999-12-31T23:59:59+00:00","id":"1046015f83a8478397064c915224e5d3","productId":"9N30KZZF4BR9","productKind":"Durable","quantity":1,"satisfiedByProductIds":[],"skuId":"0010","startDate":"2021-08-30T21:53:07+00:00","status":"Active","trialData":{"isInTrialPeriod":false,"isTrial":false}}]}""";
+
+    private const long StoreLimit = EntitlementGateway.Store.Resilience.StoreResilienceHandler.MaxBodyBytes;
+
+    private EmulatorServer _emulator = null!;
+    private RawStore _store = null!;
+    private GatewayApplication _gateway = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        _store = new RawStore(_emulator.Certificate);
+        var settings = GatewayApplication.LiveSettings(_emulator);
+        settings["Store:CollectionsBaseUrl"] = $"https://127.0.0.1:{_store.Port}/store";
+        settings["Resilience:MaxRetries"] = "2";
+        settings["Resilience:BaseDelayMs"] = "10";
+        _gateway = new GatewayApplication(settings);
+        _client = _gateway.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _gateway.DisposeAsync();
+        _store.Dispose();
+        await _emulator.DisposeAsync();
+    }
+
+    private Task<HttpResponseMessage> QueryWithAnswerAsync(string head) =>
+        QueryWithRawAnswerAsync(Encoding.UTF8.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n" + head + "\r\n" + Page));
+
+    private async Task<HttpResponseMessage> QueryWithRawAnswerAsync(byte[] answer, Func<Stream, Task>? after = null)
+    {
+        _store.Answer = answer;
+        _store.After = after;
+        var ucid = await new StoreWorld(_emulator).MintUcidAsync(NewUser());
+        return await QueryAsync(_client, ucid);
+    }
+
+    [Fact]
+    public async Task Two_Content_Length_headers_that_disagree_are_a_502_and_are_not_retried()
+    {
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithAnswerAsync($"Content-Length: {length}\r\nContent-Length: {length - 10}\r\n");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("Content-Length headers that disagree", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+        Assert.Contains(_gateway.Logs, log => log.Message.Contains("failed (answer not read)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task One_Content_Length_list_whose_values_disagree_is_a_502()
+    {
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithAnswerAsync($"Content-Length: {length}, {length + 5}\r\n");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+    }
+
+    [Fact]
+    public async Task Content_Length_repeated_with_the_same_value_is_one_length_and_the_answer_is_read()
+    {
+        // HTTP lets a recipient take identical repeats as one value: this is the control that the raw Store answers well.
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithAnswerAsync($"Content-Length: {length}\r\nContent-Length: {length}\r\n");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await BodyAsync(response);
+        Assert.Equal("9N30KZZF4BR9", body["entitlements"]![0]!["productId"]!.GetValue<string>());
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task An_answer_that_is_not_HTTP_is_named_so()
+    {
+        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes("HELLO STORE\r\n\r\n"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Equal("The Store's answer was not valid HTTP.", problem["detail"]!.GetValue<string>());
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task More_than_64_KiB_of_headers_are_named_so()
+    {
+        var padding = string.Concat(Enumerable.Range(0, 80).Select(i => $"X-Padding-{i}: {new string('a', 1000)}\r\n"));
+        using var response = await QueryWithAnswerAsync(padding + $"Content-Length: {Encoding.UTF8.GetByteCount(Page)}\r\n");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("more headers than the gateway reads", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task A_declared_length_over_the_limit_is_not_read()
+    {
+        using var response = await QueryWithAnswerAsync($"Content-Length: {StoreLimit + 1}\r\n");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("larger than the 4 MiB the gateway reads", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task An_endless_chunked_body_is_cut_at_the_limit_and_named_too_large()
+    {
+        var chunk = Encoding.ASCII.GetBytes($"10000\r\n{new string(' ', 0x10000)}\r\n");
+        using var response = await QueryWithRawAnswerAsync(
+            Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            async stream =>
+            {
+                // 64 MiB at most: far past the limit, and a bound if the gateway kept reading.
+                for (var i = 0; i < 1024; i++) await stream.WriteAsync(chunk);
+            });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("larger than the 4 MiB the gateway reads", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task A_JSON_null_body_is_named_so()
+    {
+        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\n\r\nnull"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Equal("The Store answered 200 with JSON null, not the documented object.", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_empty_body_is_named_so()
+    {
+        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Equal("The Store answered 200 with an empty body.", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_certificate_that_is_not_the_trusted_one_is_named_and_not_retried()
+    {
+        using var other = EmulatorTls.CreateSelfSignedCertificate();
+        _store.Certificate = other;
+
+        using var response = await QueryWithAnswerAsync($"Content-Length: {Encoding.UTF8.GetByteCount(Page)}\r\n");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        Assert.Contains("its certificate is not trusted", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, _store.Requests);
+        Assert.Equal(1, _store.Connections);
+    }
+
+    /// <summary>Reads each HTTP/1.1 request (head and Content-Length body) and writes <see cref="Answer"/>.</summary>
+    private sealed class RawStore : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private int _requests;
+        private int _connections;
+
+        public RawStore(X509Certificate2 certificate)
+        {
+            Certificate = certificate;
+            _listener.Start();
+            _ = Task.Run(AcceptAsync);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        /// <summary>The certificate the TLS handshake presents.</summary>
+        public X509Certificate2 Certificate { get; set; }
+
+        /// <summary>The bytes written as the answer to each request.</summary>
+        public byte[] Answer { get; set; } = [];
+
+        /// <summary>Written after <see cref="Answer"/>, when set (an endless body).</summary>
+        public Func<Stream, Task>? After { get; set; }
+
+        public void Dispose() => _listener.Stop();
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try { client = await _listener.AcceptTcpClientAsync(); }
+                catch (Exception) { return; }
+                Interlocked.Increment(ref _connections);
+                _ = Task.Run(() => ServeAsync(client));
+            }
+        }
+
+        private async Task ServeAsync(TcpClient client)
+        {
+            using var _ = client;
+            try
+            {
+                await using var tls = new SslStream(client.GetStream());
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate });
+                while (await ReadRequestAsync(tls))
+                {
+                    Interlocked.Increment(ref _requests);
+                    await tls.WriteAsync(Answer);
+                    if (After is { } after) await after(tls);
+                    await tls.FlushAsync();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+            {
+                // The gateway closed the connection.
+            }
+        }
+
+        private static async Task<bool> ReadRequestAsync(Stream stream)
+        {
+            var head = new List<byte>();
+            var one = new byte[1];
+            while (!EndsWithBlankLine(head))
+            {
+                if (await stream.ReadAsync(one) == 0) return false;
+                head.Add(one[0]);
+            }
+            var length = 0;
+            foreach (var line in Encoding.ASCII.GetString(head.ToArray()).Split("\r\n"))
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            await stream.ReadExactlyAsync(new byte[length]);
+            return true;
+        }
+
+        private static bool EndsWithBlankLine(List<byte> head) =>
+            head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n';
+    }
+}

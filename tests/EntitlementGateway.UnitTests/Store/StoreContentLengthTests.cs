@@ -1,0 +1,49 @@
+using EntitlementGateway.Store;
+
+namespace EntitlementGateway.UnitTests.Store;
+
+public class StoreContentLengthTests
+{
+    // Header lines separated by '|'.
+    private static HttpResponseMessage Answer(string lines)
+    {
+        var contentLengths = lines.Length == 0 ? [] : lines.Split('|');
+        var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StreamContent(Stream.Null) };
+        foreach (var value in contentLengths) response.Content.Headers.TryAddWithoutValidation("Content-Length", value);
+        return response;
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("42")]
+    [InlineData("42|42")]
+    [InlineData("42, 42")]
+    [InlineData("42,42| 42")]
+    public void One_length_however_often_it_is_repeated_is_no_conflict(string values)
+    {
+        using var response = Answer(values);
+        Assert.False(StoreWire.HasConflictingContentLength(response));
+    }
+
+    [Theory]
+    [InlineData("42|32")]
+    [InlineData("42|42|43")]
+    [InlineData("42, 32")]
+    [InlineData("42|42, 0")]
+    [InlineData("42|042")]
+    public void Lengths_that_disagree_are_a_conflict(string values)
+    {
+        using var response = Answer(values);
+        Assert.True(StoreWire.HasConflictingContentLength(response));
+    }
+
+    [Fact]
+    public void ErrorOf_IsTheFirstKnownKind_OutsideIn()
+    {
+        Assert.Equal(HttpRequestError.InvalidResponse, StoreWire.ErrorOf(new HttpRequestException(HttpRequestError.InvalidResponse,
+            inner: new HttpRequestException(HttpRequestError.ConnectionError))));
+        Assert.Equal(HttpRequestError.ConfigurationLimitExceeded, StoreWire.ErrorOf(new HttpRequestException("sending failed",
+            new IOException("aborted", new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded)))));
+        Assert.Equal(HttpRequestError.Unknown, StoreWire.ErrorOf(new HttpRequestException("sending failed", new IOException("aborted"))));
+    }
+}
