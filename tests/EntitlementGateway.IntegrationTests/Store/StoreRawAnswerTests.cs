@@ -26,6 +26,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     private RawStore _store = null!;
     private GatewayApplication _gateway = null!;
     private HttpClient _client = null!;
+    private string _user = "";
 
     public async Task InitializeAsync()
     {
@@ -54,7 +55,8 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     {
         _store.Answer = answer;
         _store.After = after;
-        var ucid = await new StoreWorld(_emulator).MintUcidAsync(NewUser());
+        _user = NewUser();
+        var ucid = await new StoreWorld(_emulator).MintUcidAsync(_user);
         return await QueryAsync(_client, ucid);
     }
 
@@ -172,6 +174,48 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Contains("its certificate is not trusted", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, _store.Requests);
         Assert.Equal(1, _store.Connections);
+        // The request is sent only after the handshake: the Store never saw it, so its unit went back.
+        Assert.Equal(0, await UnitsUsedAsync(_gateway, _user));
+    }
+
+    [Fact]
+    public async Task A_Store_nobody_listens_for_is_retried_and_costs_the_player_nothing()
+    {
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var settings = GatewayApplication.LiveSettings(_emulator);
+        settings["Store:CollectionsBaseUrl"] = $"https://127.0.0.1:{closedPort}/store";
+        settings["Resilience:MaxRetries"] = "2";
+        settings["Resilience:BaseDelayMs"] = "10";
+        await using var gateway = new GatewayApplication(settings);
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+
+        using var response = await QueryAsync(client, await new StoreWorld(_emulator).MintUcidAsync(user));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        Assert.Equal("The Store could not be reached.", problem["detail"]!.GetValue<string>());
+        // Three attempts (connection refused is transient), each unit refunded: no connection, no Store call.
+        Assert.Equal(2, gateway.Logs.Count(log => log.Message.StartsWith("Store call attempt failed (HttpRequestException)", StringComparison.Ordinal)));
+        Assert.Equal(0, await UnitsUsedAsync(gateway, user));
+    }
+
+    [Fact]
+    public async Task An_answer_that_breaks_off_after_reaching_the_Store_keeps_its_units()
+    {
+        // The control for the refunds above: the Store saw these requests, so each attempt's unit stays spent.
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{Page[..10]}"),
+            stream => { stream.Dispose(); return Task.CompletedTask; });
+
+        await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Equal(3, _store.Requests);
+        Assert.Equal(3, await UnitsUsedAsync(_gateway, _user));
     }
 
     /// <summary>Reads each HTTP/1.1 request (head and Content-Length body) and writes <see cref="Answer"/>.</summary>

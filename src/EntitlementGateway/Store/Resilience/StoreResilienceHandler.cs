@@ -99,11 +99,23 @@ public sealed class StoreResilienceHandler(
         {
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            // Open, or half-open with its one trial already out: this attempt never reached the Store.
-            if (ex is BrokenCircuitException && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
+            if (NeverReachedStore(ex) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
             throw;
         }
     }
+
+    /// <summary>
+    /// The attempt's request provably never reached the Store, so its unit goes back: the circuit refused it (open, or
+    /// half-open with its one trial already out), no connection could be made (refused, unresolvable), or the TLS
+    /// handshake failed (the request is only sent after it). Anything later may have reached the Store and keeps its unit.
+    /// </summary>
+    internal static bool NeverReachedStore(Exception exception) => exception switch
+    {
+        BrokenCircuitException => true,
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } => true,
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => true,
+        _ => false,
+    };
 
     /// <summary>Replaces a header for this attempt (a retry sends the request again). Set as text: a parsed value would be
     /// formatted into a new string on every send.</summary>

@@ -79,6 +79,22 @@ public class ResilienceOptionsTests
     }
 
     [Fact]
+    public void NeverReachedStore_OnlyWhenNoRequestCouldHaveLeft()
+    {
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new BrokenCircuitException()));
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.ConnectionError)));
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.NameResolutionError)));
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.SecureConnectionError,
+            inner: new System.Security.Authentication.AuthenticationException("untrusted"))));
+        // Sent, or maybe sent: the Store may have counted it.
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.ResponseEnded)));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.SecureConnectionError)));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.InvalidResponse)));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new TimeoutRejectedException()));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new StoreBodyException("broke off")));
+    }
+
+    [Fact]
     public void IsTransient_ByException()
     {
         Assert.True(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(new HttpRequestException())));
