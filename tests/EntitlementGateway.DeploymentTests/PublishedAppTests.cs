@@ -49,7 +49,9 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
         Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
         Assert.Equal(16 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
         Assert.Equal(5, properties.GetProperty("System.GC.DTargetTCP").GetInt32());
-        Assert.False(properties.GetProperty("System.GC.Concurrent").GetBoolean(), "full collections block and compact: no background GC");
+        // The background GC stays: without it, a full collection of a large cache blocks every request (p99 30 ms
+        // against 8-12 ms with 20,000 cached players).
+        Assert.False(properties.TryGetProperty("System.GC.Concurrent", out _));
     }
 
     [Fact]
