@@ -3,6 +3,7 @@ using EntitlementGateway.Store;
 
 namespace EntitlementGateway.UnitTests.Entitlements;
 
+[Collection(EntitlementGateway.UnitTests.Infrastructure.SharedStringsCollection.Name)]
 public class EntitlementFilterTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);

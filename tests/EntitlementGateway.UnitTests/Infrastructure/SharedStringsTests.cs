@@ -2,6 +2,17 @@ using EntitlementGateway.Infrastructure;
 
 namespace EntitlementGateway.UnitTests.Infrastructure;
 
+/// <summary>
+/// The table is process-wide: the tests that assert two reads share one instance do not run beside the one that floods
+/// every slot (which would replace the first instance between the two reads).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SharedStringsCollection
+{
+    public const string Name = "SharedStrings";
+}
+
+[Collection(SharedStringsCollection.Name)]
 public class SharedStringsTests
 {
     // A copy with the same characters that is not the same instance (as every JSON read makes).

@@ -3,6 +3,7 @@ using EntitlementGateway.UnitTests.Infrastructure;
 
 namespace EntitlementGateway.UnitTests.Store;
 
+[Collection(SharedStringsCollection.Name)]
 public class UcidSharedClaimsTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
