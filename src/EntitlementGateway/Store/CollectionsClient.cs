@@ -126,7 +126,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
     /// <summary>What went wrong on the way to the Store, named: an answer that is not HTTP is not an unreachable Store.</summary>
     internal static StoreCallResult<TAnswer> ConnectionFailure<TAnswer>(HttpRequestException exception) where TAnswer : class
     {
-        if (exception.InnerException is System.Security.Authentication.AuthenticationException)
+        if (StoreWire.IsTlsRefusal(exception))
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable,
                 "The TLS connection to the Store failed: its certificate is not trusted (Store:TrustedCertificateThumbprint, the system's trust store) or no TLS version is shared.");
         return StoreWire.ErrorOf(exception) switch

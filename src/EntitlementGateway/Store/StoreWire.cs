@@ -77,6 +77,15 @@ public static class StoreWire
         return HttpRequestError.Unknown;
     }
 
+    /// <summary>The TLS handshake failed (the Store's certificate is not trusted, or no TLS version is shared): the
+    /// request was never sent, and another attempt meets the same certificate.</summary>
+    public static bool IsTlsRefusal(HttpRequestException exception) =>
+        exception.InnerException is System.Security.Authentication.AuthenticationException;
+
+    /// <summary>The Store answered, but not in HTTP, or with more headers than the gateway reads: the next answer is the same.</summary>
+    public static bool IsUnreadableAnswer(HttpRequestException exception) =>
+        ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;
+
     private static string Version()
     {
         var version = typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";

@@ -112,8 +112,8 @@ public sealed class StoreResilienceHandler(
     internal static bool NeverReachedStore(Exception exception) => exception switch
     {
         BrokenCircuitException => true,
-        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } => true,
-        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => true,
+        HttpRequestException http => StoreWire.IsTlsRefusal(http) ||
+            http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError,
         _ => false,
     };
 
@@ -151,11 +151,6 @@ public sealed class StoreResilienceHandler(
             throw new StoreUnreadableAnswerException(
                 $"The Store's {(int)response.StatusCode} answer has Content-Length headers that disagree: where it ends is ambiguous, so it was not read.");
         }
-        if (response.Content.Headers.ContentLength > MaxBodyBytes)
-        {
-            response.Dispose();
-            throw TooLarge(response);
-        }
         try
         {
             await response.Content.LoadIntoBufferAsync(MaxBodyBytes, cancellationToken);
@@ -164,7 +159,7 @@ public sealed class StoreResilienceHandler(
         catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
         {
             response.Dispose();
-            throw TooLarge(response); // a body without a length (chunked) that went past the limit
+            throw TooLarge(response); // a declared length over the limit, or a chunked body that went past it
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

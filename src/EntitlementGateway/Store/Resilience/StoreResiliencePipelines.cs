@@ -102,10 +102,8 @@ public sealed partial class StoreResiliencePipelines
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: StoreBudgetRefusedException or BudgetUnavailableException or BrokenCircuitException } => false,
-        // A certificate that is not trusted stays so on the next attempt: retrying only spends the player's units.
-        { Exception: HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } } => false,
-        // The Store answered, but not in HTTP, or with more headers than the gateway reads: the next answer is the same.
-        { Exception: HttpRequestException http } when StoreWire.ErrorOf(http) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded => false,
+        // The same certificate, or the same answer, meets the next attempt: retrying only spends the player's units.
+        { Exception: HttpRequestException http } when StoreWire.IsTlsRefusal(http) || StoreWire.IsUnreadableAnswer(http) => false,
         { Exception: HttpRequestException or TimeoutRejectedException or StoreBodyException } => true,
         { Exception: not null } => false,
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
