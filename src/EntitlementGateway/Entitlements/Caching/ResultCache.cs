@@ -100,7 +100,11 @@ public sealed partial class ResultCache : IDisposable
     public async Task<CachedResult> SetAsync(string key, string playerKey, IReadOnlyList<Entitlement> entitlements,
         DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
-        var entry = new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale);
+        // A refresh that changed nothing keeps the entry's objects and its hit JSON: the old ones, long-lived by now,
+        // stay where they are and the new ones die young, so refreshing a large cache leaves no old-generation garbage.
+        var entry = _memory.TryGetValue(key, out CachedResult? previous) && previous is not null && SameAnswer(previous.Entitlements, entitlements)
+            ? previous with { StoredAt = fetchedAt, FreshUntil = fetchedAt + _options.Ttl, StaleUntil = fetchedAt + _options.MaxStale }
+            : new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale);
         // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
         if (_drops.Dropped(playerKey, fetchedAt)) return entry;
         Remember(key, entry);
@@ -138,6 +142,22 @@ public sealed partial class ResultCache : IDisposable
         _memory.Remove(key);
         if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
     }
+
+    /// <summary>The same entitlements in the same order, field by field (so the same answer JSON).</summary>
+    internal static bool SameAnswer(IReadOnlyList<Entitlement> kept, IReadOnlyList<Entitlement> fetched)
+    {
+        if (kept.Count != fetched.Count) return false;
+        for (var i = 0; i < kept.Count; i++)
+            if (!Same(kept[i], fetched[i])) return false;
+        return true;
+    }
+
+    // Not record equality: that compares instants, not their offsets (which the JSON shows), and the lists by reference.
+    private static bool Same(Entitlement a, Entitlement b) =>
+        a.ProductId == b.ProductId && a.SkuId == b.SkuId && a.ProductKind == b.ProductKind && a.AcquisitionType == b.AcquisitionType &&
+        a.Quantity == b.Quantity && a.StartDate.EqualsExact(b.StartDate) && a.EndDate.EqualsExact(b.EndDate) &&
+        a.AcquiredDate.HasValue == b.AcquiredDate.HasValue && (a.AcquiredDate is not { } acquired || acquired.EqualsExact(b.AcquiredDate!.Value)) &&
+        a.Trial == b.Trial && a.SatisfiedByProductIds.SequenceEqual(b.SatisfiedByProductIds);
 
     /// <summary>Removes a dropped answer from L1; null, for the caller to hold instead.</summary>
     private CachedResult? Forget(string key)

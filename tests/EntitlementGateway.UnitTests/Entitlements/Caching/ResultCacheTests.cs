@@ -41,6 +41,105 @@ public class ResultCacheTests
     }
 
     [Fact]
+    public async Task Refresh_WithTheSameAnswer_KeepsTheEntrysObjectsAndHitJson_WithTheNewLifetimes()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        var first = await cache.SetAsync("k", "p", [Game with { SatisfiedByProductIds = ["9NBLGGH4R315"] }], time.GetUtcNow(), CancellationToken.None);
+        first.HitAnswer.Json = [1, 2, 3];
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        var fetched = new List<Entitlement> { Game with { SatisfiedByProductIds = ["9NBLGGH4R315"] } };
+        var second = await cache.SetAsync("k", "p", fetched, time.GetUtcNow(), CancellationToken.None);
+
+        Assert.Same(first.Entitlements, second.Entitlements);
+        Assert.Same(first.HitAnswer, second.HitAnswer);
+        Assert.Equal(time.GetUtcNow(), second.StoredAt);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(60), second.FreshUntil);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMinutes(15), second.StaleUntil);
+        Assert.Same(second, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Refresh_WithAChangedAnswer_ReplacesTheEntryAndItsHitJson()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        var first = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        first.HitAnswer.Json = [1, 2, 3];
+
+        var second = await cache.SetAsync("k", "p", [Game with { Quantity = 2 }], time.GetUtcNow(), CancellationToken.None);
+
+        Assert.Equal(2, Assert.Single(second.Entitlements).Quantity);
+        Assert.Null(second.HitAnswer.Json);
+        Assert.Same(second, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    public static TheoryData<string> EntitlementChanges() => new()
+    {
+        "ProductId", "SkuId", "ProductKind", "ProductKind null", "AcquisitionType", "AcquisitionType null", "Quantity",
+        "StartDate", "StartDate offset", "EndDate", "EndDate offset", "AcquiredDate", "AcquiredDate null", "AcquiredDate offset",
+        "SatisfiedByProductIds", "SatisfiedByProductIds longer", "Trial", "Trial remaining",
+    };
+
+    private static readonly Entitlement Full = new("9MXL21XPWWWK", "0010", "Game", "Single", 1,
+        new DateTimeOffset(2021, 8, 30, 19, 40, 44, TimeSpan.Zero), new DateTimeOffset(2031, 8, 30, 19, 40, 44, TimeSpan.Zero),
+        new DateTimeOffset(2021, 8, 30, 19, 55, 44, TimeSpan.Zero), ["9NBLGGH4R315"], new TrialInfo(true, true, "09:43:52", 35032));
+
+    [Theory]
+    [MemberData(nameof(EntitlementChanges))]
+    public void SameAnswer_IsFalse_WhenAnyFieldTheAnswerShowsDiffers(string change)
+    {
+        var changed = change switch
+        {
+            "ProductId" => Full with { ProductId = "9NBLGGH4R316" },
+            "SkuId" => Full with { SkuId = "0011" },
+            "ProductKind" => Full with { ProductKind = "Durable" },
+            "ProductKind null" => Full with { ProductKind = null },
+            "AcquisitionType" => Full with { AcquisitionType = "Recurring" },
+            "AcquisitionType null" => Full with { AcquisitionType = null },
+            "Quantity" => Full with { Quantity = 2 },
+            "StartDate" => Full with { StartDate = Full.StartDate.AddTicks(1) },
+            // The same instant written with another offset is another answer JSON.
+            "StartDate offset" => Full with { StartDate = Full.StartDate.ToOffset(TimeSpan.FromHours(2)) },
+            "EndDate" => Full with { EndDate = Full.EndDate.AddTicks(1) },
+            "EndDate offset" => Full with { EndDate = Full.EndDate.ToOffset(TimeSpan.FromHours(-5)) },
+            "AcquiredDate" => Full with { AcquiredDate = Full.AcquiredDate!.Value.AddTicks(1) },
+            "AcquiredDate null" => Full with { AcquiredDate = null },
+            "AcquiredDate offset" => Full with { AcquiredDate = Full.AcquiredDate!.Value.ToOffset(TimeSpan.FromHours(1)) },
+            "SatisfiedByProductIds" => Full with { SatisfiedByProductIds = ["9NBLGGH4R317"] },
+            "SatisfiedByProductIds longer" => Full with { SatisfiedByProductIds = ["9NBLGGH4R315", "9NBLGGH4R317"] },
+            "Trial" => Full with { Trial = Full.Trial with { IsInTrialPeriod = false } },
+            "Trial remaining" => Full with { Trial = new TrialInfo(true, true, "09:43:51", 35031) },
+            _ => throw new ArgumentOutOfRangeException(nameof(change)),
+        };
+
+        Assert.False(ResultCache.SameAnswer([Full], [changed]));
+        Assert.False(ResultCache.SameAnswer([changed], [Full]));
+    }
+
+    [Fact]
+    public void SameAnswer_ComparesEveryEntitlementInOrder_AndTheirCount()
+    {
+        var copy = Full with { SatisfiedByProductIds = [.. Full.SatisfiedByProductIds], Trial = Full.Trial with { } };
+        Assert.True(ResultCache.SameAnswer([Full, Game], [copy, Game]));
+        Assert.True(ResultCache.SameAnswer([], []));
+        Assert.False(ResultCache.SameAnswer([Full, Game], [Game, copy]));
+        Assert.False(ResultCache.SameAnswer([Full, Game], [copy]));
+        Assert.False(ResultCache.SameAnswer([Full], [copy, Game]));
+        Assert.False(ResultCache.SameAnswer([Full, Game], [copy, Game with { Quantity = 3 }]));
+    }
+
+    [Fact]
+    public void SameAnswer_CoversEveryFieldOfAnEntitlement()
+    {
+        // A field added to Entitlement must be added to the comparison (and to the theory above) too.
+        Assert.Equal(
+            ["AcquiredDate", "AcquisitionType", "EndDate", "ProductId", "ProductKind", "Quantity", "SatisfiedByProductIds", "SkuId", "StartDate", "Trial"],
+            typeof(Entitlement).GetConstructors().Single().GetParameters().Select(p => p.Name!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Remove_ForgetsTheEntry()
     {
         var time = new ManualTimeProvider();
