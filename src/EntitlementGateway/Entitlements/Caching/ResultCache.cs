@@ -89,8 +89,9 @@ public sealed partial class ResultCache : IDisposable
             (local is null || remote.StoredAt > local.StoredAt);
         _metrics?.CacheLookup("l2", newer);
         if (!newer) return local;
-        Remember(key, remote!);
-        return remote;
+        var entry = Kept(local, remote!);
+        Remember(key, entry);
+        return entry;
     }
 
     /// <summary>
@@ -100,11 +101,8 @@ public sealed partial class ResultCache : IDisposable
     public async Task<CachedResult> SetAsync(string key, string playerKey, IReadOnlyList<Entitlement> entitlements,
         DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
-        // A refresh that changed nothing keeps the entry's objects and its hit JSON: the old ones, long-lived by now,
-        // stay where they are and the new ones die young, so refreshing a large cache leaves no old-generation garbage.
-        var entry = _memory.TryGetValue(key, out CachedResult? previous) && previous is not null && SameAnswer(previous.Entitlements, entitlements)
-            ? previous with { StoredAt = fetchedAt, FreshUntil = fetchedAt + _options.Ttl, StaleUntil = fetchedAt + _options.MaxStale }
-            : new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale);
+        _memory.TryGetValue(key, out CachedResult? previous);
+        var entry = Kept(previous, new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale));
         // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
         if (_drops.Dropped(playerKey, fetchedAt)) return entry;
         Remember(key, entry);
@@ -142,6 +140,16 @@ public sealed partial class ResultCache : IDisposable
         _memory.Remove(key);
         if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
     }
+
+    /// <summary>
+    /// A newer answer that changed nothing keeps the entry's objects and its hit JSON, with the newer answer's instants:
+    /// the old objects, long-lived by now, stay where they are and the new ones die young, so refreshing a large cache
+    /// (here, or by another replica through Redis) leaves no old-generation garbage.
+    /// </summary>
+    private static CachedResult Kept(CachedResult? kept, CachedResult newer) =>
+        kept is not null && SameAnswer(kept.Entitlements, newer.Entitlements)
+            ? kept with { StoredAt = newer.StoredAt, FreshUntil = newer.FreshUntil, StaleUntil = newer.StaleUntil }
+            : newer;
 
     /// <summary>The same entitlements in the same order, field by field (so the same answer JSON).</summary>
     internal static bool SameAnswer(IReadOnlyList<Entitlement> kept, IReadOnlyList<Entitlement> fetched)

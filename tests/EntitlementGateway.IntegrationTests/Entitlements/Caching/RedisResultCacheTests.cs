@@ -120,6 +120,40 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
     }
 
     [Fact]
+    public async Task AnotherReplicasRefresh_ThatChangedNothing_KeepsThisReplicasObjects_AndOneThatChanged_ReplacesThem()
+    {
+        var options = new RedisOptions { ConnectionString = redis.ConnectionString, OperationTimeoutMs = 5000 };
+        await using var connection = new RedisConnection(Options.Create(options));
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var first = NewCache(options, connection, time);
+        using var second = NewCache(options, connection, time);
+        var player = "user-" + Guid.NewGuid().ToString("N");
+        var key = "refresh-" + player;
+        EntitlementGateway.Entitlements.Entitlement Game(int quantity) => new("9MXL21XPWWWK", "0010", "Game", "Single", quantity,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, ["9NBLGGH4R315"], EntitlementGateway.Entitlements.TrialInfo.None);
+
+        await first.SetAsync(key, player, [Game(1)], time.GetUtcNow(), CancellationToken.None);
+        var held = (await second.GetAsync(key, player, CancellationToken.None))!;
+        held.HitAnswer.Json = [1];
+
+        // Past the Ttl the second replica reads Redis again, where the first replica's refresh (the same answer) now is.
+        time.Advance(TimeSpan.FromSeconds(61));
+        await first.SetAsync(key, player, [Game(1)], time.GetUtcNow(), CancellationToken.None);
+        var same = (await second.GetAsync(key, player, CancellationToken.None))!;
+        Assert.Same(held.Entitlements, same.Entitlements);
+        Assert.Same(held.HitAnswer, same.HitAnswer);
+        Assert.Equal(time.GetUtcNow(), same.StoredAt);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(60), same.FreshUntil);
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        await first.SetAsync(key, player, [Game(2)], time.GetUtcNow(), CancellationToken.None);
+        var changed = (await second.GetAsync(key, player, CancellationToken.None))!;
+        Assert.Equal(2, Assert.Single(changed.Entitlements).Quantity);
+        Assert.Null(changed.HitAnswer.Json);
+        Assert.Same(changed, await second.GetAsync(key, player, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task DropPlayer_WhenRedisIsUnreachable_DropsHereAndSaysItDidNotReachTheOthers()
     {
         var nowhere = new RedisOptions { ConnectionString = "127.0.0.1:1,connectTimeout=200", OperationTimeoutMs = 100 };
@@ -132,6 +166,7 @@ public sealed class RedisResultCacheTests(RedisServerFixture redis) : IClassFixt
         Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
     }
 
-    private static ResultCache NewCache(RedisOptions options, RedisConnection connection) =>
-        new(Options.Create(new CacheOptions()), Options.Create(options), TimeProvider.System, NullLogger<ResultCache>.Instance, connection);
+    private static ResultCache NewCache(RedisOptions options, RedisConnection connection, TimeProvider? time = null) =>
+        new(Options.Create(new CacheOptions { Ttl = TimeSpan.FromSeconds(60) }), Options.Create(options), time ?? TimeProvider.System,
+            NullLogger<ResultCache>.Instance, connection);
 }
