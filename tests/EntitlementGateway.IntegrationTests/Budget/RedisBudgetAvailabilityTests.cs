@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using EntitlementGateway.Budget;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 
@@ -89,12 +87,7 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
     [Fact]
     public async Task WhenNothingListens_FirstCallFailsWithBudgetUnavailableWithinTheTimeout()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = LoopbackPort.Free();
 
         await using var replica = new BudgetReplica($"127.0.0.1:{port}", limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs);
 

@@ -32,11 +32,7 @@ public sealed class RedisTlsTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_directory, "cert.pem"), _certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(_directory, "key.pem"), key.ExportPkcs8PrivateKeyPem());
 
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        _port = LoopbackPort.Free();
         var info = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = _directory };
         foreach (var argument in new[] { "--port", "0", "--tls-port", _port.ToString(), "--bind", "127.0.0.1", "--tls-cert-file", "cert.pem",
                      "--tls-key-file", "key.pem", "--tls-ca-cert-file", "cert.pem", "--tls-auth-clients", "no", "--requirepass", "tls-secret",

@@ -50,7 +50,7 @@ public class RedisServerFixture : IAsyncLifetime
             return;
         }
 
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         await StartAgainAsync();
     }
 
@@ -210,13 +210,6 @@ public class RedisServerFixture : IAsyncLifetime
         throw new InvalidOperationException(
             "redis-server was not found on PATH. Install it (Debian: apt-get update && apt-get install -y redis-server) " +
             "or set REDIS_URL=host:port to use a running server.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Raw RESP PING, so readiness does not depend on the client library under test.</summary>

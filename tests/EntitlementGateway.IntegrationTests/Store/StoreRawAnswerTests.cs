@@ -173,12 +173,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     [Fact]
     public async Task A_Store_nobody_listens_for_is_retried_and_costs_the_player_nothing()
     {
-        int closedPort;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var closedPort = LoopbackPort.Free();
         var settings = GatewayApplication.LiveSettings(_emulator);
         settings["Store:CollectionsBaseUrl"] = $"https://127.0.0.1:{closedPort}/store";
         settings["Resilience:MaxRetries"] = "2";
