@@ -52,9 +52,16 @@ public static class PlayerCredentials
             return null;
         }
 
-        var ucidProblem = userCollectionsId!.Remembered is { } remembered
-            ? ucids.Check(remembered, out var entry, out var ucid, out var ucidDetail)
-            : ucids.Check(userCollectionsId.Text, out entry, out ucid, out ucidDetail);
+        AcceptedUcids.Entry? entry;
+        UserCollectionsId? ucid;
+        string ucidDetail;
+        UcidProblem ucidProblem;
+        if (userCollectionsId!.Remembered is { } remembered)
+        {
+            (entry, ucid) = (remembered, userCollectionsId.RememberedUcid());
+            ucidProblem = ucids.CheckRemembered(ucid, out ucidDetail);
+        }
+        else ucidProblem = ucids.Check(userCollectionsId.Text, out entry, out ucid, out ucidDetail);
         if (UcidProblems.For(ucidProblem, ucidDetail) is { } refused) return refused;
         if (binding.Check(user, ucid!) is { } mismatch) return mismatch;
         caller = new StoreCaller(ucid, null, binding.BudgetKey(user, ucid!)) { UcidEntry = entry };

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -6,36 +8,34 @@ namespace EntitlementGateway.Store;
 
 /// <summary>
 /// The parsed claims and SHA-256 of UCIDs the Store has accepted, so a player who asks again (a cache hit) costs neither
-/// a JWT parse nor a hash of the whole token. Keyed by the whole token, compared ordinally: a token that differs in any
-/// character, signature included, is parsed on its own, so a forged token never rides on an accepted one. Only tokens
-/// the Store answered for are remembered, so tokens a client makes up cannot fill it. Nothing time-dependent is kept:
-/// validity is checked against the clock on every request by <see cref="UcidValidator"/>.
-/// A token is held once, as its ASCII bytes (a UCID is base64url and dots): half of what it takes as a .NET string, and
-/// the claims it remembers hold no copy of it. A request whose token was found by its characters carries its own copy
-/// (<see cref="Entry.For"/>); one found by the UTF-8 bytes of its JSON body carries none: its token becomes a string only
-/// if something needs it (a Store call), so a cache hit never makes one (<see cref="Entry.Remembered"/>).
-/// Bounded by entries and by token bytes in two generations: when the newer is full the older is dropped, and an entry
-/// found in the older moves to the newer, so players who keep asking stay.
+/// a JWT parse nor a SHA-256 of the whole token. Only tokens the Store answered for are remembered, so tokens a client
+/// makes up cannot fill it. Nothing time-dependent is kept: validity is checked against the clock on every request by
+/// <see cref="UcidValidator"/>.
+/// A token is found by a 128-bit digest of its whole text (XXH3-128 under a secret seed drawn at start), and no copy of
+/// the token is held: at 5,000 players that is 7 MB less than holding each token's 1,400 bytes. A token that differs in
+/// any character, signature included, has another digest, so it is parsed on its own. Two different tokens share a
+/// digest with a chance of about one in 2^128, and since the seed is secret and no digest is ever shown, nobody can aim a
+/// token at another player's; a player who found a token that shares the digest of their own would get only their own
+/// claims and answers. A request whose token was found carries its own copy (<see cref="Entry.For"/>, or the bytes of
+/// its JSON body passed to <see cref="Entry.Remembered"/>).
+/// Bounded by entries in two generations: when the newer is full the older is dropped, and an entry found in the older
+/// moves to the newer, so players who keep asking stay.
 /// </summary>
-public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntries, long maxChars = AcceptedUcids.DefaultMaxChars)
+public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntries)
 {
     /// <summary>Players remembered at most (two generations of half each).</summary>
     public const int DefaultMaxEntries = 20_000;
 
-    /// <summary>
-    /// Token characters held at most: 40 million, 40 MB as ASCII bytes, so <see cref="DefaultMaxEntries"/> tokens of up to
-    /// 2,000 characters fit (real UCIDs are about 1,500). A lower bound made the generations rotate under a few thousand
-    /// players, and every rotation sent players who were still asking back to the full parse.
-    /// </summary>
-    public const long DefaultMaxChars = 40_000_000;
+    // Drawn once per process and never shown: a digest cannot be predicted, so it cannot be aimed at.
+    private static readonly long Seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(sizeof(long)));
 
     private readonly Lock _rotation = new();
     private Generation _newer = new();
     private Generation _older = new();
 
     /// <summary>
-    /// A UCID's claims (without the token), the lower-case hex SHA-256 of its UTF-8 text, and the token's ASCII bytes to
-    /// find it by. Made for every parsed UCID; remembered once the Store has answered for it.
+    /// A UCID's claims (without the token), the lower-case hex SHA-256 of its UTF-8 text, and the digest to find it by.
+    /// Made for every parsed UCID; remembered once the Store has answered for it.
     /// </summary>
     public sealed class Entry
     {
@@ -43,13 +43,12 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         {
             ArgumentNullException.ThrowIfNull(ucid);
             Hash = HashOf(ucid.Value);
-            var token = new byte[ucid.Value.Length];
-            Token = System.Text.Ascii.FromUtf16(ucid.Value, token, out _) == System.Buffers.OperationStatus.Done ? token : null;
+            Digest = DigestOf(ucid.Value.AsSpan());
             Claims = ucid with { Value = string.Empty };
         }
 
-        /// <summary>The token as ASCII; null when it is not ASCII (never remembered: a UCID that parses always is).</summary>
-        internal byte[]? Token { get; }
+        /// <summary>The token's digest; null when it is not ASCII (never remembered: a UCID that parses always is).</summary>
+        internal UInt128? Digest { get; }
 
         /// <summary>The claims, with an empty <see cref="UserCollectionsId.Value"/>: the token itself is not kept here.</summary>
         public UserCollectionsId Claims { get; }
@@ -59,22 +58,21 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         /// <summary>The UCID of a request that sent <paramref name="token"/>, the token this entry was made from.</summary>
         public UserCollectionsId For(string token) => Claims with { Value = token };
 
-        /// <summary>The UCID of a request that sent this entry's token as bytes: its text is made from the entry's bytes on first use.</summary>
-        public UserCollectionsId Remembered() => Claims.WithAsciiToken(Token!);
+        /// <summary>
+        /// The UCID of a request that sent this entry's token as the ASCII bytes <paramref name="token"/> (a copy of its body's
+        /// value, found by <see cref="Find(ReadOnlySpan{byte})"/>): its text is made from them on first use.
+        /// </summary>
+        public UserCollectionsId Remembered(byte[] token)
+        {
+            ArgumentNullException.ThrowIfNull(token);
+            return Claims.WithAsciiToken(token);
+        }
     }
 
     public int Count => Volatile.Read(ref _newer).Entries.Count + Volatile.Read(ref _older).Entries.Count;
 
     /// <summary>The remembered entry for exactly this token, or null.</summary>
-    public Entry? Find(string? token)
-    {
-        if (token is null) return null;
-        var newer = Volatile.Read(ref _newer);
-        if (newer.Lookup.TryGetValue(token, out var entry)) return entry;
-        if (!Volatile.Read(ref _older).Lookup.TryGetValue(token, out entry)) return null;
-        Add(entry);
-        return entry;
-    }
+    public Entry? Find(string? token) => token is not null && DigestOf(token.AsSpan()) is { } digest ? Find(digest) : null;
 
     /// <summary>Whether the Store has answered for exactly this UCID (it is remembered).</summary>
     public bool Holds(UserCollectionsId? ucid) => ucid is not null && Find(ucid.Value) is not null;
@@ -82,12 +80,14 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     /// <summary>
     /// The remembered entry for exactly this token as UTF-8 bytes (a JSON string's raw value, without escapes), or null.
     /// </summary>
-    public Entry? Find(ReadOnlySpan<byte> utf8Token)
+    public Entry? Find(ReadOnlySpan<byte> utf8Token) =>
+        utf8Token.Length <= UserCollectionsId.MaxLength ? Find(DigestOf(utf8Token)) : null;
+
+    private Entry? Find(UInt128 digest)
     {
-        var newer = Volatile.Read(ref _newer);
-        if (newer.BytesLookup.TryGetValue(utf8Token, out var entry)) return entry;
-        if (!Volatile.Read(ref _older).BytesLookup.TryGetValue(utf8Token, out entry)) return null;
-        Add(entry);
+        if (Volatile.Read(ref _newer).Entries.TryGetValue(digest, out var entry)) return entry;
+        if (!Volatile.Read(ref _older).Entries.TryGetValue(digest, out entry)) return null;
+        Add(digest, entry);
         return entry;
     }
 
@@ -95,8 +95,8 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     public void Remember(Entry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        // Every answered query remembers its UCID again: a lookup of the token's tail and one comparison when it is held.
-        if (entry.Token is not null) Add(entry);
+        // Every answered query remembers its UCID again: one lookup of its digest when it is held.
+        if (entry.Digest is { } digest) Add(digest, entry);
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
@@ -118,13 +118,21 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         }
     }
 
-    private void Add(Entry entry)
+    /// <summary>The digest of a token's ASCII characters; null for a token that is not ASCII or is too long to be a UCID.</summary>
+    internal static UInt128? DigestOf(ReadOnlySpan<char> token)
+    {
+        if (token.Length > UserCollectionsId.MaxLength) return null;
+        Span<byte> ascii = stackalloc byte[token.Length];
+        return Ascii.FromUtf16(token, ascii, out _) == OperationStatus.Done ? DigestOf(ascii) : null;
+    }
+
+    private static UInt128 DigestOf(ReadOnlySpan<byte> token) => XxHash128.HashToUInt128(token, Seed);
+
+    private void Add(UInt128 digest, Entry entry)
     {
         var newer = Volatile.Read(ref _newer);
-        if (!newer.Entries.TryAdd(entry.Token!, entry)) return;
-        var count = Interlocked.Increment(ref newer.Count);
-        var chars = Interlocked.Add(ref newer.Chars, entry.Token!.Length);
-        if (count < maxEntries / 2 && chars < maxChars / 2) return;
+        if (!newer.Entries.TryAdd(digest, entry)) return;
+        if (Interlocked.Increment(ref newer.Count) < maxEntries / 2) return;
         lock (_rotation)
         {
             if (!ReferenceEquals(newer, _newer)) return;
@@ -135,57 +143,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
 
     private sealed class Generation
     {
-        public readonly ConcurrentDictionary<byte[], Entry> Entries;
-        public readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<char>> Lookup;
-        public readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<byte>> BytesLookup;
+        public readonly ConcurrentDictionary<UInt128, Entry> Entries = new();
         public int Count;
-        public long Chars;
-
-        public Generation()
-        {
-            Entries = new(TokenComparer.Instance);
-            Lookup = Entries.GetAlternateLookup<ReadOnlySpan<char>>();
-            BytesLookup = Entries.GetAlternateLookup<ReadOnlySpan<byte>>();
-        }
-    }
-
-    /// <summary>
-    /// Ordinal equality of the whole token, held as ASCII bytes and looked up by a request's characters or UTF-8 bytes; the hash covers
-    /// the length and the last 64 characters only (a JWT's signature, random for every token the Store issues), not all
-    /// 1,500. Only tokens the Store accepted are held, so nobody can fill a bucket.
-    /// </summary>
-    private sealed class TokenComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<char>, byte[]>,
-        IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        private const int Tail = 64;
-
-        public static readonly TokenComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] token) => GetHashCode((ReadOnlySpan<byte>)token);
-
-        // The same hash as the characters': the tail widened to UTF-16 (a non-ASCII byte, which no held token has, stops it).
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            Span<char> tail = stackalloc char[Tail];
-            System.Text.Ascii.ToUtf16(alternate[Math.Max(0, alternate.Length - Tail)..], tail, out var written);
-            return Combine(alternate.Length, tail[..written]);
-        }
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => throw new NotSupportedException();
-
-        // False for any character outside ASCII: no held token has one.
-        public bool Equals(ReadOnlySpan<char> alternate, byte[] other) => System.Text.Ascii.Equals(other, alternate);
-
-        public int GetHashCode(ReadOnlySpan<char> alternate) => Combine(alternate.Length, alternate[Math.Max(0, alternate.Length - Tail)..]);
-
-        // Entries are only added from an Entry's own bytes, never through a lookup by characters.
-        public byte[] Create(ReadOnlySpan<char> alternate) => throw new NotSupportedException();
-
-        private static int Combine(int length, ReadOnlySpan<char> tail) =>
-            HashCode.Combine(length, string.GetHashCode(tail, StringComparison.Ordinal));
     }
 }

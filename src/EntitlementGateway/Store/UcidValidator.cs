@@ -39,13 +39,12 @@ public sealed class UcidValidator(IStoreLocator endpoints, TimeProvider time, Ac
 
     /// <summary>
     /// As <see cref="Check(string?, out AcceptedUcids.Entry?, out UserCollectionsId?, out string)"/> for a token already
-    /// found among the accepted ones by its bytes: its claims are checked against the clock, it is not parsed again.
+    /// found among the accepted ones by its bytes (<paramref name="ucid"/>: the remembered claims with the request's
+    /// token, <see cref="AcceptedUcids.Entry.Remembered"/>): its claims are checked against the clock, it is not parsed again.
     /// </summary>
-    public UcidProblem Check(AcceptedUcids.Entry remembered, out AcceptedUcids.Entry entry, out UserCollectionsId ucid, out string detail)
+    public UcidProblem CheckRemembered(UserCollectionsId ucid, out string detail)
     {
-        ArgumentNullException.ThrowIfNull(remembered);
-        entry = remembered;
-        ucid = remembered.Remembered();
+        ArgumentNullException.ThrowIfNull(ucid);
         return CheckClaims(ucid, out detail);
     }
 

@@ -139,6 +139,7 @@ public class UcidTextTests
         Assert.NotEqual(new UcidText("a.b.d"), some);
         Assert.False(some.Equals("a.b.c"));
         Assert.Equal("text", Assert.Throws<ArgumentNullException>(() => new UcidText((string)null!)).ParamName);
-        Assert.Equal("remembered", Assert.Throws<ArgumentNullException>(() => new UcidText((AcceptedUcids.Entry)null!)).ParamName);
+        Assert.Equal("remembered", Assert.Throws<ArgumentNullException>(() => new UcidText(null!, [])).ParamName);
+        Assert.Equal("ascii", Assert.Throws<ArgumentNullException>(() => new UcidText(_entry, null!)).ParamName);
     }
 }

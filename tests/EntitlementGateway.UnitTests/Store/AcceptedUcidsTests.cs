@@ -112,18 +112,6 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
-    public void Remember_PastTheCharacterBound_DropsTheOldestGeneration()
-    {
-        var first = Held("first");
-        var accepted = new AcceptedUcids(maxEntries: 1_000, maxChars: first.Token.Length * 4L);
-        accepted.Remember(first.Entry);
-        for (var i = 0; i < 4; i++) accepted.Remember(Held("next-" + i).Entry);
-
-        Assert.Null(accepted.Find(first.Token));
-        Assert.True(accepted.Count <= 4, $"{accepted.Count} entries");
-    }
-
-    [Fact]
     public void Remember_UnderTheDefaultBounds_KeepsNineThousandPlayersWithRealSizedTokens()
     {
         // Real UCIDs are about 1,500 characters: the default bounds must hold a launch-day crowd without rotating, or
@@ -143,7 +131,7 @@ public class AcceptedUcidsTests
     [Fact]
     public void Find_TokensThatShareTheirLast64Characters_AreStillTokensOfTheirOwn()
     {
-        // The lookup hashes only a token's tail; equality is still the whole token.
+        // Tokens that end alike (the same signature) are still found by their whole text.
         var first = Held("player-a");
         var second = Held("player-b");
         Assert.Equal(first.Token[^64..], second.Token[^64..]);
@@ -228,7 +216,7 @@ public class AcceptedUcidsTests
     {
         var (entry, token) = Held("player-1");
         _accepted.Remember(entry);
-        // Same length and last 64 characters, so the same bucket: only the comparison can tell them apart.
+        // Same length and last 64 characters: only the whole token tells them apart.
         var altered = token[..10] + "\u00e9" + token[11..];
 
         Assert.Null(_accepted.Find(altered));
@@ -259,18 +247,42 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
-    public void Remember_WhenAGenerationReachesExactlyHalfTheCharacterBound_StartsANewOne()
+    public void Remember_WhenAGenerationReachesExactlyHalfTheEntryBound_StartsANewOne()
     {
         var first = Held("player-1");
         var second = Held("player-2");
-        Assert.Equal(first.Token.Length, second.Token.Length);
-        var accepted = new AcceptedUcids(maxEntries: 1_000, maxChars: first.Token.Length * 2L);
+        var third = Held("player-3");
+        var accepted = new AcceptedUcids(maxEntries: 4);
 
         accepted.Remember(first.Entry);
         accepted.Remember(second.Entry);
+        Assert.Equal(2, accepted.Count);
+        accepted.Remember(third.Entry);
+        accepted.Remember(Held("player-4").Entry);
 
+        // The first two filled a generation (half of 4), the next two another: the first generation is gone.
         Assert.Null(accepted.Find(first.Token));
-        Assert.Same(second.Entry, accepted.Find(second.Token));
+        Assert.Null(accepted.Find(second.Token));
+        Assert.Same(third.Entry, accepted.Find(third.Token));
+    }
+
+    [Fact]
+    public void Remember_FiveThousandRealSizedTokens_HoldsNoneOfTheirCharacters()
+    {
+        // The point of the digest: 5,000 tokens of 1,500 characters held as bytes took 7.5 MB; entries without them take a
+        // few hundred bytes each (the claims, the SHA-256 text, the dictionary's node).
+        var padding = new string('x', 600);
+        var entries = Enumerable.Range(0, 5_000).Select(i => Held($"player-{i}-{padding}").Entry).ToList();
+        GC.Collect();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+
+        var accepted = new AcceptedUcids();
+        foreach (var entry in entries) accepted.Remember(entry);
+        var held = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        Assert.Equal(5_000, accepted.Count);
+        Assert.InRange(held, 0, 5_000 * 200);
+        GC.KeepAlive(accepted);
     }
 
     [Fact]
@@ -297,7 +309,7 @@ public class AcceptedUcidsTests
     [Fact]
     public void FindByUtf8Bytes_TokensThatShareTheirTail_OrDifferByOneByte_AreNotFound()
     {
-        // Same length and last 64 characters: the same bucket, so only the whole comparison tells them apart.
+        // Same length and last 64 characters: only the whole token tells them apart.
         var first = Held("player-a");
         var second = Held("player-b");
         Assert.Equal(first.Token[^64..], second.Token[^64..]);
@@ -331,7 +343,7 @@ public class AcceptedUcidsTests
     {
         var (entry, token) = Held("player-1");
 
-        var ucid = entry.Remembered();
+        var ucid = entry.Remembered(System.Text.Encoding.ASCII.GetBytes(token));
 
         Assert.Equal(UserCollectionsId.TryParse(token, out _)!, ucid);
         Assert.Equal(UserCollectionsId.TryParse(token, out _)!.GetHashCode(), ucid.GetHashCode());
@@ -346,18 +358,42 @@ public class AcceptedUcidsTests
     }
 
     [Fact]
-    public void Check_ARememberedEntry_IsCheckedAgainstTheClockWithoutParsing()
+    public void CheckRemembered_ARememberedEntry_IsCheckedAgainstTheClockWithoutParsing()
     {
         var token = TestUcid.Create(Now, expiresIn: TimeSpan.FromMinutes(10));
         var entry = Accept(token);
+        var ucid = entry.Remembered(System.Text.Encoding.ASCII.GetBytes(token));
 
-        Assert.Equal(UcidProblem.None, _validator.Check(entry, out var same, out var ucid, out _));
-        Assert.Same(entry, same);
+        Assert.Equal(UcidProblem.None, _validator.CheckRemembered(ucid, out _));
         Assert.Equal(token, ucid.Value);
         _time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Equal(UcidProblem.Expired, _validator.Check(entry, out _, out _, out var detail));
+        Assert.Equal(UcidProblem.Expired, _validator.CheckRemembered(ucid, out var detail));
         Assert.Contains("expired", detail, StringComparison.Ordinal);
-        Assert.Equal("remembered", Assert.Throws<ArgumentNullException>(() => _validator.Check((AcceptedUcids.Entry)null!, out _, out _, out _)).ParamName);
+        Assert.Equal("ucid", Assert.Throws<ArgumentNullException>(() => _validator.CheckRemembered(null!, out _)).ParamName);
+        Assert.Equal("token", Assert.Throws<ArgumentNullException>(() => entry.Remembered(null!)).ParamName);
+    }
+
+    [Fact]
+    public void Find_ATokenLongerThanAUcidCanBe_IsNotFound_ByCharactersOrBytes()
+    {
+        var tooLong = new string('a', UserCollectionsId.MaxLength + 1);
+
+        Assert.Null(_accepted.Find(tooLong));
+        Assert.Null(_accepted.Find(System.Text.Encoding.ASCII.GetBytes(tooLong)));
+        Assert.Null(AcceptedUcids.DigestOf(tooLong));
+        Assert.NotNull(AcceptedUcids.DigestOf(tooLong.AsSpan(1)));
+    }
+
+    [Fact]
+    public void DigestOf_IsTheSameForATokensCharactersAndBytes_AndDiffersForAnyOtherToken()
+    {
+        var token = TestUcid.Create(Now, userId: "player-1");
+        var entry = new AcceptedUcids.Entry(UserCollectionsId.TryParse(token, out _)!);
+
+        Assert.Equal(AcceptedUcids.DigestOf(token), entry.Digest);
+        Assert.NotEqual(AcceptedUcids.DigestOf(token[..^1] + (token[^1] == 'A' ? 'B' : 'A')), entry.Digest);
+        Assert.NotEqual(AcceptedUcids.DigestOf(token.AsSpan(1)), entry.Digest);
+        Assert.Null(AcceptedUcids.DigestOf(token + "\u00e9"));
     }
 
     private (AcceptedUcids.Entry First, AcceptedUcids.Entry Second) CheckTwice(string token)
