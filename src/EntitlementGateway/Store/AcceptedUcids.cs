@@ -80,8 +80,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     /// <summary>
     /// The remembered entry for exactly this token as UTF-8 bytes (a JSON string's raw value, without escapes), or null.
     /// </summary>
-    public Entry? Find(ReadOnlySpan<byte> utf8Token) =>
-        utf8Token.Length <= UserCollectionsId.MaxLength ? Find(DigestOf(utf8Token)) : null;
+    public Entry? Find(ReadOnlySpan<byte> utf8Token) => Find(DigestOf(utf8Token));
 
     private Entry? Find(UInt128 digest)
     {
@@ -104,7 +103,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
     {
         ArgumentNullException.ThrowIfNull(value);
         // Hashed per query where no hash is remembered (X-tokens, the Redis cache key): no byte array per call.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
         try
         {
             var length = Encoding.UTF8.GetBytes(value, buffer);
@@ -114,7 +113,7 @@ public sealed class AcceptedUcids(int maxEntries = AcceptedUcids.DefaultMaxEntri
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
