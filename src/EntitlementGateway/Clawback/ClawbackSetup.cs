@@ -19,7 +19,7 @@ public static partial class ClawbackSetup
         services.AddSingleton<IClawbackStore>(sp =>
         {
             var redis = sp.GetRequiredService<IOptions<RedisOptions>>();
-            if (redis.Value.Configured) return new RedisClawbackStore(sp.GetRequiredService<RedisConnection>(), redis);
+            if (redis.Value.Configured) return RedisStore(sp, redis);
             if (sp.GetRequiredService<IOptions<ClawbackOptions>>().Value.Enabled)
                 LogInMemory(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClawbackSetup).FullName!));
             return new InMemoryClawbackStore(sp.GetRequiredService<TimeProvider>());
@@ -53,6 +53,12 @@ public static partial class ClawbackSetup
         services.AddHostedService<WebhookDeliveryWorker>();
         return services;
     }
+
+    // A method of its own, never inlined: compiling the factory above then does not load the Redis client where no Redis
+    // is configured.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IClawbackStore RedisStore(IServiceProvider services, IOptions<RedisOptions> redis) =>
+        new RedisClawbackStore(services.GetRequiredService<RedisConnection>(), redis);
 
     [LoggerMessage(EventId = EventIds.ClawbackInMemory, EventName = nameof(EventIds.ClawbackInMemory), Level = LogLevel.Warning,
         Message = "Clawback state is in memory (no Redis:ConnectionString): run one replica only; order ids, handled events and pending webhooks are lost on restart")]

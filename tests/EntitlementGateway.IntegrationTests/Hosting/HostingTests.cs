@@ -128,6 +128,38 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task TheBuiltService_WithoutRedis_AnsweringMissesHitsAndRefreshes_NeverLoadsTheRedisClient()
+    {
+        // What a replica maps stays in its memory for good: one without Redis must not load the Redis client at all.
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
+        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
+        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9")))).EnsureSuccessStatusCode();
+        var served = new List<string>();
+        foreach (var refresh in new[] { false, false, true })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/entitlements/query")
+            {
+                Content = JsonContent.Create(new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } }),
+            };
+            if (refresh) request.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { NoCache = true };
+            using var query = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+            served.Add((await query.Content.ReadFromJsonAsync<JsonObject>())!["servedFrom"]!.GetValue<string>());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+
+        Assert.Equal(["upstream", "cache", "upstream"], served);
+        var mapped = gateway.MappedFiles();
+        // The reading sees the application's own assemblies and those it loaded on the way (MSAL, for the Store's token).
+        Assert.Contains("EntitlementGateway.dll", mapped);
+        Assert.Contains("Microsoft.Identity.Client.dll", mapped);
+        Assert.DoesNotContain("StackExchange.Redis.dll", mapped);
+    }
+
+    [Fact]
     public async Task Logs_OutsideDevelopment_AreJsonLines_CarryingTheRequestsTraceId()
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" });

@@ -16,6 +16,13 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     public Uri? BaseAddress => _listening.Task.IsCompletedSuccessfully ? _listening.Task.Result : null;
 
+    /// <summary>The files the process has mapped now (<c>/proc/&lt;pid&gt;/maps</c>): its loaded assemblies among them.</summary>
+    public IReadOnlySet<string> MappedFiles() => File.ReadLines($"/proc/{_process.Id}/maps")
+        .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+        .Where(fields => fields.Length == 6)
+        .Select(fields => Path.GetFileName(fields[5].Trim()))
+        .ToHashSet(StringComparer.Ordinal);
+
     public static GatewayProcess Start(IReadOnlyDictionary<string, string?> environment)
     {
         var info = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])

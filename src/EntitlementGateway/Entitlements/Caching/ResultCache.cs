@@ -65,15 +65,23 @@ public sealed partial class ResultCache : IDisposable
     /// The entry for <paramref name="key"/> (an answer for <paramref name="playerKey"/>) that is still usable as stale (or
     /// fresh) and was not dropped, from L1 then L2.
     /// </summary>
-    public async Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken)
+    public Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         if (!_memory.TryGetValue(key, out CachedResult? local) || local is null || now >= local.StaleUntil) local = null;
         else if (_drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
         _metrics?.CacheLookup("l1", local is not null);
         // A fresh local answer is enough; otherwise another replica may have stored a newer one, or dropped the player's.
-        if (_redis is null || (local is not null && now < local.FreshUntil)) return local;
+        if (_redis is null || (local is not null && now < local.FreshUntil)) return Task.FromResult(local);
+        return GetFromRedisAsync(key, playerKey, local, now, cancellationToken);
+    }
 
+    // The Redis halves of the lookups are methods of their own, never inlined: a replica without Redis then never
+    // compiles code that names the Redis client's types, so it never loads the client at all.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private async Task<CachedResult?> GetFromRedisAsync(string key, string playerKey, CachedResult? local, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
         var (remote, droppedAt) = await RedisAsync(async db =>
         {
             var values = await db.StringGetAsync([RedisPrefix + QueryCacheKey.Hashed(key), DropKey(playerKey)]);
@@ -106,12 +114,15 @@ public sealed partial class ResultCache : IDisposable
         // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
         if (_drops.Dropped(playerKey, fetchedAt)) return entry;
         Remember(key, entry);
-        if (_redis is not null)
-        {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, CacheJsonContext.Default.CachedResult);
-            await RedisAsync(db => db.StringSetAsync(RedisPrefix + QueryCacheKey.Hashed(key), bytes, _options.MaxStale), cancellationToken);
-        }
+        if (_redis is not null) await SetInRedisAsync(key, entry, cancellationToken);
         return entry;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private async Task SetInRedisAsync(string key, CachedResult entry, CancellationToken cancellationToken)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, CacheJsonContext.Default.CachedResult);
+        await RedisAsync(db => db.StringSetAsync(RedisPrefix + QueryCacheKey.Hashed(key), bytes, _options.MaxStale), cancellationToken);
     }
 
     /// <summary>
@@ -138,8 +149,12 @@ public sealed partial class ResultCache : IDisposable
     public async Task RemoveAsync(string key, CancellationToken cancellationToken)
     {
         _memory.Remove(key);
-        if (_redis is not null) await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
+        if (_redis is not null) await RemoveFromRedisAsync(key, cancellationToken);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private async Task RemoveFromRedisAsync(string key, CancellationToken cancellationToken) =>
+        await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
 
     /// <summary>
     /// A newer answer that changed nothing keeps the entry's objects and its hit JSON, with the newer answer's instants:
