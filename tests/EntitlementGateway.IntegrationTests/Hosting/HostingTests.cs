@@ -101,6 +101,15 @@ public class HostingTests
         Assert.Contains(message, gateway.Output);
     }
 
+    /// <summary>Seeds player-1 in the embedded emulator with one product (9N30KZZF4BR9) and returns a UCID minted for them.</summary>
+    private static async Task<string> PlayerOwningOneProductAsync(HttpClient client)
+    {
+        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
+        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
+        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9")))).EnsureSuccessStatusCode();
+        return ucid;
+    }
+
     [Fact]
     public async Task TheBuiltService_StartsOnEmbeddedDefaults_AsTheReadmeQuickStartRunsIt()
     {
@@ -108,9 +117,7 @@ public class HostingTests
         var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         using var client = new HttpClient { BaseAddress = baseAddress };
 
-        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
-        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
-        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9")))).EnsureSuccessStatusCode();
+        var ucid = await PlayerOwningOneProductAsync(client);
         using var response = await client.PostAsJsonAsync("/v1/entitlements/query",
             new { userCollectionsId = ucid, products = new[] { new { productId = "9N30KZZF4BR9" } } });
 
@@ -134,9 +141,7 @@ public class HostingTests
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
         var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         using var client = new HttpClient { BaseAddress = baseAddress };
-        var mint = await client.PostAsJsonAsync("/emulator/users/player-1/collections-id", new { });
-        var ucid = (await mint.Content.ReadFromJsonAsync<JsonObject>())!["userCollectionsId"]!.GetValue<string>();
-        (await client.PutAsJsonAsync("/emulator/users/player-1/entitlements", new JsonArray(Item("9N30KZZF4BR9")))).EnsureSuccessStatusCode();
+        var ucid = await PlayerOwningOneProductAsync(client);
         var served = new List<string>();
         foreach (var refresh in new[] { false, false, true })
         {
