@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Infrastructure;
 using EntitlementGateway.Infrastructure.Logging;
@@ -56,7 +57,7 @@ public static partial class ClawbackSetup
 
     // A method of its own, never inlined: compiling the factory above then does not load the Redis client where no Redis
     // is configured.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static IClawbackStore RedisStore(IServiceProvider services, IOptions<RedisOptions> redis) =>
         new RedisClawbackStore(services.GetRequiredService<RedisConnection>(), redis);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -78,7 +79,7 @@ public sealed partial class ResultCache : IDisposable
 
     // The Redis halves of the lookups are methods of their own, never inlined: a replica without Redis then never
     // compiles code that names the Redis client's types, so it never loads the client at all.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task<CachedResult?> GetFromRedisAsync(string key, string playerKey, CachedResult? local, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
@@ -118,7 +119,7 @@ public sealed partial class ResultCache : IDisposable
         return entry;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task SetInRedisAsync(string key, CachedResult entry, CancellationToken cancellationToken)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, CacheJsonContext.Default.CachedResult);
@@ -152,7 +153,7 @@ public sealed partial class ResultCache : IDisposable
         if (_redis is not null) await RemoveFromRedisAsync(key, cancellationToken);
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task RemoveFromRedisAsync(string key, CancellationToken cancellationToken) =>
         await RedisAsync(db => db.KeyDeleteAsync(RedisPrefix + QueryCacheKey.Hashed(key)), cancellationToken);
 
