@@ -13,6 +13,9 @@ namespace EntitlementGateway.Hosting;
 /// formatted and wrote every line under one lock, so concurrent requests queued behind each other for the console.
 /// Nothing is dropped: past <see cref="MaxQueued"/> pending lines, the request that adds one writes the batch out itself.
 /// Disposing writes out what is left, and so does the process's exit, so a graceful stop or a failed start loses no line.
+/// The batch is held in fixed chunks below the large-object threshold, reused from batch to batch: a growing
+/// StringBuilder made a new array of the whole batch (about 1 MB at 30,000 lines a second) every period, on the
+/// large-object heap, whose collections and fragmentation held tens of MB under load.
 /// </summary>
 public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 {
@@ -25,8 +28,15 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
     private readonly TextWriter _output;
     private readonly Lock _pending = new();
     private readonly Lock _writing = new();
-    private StringBuilder _batch = new(64 * 1024);
-    private StringBuilder _spare = new(64 * 1024);
+    // 32 KB a chunk: under the 85,000-byte threshold, so chunks are ordinary young objects until they are reused.
+    internal const int ChunkChars = 16 * 1024;
+    // Chunks kept for reuse after a write; a burst past this (4 MB) goes back to the garbage collector.
+    internal const int MaxFreeChunks = 128;
+
+    private List<char[]> _batch = [];
+    private List<char[]> _spare = [];
+    private int _tail; // chars used in the batch's last chunk
+    private readonly Stack<char[]> _free = new();
     private int _queued;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -58,7 +68,7 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
         bool full;
         lock (_pending)
         {
-            foreach (var chunk in text.GetChunks()) _batch.Append(chunk.Span);
+            foreach (var chunk in text.GetChunks()) Append(chunk.Span);
             full = ++_queued > MaxQueued;
         }
         // A rare huge line (an exception's stack) is not kept alive by the thread that logged it.
@@ -66,32 +76,63 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
         if (full) WriteQueued();
     }
 
+    /// <summary>Copies <paramref name="text"/> to the end of the batch. Called under <c>_pending</c>.</summary>
+    private void Append(ReadOnlySpan<char> text)
+    {
+        while (!text.IsEmpty)
+        {
+            if (_batch.Count == 0 || _tail == ChunkChars)
+            {
+                _batch.Add(_free.TryPop(out var reused) ? reused : new char[ChunkChars]);
+                _tail = 0;
+            }
+            var n = Math.Min(text.Length, ChunkChars - _tail);
+            text[..n].CopyTo(_batch[^1].AsSpan(_tail));
+            _tail += n;
+            text = text[n..];
+        }
+    }
+
     /// <summary>Writes everything pending so far, in order.</summary>
     public void WriteQueued()
     {
         lock (_writing)
         {
-            StringBuilder text;
+            List<char[]> chunks;
+            int tail;
             lock (_pending)
             {
-                if (_batch.Length == 0) return;
-                text = _batch;
+                if (_batch.Count == 0) return;
+                chunks = _batch;
+                tail = _tail;
                 _batch = _spare;
+                _tail = 0;
                 _queued = 0;
             }
             try
             {
-                _output.Write(text);
+                for (var i = 0; i < chunks.Count; i++)
+                    _output.Write(chunks[i], 0, i == chunks.Count - 1 ? tail : ChunkChars);
                 _output.Flush();
             }
             finally
             {
                 // A closed stdout loses this batch, not the next ones.
-                text.Clear();
-                // After a burst, the big buffer goes back to the garbage collector rather than staying for good.
-                _spare = text.Capacity > 1024 * 1024 ? new StringBuilder(64 * 1024) : text;
+                lock (_pending)
+                {
+                    foreach (var chunk in chunks)
+                        if (_free.Count < MaxFreeChunks) _free.Push(chunk);
+                }
+                chunks.Clear();
+                _spare = chunks;
             }
         }
+    }
+
+    /// <summary>Chunks waiting to be reused (for tests).</summary>
+    internal int FreeChunks
+    {
+        get { lock (_pending) return _free.Count; }
     }
 
     private async Task LoopAsync()

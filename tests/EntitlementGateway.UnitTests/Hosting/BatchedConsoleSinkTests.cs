@@ -87,6 +87,65 @@ public class BatchedConsoleSinkTests
     }
 
     [Fact]
+    public void Emit_LinesEndingOnAndAcrossChunkBoundaries_AreWrittenWhole()
+    {
+        var output = new StringWriter();
+        var sink = new BatchedConsoleSink(Lines, output);
+        // The first line with its newline fills a chunk exactly; the second starts the next; the third spans two more.
+        var exact = new string('a', BatchedConsoleSink.ChunkChars - Environment.NewLine.Length);
+        var spanning = new string('b', BatchedConsoleSink.ChunkChars + 7);
+        sink.Emit(Text(exact));
+        sink.Emit(Event(2));
+        sink.Emit(Text(spanning));
+
+        sink.Dispose();
+
+        Assert.Equal(exact + Environment.NewLine + "line 2" + Environment.NewLine + spanning + Environment.NewLine, output.ToString());
+    }
+
+    [Fact]
+    public void WriteQueued_ReusesItsChunks_SoTheNextBatchAllocatesNoBuffer()
+    {
+        // A growing StringBuilder made a new array of the whole batch each period (about 1 MB under load, on the
+        // large-object heap). The chunks of a batch written out must serve the next one.
+        using var sink = new BatchedConsoleSink(new PlainLines(), TextWriter.Null);
+        var line = Text(new string('x', 600));
+        for (var i = 0; i < 500; i++) sink.Emit(line);
+        sink.WriteQueued();
+        var free = sink.FreeChunks;
+        Assert.InRange(free, 1, BatchedConsoleSink.MaxFreeChunks);
+        // As many lines as the free chunks hold: even if the background loop writes none of them first, no chunk is new.
+        var lines = free * BatchedConsoleSink.ChunkChars / (600 + Environment.NewLine.Length);
+        sink.Emit(line);
+        sink.WriteQueued();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < lines; i++) sink.Emit(line);
+        sink.WriteQueued();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < BatchedConsoleSink.ChunkChars * sizeof(char), $"{lines} lines allocated {allocated} bytes");
+        Assert.Equal(free, sink.FreeChunks);
+    }
+
+    [Fact]
+    public void WriteQueued_AfterABurst_KeepsAtMostTheBoundOfChunksForReuse()
+    {
+        var output = new StringWriter();
+        using var sink = new BatchedConsoleSink(Lines, output);
+        // One event, so the whole burst is in the batch at once whatever the background loop does.
+        var burst = new string('y', (BatchedConsoleSink.MaxFreeChunks + 10) * BatchedConsoleSink.ChunkChars);
+        sink.Emit(Text(burst));
+        sink.WriteQueued();
+
+        Assert.Equal(BatchedConsoleSink.MaxFreeChunks, sink.FreeChunks);
+        Assert.Equal(burst + Environment.NewLine, output.ToString());
+    }
+
+    private static LogEvent Text(string message) => new(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null,
+        new MessageTemplateParser().Parse(message), []);
+
+    [Fact]
     public void Emit_WhileAnotherEventIsBeingFormatted_WritesBothLinesOnce()
     {
         // A value whose formatting logs (on the same thread) must not share the outer event's buffer.
@@ -99,6 +158,16 @@ public class BatchedConsoleSinkTests
         sink.Dispose();
 
         Assert.Equal(["line 2", "line 1"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>The message's text and a newline, allocating nothing, so what a test measures is the sink's own.</summary>
+    private sealed class PlainLines : Serilog.Formatting.ITextFormatter
+    {
+        public void Format(LogEvent logEvent, TextWriter output)
+        {
+            output.Write(logEvent.MessageTemplate.Text);
+            output.WriteLine();
+        }
     }
 
     private sealed class LoggingFormatter : Serilog.Formatting.ITextFormatter
