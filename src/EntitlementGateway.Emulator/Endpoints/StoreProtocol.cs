@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,13 +89,23 @@ internal static class StoreProtocol
     private static async Task<string> ReadBodyForAuditAsync(HttpRequest request, CancellationToken ct)
     {
         request.EnableBuffering();
-        var buffer = new byte[StoreRequestLog.MaxBodyBytes];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
-            length += read;
-        request.Body.Position = 0;
-        return Encoding.UTF8.GetString(buffer, 0, length);
+        // Pooled: a fresh 64 KB array per Store call was most of what the embedded emulator allocated in a burst of
+        // misses, and the collections it caused promoted the gateway's in-flight objects into the old generation.
+        var buffer = ArrayPool<byte>.Shared.Rent(StoreRequestLog.MaxBodyBytes);
+        try
+        {
+            var length = 0;
+            int read;
+            while (length < StoreRequestLog.MaxBodyBytes &&
+                   (read = await request.Body.ReadAsync(buffer.AsMemory(length, StoreRequestLog.MaxBodyBytes - length), ct)) > 0)
+                length += read;
+            request.Body.Position = 0;
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static string? Header(Microsoft.Extensions.Primitives.StringValues values) =>

@@ -86,6 +86,30 @@ public sealed class RequestAuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_KeepsTheFirst64KBOfALargerBody_AndEachCallItsOwnBody()
+    {
+        // Larger than the audit's bound, so the bound decides what is kept; then a small body, which must not carry any
+        // of the first one's bytes (the audit reads through a buffer it reuses).
+        var large = "{\"market\":\"" + new string('m', StoreRequestLog.MaxBodyBytes + 5_000) + "\"}";
+        using var first = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
+        {
+            Content = new StringContent(large, Encoding.UTF8, "application/json"),
+        };
+        using var firstResponse = await _client.Http.SendAsync(first);
+        using var second = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        using var secondResponse = await _client.Http.SendAsync(second);
+
+        var records = _server.State.GetRequests();
+        Assert.Equal(2, records.Count);
+        Assert.Equal(large[..StoreRequestLog.MaxBodyBytes], records[0].Body);
+        Assert.Equal(large.Length, records[0].ContentLength);
+        Assert.Equal("{}", records[1].Body);
+    }
+
+    [Fact]
     public async Task Audit_RecordsXblSchemeAndSignature_ButNotTheCredentials()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
