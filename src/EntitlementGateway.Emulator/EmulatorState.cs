@@ -323,7 +323,8 @@ public sealed class EmulatorState : IDisposable
 
     internal void CountServiceTokenRejection() => Interlocked.Increment(ref _serviceTokenRejections);
 
-    internal void RecordRequest(StoreRequestRecord record) => _requests.Add(record);
+    /// <summary>Records a Store request; <paramref name="body"/> is its body's bytes (the record's own body is ignored).</summary>
+    internal void RecordRequest(StoreRequestRecord record, ReadOnlySpan<byte> body) => _requests.Add(record, body);
 
     /// <summary>Disposes keys and the certificate if they were created.</summary>
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Serialization;
 
 namespace EntitlementGateway.Emulator;
@@ -40,31 +41,71 @@ public sealed record StoreRequestRecord(
     string? Protocol = null,
     string? ConnectionId = null);
 
-/// <summary>The last <see cref="Capacity"/> Store requests, oldest first. Thread-safe.</summary>
+/// <summary>
+/// The last <see cref="Capacity"/> Store requests, oldest first. Thread-safe. A ring of slots taken in turn: each keeps
+/// its body's bytes in an array of its own that the next request in that slot overwrites, and the body's text is made
+/// only when the audit is read. A body string per call lived for 500 calls, long enough to reach the old generation,
+/// so every burst of Store calls left MBs of garbage there (in the gateway's process, on its embedded defaults).
+/// </summary>
 internal sealed class StoreRequestLog
 {
     public const int Capacity = 500;
     public const int MaxBodyBytes = 64 * 1024;
+    // A slot's array is kept for the next body when it is not much larger than that body needs: one large body does
+    // not hold 64 KB in its slot for good.
+    private const int KeptBodyBytes = 4 * 1024;
 
-    private readonly Queue<StoreRequestRecord> _records = new();
+    private readonly Slot?[] _slots = new Slot?[Capacity];
+    private int _next;
+    private int _count;
 
-    public void Add(StoreRequestRecord record)
+    /// <summary>Adds <paramref name="record"/> (its <see cref="StoreRequestRecord.Body"/> is ignored) with the first
+    /// <see cref="MaxBodyBytes"/> of <paramref name="body"/>, replacing the oldest request once full.</summary>
+    public void Add(StoreRequestRecord record, ReadOnlySpan<byte> body)
     {
-        lock (_records)
+        body = body[..Math.Min(body.Length, MaxBodyBytes)];
+        lock (_slots)
         {
-            _records.Enqueue(record);
-            while (_records.Count > Capacity) _records.Dequeue();
+            var slot = _slots[_next] ??= new Slot();
+            if (slot.Body.Length < body.Length || slot.Body.Length > Math.Max(KeptBodyBytes, 2 * body.Length))
+                slot.Body = new byte[body.Length];
+            body.CopyTo(slot.Body);
+            slot.Length = body.Length;
+            slot.Record = record;
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
         }
     }
 
     public IReadOnlyList<StoreRequestRecord> Snapshot()
     {
-        lock (_records) return _records.OrderBy(r => r.At).ToArray(); // stable: ties keep the order they finished in
+        lock (_slots)
+        {
+            var records = new StoreRequestRecord[_count];
+            for (var i = 0; i < _count; i++)
+            {
+                var slot = _slots[(_next - _count + i + Capacity) % Capacity]!;
+                records[i] = slot.Record! with { Body = Encoding.UTF8.GetString(slot.Body, 0, slot.Length) };
+            }
+            return records.OrderBy(r => r.At).ToArray(); // stable: ties keep the order they finished in
+        }
     }
 
     public void Clear()
     {
-        lock (_records) _records.Clear();
+        lock (_slots)
+        {
+            Array.Clear(_slots);
+            _next = 0;
+            _count = 0;
+        }
+    }
+
+    private sealed class Slot
+    {
+        public StoreRequestRecord? Record;
+        public byte[] Body = [];
+        public int Length;
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
@@ -21,10 +20,12 @@ internal static class StoreProtocol
         var request = ctx.Request;
         var at = state.Time.GetUtcNow();
         var status = 0;
-        var body = "";
+        // Pooled: a new 64 KB array per Store call was most of what the embedded emulator allocated in a burst of calls.
+        var body = ArrayPool<byte>.Shared.Rent(StoreRequestLog.MaxBodyBytes);
+        var bodyLength = 0;
         try
         {
-            body = await ReadBodyForAuditAsync(request, ctx.RequestAborted);
+            bodyLength = await ReadBodyForAuditAsync(request, body, ctx.RequestAborted);
             var refusal = Refusal(request);
             if (refusal is not null) state.CountProtocolError();
             var result = refusal ?? await next(context);
@@ -55,12 +56,13 @@ internal static class StoreProtocol
                 Header(request.Headers["MS-CorrelationId"]),
                 AuthorizationScheme(request.Headers.Authorization.ToString()),
                 request.Headers.ContainsKey("Signature"),
-                body,
+                "",
                 StoreHttp.WasAborted(ctx) ? 0 : status,
                 at,
                 Header(request.Headers["traceparent"]),
                 request.Protocol,
-                ctx.Connection.Id));
+                ctx.Connection.Id), body.AsSpan(0, bodyLength));
+            ArrayPool<byte>.Shared.Return(body);
         }
     }
 
@@ -83,29 +85,19 @@ internal static class StoreProtocol
     }
 
     /// <summary>
-    /// The first <see cref="StoreRequestLog.MaxBodyBytes"/> bytes of the body as text; the body is buffered and rewound,
-    /// so the endpoint still reads all of it.
+    /// Reads the first <see cref="StoreRequestLog.MaxBodyBytes"/> bytes of the body into <paramref name="buffer"/> and
+    /// returns how many; the body is buffered and rewound, so the endpoint still reads all of it.
     /// </summary>
-    private static async Task<string> ReadBodyForAuditAsync(HttpRequest request, CancellationToken ct)
+    private static async Task<int> ReadBodyForAuditAsync(HttpRequest request, byte[] buffer, CancellationToken ct)
     {
         request.EnableBuffering();
-        // Pooled: a fresh 64 KB array per Store call was most of what the embedded emulator allocated in a burst of
-        // misses, and the collections it caused promoted the gateway's in-flight objects into the old generation.
-        var buffer = ArrayPool<byte>.Shared.Rent(StoreRequestLog.MaxBodyBytes);
-        try
-        {
-            var length = 0;
-            int read;
-            while (length < StoreRequestLog.MaxBodyBytes &&
-                   (read = await request.Body.ReadAsync(buffer.AsMemory(length, StoreRequestLog.MaxBodyBytes - length), ct)) > 0)
-                length += read;
-            request.Body.Position = 0;
-            return Encoding.UTF8.GetString(buffer, 0, length);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var length = 0;
+        int read;
+        while (length < StoreRequestLog.MaxBodyBytes &&
+               (read = await request.Body.ReadAsync(buffer.AsMemory(length, StoreRequestLog.MaxBodyBytes - length), ct)) > 0)
+            length += read;
+        request.Body.Position = 0;
+        return length;
     }
 
     private static string? Header(Microsoft.Extensions.Primitives.StringValues values) =>
