@@ -75,6 +75,57 @@ public class ResultCacheTests
         Assert.Same(second, await cache.GetAsync("k", "p", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Refresh_ChangedOrNot_UpdatesTheAnswerInItsL1Place_RatherThanReplacingTheCachesEntry()
+    {
+        // A new cache entry, key and options per refresh died in the old generation once the old ones were long-lived.
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        var place = cache.L1Slot("k");
+        Assert.NotNull(place);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        var same = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        Assert.Same(place, cache.L1Slot("k"));
+        Assert.Same(same, await cache.GetAsync("k", "p", CancellationToken.None));
+
+        var changed = await cache.SetAsync("k", "p", [Game with { Quantity = 3 }], time.GetUtcNow(), CancellationToken.None);
+        Assert.Same(place, cache.L1Slot("k"));
+        Assert.Same(changed, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Refresh_AfterTheAnswerWasForgotten_MakesANewL1Place()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+        var place = cache.L1Slot("k");
+
+        await cache.RemoveAsync("k", CancellationToken.None);
+        Assert.Null(cache.L1Slot("k"));
+        Assert.Null(await cache.GetAsync("k", "p", CancellationToken.None));
+        var again = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+
+        Assert.NotNull(cache.L1Slot("k"));
+        Assert.NotSame(place, cache.L1Slot("k"));
+        Assert.Same(again, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Refresh_WithAnAnswerAlreadyPastItsStaleLimit_KeepsTheOlderAnswer()
+    {
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        var held = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+
+        // Fetched (begun) more than MaxStale ago: nothing to keep it for, and it must not replace the answer held.
+        await cache.SetAsync("k", "p", [Game with { Quantity = 5 }], time.GetUtcNow() - TimeSpan.FromMinutes(16), CancellationToken.None);
+
+        Assert.Same(held, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
     public static TheoryData<string> EntitlementChanges() => new()
     {
         "ProductId", "SkuId", "ProductKind", "ProductKind null", "AcquisitionType", "AcquisitionType null", "Quantity",
