@@ -219,14 +219,21 @@ public sealed class EmulatorState : IDisposable
         return claims[TokenSequenceClaim] is not JsonValue v || !v.TryGetValue<long>(out var seq) || seq <= revokedThrough;
     }
 
-    /// <summary>Timestamps (ms precision, UTC) of every admitted query call of a user, oldest first.</summary>
+    /// <summary>Timestamps (ms precision, UTC) of a user's admitted query calls, oldest first: the last
+    /// <see cref="SlidingWindowLog.AuditCapacity"/> of them.</summary>
     public IReadOnlyList<DateTimeOffset> GetAdmittedCalls(string userId) =>
         _logs.TryGetValue(userId, out var log) ? log.Audit() : [];
 
-    /// <summary>The most admitted calls any rolling window (t - window, t] ever held for a user: must never exceed the limit.</summary>
+    /// <summary>
+    /// The most admitted calls any rolling window (t - window, t] held for a user: must never exceed the limit. For the
+    /// limiter's own window (the default) this covers every call ever admitted; for another window, the calls
+    /// <see cref="GetAdmittedCalls"/> still holds.
+    /// </summary>
     public int MaxCallsInAnyWindow(string userId, TimeSpan? window = null)
     {
         var w = window ?? TimeSpan.FromSeconds(Options.RateLimitWindowSeconds);
+        if (w == TimeSpan.FromSeconds(Options.RateLimitWindowSeconds))
+            return _logs.TryGetValue(userId, out var log) ? log.MaxInWindow : 0;
         var calls = GetAdmittedCalls(userId);
         int max = 0, start = 0;
         for (var end = 0; end < calls.Count; end++)
