@@ -69,7 +69,7 @@ public sealed partial class ResultCache : IDisposable
     public Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var local = _memory.TryGetValue(key, out Slot? slot) ? slot?.Current : null;
+        var local = SlotOf(key)?.Current;
         if (local is null || now >= local.StaleUntil) local = null;
         else if (_drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
         _metrics?.CacheLookup("l1", local is not null);
@@ -100,7 +100,8 @@ public sealed partial class ResultCache : IDisposable
         _metrics?.CacheLookup("l2", newer);
         if (!newer) return local;
         var entry = Kept(local, remote!);
-        Remember(key, entry);
+        // Looked up again: the slot may have been forgotten or have expired while Redis answered.
+        Remember(key, SlotOf(key), entry);
         return entry;
     }
 
@@ -111,11 +112,11 @@ public sealed partial class ResultCache : IDisposable
     public async Task<CachedResult> SetAsync(string key, string playerKey, IReadOnlyList<Entitlement> entitlements,
         DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
-        var previous = _memory.TryGetValue(key, out Slot? slot) ? slot?.Current : null;
-        var entry = Kept(previous, new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale));
+        var slot = SlotOf(key);
+        var entry = Kept(slot?.Current, new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale));
         // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
         if (_drops.Dropped(playerKey, fetchedAt)) return entry;
-        Remember(key, entry);
+        Remember(key, slot, entry);
         if (_redis is not null) await SetInRedisAsync(key, entry, cancellationToken);
         return entry;
     }
@@ -192,21 +193,23 @@ public sealed partial class ResultCache : IDisposable
     }
 
     /// <summary>
-    /// Puts <paramref name="entry"/> in the key's slot, making the slot if there is none. A refresh changes the slot's
-    /// answer in place: replacing the cache's entry made a new entry, key string and options per refresh, and the old
-    /// ones, long-lived by then, died in the old generation (2–4 MB a round of 5,000 refreshes). The slot expires when
-    /// nobody has read or refreshed it for Cache:MaxStale, which no answer outlives; an answer past its StaleUntil in a
-    /// slot not yet expired is treated as absent.
+    /// Puts <paramref name="entry"/> in the key's slot (<paramref name="slot"/>, as the caller found it, so a refresh costs
+    /// one lookup), making the slot if there is none. A refresh changes the slot's answer in place: replacing the cache's
+    /// entry made a new entry, key string and options per refresh, and the old ones, long-lived by then, died in the old
+    /// generation (2–4 MB a round of 5,000 refreshes). The slot expires when nobody has read or refreshed it for
+    /// Cache:MaxStale, which no answer outlives; an answer past its StaleUntil in a slot not yet expired is treated as absent.
     /// </summary>
-    private void Remember(string key, CachedResult entry)
+    private void Remember(string key, Slot? slot, CachedResult entry)
     {
         if (entry.StaleUntil <= _time.GetUtcNow()) return;
-        if (_memory.TryGetValue(key, out Slot? slot) && slot is not null) slot.Current = entry;
+        if (slot is not null) slot.Current = entry;
         else _memory.Set(key, new Slot(entry), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = _options.MaxStale });
     }
 
+    private Slot? SlotOf(string key) => _memory.TryGetValue(key, out Slot? slot) ? slot : null;
+
     /// <summary>The L1 place of <paramref name="key"/>'s answer, or null (for tests: a refresh keeps it).</summary>
-    internal object? L1Slot(string key) => _memory.TryGetValue(key, out Slot? slot) ? slot : null;
+    internal object? L1Slot(string key) => SlotOf(key);
 
     /// <summary>An answer's place in L1.</summary>
     private sealed class Slot(CachedResult current)
