@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 using Serilog.Formatting.Display;
 using Serilog.Formatting.Json;
 
@@ -16,6 +17,9 @@ public static class GatewayLogging
 {
     /// <summary>One line: time, level, message (values rendered, strings unquoted), then the exception if any.</summary>
     public const string TextTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>The framework's per-request events and scope (RequestId, RequestPath): never logged.</summary>
+    internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
     /// <summary>Catches start-up failures before configuration is read.</summary>
     public static Serilog.ILogger CreateBootstrapLogger() =>
@@ -39,8 +43,40 @@ public static class GatewayLogging
         // TraceId and SpanId come from TraceContextEnricher; the framework's own activity scope would add them again
         // (and ParentId) to every event, as a scope built and walked per event on the request path.
         builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
-        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
+        // Serilog writes every scope's properties into each event of the request. The framework's per-request scope
+        // carries RequestPath, the raw path: a UCID pasted into the URL, whole, beside the request line's hashed path.
+        // That scope is left out; the request's TraceId (and Kestrel's ConnectionId) still tie its lines together.
+        builder.Logging.Services.AddSingleton<ILoggerProvider>(_ => new WithoutRequestScope(new SerilogLoggerProvider(configuration.CreateLogger(), dispose: true)));
+        // Serilog's levels decide, as with AddSerilog.
+        builder.Logging.AddFilter<WithoutRequestScope>(null, LogLevel.Trace);
         return builder;
+    }
+
+    /// <summary>Serilog's provider, given every scope but the framework's per-request one (RequestId, RequestPath).</summary>
+    internal sealed class WithoutRequestScope(SerilogLoggerProvider serilog) : ILoggerProvider, ISupportExternalScope, IAsyncDisposable
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => serilog.CreateLogger(categoryName);
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => serilog.SetScopeProvider(new Filtered(scopeProvider));
+
+        public void Dispose() => serilog.Dispose();
+
+        public ValueTask DisposeAsync() => serilog.DisposeAsync();
+
+        /// <summary>The framework's scope is the one that lists RequestPath; matched by it, not by its internal type.</summary>
+        internal static bool IsRequestScope(object? scope) =>
+            scope is IReadOnlyList<KeyValuePair<string, object?>> { Count: >= 2 } pairs && pairs[1].Key == "RequestPath";
+
+        private sealed class Filtered(IExternalScopeProvider inner) : IExternalScopeProvider
+        {
+            public void ForEachScope<TState>(Action<object?, TState> callback, TState state) =>
+                inner.ForEachScope(static (scope, pass) =>
+                {
+                    if (!IsRequestScope(scope)) pass.callback(scope, pass.state);
+                }, (callback, state));
+
+            public IDisposable Push(object? state) => inner.Push(state);
+        }
     }
 
     /// <summary>Service = EntitlementGateway on every event: one property made once (the stock property enricher makes a

@@ -187,6 +187,31 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task Logs_OutsideDevelopment_NeverCarryTheRawPath_OfARequestWithATokenInIt()
+    {
+        // The JSON lines write every property of an event, the framework's per-request scope too: its RequestPath would
+        // carry a UCID pasted into the URL whole, beside the request line's own hashed path.
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        var token = "eyJ" + new string('k', 300);
+        using var response = await client.GetAsync($"/v1/entitlements/{token}/x");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+
+        string? requestLine = null;
+        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
+            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("303 characters, sha256", StringComparison.Ordinal));
+        Assert.NotNull(requestLine);
+        var properties = JsonNode.Parse(requestLine)!["Properties"]!.AsObject();
+        Assert.StartsWith("/v1/entitlements/[303 characters, sha256 ", properties["Path"]!.GetValue<string>());
+        Assert.False(properties.ContainsKey("RequestPath"));
+        Assert.DoesNotContain("kkkkkkkkkkkkkkkk", gateway.Output);
+        // The other scopes still reach the line (Kestrel's connection), and the trace ids tie the request's lines together.
+        Assert.False(string.IsNullOrEmpty(properties["ConnectionId"]?.GetValue<string>()));
+        Assert.Equal(32, properties["TraceId"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
     public async Task Logs_TheSerilogSection_CanAddTheConsoleSinkByName()
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
