@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace EntitlementGateway.Entitlements.Caching;
@@ -17,9 +18,112 @@ public static class QueryCacheKey
     public static string For(EntitlementQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var normalised = NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems);
         var credential = query.CredentialHash ?? Store.AcceptedUcids.HashOf(query.Credential);
-        return string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n", normalised]);
+        // Computed on every hit: written in one buffer, sorted by index, with no string per product; what is not ASCII
+        // (never a validated query, perhaps a configured catalog) takes the general path.
+        if (!IsAscii(query.Products, query.ProductKinds))
+            return string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n",
+                NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems)]);
+
+        var text = new DefaultInterpolatedStringHandler(0, 0, null, stackalloc char[512]);
+        text.AppendLiteral("v1\n");
+        text.AppendFormatted(query.BudgetKey);
+        text.AppendLiteral("\n");
+        text.AppendFormatted(credential);
+        text.AppendLiteral("\n");
+        var products = query.Products;
+        var productOrder = products.Count <= 128 ? stackalloc int[products.Count] : new int[products.Count];
+        AppendSet(ref text, productOrder, new Products(products));
+        text.AppendLiteral("|");
+        if (query.ProductKinds is { Count: > 0 } kinds)
+        {
+            string[] kindList = [.. kinds];
+            AppendSet(ref text, kindList.Length <= 128 ? stackalloc int[kindList.Length] : new int[kindList.Length], new Kinds(kindList));
+        }
+        text.AppendLiteral(query.IncludeSatisfyingItems ? "|sat=1" : "|sat=0");
+        return text.ToStringAndClear();
+    }
+
+    private static bool IsAscii(IReadOnlyList<ProductSelector> products, IReadOnlySet<string>? kinds)
+    {
+        for (var i = 0; i < products.Count; i++)
+        {
+            if (!Ascii.IsValid(products[i].ProductId) || products[i].SkuId is { } sku && !Ascii.IsValid(sku)) return false;
+        }
+        if (kinds is null) return true;
+        foreach (var kind in kinds)
+        {
+            if (!Ascii.IsValid(kind)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The entries <c>Id</c> or <c>Id/Sub</c>, upper-cased, distinct, in ordinal order, comma-separated: what
+    /// <see cref="NormalisedQuery"/> writes for them, for ASCII entries. <paramref name="order"/> holds one index per entry.
+    /// </summary>
+    private static void AppendSet<TEntries>(ref DefaultInterpolatedStringHandler text, Span<int> order, TEntries entries)
+        where TEntries : struct, IEntries
+    {
+        // Insertion sort of indexes: a query holds 1 to 100 products, usually one or two.
+        for (var i = 0; i < order.Length; i++)
+        {
+            var j = i;
+            for (; j > 0 && Compare(entries[order[j - 1]], entries[i]) > 0; j--) order[j] = order[j - 1];
+            order[j] = i;
+        }
+        Span<char> upper = stackalloc char[64];
+        for (var i = 0; i < order.Length; i++)
+        {
+            var (id, sub) = entries[order[i]];
+            if (i > 0 && Compare(entries[order[i - 1]], (id, sub)) == 0) continue;
+            if (i > 0) text.AppendLiteral(",");
+            AppendUpper(ref text, id, upper);
+            if (sub is null) continue;
+            text.AppendLiteral("/");
+            AppendUpper(ref text, sub, upper);
+        }
+    }
+
+    private static void AppendUpper(ref DefaultInterpolatedStringHandler text, string value, scoped Span<char> buffer)
+    {
+        if (value.Length > buffer.Length) buffer = new char[value.Length];
+        Ascii.ToUpper(value, buffer, out var written);
+        text.AppendFormatted((ReadOnlySpan<char>)buffer[..written]);
+    }
+
+    private interface IEntries
+    {
+        (string Id, string? Sub) this[int index] { get; }
+    }
+
+    private readonly struct Products(IReadOnlyList<ProductSelector> products) : IEntries
+    {
+        public (string Id, string? Sub) this[int index] => (products[index].ProductId, products[index].SkuId);
+    }
+
+    private readonly struct Kinds(string[] kinds) : IEntries
+    {
+        public (string Id, string? Sub) this[int index] => (kinds[index], null);
+    }
+
+    /// <summary>Ordinal order of the upper-cased ASCII texts <c>a.Id[/a.Sub]</c> and <c>b.Id[/b.Sub]</c>, without making them.</summary>
+    private static int Compare((string Id, string? Sub) a, (string Id, string? Sub) b)
+    {
+        var aLength = a.Id.Length + (a.Sub is null ? 0 : 1 + a.Sub.Length);
+        var bLength = b.Id.Length + (b.Sub is null ? 0 : 1 + b.Sub.Length);
+        for (var i = 0; i < aLength && i < bLength; i++)
+        {
+            var difference = UpperAt(a, i) - UpperAt(b, i);
+            if (difference != 0) return difference;
+        }
+        return aLength - bLength;
+    }
+
+    private static int UpperAt((string Id, string? Sub) entry, int i)
+    {
+        var c = i < entry.Id.Length ? entry.Id[i] : i == entry.Id.Length ? '/' : entry.Sub![i - entry.Id.Length - 1];
+        return char.IsAsciiLetterLower(c) ? c - ('a' - 'A') : c;
     }
 
     /// <summary>The key as Redis holds it: the lower-case hex SHA-256 of <paramref name="key"/> (short, and names no player).</summary>

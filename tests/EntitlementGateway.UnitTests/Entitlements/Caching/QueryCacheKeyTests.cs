@@ -67,4 +67,33 @@ public class QueryCacheKeyTests
         Assert.Equal("9MXL21XPWWWK,9N30KZZF4BR9/0010|DURABLE,GAME|sat=1",
             QueryCacheKey.NormalisedQuery([new("9N30KZZF4BR9", "0010"), new("9MXL21XPWWWK", null)], ["Game", "Durable"], true));
     }
+
+    [Fact]
+    public void Key_OfGeneratedQueries_IsTheGeneralNormalisedForm()
+    {
+        // The key is built in one buffer without a string per product; it must be exactly what NormalisedQuery (the
+        // general form: upper-cased, distinct, ordinal order) gives, whatever the ids' case, duplicates, SKUs,
+        // prefixes of one another, lengths or characters (past ASCII: the general path itself).
+        var random = new Random(1501);
+        var ucid = TestUcid.Create(Now, "p1");
+        const string alphabet = "9AZaz0/_-.éΣ";
+        string Text(int length) => new([.. Enumerable.Range(0, length).Select(_ => alphabet[random.Next(random.Next(2) == 0 ? 6 : alphabet.Length)])]);
+        for (var round = 0; round < 2_000; round++)
+        {
+            var count = round % 50 == 0 ? 150 : random.Next(1, 8);
+            var products = new ProductSelector[count];
+            for (var i = 0; i < count; i++)
+            {
+                products[i] = i > 0 && random.Next(4) == 0
+                    ? products[random.Next(i)] with { ProductId = products[random.Next(i)].ProductId.ToLowerInvariant() }
+                    : new ProductSelector(Text(random.Next(round % 97 == 0 ? 100 : 4) + 1), random.Next(3) == 0 ? null : Text(random.Next(4) + 1));
+            }
+            string[]? kinds = random.Next(3) == 0 ? null : [.. Enumerable.Range(0, random.Next(5)).Select(_ => Text(random.Next(3) + 1))];
+            var query = Query("p1", products, kinds, satisfying: random.Next(2) == 0, ucidValue: ucid);
+
+            var expected = $"v1\n{query.BudgetKey}\n{AcceptedUcids.HashOf(query.Credential)}\n" +
+                QueryCacheKey.NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems);
+            Assert.Equal(expected, QueryCacheKey.For(query));
+        }
+    }
 }
