@@ -18,7 +18,7 @@ public static class GatewayLogging
     /// <summary>One line: time, level, message (values rendered, strings unquoted), then the exception if any.</summary>
     public const string TextTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>The framework's per-request events and scope (RequestId, RequestPath): never logged.</summary>
+    /// <summary>The framework's per-request events (the raw URL) and scope (RequestId, RequestPath): never logged.</summary>
     internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
     /// <summary>Catches start-up failures before configuration is read.</summary>
@@ -47,8 +47,11 @@ public static class GatewayLogging
         // carries RequestPath, the raw path: a UCID pasted into the URL, whole, beside the request line's hashed path.
         // That scope is left out; the request's TraceId (and Kestrel's ConnectionId) still tie its lines together.
         builder.Logging.Services.AddSingleton<ILoggerProvider>(_ => new WithoutRequestScope(new SerilogLoggerProvider(configuration.CreateLogger(), dispose: true)));
-        // Serilog's levels decide, as with AddSerilog.
+        // Serilog's levels decide, as with AddSerilog, but for the framework's request events: they carry the raw URL,
+        // query string included, and RequestLoggingMiddleware's line replaces them. Critical stays on: while it is, the
+        // framework starts each request's activity, whose TraceId every line of the request carries.
         builder.Logging.AddFilter<WithoutRequestScope>(null, LogLevel.Trace);
+        builder.Logging.AddFilter<WithoutRequestScope>(HostingDiagnosticsCategory, LogLevel.Critical);
         return builder;
     }
 

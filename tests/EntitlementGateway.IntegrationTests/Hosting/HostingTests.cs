@@ -212,6 +212,34 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task Logs_WithTheFrameworksOwnLevelRaised_StillNeverCarryTheRawUrl()
+    {
+        // An operator chasing a problem raises Microsoft.AspNetCore to Information: the framework's request events would
+        // then write each raw URL, query string included. The gateway's request line stands in for them.
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
+            ["Store__Mode"] = "Emulator",
+            ["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Information",
+        });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        using var response = await client.GetAsync($"/v1/entitlements/{"eyJ" + new string('p', 300)}?ucid=eyJ{new string('q', 300)}");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        string? requestLine = null;
+        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
+            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+        Assert.NotNull(requestLine);
+        Assert.Contains("303 characters, sha256", gateway.Output, StringComparison.Ordinal);
+        // The raised level took effect: the framework's other events at Information (the endpoint run) are written.
+        Assert.Contains("\"SourceContext\":\"Microsoft.AspNetCore.Routing.EndpointMiddleware\"", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pppppppppppppppp", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("qqqqqqqqqqqqqqqq", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Logs_TheSerilogSection_CanAddTheConsoleSinkByName()
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
