@@ -12,7 +12,7 @@ using Serilog;
 Log.Logger = GatewayLogging.CreateBootstrapLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(GatewayHost.Options(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory, Environment.GetEnvironmentVariable));
     builder.AddGatewayLogging();
     builder.AddGracefulShutdown();
     builder.Services.AddGatewayTelemetry();

@@ -240,6 +240,31 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task AGatewayStartedFromAnotherFolder_StillReadsItsAppsettingsJson()
+    {
+        // appsettings.json sets Microsoft.AspNetCore to Warning: read, the endpoint's Information events are not written.
+        var elsewhere = Directory.CreateTempSubdirectory("eg-elsewhere-").FullName;
+        try
+        {
+            await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" }, elsewhere);
+            var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+            using var client = new HttpClient { BaseAddress = baseAddress };
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+            string? requestLine = null;
+            for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
+                requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+            Assert.NotNull(requestLine);
+            Assert.DoesNotContain("Microsoft.AspNetCore.Routing.EndpointMiddleware", gateway.Output, StringComparison.Ordinal);
+            Assert.Contains($"\"ContentRoot\":\"{Path.GetDirectoryName(typeof(Program).Assembly.Location)}{Path.DirectorySeparatorChar}\"", gateway.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Logs_TheSerilogSection_CanAddTheConsoleSinkByName()
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>

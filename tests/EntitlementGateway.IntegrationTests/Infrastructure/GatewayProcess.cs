@@ -23,14 +23,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         .Select(fields => Path.GetFileName(fields[5].Trim()))
         .ToHashSet(StringComparer.Ordinal);
 
-    public static GatewayProcess Start(IReadOnlyDictionary<string, string?> environment)
+    public static GatewayProcess Start(IReadOnlyDictionary<string, string?> environment, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(typeof(Program).Assembly.Location)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(typeof(Program).Assembly.Location)!,
         };
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal)).ToList())
             info.Environment.Remove(key);
