@@ -60,4 +60,11 @@ public sealed class GatewayHostTests : IDisposable
         Assert.Null(GatewayHost.Options([], _elsewhere, _app, name => name == variable ? "/srv/gateway" : null).ContentRootPath);
         Assert.Equal(_app, GatewayHost.Options([], _elsewhere, _app, name => name == variable ? "" : null).ContentRootPath);
     }
+
+    [Fact]
+    public void NullArgumentsOrEnvironment_Throw()
+    {
+        Assert.Throws<ArgumentNullException>(() => GatewayHost.Options(null!, _elsewhere, _app, NoEnvironment));
+        Assert.Throws<ArgumentNullException>(() => GatewayHost.Options([], _elsewhere, _app, null!));
+    }
 }
