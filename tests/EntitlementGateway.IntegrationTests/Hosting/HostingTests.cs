@@ -176,9 +176,7 @@ public class HostingTests
         using var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        string? requestLine = null;
-        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
-            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         var json = JsonNode.Parse(requestLine)!;
         Assert.Equal(traceId, json["Properties"]!["TraceId"]!.GetValue<string>());
@@ -198,9 +196,7 @@ public class HostingTests
         using var response = await client.GetAsync($"/v1/entitlements/{token}/x");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
 
-        string? requestLine = null;
-        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
-            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("303 characters, sha256", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("303 characters, sha256", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         var properties = JsonNode.Parse(requestLine)!["Properties"]!.AsObject();
         Assert.StartsWith("/v1/entitlements/[303 characters, sha256 ", properties["Path"]!.GetValue<string>());
@@ -228,9 +224,7 @@ public class HostingTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
 
-        string? requestLine = null;
-        for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
-            requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         Assert.Contains("303 characters, sha256", gateway.Output, StringComparison.Ordinal);
         // The raised level took effect: the framework's other events at Information (the endpoint run) are written.
@@ -251,9 +245,7 @@ public class HostingTests
             using var client = new HttpClient { BaseAddress = baseAddress };
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
 
-            string? requestLine = null;
-            for (var i = 0; i < 100 && requestLine is null; i++, await Task.Delay(100))
-                requestLine = gateway.Output.Split('\n').FirstOrDefault(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+            var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
             Assert.NotNull(requestLine);
             Assert.DoesNotContain("Microsoft.AspNetCore.Routing.EndpointMiddleware", gateway.Output, StringComparison.Ordinal);
             Assert.Contains($"\"ContentRoot\":\"{Path.GetDirectoryName(typeof(Program).Assembly.Location)}{Path.DirectorySeparatorChar}\"", gateway.Output, StringComparison.Ordinal);

@@ -55,6 +55,16 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public async Task<Uri> WaitUntilListeningAsync(TimeSpan timeout) => await _listening.Task.WaitAsync(timeout);
 
+    /// <summary>The first output line that <paramref name="matches"/>, once written (the log is written in batches); null after 10 s.</summary>
+    public async Task<string?> WaitForLineAsync(Func<string, bool> matches)
+    {
+        for (var i = 0; i < 100; i++, await Task.Delay(100))
+        {
+            if (Output.Split('\n').FirstOrDefault(matches) is { } line) return line;
+        }
+        return null;
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
