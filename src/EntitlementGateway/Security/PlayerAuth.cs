@@ -74,6 +74,19 @@ public sealed class PlayerBinding(IOptions<PlayerAuthOptions> options)
 {
     public bool Enabled => options.Value.Enabled;
 
+    // Never read: every member below looks at the user only while binding is on.
+    private static readonly ClaimsPrincipal Unbound = new();
+
+    /// <summary>
+    /// The request's user for the checks below; while binding is off, one shared stand-in, since asking a request for its
+    /// user makes an empty principal (and its identity and lists) on every request that no scheme authenticated.
+    /// </summary>
+    public ClaimsPrincipal UserOf(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return Enabled ? http.User : Unbound;
+    }
+
     public string? PlayerId(ClaimsPrincipal user) => user.FindFirst(options.Value.PlayerIdClaim)?.Value;
 
     /// <summary>A 403 when the UCID belongs to another player than the token's; null when all is well.</summary>
