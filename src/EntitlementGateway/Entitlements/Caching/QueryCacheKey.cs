@@ -37,8 +37,9 @@ public static class QueryCacheKey
         text.AppendLiteral("|");
         if (query.ProductKinds is { Count: > 0 } kinds)
         {
+            // Kinds are rare in a query and few (the Store has six): two small arrays are fine here.
             string[] kindList = [.. kinds];
-            AppendSet(ref text, kindList.Length <= 128 ? stackalloc int[kindList.Length] : new int[kindList.Length], new Kinds(kindList));
+            AppendSet(ref text, new int[kindList.Length], new Kinds(kindList));
         }
         text.AppendLiteral(query.IncludeSatisfyingItems ? "|sat=1" : "|sat=0");
         return text.ToStringAndClear();
