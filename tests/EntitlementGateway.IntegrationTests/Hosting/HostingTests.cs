@@ -272,9 +272,8 @@ public class HostingTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // The gateway's own JSON lines are still written beside the configured sink (in batches: waited for, not timed).
-        static bool JsonLine(string output) => output.Split('\n').Any(l => l.StartsWith('{') && l.Contains("/health/live", StringComparison.Ordinal));
-        for (var i = 0; i < 100 && !JsonLine(gateway.Output); i++) await Task.Delay(100);
-        Assert.True(JsonLine(gateway.Output), gateway.Output);
+        var jsonLine = await gateway.WaitForLineAsync(l => l.StartsWith('{') && l.Contains("/health/live", StringComparison.Ordinal));
+        Assert.True(jsonLine is not null, gateway.Output);
         Assert.Contains("CONFIGURED-SINK HTTP GET /health/live", gateway.Output);
     }
 

@@ -21,9 +21,11 @@ public static class QueryCacheKey
         var credential = query.CredentialHash ?? Store.AcceptedUcids.HashOf(query.Credential);
         // Computed on every hit: written in one buffer, sorted by index, with no string per product; what is not ASCII
         // (never a validated query, perhaps a configured catalog) takes the general path.
-        if (!IsAscii(query.Products, query.ProductKinds))
+        // Kinds are rare in a query and few (the Store has six): listed once, for the check and the key.
+        string[] kinds = query.ProductKinds is { Count: > 0 } set ? [.. set] : [];
+        if (!IsAscii(query.Products, kinds))
             return string.Concat(["v1\n", query.BudgetKey, "\n", credential, "\n",
-                NormalisedQuery(query.Products, query.ProductKinds, query.IncludeSatisfyingItems)]);
+                NormalisedQuery(query.Products, kinds, query.IncludeSatisfyingItems)]);
 
         var text = new DefaultInterpolatedStringHandler(0, 0, null, stackalloc char[512]);
         text.AppendLiteral("v1\n");
@@ -35,28 +37,18 @@ public static class QueryCacheKey
         var productOrder = products.Count <= 128 ? stackalloc int[products.Count] : new int[products.Count];
         AppendSet(ref text, productOrder, new Products(products));
         text.AppendLiteral("|");
-        if (query.ProductKinds is { Count: > 0 } kinds)
-        {
-            // Kinds are rare in a query and few (the Store has six): two small arrays are fine here.
-            string[] kindList = [.. kinds];
-            AppendSet(ref text, new int[kindList.Length], new Kinds(kindList));
-        }
+        if (kinds.Length > 0) AppendSet(ref text, new int[kinds.Length], new Kinds(kinds));
         text.AppendLiteral(query.IncludeSatisfyingItems ? "|sat=1" : "|sat=0");
         return text.ToStringAndClear();
     }
 
-    private static bool IsAscii(IReadOnlyList<ProductSelector> products, IReadOnlySet<string>? kinds)
+    private static bool IsAscii(IReadOnlyList<ProductSelector> products, string[] kinds)
     {
         for (var i = 0; i < products.Count; i++)
         {
             if (!Ascii.IsValid(products[i].ProductId) || products[i].SkuId is { } sku && !Ascii.IsValid(sku)) return false;
         }
-        if (kinds is null) return true;
-        foreach (var kind in kinds)
-        {
-            if (!Ascii.IsValid(kind)) return false;
-        }
-        return true;
+        return Array.TrueForAll(kinds, static kind => Ascii.IsValid(kind));
     }
 
     /// <summary>
