@@ -142,6 +142,63 @@ public class BatchedConsoleSinkTests
         Assert.Equal(burst + Environment.NewLine, output.ToString());
     }
 
+    [Fact]
+    public void BufferedWriter_WritesItsStreamOncePerBufferOfText_InUtf8WithoutAByteOrderMark()
+    {
+        // Console.Out made one write(2) per 256 characters; the sink's own writer makes one per buffer.
+        var stream = new CountingStream();
+        var writer = BatchedConsoleSink.BufferedWriter(stream);
+        var text = string.Concat(Enumerable.Range(0, 2_000).Select(i => $"line {i:D5} caf\u00e9 " + new string('x', 80) + "\n"));
+        var chunk = BatchedConsoleSink.ChunkChars;
+        for (var i = 0; i < text.Length; i += chunk) writer.Write(text.ToCharArray(i, Math.Min(chunk, text.Length - i)), 0, Math.Min(chunk, text.Length - i));
+
+        Assert.Equal(text.Length / BatchedConsoleSink.OutputBufferChars, stream.Writes);
+        writer.Flush();
+
+        Assert.Equal(text.Length / BatchedConsoleSink.OutputBufferChars + 1, stream.Writes);
+        Assert.InRange(stream.Writes, 2, 4); // about 200,000 characters
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(text), stream.Bytes.ToArray());
+        Assert.True(stream.CanWrite, "the stream (standard output) is left open");
+    }
+
+    [Fact]
+    public void WriteQueued_ToTheBufferedWriter_WritesABatchInAFewWrites()
+    {
+        var stream = new CountingStream();
+        using var sink = new BatchedConsoleSink(Lines, BatchedConsoleSink.BufferedWriter(stream));
+        for (var i = 0; i < 5_000; i++) sink.Emit(Event(i));
+        sink.WriteQueued();
+
+        var text = System.Text.Encoding.UTF8.GetString(stream.Bytes.ToArray());
+        Assert.Equal(Enumerable.Range(0, 5_000).Select(i => "line " + i), text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        // About 50,000 characters: one write, or two or three if the background loop took a first part; never one a line.
+        Assert.InRange(stream.Writes, 1, 4);
+    }
+
+    /// <summary>A writable stream that keeps what it is given and counts the writes.</summary>
+    private sealed class CountingStream : Stream
+    {
+        public MemoryStream Bytes { get; } = new();
+        public int Writes { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Bytes.Length;
+        public override long Position { get => Bytes.Length; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes++;
+            Bytes.Write(buffer);
+        }
+    }
+
     private static LogEvent Text(string message) => new(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null,
         new MessageTemplateParser().Parse(message), []);
 
