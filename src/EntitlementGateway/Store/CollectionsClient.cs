@@ -64,7 +64,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
                 VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             };
             // A GUID is a valid header value: added as text, not parsed again.
-            message.Headers.TryAddWithoutValidation(StoreWire.CorrelationIdHeader, Guid.NewGuid().ToString());
+            message.Headers.TryAddWithoutValidation(StoreWire.CorrelationIdHeader, StoreWire.NewCorrelationId().ToString());
             message.Options.Set(StoreCallState.OptionKey, state);
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             LogStoreCall(logger, operation.Name, (int)response.StatusCode, subject, state.LastCorrelationVector,

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -31,9 +30,31 @@ public static class StoreWire
         return content;
     }
 
+    // Correlation ids only have to differ from each other; nobody gains by guessing one. They come from the runtime's
+    // shared generator: Guid.NewGuid reads the kernel's random source and RandomNumberGenerator asks OpenSSL, which
+    // checks the process id: a system call or two on every Store call, for nothing these ids need.
+
     /// <summary>A new correlation vector base (22 base64 characters, as version 2 vectors have); extend it per call.</summary>
-    public static string NewCorrelationVector() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', 'A').Replace('/', 'B')[..22];
+    public static string NewCorrelationVector()
+    {
+        Span<byte> random = stackalloc byte[16];
+        Random.Shared.NextBytes(random);
+        Span<char> text = stackalloc char[24];
+        Convert.TryToBase64Chars(random, text, out _);
+        for (var i = 0; i < 22; i++)
+            text[i] = text[i] switch { '+' => 'A', '/' => 'B', var c => c };
+        return new string(text[..22]);
+    }
+
+    /// <summary>A new random (version 4) GUID for <c>MS-CorrelationId</c>.</summary>
+    public static Guid NewCorrelationId()
+    {
+        Span<byte> random = stackalloc byte[16];
+        Random.Shared.NextBytes(random);
+        random[7] = (byte)((random[7] & 0x0F) | 0x40); // version 4 (the high nibble of the third group)
+        random[8] = (byte)((random[8] & 0x3F) | 0x80); // the RFC 9562 variant
+        return new Guid(random);
+    }
 
     /// <summary>The header's first value as received (not parsed: these ids are only logged).</summary>
     public static string? Header(HttpResponseMessage response, string name)
