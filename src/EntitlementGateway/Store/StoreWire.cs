@@ -41,9 +41,10 @@ public static class StoreWire
         Random.Shared.NextBytes(random);
         Span<char> text = stackalloc char[24];
         Convert.TryToBase64Chars(random, text, out _);
-        for (var i = 0; i < 22; i++)
-            text[i] = text[i] switch { '+' => 'A', '/' => 'B', var c => c };
-        return new string(text[..22]);
+        var vector = text[..22];
+        vector.Replace('+', 'A');
+        vector.Replace('/', 'B');
+        return new string(vector);
     }
 
     /// <summary>A new random (version 4) GUID for <c>MS-CorrelationId</c>.</summary>
