@@ -17,8 +17,11 @@ public static class StoreWire
     public const string CorrelationIdHeader = "MS-CorrelationId";
     public const string RequestIdHeader = "MS-RequestId";
 
+    public const string ProductName = "EntitlementGateway";
+
     /// <summary><c>EntitlementGateway/1.2.3</c>: the product and its informational version.</summary>
-    public static readonly ProductInfoHeaderValue UserAgent = new("EntitlementGateway", Version());
+    public static readonly ProductInfoHeaderValue UserAgent = new(ProductName,
+        ProductVersion(typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
 
     private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
 
@@ -108,10 +111,6 @@ public static class StoreWire
     public static bool IsUnreadableAnswer(HttpRequestException exception) =>
         ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;
 
-    private static string Version()
-    {
-        var version = typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-        var plus = version.IndexOf('+', StringComparison.Ordinal);
-        return plus > 0 ? version[..plus] : version;
-    }
+    /// <summary>The product version of an informational version: the SDK appends <c>+commit</c>, which is left off.</summary>
+    internal static string ProductVersion(string? informational) => (informational ?? "0.0.0").Split('+')[0];
 }
