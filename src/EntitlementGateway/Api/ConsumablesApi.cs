@@ -60,7 +60,7 @@ public static class ConsumablesApi
                 "One or more fields are not valid: " + string.Join(", ", errors.Keys) + ".", errors);
 
         // Refused here, bad credentials spend no budget, make no Store call and touch no ledger entry.
-        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, binding.UserOf(http), ucidValidator, binding, out var caller) is { } refused)
+        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http, ucidValidator, binding, out var caller) is { } refused)
             return refused;
 
         var command = new ConsumeCommand(caller!.Ucid, caller.Xbox, caller.BudgetKey, request.ProductId!, request.Quantity!.Value, trackingId!);

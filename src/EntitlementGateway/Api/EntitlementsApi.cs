@@ -62,7 +62,7 @@ public static class EntitlementsApi
                 "One or more fields are not valid: " + string.Join(", ", validated.Errors.Keys) + ".", validated.Errors);
 
         // Refused here, bad credentials spend no budget and make no Store call.
-        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, binding.UserOf(http), ucidValidator, binding, out var caller) is { } refused)
+        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http, ucidValidator, binding, out var caller) is { } refused)
             return refused;
 
         var api = storeOptions.Value.QueryApi;

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using EntitlementGateway.Infrastructure.Http;
 using EntitlementGateway.Security;
 using EntitlementGateway.Store;
@@ -20,11 +19,13 @@ public sealed record StoreCaller(UserCollectionsId? Ucid, XboxAuthorization? Xbo
 /// </summary>
 public static class PlayerCredentials
 {
-    public static ProblemHttpResult? Resolve(UcidText? userCollectionsId, XboxCredentials? xbox, ClaimsPrincipal user,
+    public static ProblemHttpResult? Resolve(UcidText? userCollectionsId, XboxCredentials? xbox, HttpContext http,
         UcidValidator ucids, PlayerBinding binding, out StoreCaller? caller)
     {
         ArgumentNullException.ThrowIfNull(ucids);
         ArgumentNullException.ThrowIfNull(binding);
+        // The request's user only while binding is on (PlayerBinding.UserOf): asking for it makes an empty principal.
+        var user = binding.UserOf(http);
         caller = null;
         var hasUcid = userCollectionsId is { IsBlank: false };
         if (hasUcid == (xbox is not null))

@@ -46,7 +46,7 @@ public static class SubscriptionsApi
     {
         var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.GamePassRequest, cancellationToken);
         StoreAnswerHeaders.SetPolicy(http.Response, budgetOptions.Value);
-        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, binding.UserOf(http), ucidValidator, binding, out var caller) is { } refused)
+        if (PlayerCredentials.Resolve(request.UserCollectionsId, request.Xbox, http, ucidValidator, binding, out var caller) is { } refused)
             return refused;
 
         var tiers = gamePass.Value.Parse();
