@@ -15,6 +15,7 @@ try
     var builder = WebApplication.CreateBuilder(GatewayHost.Options(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory, Environment.GetEnvironmentVariable));
     builder.AddGatewayLogging();
     builder.AddGracefulShutdown();
+    builder.Services.AddNativeHeapTrim();
     builder.Services.AddGatewayTelemetry();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();

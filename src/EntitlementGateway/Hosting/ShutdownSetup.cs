@@ -38,6 +38,9 @@ public sealed class HostingOptions
 
     /// <summary>On SIGTERM, how long to keep serving while readiness says 503 (for balancers without a preStop hook).</summary>
     public int ShutdownDelaySeconds { get; set; }
+
+    /// <summary>How often glibc's heap gives its free pages back to the system (0: never); see <see cref="NativeHeapTrimmer"/>.</summary>
+    public int NativeHeapTrimSeconds { get; set; } = 30;
 }
 
 public sealed class HostingOptionsValidator : IValidateOptions<HostingOptions>
@@ -46,6 +49,7 @@ public sealed class HostingOptionsValidator : IValidateOptions<HostingOptions>
         .Range(nameof(o.ShutdownTimeoutSeconds), o.ShutdownTimeoutSeconds, 1, 3600)
         .Require(o.ShutdownDelaySeconds >= 0 && o.ShutdownDelaySeconds < o.ShutdownTimeoutSeconds,
             "Hosting:ShutdownDelaySeconds must be 0 or more and less than Hosting:ShutdownTimeoutSeconds.")
+        .Range(nameof(o.NativeHeapTrimSeconds), o.NativeHeapTrimSeconds, 0, 3600)
         .Result;
 }
 

@@ -1,4 +1,8 @@
 using System.Net;
+using EntitlementGateway.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
@@ -17,6 +21,28 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
         settings["PlayerAuth:TrustGameClient"] = "true"; // Production asks for a binding decision; these tests are about other settings
         foreach (var (key, value) in extra ?? []) settings[key] = value;
         return settings;
+    }
+
+    [Fact]
+    public async Task NativeHeapTrim_RunsEvery30SecondsByDefault()
+    {
+        await using var gateway = GatewayApplication.Live(fixture.Emulator);
+        using var client = gateway.CreateClient();
+
+        Assert.Single(gateway.Services.GetServices<IHostedService>().OfType<NativeHeapTrimmer>());
+        Assert.Equal(30, gateway.Services.GetRequiredService<IOptions<HostingOptions>>().Value.NativeHeapTrimSeconds);
+    }
+
+    [Fact]
+    public async Task NativeHeapTrim_ABadIntervalStopsTheStart_NamingTheKey()
+    {
+        var environment = GatewayApplication.LiveSettings(fixture.Emulator)
+            .ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        environment["Hosting__NativeHeapTrimSeconds"] = "-1";
+        await using var gateway = GatewayProcess.Start(environment);
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Hosting:NativeHeapTrimSeconds must be between 0 and 3600; it is -1.", gateway.Output, StringComparison.Ordinal);
     }
 
     [Fact]
