@@ -19,17 +19,19 @@ internal static class NativeHeap
     /// Returns the free pages of every arena to the system: true if any were returned, false if none, null where
     /// there is no glibc (another OS, or musl).
     /// </summary>
-    public static bool? TryTrim()
+    public static bool? TryTrim() => OperatingSystem.IsLinux() ? TryTrim(MallocTrim) : null;
+
+    /// <summary>Calls <paramref name="mallocTrim"/>; null when there is no such function to call.</summary>
+    internal static bool? TryTrim(Func<nuint, int> mallocTrim)
     {
-        if (!OperatingSystem.IsLinux()) return null;
         try
         {
-            return MallocTrim(0) != 0;
+            return mallocTrim(0) != 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return null;
         }
+        return null;
     }
 }
 
@@ -79,7 +81,6 @@ public static class NativeHeapTrimSetup
     /// <summary>Trims glibc's heap now and then (<c>Hosting:NativeHeapTrimSeconds</c>); needs <see cref="ShutdownSetup.AddGracefulShutdown"/>'s options.</summary>
     public static IServiceCollection AddNativeHeapTrim(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(services);
         services.AddHostedService<NativeHeapTrimmer>();
         return services;
     }

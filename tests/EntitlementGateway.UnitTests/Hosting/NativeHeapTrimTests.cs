@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using EntitlementGateway.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EntitlementGateway.UnitTests.Hosting;
@@ -57,6 +60,63 @@ public class NativeHeapTrimTests
         {
             Marshal.FreeHGlobal(blocks[^1]);
         }
+    }
+
+    [Fact]
+    public void TryTrim_WithoutGlibcOrItsFunction_IsNull_AndOtherFailuresAreNotHidden()
+    {
+        Assert.Null(NativeHeap.TryTrim(_ => throw new DllNotFoundException("libc.so.6")));
+        Assert.Null(NativeHeap.TryTrim(_ => throw new EntryPointNotFoundException("malloc_trim")));
+        Assert.Throws<InvalidOperationException>(() => NativeHeap.TryTrim(_ => throw new InvalidOperationException()));
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(0, false)]
+    public void TryTrim_SaysWhetherAnythingWasReturned_AskingToKeepNoPadding(int result, bool expected)
+    {
+        nuint? pad = null;
+
+        var trimmed = NativeHeap.TryTrim(p => { pad = p; return result; });
+
+        Assert.Equal(expected, trimmed);
+        Assert.Equal((nuint)0, pad);
+    }
+
+    private sealed class Lines : ILogger
+    {
+        public List<(LogLevel Level, string Text)> Written { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Written) Written.Add((logLevel, formatter(state, exception)));
+        }
+    }
+
+    [Fact]
+    public async Task Trimmer_WithoutGlibc_SaysSoOnceAtDebug()
+    {
+        var lines = new Lines();
+        using var trimmer = new NativeHeapTrimmer(TimeSpan.FromMilliseconds(10), () => null, lines);
+
+        await trimmer.StartAsync(CancellationToken.None);
+        await trimmer.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var line = Assert.Single(lines.Written);
+        Assert.Equal(LogLevel.Debug, line.Level);
+        Assert.Contains("No glibc heap to trim", line.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddNativeHeapTrim_RegistersTheTrimmerAsAHostedService()
+    {
+        var services = new ServiceCollection().AddNativeHeapTrim();
+
+        var descriptor = Assert.Single(services);
+        Assert.Equal(typeof(IHostedService), descriptor.ServiceType);
+        Assert.Equal(typeof(NativeHeapTrimmer), descriptor.ImplementationType);
+        Assert.Throws<ArgumentNullException>(() => NativeHeapTrimSetup.AddNativeHeapTrim(null!));
     }
 
     private static async Task WaitUntil(Func<bool> condition)
