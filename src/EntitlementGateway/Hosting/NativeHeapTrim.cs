@@ -37,8 +37,8 @@ internal static class NativeHeap
 
 /// <summary>
 /// Trims the native heap every <c>Hosting:NativeHeapTrimSeconds</c> (0: never). Memory is freed in bursts (start-up,
-/// tier-up compilation under the first load, a burst of Store calls), so a trim now and then is enough; each call takes
-/// the arenas' locks for well under a millisecond.
+/// tier-up compilation under the first load, a burst of Store calls), so a trim now and then is enough: a call holds each
+/// arena's lock only while it gives that arena's free pages back (a few dozen madvise calls in all).
 /// </summary>
 internal sealed partial class NativeHeapTrimmer : BackgroundService
 {

@@ -1,9 +1,9 @@
 using System.Net;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using EntitlementGateway.IntegrationTests.Infrastructure;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 
 namespace EntitlementGateway.IntegrationTests.Hosting;
