@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using EntitlementGateway.Infrastructure.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Hosting;
@@ -72,7 +73,7 @@ internal sealed partial class NativeHeapTrimmer : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "No glibc heap to trim here; native heap trimming is off.")]
+    [LoggerMessage(EventId = EventIds.NativeHeapTrimOff, EventName = nameof(EventIds.NativeHeapTrimOff), Level = LogLevel.Debug, Message = "No glibc heap to trim here; native heap trimming is off.")]
     private static partial void LogNoGlibc(ILogger logger);
 }
 

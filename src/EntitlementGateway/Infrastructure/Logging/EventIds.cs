@@ -12,6 +12,7 @@ public static class EventIds
     public const int RequestCompleted = 100;
     public const int TelemetryExportOn = 200;
     public const int TelemetryExportOff = 201;
+    public const int NativeHeapTrimOff = 300;
     public const int UnhandledException = 500;
 
     // 1000-1999: the entitlement query and its cache
