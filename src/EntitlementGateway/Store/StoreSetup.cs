@@ -57,6 +57,7 @@ public static class StoreSetup
         services.AddValidatedOptions<ResilienceOptions, ResilienceOptionsValidator>(ResilienceOptions.Section);
         services.AddSingleton<StoreResiliencePipelines>();
         services.AddTransient<StoreResilienceHandler>();
+        services.AddSingleton<StoreConnectionPool>();
         // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
         // A named client (the name a typed client would get), made once below.
         services.AddHttpClient(nameof(CollectionsClient), (sp, client) =>
@@ -64,9 +65,9 @@ public static class StoreSetup
                 client.Timeout = sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<StoreConnectionPool>().CreateHandler())
             .AddHttpMessageHandler<StoreResilienceHandler>()
-            // The handler renews its connections itself (PooledConnectionLifetime): no need to rebuild it, and with it the pool.
+            // The pool renews its connections itself (PooledConnectionLifetime, and when they stall): no need to rebuild it.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // Every call is logged once with its Store ids (CollectionsClient); the factory's own per-call scope and lines
             // (filtered out at Warning anyway) only cost.

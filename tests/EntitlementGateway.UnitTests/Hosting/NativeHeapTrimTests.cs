@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using EntitlementGateway.Hosting;
+using EntitlementGateway.UnitTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -83,21 +84,10 @@ public class NativeHeapTrimTests
         Assert.Equal((nuint)0, pad);
     }
 
-    private sealed class Lines : ILogger
-    {
-        public List<(LogLevel Level, string Text)> Written { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Written) Written.Add((logLevel, formatter(state, exception)));
-        }
-    }
-
     [Fact]
     public async Task Trimmer_WithoutGlibc_SaysSoOnceAtDebug()
     {
-        var lines = new Lines();
+        var lines = new WrittenLog<NativeHeapTrimmer>();
         using var trimmer = new NativeHeapTrimmer(TimeSpan.FromMilliseconds(10), () => null, lines);
 
         await trimmer.StartAsync(CancellationToken.None);

@@ -29,6 +29,7 @@ public static class EventIds
     public const int StoreRetry = 2020;
     public const int StoreCircuitOpened = 2021;
     public const int StoreCircuitClosed = 2022;
+    public const int StoreConnectionsRenewed = 2023;
     public const int StoreCredentialsSuspect = 2030;
     public const int StoreCredentialsCleared = 2031;
     public const int StoreRenew = 2101;

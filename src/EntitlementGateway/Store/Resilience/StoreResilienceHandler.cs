@@ -4,6 +4,7 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace EntitlementGateway.Store.Resilience;
 
@@ -21,7 +22,8 @@ public sealed class StoreResilienceHandler(
     IStoreTokenProvider tokens,
     IOptions<StoreOptions> storeOptions,
     TimeProvider time,
-    GatewayMetrics metrics) : DelegatingHandler
+    GatewayMetrics metrics,
+    StoreConnectionPool connections) : DelegatingHandler
 {
     /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
@@ -91,12 +93,14 @@ public sealed class StoreResilienceHandler(
         try
         {
             var response = await pipelines.Inner.ExecuteAsync(SendAndRead, (this, request), cancellationToken);
+            StoreConnectionPool.Answered(request);
             GatewayActivities.StoreAnswered(activity, response, state.LastCorrelationVector);
             metrics.StoreCall(operation, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
             return response;
         }
         catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
         {
+            if (ex is TimeoutRejectedException) connections.TimedOut(request);
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (NeverReachedStore(ex) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
@@ -151,10 +155,11 @@ public sealed class StoreResilienceHandler(
             throw new StoreUnreadableAnswerException(
                 $"The Store's {(int)response.StatusCode} answer has Content-Length headers that disagree: where it ends is ambiguous, so it was not read.");
         }
+        // Read before buffering, when it is still the header's value (after it, the buffer's length stands in for none).
+        var declared = response.Content.Headers.ContentLength;
         try
         {
             await response.Content.LoadIntoBufferAsync(MaxBodyBytes, cancellationToken);
-            return response;
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
         {
@@ -171,6 +176,20 @@ public sealed class StoreResilienceHandler(
             response.Dispose();
             throw new StoreBodyException($"The Store's {(int)response.StatusCode} answer broke off after its headers.", ex);
         }
+        // HTTP/1.1 framing is the length itself, but over HTTP/2 the client takes the DATA frames up to the stream's end
+        // whatever the header said: a body that ends short may still be valid JSON, with items missing.
+        if (declared is not { } length) return response;
+        var read = (await response.Content.ReadAsStreamAsync(cancellationToken)).Length;
+        if (read != length)
+        {
+            var status = (int)response.StatusCode;
+            response.Dispose();
+            if (read < length)
+                throw new StoreBodyException($"The Store's {status} answer ended after {read} of the {length} bytes its Content-Length announced.");
+            throw new StoreUnreadableAnswerException(
+                $"The Store's {status} answer carried {read} bytes where its Content-Length announced {length}: where it ends is ambiguous, so it was not read.");
+        }
+        return response;
     }
 
     private static StoreUnreadableAnswerException TooLarge(HttpResponseMessage response) =>

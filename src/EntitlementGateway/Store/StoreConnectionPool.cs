@@ -1,0 +1,120 @@
+using EntitlementGateway.Infrastructure.Logging;
+using EntitlementGateway.Store.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.Store;
+
+/// <summary>
+/// The Collections calls' connections, replaced when they stop answering. Over HTTP/2 every call shares one pooled
+/// connection, and an attempt timeout resets only its own stream: a connection that stalls while staying open (a peer
+/// that stopped reading or writing, a flow-control window never opened) would take every later call, retries included,
+/// until its lifetime ends. So <see cref="TimeoutsBeforeRenewal"/> attempt timeouts in a row on the current pool, with no
+/// answer from it between them, start a new pool; the old one is disposed once every call that could still be on it
+/// has ended. A single slow answer, among others that arrive, changes nothing.
+/// </summary>
+public sealed partial class StoreConnectionPool : IDisposable
+{
+    /// <summary>Two: one timeout can be a slow answer; a second one in a row, with nothing answered between them, is the
+    /// connection. With the default two retries the last attempt then goes out on a new connection.</summary>
+    internal const int TimeoutsBeforeRenewal = 2;
+
+    private static readonly HttpRequestOptionsKey<Pool> SentOn = new("EntitlementGateway.StoreConnectionPool");
+
+    private readonly Func<SocketsHttpHandler> _create;
+    private readonly TimeSpan _drain;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StoreConnectionPool> _logger;
+    private readonly Lock _renewal = new();
+    private Pool _current;
+    private int _renewals;
+
+    public StoreConnectionPool(IStoreLocator endpoints, IOptions<ResilienceOptions> resilience, TimeProvider time, ILogger<StoreConnectionPool> logger)
+        : this(() => StoreTls.CreateHandler(endpoints), resilience.Value.TotalTimeout + TimeSpan.FromSeconds(5), time, logger)
+    {
+    }
+
+    /// <summary>A pool made by <paramref name="create"/>; a replaced one is kept for <paramref name="drain"/>, the longest a
+    /// call still on it can last.</summary>
+    internal StoreConnectionPool(Func<SocketsHttpHandler> create, TimeSpan drain, TimeProvider time, ILogger<StoreConnectionPool> logger)
+    {
+        _create = create;
+        _drain = drain;
+        _time = time;
+        _logger = logger;
+        _current = new Pool(create());
+    }
+
+    /// <summary>How long a replaced pool is kept for the calls still on it.</summary>
+    internal TimeSpan Drain => _drain;
+
+    /// <summary>How many times the connections were replaced.</summary>
+    public int Renewals
+    {
+        get { lock (_renewal) return _renewals; }
+    }
+
+    /// <summary>The primary handler of the Collections client: each request goes out on the current pool.</summary>
+    public HttpMessageHandler CreateHandler() => new Sender(this);
+
+    /// <summary>The Store answered <paramref name="request"/> (any status): the connection it went out on works.</summary>
+    public static void Answered(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Options.TryGetValue(SentOn, out var pool)) Volatile.Write(ref pool.TimeoutsInARow, 0);
+    }
+
+    /// <summary>An attempt of <paramref name="request"/> timed out; the second in a row on one pool replaces it.</summary>
+    public void TimedOut(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.Options.TryGetValue(SentOn, out var pool)) return;
+        var inARow = Interlocked.Increment(ref pool.TimeoutsInARow);
+        if (inARow < TimeoutsBeforeRenewal) return;
+        lock (_renewal)
+        {
+            // Only the pool in use is replaced: later timeouts of calls still on an old one change nothing.
+            if (_current != pool) return;
+            Volatile.Write(ref _current, new Pool(_create()));
+            _renewals++;
+        }
+        LogRenewed(_logger, inARow);
+        _ = RetireAsync(pool);
+    }
+
+    private async Task RetireAsync(Pool pool)
+    {
+        try
+        {
+            await Task.Delay(_drain, _time);
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    public void Dispose() => Volatile.Read(ref _current).Dispose();
+
+    /// <summary>One pool of connections; the invoker disposes its handler, and with it the connections.</summary>
+    private sealed class Pool(SocketsHttpHandler handler) : IDisposable
+    {
+        public readonly HttpMessageInvoker Invoker = new(handler, disposeHandler: true);
+        public int TimeoutsInARow;
+
+        public void Dispose() => Invoker.Dispose();
+    }
+
+    private sealed class Sender(StoreConnectionPool owner) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var pool = Volatile.Read(ref owner._current);
+            request.Options.Set(SentOn, pool);
+            return pool.Invoker.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.StoreConnectionsRenewed, EventName = nameof(EventIds.StoreConnectionsRenewed), Level = LogLevel.Warning,
+        Message = "Store connections replaced: {TimeoutsInARow} attempts in a row timed out on them with no answer between; calls still on the old ones keep them until they end")]
+    private static partial void LogRenewed(ILogger logger, int timeoutsInARow);
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Sockets;
+using EntitlementGateway.Store;
+using EntitlementGateway.Store.Resilience;
+using EntitlementGateway.UnitTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntitlementGateway.UnitTests.Store;
+
+/// <summary>
+/// The Collections calls' connection pool: which pool a request went out on, and when a pool is replaced. Requests go to
+/// a loopback port where nothing listens (refused at once): the pool only has to have sent them.
+/// </summary>
+public sealed class StoreConnectionPoolTests : IDisposable
+{
+    private readonly List<SocketsHttpHandler> _made = [];
+    private readonly WrittenLog<StoreConnectionPool> _log = new();
+    private readonly StoreConnectionPool _pool;
+    private readonly HttpMessageInvoker _client;
+    private readonly Uri _nowhere = new($"http://127.0.0.1:{ClosedPort()}/");
+
+    public StoreConnectionPoolTests()
+    {
+        _pool = new StoreConnectionPool(Make, TimeSpan.FromHours(1), TimeProvider.System, _log);
+        _client = new HttpMessageInvoker(_pool.CreateHandler());
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _pool.Dispose();
+    }
+
+    private SocketsHttpHandler Make()
+    {
+        var handler = new SocketsHttpHandler();
+        lock (_made) _made.Add(handler);
+        return handler;
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A request sent through the pool (refused: nothing listens), as an attempt that went out on it.</summary>
+    private async Task<HttpRequestMessage> SentAsync(HttpMessageInvoker? via = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, _nowhere);
+        await Assert.ThrowsAsync<HttpRequestException>(() => (via ?? _client).SendAsync(request, CancellationToken.None));
+        return request;
+    }
+
+    /// <summary>Whether a handler was disposed: a disposed one refuses to send instead of trying the port.</summary>
+    private async Task<bool> DisposedAsync(SocketsHttpHandler handler)
+    {
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        try
+        {
+            await SentAsync(invoker);
+            return false;
+        }
+        catch (Xunit.Sdk.ThrowsException e) when (e.InnerException is ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task Two_timeouts_in_a_row_replace_the_pool_once_and_say_so()
+    {
+        _pool.TimedOut(await SentAsync());
+        Assert.Equal(0, _pool.Renewals);
+        Assert.Single(_made);
+
+        _pool.TimedOut(await SentAsync());
+
+        Assert.Equal(1, _pool.Renewals);
+        Assert.Equal(2, _made.Count);
+        var line = Assert.Single(_log.Written);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Contains("2 attempts in a row timed out", line.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_answer_between_two_timeouts_keeps_the_pool()
+    {
+        _pool.TimedOut(await SentAsync());
+        StoreConnectionPool.Answered(await SentAsync());
+        _pool.TimedOut(await SentAsync());
+
+        Assert.Equal(0, _pool.Renewals);
+        Assert.Single(_made);
+        Assert.Empty(_log.Written);
+    }
+
+    [Fact]
+    public async Task Requests_after_a_renewal_go_out_on_the_new_pool_which_counts_its_own_timeouts()
+    {
+        var old = await SentAsync();
+        _pool.TimedOut(old);
+        _pool.TimedOut(old);
+
+        _pool.TimedOut(await SentAsync()); // the new pool's first
+        Assert.Equal(1, _pool.Renewals);
+        _pool.TimedOut(await SentAsync());
+
+        Assert.Equal(2, _pool.Renewals);
+        Assert.Equal(3, _made.Count);
+    }
+
+    [Fact]
+    public async Task Later_timeouts_of_calls_on_a_replaced_pool_change_nothing()
+    {
+        var first = await SentAsync();
+        var second = await SentAsync();
+        _pool.TimedOut(first);
+        _pool.TimedOut(second);
+
+        _pool.TimedOut(first);
+        _pool.TimedOut(second);
+
+        Assert.Equal(1, _pool.Renewals);
+        Assert.Equal(2, _made.Count);
+    }
+
+    [Fact]
+    public async Task An_answer_on_a_replaced_pool_does_not_reset_the_new_pools_count()
+    {
+        var old = await SentAsync();
+        _pool.TimedOut(old);
+        _pool.TimedOut(old);
+        _pool.TimedOut(await SentAsync());
+
+        StoreConnectionPool.Answered(old);
+        _pool.TimedOut(await SentAsync());
+
+        Assert.Equal(2, _pool.Renewals);
+    }
+
+    [Fact]
+    public void A_request_that_never_went_out_through_the_pool_counts_for_nothing()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _nowhere);
+
+        _pool.TimedOut(request);
+        _pool.TimedOut(request);
+        StoreConnectionPool.Answered(request);
+
+        Assert.Equal(0, _pool.Renewals);
+        Assert.Single(_made);
+    }
+
+    [Fact]
+    public async Task A_replaced_pool_is_disposed_after_the_drain_and_not_before()
+    {
+        using var pool = new StoreConnectionPool(Make, TimeSpan.FromMilliseconds(300), TimeProvider.System, _log);
+        using var client = new HttpMessageInvoker(pool.CreateHandler());
+        var request = await SentAsync(client);
+        var old = _made[^1];
+        pool.TimedOut(request);
+        pool.TimedOut(request);
+
+        Assert.False(await DisposedAsync(old));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await DisposedAsync(old) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(await DisposedAsync(old));
+        Assert.False(await DisposedAsync(_made[^1]));
+    }
+
+    [Fact]
+    public async Task Disposing_the_pool_disposes_its_current_connections()
+    {
+        var current = _made[^1];
+        Assert.False(await DisposedAsync(current));
+
+        _pool.Dispose();
+
+        Assert.True(await DisposedAsync(current));
+    }
+
+    [Fact]
+    public void A_replaced_pool_is_kept_as_long_as_a_call_can_last()
+    {
+        // The pipeline's total timeout, and the 5 s HttpClient's own timeout adds behind it.
+        var resilience = new ResilienceOptions { TotalTimeoutSeconds = 7 };
+        var store = new LiveStoreLocator(Options.Create(new StoreOptions { CollectionsBaseUrl = "https://store.example/", ClientId = "app" }));
+        using var pool = new StoreConnectionPool(store, Options.Create(resilience), TimeProvider.System, _log);
+
+        Assert.Equal(TimeSpan.FromSeconds(12), pool.Drain);
+    }
+
+    [Fact]
+    public void Null_requests_are_refused()
+    {
+        Assert.Throws<ArgumentNullException>(() => _pool.TimedOut(null!));
+        Assert.Throws<ArgumentNullException>(() => StoreConnectionPool.Answered(null!));
+    }
+}
