@@ -14,7 +14,7 @@ namespace EntitlementGateway.Api;
 /// </summary>
 public static partial class OpsApi
 {
-    private const string KeyDescription = "The key is user-{userId} (the UCID's userId), player-{id} (player binding on) or ucid-{hash} (no userId).";
+    private const string KeyDescription = "The key is user-{userId} (the UCID's userId), player-{id} (player binding on), xbl-{userhash} (an Xbox authorization) or ucid-{hash} (no userId).";
 
     public static WebApplication MapOpsApi(this WebApplication app)
     {
@@ -115,9 +115,18 @@ public static partial class OpsApi
     }
 
     // The key goes into the audit line as is: no control character may forge or hide a line there.
-    private static ProblemHttpResult? InvalidKey(string userKey) => userKey.Length is 0 or > 256 || userKey.Any(char.IsControl)
-        ? GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters, none of them a control character.")
-        : null;
+    /// <summary>A key of none of the budget key's forms is refused: looked up as is, a bare userId would show an empty
+    /// budget for a player whose units are under <c>user-{userId}</c>.</summary>
+    internal static ProblemHttpResult? InvalidKey(string userKey)
+    {
+        if (userKey.Length is 0 or > 256 || userKey.Any(char.IsControl))
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters, none of them a control character.");
+        foreach (var prefix in KeyPrefixes)
+            if (userKey.Length > prefix.Length && userKey.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be a budget key: " + KeyDescription);
+    }
+
+    private static readonly string[] KeyPrefixes = ["user-", "player-", "xbl-", "ucid-"];
 
     /// <summary>One line of 1 to 500 characters: it goes into the audit log as is.</summary>
     internal static ProblemHttpResult? InvalidReason(OpsActionRequest? request)

@@ -42,6 +42,23 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
         Assert.Contains("TICKET-42 stuck player", line.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_budget_asked_for_by_the_bare_userId_is_a_400_naming_the_key_forms_not_an_empty_budget()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        using (var query = await QueryAsync(client, await World.MintUcidAsync(user))) Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+
+        using var bare = await OpsAsync(client, HttpMethod.Get, $"/ops/budgets/{user[7..]}");
+        var problem = await AssertProblemAsync(bare, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Contains("user-{userId}", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        using (var prefixOnly = await OpsAsync(client, HttpMethod.Get, "/ops/budgets/user-")) await AssertProblemAsync(prefixOnly, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(1, (await BudgetAsync(client, $"user-{user}"))["used"]!.GetValue<int>());
+        foreach (var key in new[] { "player-p1", "xbl-123", "ucid-abc" })
+            Assert.Equal(0, (await BudgetAsync(client, key))["used"]!.GetValue<int>());
+    }
+
     [Theory]
     [InlineData("/ops/budgets/user-x/reset")]
     [InlineData("/ops/budgets/user-x/unblock")]

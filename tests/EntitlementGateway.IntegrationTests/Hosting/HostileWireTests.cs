@@ -193,7 +193,7 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
     [Fact]
     public async Task AnOpsCacheDrop_IsAuditedNamingTheOperator_AsWrittenByTheRealLogger()
     {
-        var player = "audit-" + Guid.NewGuid().ToString("N")[..8];
+        var player = "user-audit-" + Guid.NewGuid().ToString("N")[..8];
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/ops/cache/players/{player}/drop") { Content = JsonContent.Create(new { reason = "TICKET-7 stale answer" }) };
         request.Headers.Add("X-Api-Key", HostileWireFixture.OpsKey);
 
