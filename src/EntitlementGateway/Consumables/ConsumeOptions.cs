@@ -29,11 +29,15 @@ public sealed class ConsumeOptions
     public TimeSpan PendingLease => TimeSpan.FromSeconds(PendingLeaseSeconds);
 }
 
-public sealed class ConsumeOptionsValidator : IValidateOptions<ConsumeOptions>
+/// <summary>The consume settings, and the lease against the Store call it must outlast: a lease that ends while its
+/// owner's call can still run lets another request take the trackingId over and send the consume again meanwhile.</summary>
+public sealed class ConsumeOptionsValidator(IOptions<Store.Resilience.ResilienceOptions> resilience) : IValidateOptions<ConsumeOptions>
 {
     public ValidateOptionsResult Validate(string? name, ConsumeOptions o) => new OptionsErrors(ConsumeOptions.Section)
         .Range(nameof(o.RetentionDays), o.RetentionDays, 1, 365)
         .Range(nameof(o.PendingLeaseSeconds), o.PendingLeaseSeconds, 5, 3600)
+        .Require(o.PendingLeaseSeconds > resilience.Value.TotalTimeoutSeconds, FormattableString.Invariant(
+            $"Consume:PendingLeaseSeconds ({o.PendingLeaseSeconds}) must be above Resilience:TotalTimeoutSeconds ({resilience.Value.TotalTimeoutSeconds}): a lease that ends while its call can still run lets another request send the consume again meanwhile."))
         .Range(nameof(o.WaitForPendingSeconds), o.WaitForPendingSeconds, 0, 300)
         .Range(nameof(o.MemoryMaxEntries), o.MemoryMaxEntries, 100, 10_000_000)
         .Range(nameof(o.MaxQuantity), o.MaxQuantity, 1, int.MaxValue)

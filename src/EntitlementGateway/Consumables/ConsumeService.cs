@@ -59,7 +59,7 @@ public sealed partial class ConsumeService(
         {
             case LedgerState.Reused:
                 return Answer(new ConsumeProblem(409, GatewayProblems.TrackingIdReused, "The trackingId was used for another consume.",
-                    "This trackingId already belongs to a consume of another player, product or quantity; create a new trackingId per fulfilment."));
+                    ReusedDetail(command.BudgetKey)));
             case LedgerState.Pending:
                 return Answer(new ConsumeProblem(409, GatewayProblems.ConsumeInProgress, "A consume with this trackingId is in progress.",
                     "Another request is consuming with this trackingId right now; retry with the same request to get its outcome.", TimeSpan.FromSeconds(1)));
@@ -140,6 +140,12 @@ public sealed partial class ConsumeService(
             result = StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
 
+        if (result.Answer?.Consumed is { } confirmed && Mismatch(confirmed, command) is { } mismatch)
+        {
+            // An answer meant for another request (a confused front end, a Store fault) must not become this trackingId's
+            // receipt for its whole retention: the outcome is unknown, and a retry resends the consume.
+            result = StoreCallResult<ConsumeAnswer>.Fail(StoreFailureKind.Error, $"The Store's consume answer does not match the request: {mismatch}.");
+        }
         if (result.Answer?.Consumed is { } answer)
         {
             credentials.RecordAccepted();
@@ -172,9 +178,30 @@ public sealed partial class ConsumeService(
 
         try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
         catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
+        // The Store may have consumed: an answer cached before it would show the old balance, so it goes too.
+        await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
         var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
         LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
+    }
+
+    /// <summary>
+    /// Why a trackingId is refused as reused. Without a userId the player is a hash of the whole UCID, so a renewed UCID of
+    /// the same player looks like another one: advice to create a new trackingId could then make the player pay twice.
+    /// </summary>
+    internal static string ReusedDetail(string budgetKey) => budgetKey.StartsWith("ucid-", StringComparison.Ordinal)
+        ? "This trackingId already belongs to a consume of another player, product or quantity. This UCID carries no userId, so the gateway cannot tell a renewed UCID of the same player from another player: send the consume with the UCID it was first sent with, or mint UCIDs with a publisherUserId. Do not use a new trackingId for the same fulfilment until its first outcome is known, or the player may pay twice."
+        : "This trackingId already belongs to a consume of another player, product or quantity; create a new trackingId per fulfilment.";
+
+    /// <summary>What in a consume answer contradicts the request (another product or trackingId, a negative balance);
+    /// null when nothing does. A field the Store left out contradicts nothing.</summary>
+    internal static string? Mismatch(ConsumeStoreResponse answer, ConsumeCommand command)
+    {
+        if (answer.NewQuantity < 0) return "a negative balance";
+        if (answer.ProductId is { } product && !string.Equals(product, command.ProductId, StringComparison.OrdinalIgnoreCase)) return "another product";
+        if (answer.TrackingId is { } tracking && !(Guid.TryParse(tracking, out var id) && Guid.TryParse(command.TrackingId, out var sent) && id == sent))
+            return "another trackingId";
+        return null;
     }
 
     /// <summary>A final outcome into the ledger. When that fails the answer still goes out; the claim's lease then runs

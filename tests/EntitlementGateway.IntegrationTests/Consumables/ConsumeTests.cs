@@ -182,6 +182,25 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task Consume_WhoseOutcomeIsUnknown_DropsThePlayersCachedQueryAnswersToo()
+    {
+        // The Store consumed but its answer was lost: a cached answer would go on showing the balance from before.
+        await using var gateway = Gateway(new() { ["Resilience:MaxRetries"] = "0" });
+        using var client = gateway.CreateClient();
+        var (_, ucid) = await PlayerWithCoinsAsync(10);
+        var products = Products(Coins);
+        using (var warm = await QueryAsync(client, ucid, products)) Assert.Equal(10, (await BodyAsync(warm))["entitlements"]![0]!["quantity"]!.GetValue<int>());
+        await World.SetFaultsAsync(new { failNext = 1, mode = "LoseAnswer" });
+
+        using (var lost = await ConsumeAsync(client, ucid, Coins, 4, Guid.NewGuid()))
+            await AssertProblemAsync(lost, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        using var after = await QueryAsync(client, ucid, products);
+
+        Assert.Equal("upstream", await ServedFromAsync(after));
+        Assert.Equal(6, (await BodyAsync(after))["entitlements"]![0]!["quantity"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Consume_WithBadFields_Returns400NamingEach_WithoutStoreCall()
     {
         await using var gateway = Gateway();

@@ -142,4 +142,26 @@ public sealed class StoreHttp2Tests : IAsyncLifetime
         Assert.Equal(1, _store.Requests);
         Assert.Contains(_gateway.Logs, log => log.Message.Contains("failed (answer not read)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_consume_answer_naming_another_trackingId_is_not_recorded_as_this_ones_receipt()
+    {
+        var trackingId = Guid.NewGuid();
+        var ucid = await new StoreWorld(_emulator).MintUcidAsync(NewUser());
+        _store.Body = Encoding.UTF8.GetBytes($$"""{"newQuantity":7,"productId":"9NCOINS00001","trackingId":"{{Guid.NewGuid()}}"}""");
+
+        using (var wrong = await ConsumeAsync(_client, ucid, "9NCOINS00001", 3, trackingId))
+        {
+            var problem = await AssertProblemAsync(wrong, HttpStatusCode.BadGateway, "upstream_error");
+            Assert.Contains("does not match the request: another trackingId", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // Nothing was recorded: the same request is sent to the Store again, and its matching answer is the receipt.
+        _store.Body = Encoding.UTF8.GetBytes($$"""{"newQuantity":7,"productId":"9NCOINS00001","trackingId":"{{trackingId}}"}""");
+        using var retry = await ConsumeAsync(_client, ucid, "9NCOINS00001", 3, trackingId);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(7, (await BodyAsync(retry))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(2, _store.Requests);
+    }
 }
