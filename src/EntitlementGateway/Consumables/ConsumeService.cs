@@ -166,11 +166,15 @@ public sealed partial class ConsumeService(
         if (result.Answer?.Refusal is { } refusal)
         {
             credentials.RecordAccepted();
-            var problem = refusal == ConsumeRefusal.InsufficientQuantity
-                ? new ConsumeProblem(409, GatewayProblems.InsufficientQuantity, "The player's balance is too small.",
-                    $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Answer.Detail})")
-                : new ConsumeProblem(400, GatewayProblems.ProductNotConsumable, "The product is not a consumable.",
-                    $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Answer.Detail})");
+            var problem = refusal switch
+            {
+                ConsumeRefusal.InsufficientQuantity => new ConsumeProblem(409, GatewayProblems.InsufficientQuantity, "The player's balance is too small.",
+                    $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Answer.Detail})"),
+                ConsumeRefusal.TrackingIdConflict => new ConsumeProblem(409, GatewayProblems.TrackingIdReused, "The trackingId was used for another consume.",
+                    $"The Store holds this trackingId for a consume of another product or quantity; create a new trackingId per fulfilment. ({result.Answer.Detail})"),
+                _ => new ConsumeProblem(400, GatewayProblems.ProductNotConsumable, "The product is not a consumable.",
+                    $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Answer.Detail})"),
+            };
             await RecordAsync(command, fingerprint, new RecordedConsume(null, problem));
             LogRefused(logger, command.ProductId, command.TrackingId, problem.Code);
             return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false) { StoreAccepted = true };

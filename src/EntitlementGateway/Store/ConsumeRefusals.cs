@@ -7,6 +7,9 @@ public enum ConsumeRefusal
     InsufficientQuantity,
     /// <summary>The product is not a Store-managed consumable (a durable, a game, a pass ...).</summary>
     NotConsumable,
+    /// <summary>The Store holds this trackingId for a consume of other values (a 409 naming the trackingId): a gateway
+    /// whose ledger lost its record cannot learn that otherwise, and sending it again meets the same refusal.</summary>
+    TrackingIdConflict,
 }
 
 /// <summary>
@@ -23,6 +26,7 @@ public static class ConsumeRefusals
         string?[] codes = [body.Code, body.InnerError?.Code];
         if (codes.Any(c => Has(c, "Insufficient"))) return ConsumeRefusal.InsufficientQuantity;
         if (codes.Any(c => Has(c, "NotConsumable") || Has(c, "ProductType"))) return ConsumeRefusal.NotConsumable;
+        if (status == 409 && codes.Any(c => Has(c, "TrackingId"))) return ConsumeRefusal.TrackingIdConflict;
         return null;
     }
 

@@ -201,6 +201,29 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task Consume_TheStoreRefusesAsATrackingIdConflict_Is409TrackingIdReused_AndRecorded()
+    {
+        // Two gateways with ledgers of their own (as after a ledger lost its record): only the Store knows the trackingId.
+        await using var first = Gateway();
+        await using var second = Gateway();
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        using (var consumed = await ConsumeAsync(firstClient, ucid, Coins, 2, trackingId)) Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+
+        using var conflict = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+
+        var problem = await AssertProblemAsync(conflict, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Contains("The Store holds this trackingId", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        using var again = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(2, await World.ConsumesAsync(user)); // the second gateway's retry was answered from its ledger
+        Assert.Equal(8, await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task Consume_WithBadFields_Returns400NamingEach_WithoutStoreCall()
     {
         await using var gateway = Gateway();

@@ -43,4 +43,17 @@ public sealed class ConsumeRefusalsTests
     [Fact]
     public void Classify_InsufficientWinsOverNotConsumable() =>
         Assert.Equal(ConsumeRefusal.InsufficientQuantity, ConsumeRefusals.Classify(400, Body("ProductNotConsumable", "InsufficientQuantity")));
+
+    [Theory]
+    [InlineData("TrackingIdConflict", null)]
+    [InlineData("Conflict", "trackingidalreadyused")]
+    public void Classify_A409NamingTheTrackingId_IsATrackingIdConflict(string? code, string? inner) =>
+        Assert.Equal(ConsumeRefusal.TrackingIdConflict, ConsumeRefusals.Classify(409, Body(code, inner)));
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(404)]
+    [InlineData(422)]
+    public void Classify_ATrackingIdCodeOnAnotherStatus_IsNoRefusal(int status) =>
+        Assert.Null(ConsumeRefusals.Classify(status, Body("TrackingIdConflict")));
 }
