@@ -51,6 +51,11 @@ public sealed partial class ConsumeService(
         catch (ConsumeLedgerUnavailableException ex)
         {
             LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
+            // A stalled Redis may still run the claim once it wakes: nobody would own it, and the retry this answer asks
+            // for would wait out the lease. Releasing it, sent after the claim, undoes it then; the release only touches
+            // this request's own pending claim.
+            try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
+            catch (ConsumeLedgerUnavailableException) { }
             return Answer(new ConsumeProblem(503, GatewayProblems.ConsumeLedgerUnavailable, "The consume ledger is unavailable.",
                 "The gateway cannot reach its consume ledger (Redis), so it does not consume now; retry with the same trackingId.", TimeSpan.FromSeconds(5)));
         }

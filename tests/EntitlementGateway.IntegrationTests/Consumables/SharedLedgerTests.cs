@@ -80,4 +80,34 @@ public sealed class SharedLedgerTests : IAsyncLifetime
         Assert.Equal(1, await store.ConsumesAsync(user));
         Assert.Equal(1, await store.QueriesAsync(user));
     }
+
+    [LocalRedisFact]
+    public async Task AClaimThatTimedOutInAStalledRedis_IsReleased_SoTheRetryItAsksForIsNotHeldUp()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        // Nothing waits for a pending claim: one still held answers 409 consume_in_progress at once.
+        await using var gateway = GatewayApplication.Live(emulator, new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "300", ["Consume:WaitForPendingSeconds"] = "0",
+        });
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
+        var ucid = await store.MintUcidAsync(user);
+        using (var warm = await ConsumeAsync(client, ucid, Coins, 1, Guid.NewGuid())) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        var trackingId = Guid.NewGuid();
+
+        var stall = _redis.StallAsync(TimeSpan.FromSeconds(1.5));
+        await _redis.WaitUntilStalledAsync();
+        using (var during = await ConsumeAsync(client, ucid, Coins, 3, trackingId))
+            await AssertProblemAsync(during, HttpStatusCode.ServiceUnavailable, "consume_ledger_unavailable");
+        await stall;
+
+        // Redis ran the timed-out claim when it woke, and the release sent after it.
+        using var retry = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(6, (await BodyAsync(retry))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(2, await store.ConsumesAsync(user));
+    }
 }
