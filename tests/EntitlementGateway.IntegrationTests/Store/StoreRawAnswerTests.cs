@@ -17,8 +17,7 @@ namespace EntitlementGateway.IntegrationTests.Store;
 /// </summary>
 public sealed class StoreRawAnswerTests : IAsyncLifetime
 {
-    private const string Page =
-        """{"items":[{"acquiredDate":"2021-08-30T21:53:08+00:00","acquisitionType":"Single","endDate":"9999-12-31T23:59:59+00:00","id":"1046015f83a8478397064c915224e5d3","productId":"9N30KZZF4BR9","productKind":"Durable","quantity":1,"satisfiedByProductIds":[],"skuId":"0010","startDate":"2021-08-30T21:53:07+00:00","status":"Active","trialData":{"isInTrialPeriod":false,"isTrial":false}}]}""";
+    private const string Page = StorePages.OneDurable;
 
     private const long StoreLimit = EntitlementGateway.Store.Resilience.StoreResilienceHandler.MaxBodyBytes;
 
