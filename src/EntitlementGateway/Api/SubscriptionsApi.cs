@@ -56,7 +56,11 @@ public static class SubscriptionsApi
         if (outcome.Failure is { } failure)
             return StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter);
 
-        var owned = outcome.Entitlements!.Select(e => e.ProductId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // A subscriber is a Recurring item with the tier's id; a publisher not authorised for the tier sees it as Single,
+        // and a Single or Conditional item with that id is not a subscription the player has.
+        var owned = outcome.Entitlements!
+            .Where(e => string.Equals(e.AcquisitionType, "Recurring", StringComparison.OrdinalIgnoreCase))
+            .Select(e => e.ProductId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var active = tiers.Where(t => owned.Contains(t.ProductId)).Select(t => t.Name).ToList();
         return TypedResults.Ok(new GamePassResponse(active.Count > 0, active, outcome.ServedFrom));
     }

@@ -48,6 +48,20 @@ public sealed class GamePassTests(LiveGatewayFixture fixture) : IClassFixture<Li
         Assert.Equal("False||upstream", await ReadAsync(response));
     }
 
+    [Theory]
+    [InlineData("Single")]      // what a publisher not authorised for the tier sees
+    [InlineData("Conditional")]
+    public async Task GamePass_ATierItemThatIsNotRecurring_IsNoSubscription(string acquisition)
+    {
+        var user = NewUser();
+        await fixture.Store.SeedAsync(user, Item("CFQ7TTC0KHS0", skuId: "0001", kind: "Pass", acquisition: acquisition),
+            Item("CFQ7TTC0K5DJ", skuId: "0001", kind: "Pass", acquisition: "Recurring"));
+
+        using var response = await GamePassAsync(fixture.Client, await fixture.Store.MintUcidAsync(user));
+
+        Assert.Equal("True|Essential|upstream", await ReadAsync(response));
+    }
+
     [Fact]
     public async Task GamePass_SeveralTiersShown_AreMappedToTheirNamesInTheConfiguredOrder()
     {
