@@ -103,6 +103,11 @@ public sealed partial class EntitlementQueryService(
             if (!result.Succeeded)
             {
                 metrics.StoreQueryPages(OperationOf(query), page);
+                // The Store took this UCID for page 1 with the same service token moments ago: a refusal now is not the
+                // UCID's (telling the player to mint a new one would not help), nor a sign of forged UCIDs.
+                if (page > 1 && result.Failure == StoreFailureKind.UcidRefused)
+                    result = StoreCallResult<B2bLicensePreviewResponse>.Fail(StoreFailureKind.Error,
+                        $"The Store refused page {page} of this query after accepting the UserCollectionsId for page 1; the UserCollectionsId is not the cause.");
                 return await FailureAsync(query, result, state, pageLeases, cancellationToken);
             }
             // A page served on the player's own Xbox authorization says nothing about the gateway's credentials.

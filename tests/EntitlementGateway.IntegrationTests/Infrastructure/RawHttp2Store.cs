@@ -65,6 +65,9 @@ public sealed class RawHttp2Store : IDisposable
     /// <summary>The JSON body of every answer.</summary>
     public byte[] Body { get; set; } = [];
 
+    /// <summary>When set, the status and body of the n-th request received (1 first), instead of 200 and <see cref="Body"/>.</summary>
+    public Func<int, (int Status, byte[] Body)>? AnswerOf { get; set; }
+
     /// <summary>The content-length sent for a body of the given length (by default that length).</summary>
     public Func<int, long> DeclaredLength { get; set; } = length => length;
 
@@ -118,10 +121,10 @@ public sealed class RawHttp2Store : IDisposable
                 else if (type == Ping && (flags & Ack) == 0) await WriteFrameAsync(tls, Ping, Ack, 0, payload);
                 else if (type is Headers or Data && (flags & EndStream) != 0)
                 {
-                    Interlocked.Increment(ref _requests);
+                    var number = Interlocked.Increment(ref _requests);
                     onThisConnection++;
                     if (behaviour == Http2Behaviour.EveryOtherRequestUnanswered && onThisConnection % 2 == 1) continue;
-                    await AnswerAsync(tls, stream);
+                    await AnswerAsync(tls, stream, number);
                     // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0: the client may open streams but send no DATA on them.
                     if (behaviour == Http2Behaviour.WindowClosedAfterFirstAnswer && onThisConnection == 1)
                         await WriteFrameAsync(tls, Settings, 0, 0, [0, 4, 0, 0, 0, 0]);
@@ -134,10 +137,12 @@ public sealed class RawHttp2Store : IDisposable
         }
     }
 
-    private async Task AnswerAsync(Stream tls, int stream)
+    private async Task AnswerAsync(Stream tls, int stream, int number)
     {
-        var body = Body;
-        var block = new List<byte> { 0x88 }; // :status 200, from HPACK's static table
+        var (status, body) = AnswerOf?.Invoke(number) ?? (200, Body);
+        var block = new List<byte>();
+        if (status == 200) block.Add(0x88); // :status 200, from HPACK's static table
+        else AddLiteral(block, 8, status.ToString(System.Globalization.CultureInfo.InvariantCulture)); // :status, by its name's index
         AddLiteral(block, 31, "application/json; charset=utf-8"); // content-type
         AddLiteral(block, 28, DeclaredLength(body.Length).ToString(System.Globalization.CultureInfo.InvariantCulture)); // content-length
         await WriteFrameAsync(tls, Headers, EndHeaders, stream, [.. block]);
@@ -147,8 +152,12 @@ public sealed class RawHttp2Store : IDisposable
     /// <summary>A literal header field without indexing, its name from the static table (4-bit prefix), value not Huffman-coded.</summary>
     private static void AddLiteral(List<byte> block, int nameIndex, string value)
     {
-        block.Add(0x0F);
-        block.Add((byte)(nameIndex - 15));
+        if (nameIndex < 15) block.Add((byte)nameIndex);
+        else
+        {
+            block.Add(0x0F);
+            block.Add((byte)(nameIndex - 15));
+        }
         block.Add((byte)value.Length);
         block.AddRange(Encoding.ASCII.GetBytes(value));
     }

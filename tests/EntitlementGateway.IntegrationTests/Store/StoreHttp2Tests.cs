@@ -163,4 +163,17 @@ public sealed class StoreHttp2Tests : IAsyncLifetime
         Assert.Equal(7, (await BodyAsync(retry))["newQuantity"]!.GetValue<int>());
         Assert.Equal(2, _store.Requests);
     }
+
+    [Fact]
+    public async Task A_refusal_of_a_later_page_is_not_blamed_on_the_UCID_the_first_page_was_answered_for()
+    {
+        var firstPage = Page.Replace("]}", "],\"continuationToken\":\"page-2\"}", StringComparison.Ordinal);
+        _store.AnswerOf = n => n == 1 ? (200, Encoding.UTF8.GetBytes(firstPage)) : (401, """{"code":"Unauthorized"}"""u8.ToArray());
+
+        using var response = await QueryNewPlayerAsync();
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("refused page 2 of this query after accepting the UserCollectionsId for page 1", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(2, _store.Requests);
+    }
 }
