@@ -36,6 +36,7 @@ public sealed class ConsumeRefusalsTests
     public void Classify_OtherCodesOrNoBody_AreNotRefusals()
     {
         Assert.Null(ConsumeRefusals.Classify(400, Body("BadRequest", "InvalidTrackingId")));
+        Assert.Null(ConsumeRefusals.Classify(409, Body("Conflict", "ConcurrentRequest")));
         Assert.Null(ConsumeRefusals.Classify(400, Body(null)));
         Assert.Null(ConsumeRefusals.Classify(400, null));
     }
