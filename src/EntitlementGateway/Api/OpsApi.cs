@@ -117,7 +117,7 @@ public static partial class OpsApi
     // The key goes into the audit line as is: no control character may forge or hide a line there.
     /// <summary>A key of none of the budget key's forms is refused: looked up as is, a bare userId would show an empty
     /// budget for a player whose units are under <c>user-{userId}</c>.</summary>
-    internal static ProblemHttpResult? InvalidKey(string userKey)
+    private static ProblemHttpResult? InvalidKey(string userKey)
     {
         if (userKey.Length is 0 or > 256 || userKey.Any(char.IsControl))
             return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters, none of them a control character.");

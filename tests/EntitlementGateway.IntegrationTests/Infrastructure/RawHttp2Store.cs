@@ -29,29 +29,21 @@ public enum Http2Behaviour
 /// writes: answers whose DATA disagree with their content-length, connections that stall while staying open. It reads
 /// every request to its END_STREAM and answers with <see cref="Body"/>; it does not decode the request's headers.
 /// </summary>
-public sealed class RawHttp2Store : IDisposable
+public sealed class RawHttp2Store : LoopbackListener
 {
     private const byte Data = 0x0, Headers = 0x1, Settings = 0x4, Ping = 0x6, GoAway = 0x7;
     private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4;
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly X509Certificate2 _certificate;
-    private int _connections;
     private int _requests;
     private int _http2Connections;
 
     public RawHttp2Store(X509Certificate2 certificate)
     {
         _certificate = certificate;
-        _listener.Start();
-        _ = Task.Run(AcceptAsync);
+        Start();
     }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    /// <summary>TCP connections accepted.</summary>
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Connections whose TLS handshake chose h2.</summary>
     public int Http2Connections => Volatile.Read(ref _http2Connections);
@@ -71,19 +63,7 @@ public sealed class RawHttp2Store : IDisposable
     /// <summary>The content-length sent for a body of the given length (by default that length).</summary>
     public Func<int, long> DeclaredLength { get; set; } = length => length;
 
-    public void Dispose() => _listener.Stop();
-
-    private async Task AcceptAsync()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(); }
-            catch (Exception) { return; }
-            var index = Interlocked.Increment(ref _connections) - 1;
-            _ = Task.Run(() => ServeAsync(client, BehaviourOf(index)));
-        }
-    }
+    protected override Task ServeAsync(TcpClient client, int index) => ServeAsync(client, BehaviourOf(index));
 
     private async Task ServeAsync(TcpClient client, Http2Behaviour behaviour)
     {

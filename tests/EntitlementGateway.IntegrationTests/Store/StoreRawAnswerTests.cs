@@ -205,24 +205,17 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     }
 
     /// <summary>Reads each HTTP/1.1 request (head and Content-Length body) and writes <see cref="Answer"/>.</summary>
-    private sealed class RawStore : IDisposable
+    private sealed class RawStore : LoopbackListener
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private int _requests;
-        private int _connections;
 
         public RawStore(X509Certificate2 certificate)
         {
             Certificate = certificate;
-            _listener.Start();
-            _ = Task.Run(AcceptAsync);
+            Start();
         }
 
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
         public int Requests => Volatile.Read(ref _requests);
-
-        public int Connections => Volatile.Read(ref _connections);
 
         /// <summary>The certificate the TLS handshake presents.</summary>
         public X509Certificate2 Certificate { get; set; }
@@ -233,21 +226,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         /// <summary>Written after <see cref="Answer"/>, when set (an endless body).</summary>
         public Func<Stream, Task>? After { get; set; }
 
-        public void Dispose() => _listener.Stop();
-
-        private async Task AcceptAsync()
-        {
-            while (true)
-            {
-                TcpClient client;
-                try { client = await _listener.AcceptTcpClientAsync(); }
-                catch (Exception) { return; }
-                Interlocked.Increment(ref _connections);
-                _ = Task.Run(() => ServeAsync(client));
-            }
-        }
-
-        private async Task ServeAsync(TcpClient client)
+        protected override async Task ServeAsync(TcpClient client, int index)
         {
             using var _ = client;
             try
