@@ -1,4 +1,5 @@
 using EntitlementGateway.Infrastructure;
+using EntitlementGateway.Infrastructure.Redis;
 using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Budget;
@@ -37,8 +38,17 @@ public sealed class BudgetOptions
     /// <summary>The window units are counted over: the Store's window plus the safety margin.</summary>
     public TimeSpan CountingWindow => Window + TimeSpan.FromMilliseconds(SafetyMarginMs);
 
-    /// <summary>A replica's own share while Redis is unavailable (LocalShare).</summary>
+    /// <summary>A replica's own share while Redis is unavailable (LocalShare), or always when there is no Redis.</summary>
     public int LocalShare => Limit / Replicas;
+
+    /// <summary>These settings with the limit cut to one replica's share (at least 1).</summary>
+    internal BudgetOptions ShareOfOneReplica() => new()
+    {
+        Limit = Math.Max(1, LocalShare),
+        WindowSeconds = WindowSeconds,
+        SafetyMarginMs = SafetyMarginMs,
+        MaxKeysInMemory = MaxKeysInMemory,
+    };
 }
 
 public enum RedisUnavailablePolicy
@@ -50,7 +60,7 @@ public enum RedisUnavailablePolicy
 }
 
 /// <summary>Start-up checks of the Budget section.</summary>
-public sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
+public sealed class BudgetOptionsValidator(IOptions<RedisOptions> redis) : IValidateOptions<BudgetOptions>
 {
     public ValidateOptionsResult Validate(string? name, BudgetOptions o) => new OptionsErrors(BudgetOptions.Section)
         .Range(nameof(o.Limit), o.Limit, 1, 100_000)
@@ -61,5 +71,7 @@ public sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
         .Require(Enum.IsDefined(o.WhenRedisUnavailable), "Budget:WhenRedisUnavailable must be Reject or LocalShare.")
         .Require(o.WhenRedisUnavailable != RedisUnavailablePolicy.LocalShare || o.Replicas <= o.Limit,
             "Budget:Replicas must not exceed Budget:Limit with Budget:WhenRedisUnavailable=LocalShare (each replica's share would be 0).")
+        .Require(redis.Value.Configured || o.Replicas <= o.Limit,
+            "Budget:Replicas must not exceed Budget:Limit without Redis:ConnectionString (each replica keeps its own share of the limit, which would be 0).")
         .Result;
 }

@@ -9,12 +9,16 @@ namespace EntitlementGateway.Budget;
 
 public static class BudgetSetup
 {
-    private static readonly IHealthCheck InMemoryBudgetHealth = new InMemoryHealth();
-
-    private sealed class InMemoryHealth : IHealthCheck
+    /// <summary>
+    /// Without Redis: healthy for one replica; degraded when <c>Budget:Replicas</c> says more run, because each then
+    /// keeps only its share of the limit.
+    /// </summary>
+    internal sealed class InMemoryHealth(BudgetOptions options) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(HealthCheckResult.Healthy("In-memory budget (one replica only)."));
+            Task.FromResult(options.Replicas == 1
+                ? HealthCheckResult.Healthy("In-memory budget (one replica only).")
+                : HealthCheckResult.Degraded($"In-memory budget without Redis for {options.Replicas} replicas: each allows {options.LocalShare} calls per player per window."));
     }
 
     /// <summary>
@@ -30,7 +34,12 @@ public static class BudgetSetup
         services.TryAddSingleton(TimeProvider.System);
 
         // Which budget runs is decided from the validated Redis options, when the container builds it.
-        services.TryAddSingleton<InMemoryUserBudget>();
+        // Replicas that cannot share a count each keep their share of the limit, so together they stay within it.
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<BudgetOptions>>().Value;
+            return new InMemoryUserBudget(Options.Create(options.Replicas == 1 ? options : options.ShareOfOneReplica()), sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisUserBudget>();
         services.TryAddSingleton<FailoverUserBudget>();
@@ -38,7 +47,7 @@ public static class BudgetSetup
             ? sp.GetRequiredService<FailoverUserBudget>()
             : sp.GetRequiredService<InMemoryUserBudget>());
         services.AddHealthChecks().Add(new HealthCheckRegistration("budget",
-            sp => sp.GetRequiredService<IUserBudget>() as IHealthCheck ?? InMemoryBudgetHealth, null, [HealthTags.Ready]));
+            sp => sp.GetRequiredService<IUserBudget>() as IHealthCheck ?? new InMemoryHealth(sp.GetRequiredService<IOptions<BudgetOptions>>().Value), null, [HealthTags.Ready]));
 
         services.AddHostedService<BudgetStartup>();
         return services;

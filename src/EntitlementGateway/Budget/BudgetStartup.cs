@@ -1,18 +1,22 @@
 using EntitlementGateway.Infrastructure.Logging;
+using Microsoft.Extensions.Options;
 namespace EntitlementGateway.Budget;
 
 /// <summary>
 /// Says at start-up which budget runs (the in-memory one is only correct for one replica) and, for Redis, connects and
 /// loads the scripts early. Never fails start-up: Redis being down is handled per call by the caller's policy.
 /// </summary>
-internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider services, ILogger<BudgetStartup> logger) : IHostedService
+internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider services, IOptions<BudgetOptions> options, ILogger<BudgetStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         switch (budget)
         {
-            case InMemoryUserBudget:
+            case InMemoryUserBudget when options.Value.Replicas == 1:
                 Log.InMemory(logger);
+                break;
+            case InMemoryUserBudget:
+                Log.InMemoryShare(logger, options.Value.Replicas, options.Value.LocalShare);
                 break;
             case FailoverUserBudget when services.GetService<RedisUserBudget>() is { } redis:
                 try
@@ -35,6 +39,9 @@ internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider
     {
         [LoggerMessage(EventId = EventIds.BudgetInMemory, EventName = nameof(EventIds.BudgetInMemory), Level = LogLevel.Warning, Message = "Budget: in memory. Correct for ONE replica only; set Redis:ConnectionString when running more.")]
         public static partial void InMemory(ILogger logger);
+
+        [LoggerMessage(EventId = EventIds.BudgetInMemoryShare, EventName = nameof(EventIds.BudgetInMemoryShare), Level = LogLevel.Warning, Message = "Budget: in memory with Budget:Replicas={Replicas} and no Redis:ConnectionString: each replica allows {Share} calls per player per window; set Redis:ConnectionString to share the whole limit.")]
+        public static partial void InMemoryShare(ILogger logger, int replicas, int share);
 
         [LoggerMessage(EventId = EventIds.BudgetRedisReady, EventName = nameof(EventIds.BudgetRedisReady), Level = LogLevel.Information, Message = "Budget: Redis, connected and scripts loaded.")]
         public static partial void RedisReady(ILogger logger);

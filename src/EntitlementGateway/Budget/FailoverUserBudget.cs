@@ -26,14 +26,7 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         _options = options.Value;
         _backoff = new RedisBackoff(time);
         _logger = logger;
-        var share = new BudgetOptions
-        {
-            Limit = Math.Max(1, _options.LocalShare),
-            WindowSeconds = _options.WindowSeconds,
-            SafetyMarginMs = _options.SafetyMarginMs,
-            MaxKeysInMemory = _options.MaxKeysInMemory,
-        };
-        _local = new InMemoryUserBudget(Options.Create(share), time);
+        _local = new InMemoryUserBudget(Options.Create(_options.ShareOfOneReplica()), time);
     }
 
     public async ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)

@@ -51,4 +51,72 @@ public sealed class BudgetServiceCollectionExtensionsTests
         });
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AddUserBudget_WithoutRedis_ForSeveralReplicas_AllowsEachReplicaItsShare_AndSaysDegraded()
+    {
+        using var provider = Build(new() { ["Budget:Limit"] = "10", ["Budget:Replicas"] = "3" });
+        var budget = provider.GetRequiredService<IUserBudget>();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await budget.TryAcquireAsync("user-a")).Allowed);
+        }
+
+        Assert.False((await budget.TryAcquireAsync("user-a")).Allowed);
+        var health = await new BudgetSetup.InMemoryHealth(provider.GetRequiredService<IOptions<BudgetOptions>>().Value)
+            .CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, health.Status);
+        Assert.Contains("3 replicas", health.Description, StringComparison.Ordinal);
+        Assert.Contains("allows 3 calls", health.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddUserBudget_WithoutRedis_ForOneReplica_AllowsTheWholeLimit_AndSaysHealthy()
+    {
+        using var provider = Build(new() { ["Budget:Limit"] = "4" });
+        var budget = provider.GetRequiredService<IUserBudget>();
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True((await budget.TryAcquireAsync("user-a")).Allowed);
+        }
+
+        Assert.False((await budget.TryAcquireAsync("user-a")).Allowed);
+        var report = await provider.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["budget"].Status);
+    }
+
+    [Fact]
+    public void AddUserBudget_WithoutRedis_RefusesMoreReplicasThanTheLimit()
+    {
+        using var provider = Build(new() { ["Budget:Limit"] = "2", ["Budget:Replicas"] = "3" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<BudgetOptions>>().Value);
+        Assert.Contains("without Redis:ConnectionString", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddUserBudget_WithRedis_AllowsMoreReplicasThanTheLimit_WhenRedisOutagesAreRejected()
+    {
+        using var provider = Build(new() { ["Budget:Limit"] = "2", ["Budget:Replicas"] = "3", ["Redis:ConnectionString"] = "127.0.0.1:1,abortConnect=false" });
+
+        Assert.Equal(3, provider.GetRequiredService<IOptions<BudgetOptions>>().Value.Replicas);
+    }
+
+    [Theory]
+    [InlineData("1", "Correct for ONE replica only")]
+    [InlineData("4", "Budget:Replicas=4 and no Redis:ConnectionString: each replica allows 25 calls")]
+    public async Task BudgetStartup_WithoutRedis_WarnsWhatEachReplicaAllows(string replicas, string expected)
+    {
+        using var provider = Build(new() { ["Budget:Replicas"] = replicas });
+        var log = new EntitlementGateway.UnitTests.Infrastructure.WrittenLog<BudgetStartup>();
+        var startup = new BudgetStartup(provider.GetRequiredService<IUserBudget>(), provider, provider.GetRequiredService<IOptions<BudgetOptions>>(), log);
+
+        await startup.StartAsync(CancellationToken.None);
+
+        var line = Assert.Single(log.Written);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, line.Level);
+        Assert.Contains(expected, line.Text, StringComparison.Ordinal);
+    }
 }
