@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace EntitlementGateway.Emulator.Endpoints;
 
 /// <summary>
-/// Clawback v2: the Store's sastoken endpoint (<c>GET /v8.0/b2b/clawback/sastoken</c>, service token), the event queue
+/// Clawback v2: the Store's sastoken endpoint (<c>POST /v8.0/b2b/clawback/sastoken</c>, service token, no body), the event queue
 /// with the Azure Queue REST API (Get Messages, Peek, Delete Message, SAS-authorised, <c>x-ms-version</c> required),
 /// and a test surface to enqueue an event for a user's order.
 /// </summary>
@@ -23,10 +23,10 @@ internal static class ClawbackEndpoints
     /// <summary>The Store endpoint, on the <c>/emulator/store</c> group.</summary>
     public static void MapStore(IEndpointRouteBuilder store)
     {
-        store.MapGet(SasTokenPath, SasTokenAsync);
-        // The documented method is GET; a POST is what a front end answers for a known path with the wrong method.
-        store.MapMethods(SasTokenPath, ["POST", "PUT", "DELETE"], () =>
-            StoreHttp.Error(405, "MethodNotAllowed", "The sastoken endpoint is called with GET."));
+        store.MapPost(SasTokenPath, SasTokenAsync);
+        // The documented method is POST; a 405 is what a front end answers for a known path with the wrong method.
+        store.MapMethods(SasTokenPath, ["GET", "PUT", "DELETE"], () =>
+            StoreHttp.Error(405, "MethodNotAllowed", "The sastoken endpoint is called with POST."));
     }
 
     /// <summary>The queue and the test surface, on the <c>/emulator</c> group.</summary>

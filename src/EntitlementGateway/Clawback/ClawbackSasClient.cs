@@ -17,8 +17,8 @@ public sealed record QueueAccess(Uri Uri, DateTimeOffset ExpiresOn)
 public sealed class ClawbackAccessException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Gets the clawback queue's SAS URI from the Store (<c>GET {purchase}/v8.0/b2b/clawback/sastoken</c>, the service
-/// token as Bearer, as the Store documents) and keeps it until five minutes before it expires or the queue refuses it.
+/// Gets the clawback queue's SAS URI from the Store (<c>POST {purchase}/v8.0/b2b/clawback/sastoken</c>, no body,
+/// the service token as Bearer, as the Store documents) and keeps it until five minutes before it expires or the queue refuses it.
 /// The URI only ever comes from this answer. A refusal with a service token that was not just obtained is tried once
 /// more with a new token, as for the other Store calls. No budget unit: the call is not about a player.
 /// </summary>
@@ -72,7 +72,8 @@ public sealed partial class ClawbackSasClient(
 
     private async Task<HttpResponseMessage> SendAsync(Uri target, StoreToken token, string correlationVector, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, target);
+        // An empty body with Content-Length: 0, never chunked framing.
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent([]) };
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Value);
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
         var response = await http.SendAsync(request, cancellationToken);

@@ -120,15 +120,19 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
             {
                 if (o.EffectiveAuthority is not { } authority)
                     errors.Add("Store:TenantId (or Store:Authority) is required in Live mode.");
-                else if (!Uri.TryCreate(authority, UriKind.Absolute, out var a) || a.Scheme != Uri.UriSchemeHttps)
-                    errors.Add("Store:Authority must be an absolute https:// URL.");
+                else if (!IsAuthority(authority))
+                    errors.Add("Store:Authority must be an absolute https:// URL naming the tenant (https://login.microsoftonline.com/<tenant>), without spaces, credentials, query or fragment.");
             }
+            // The service token and players' UCIDs travel on this connection: clear text only to this machine, never in Production.
             if (!Uri.TryCreate(o.CollectionsBaseUrl, UriKind.Absolute, out var c) ||
-                (c.Scheme != Uri.UriSchemeHttps && (production || c.Scheme != Uri.UriSchemeHttp)))
-                errors.Add("Store:CollectionsBaseUrl must be an absolute https:// URL.");
+                (c.Scheme != Uri.UriSchemeHttps && (production || c.Scheme != Uri.UriSchemeHttp || !c.IsLoopback)))
+                errors.Add("Store:CollectionsBaseUrl must be an absolute https:// URL (http:// only to a loopback address outside Production).");
+            ScopeErrors(o, errors);
         }
         if (production && !string.IsNullOrWhiteSpace(o.TrustedCertificateThumbprint))
             errors.Add("Store:TrustedCertificateThumbprint is for development and tests; it is refused in Production.");
+        if (!Thumbprints.IsSha1OrEmpty(o.TrustedCertificateThumbprint))
+            errors.Add("Store:TrustedCertificateThumbprint must be a certificate's SHA-1 thumbprint: 40 hex digits.");
         if (!Enum.IsDefined(o.QueryApi)) errors.Add("Store:QueryApi must be V8 or V9.");
         if (o.HttpVersion is not ("1.1" or "2")) errors.Add("Store:HttpVersion must be 1.1 or 2.");
         if (o.MaxPages is < 1 or > 100) errors.Add("Store:MaxPages must be between 1 and 100.");
@@ -137,6 +141,27 @@ public sealed class StoreOptionsValidator(IHostEnvironment environment) : IValid
         if (o.SuspectCredentialsAfter is < 2 or > 10_000) errors.Add("Store:SuspectCredentialsAfter must be between 2 and 10000.");
         if (o.SuspectCredentialsWindowSeconds is < 1 or > 3600) errors.Add("Store:SuspectCredentialsWindowSeconds must be between 1 and 3600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool IsAuthority(string authority) =>
+        authority == authority.Trim() && Uri.TryCreate(authority, UriKind.Absolute, out var a) && a.Scheme == Uri.UriSchemeHttps &&
+        a.UserInfo.Length == 0 && a.Query.Length == 0 && a.Fragment.Length == 0 && a.AbsolutePath.Trim('/').Length > 0;
+
+    /// <summary>
+    /// Client credentials ask for a resource's <c>/.default</c>. The ticket scope must differ from the service scope:
+    /// a ticket is handed to game clients, so the same scope would hand them the gateway's own service token.
+    /// </summary>
+    private static void ScopeErrors(StoreOptions o, List<string> errors)
+    {
+        static bool IsDefaultScope(string? scope) => !string.IsNullOrWhiteSpace(scope) && scope == scope.Trim() &&
+            Uri.TryCreate(scope, UriKind.Absolute, out _) && scope.EndsWith("/.default", StringComparison.Ordinal);
+
+        if (!IsDefaultScope(o.ServiceScope))
+            errors.Add("Store:ServiceScope must be an absolute resource URI ending in /.default.");
+        if (!IsDefaultScope(o.CollectionsTicketScope))
+            errors.Add("Store:CollectionsTicketScope must be an absolute resource URI ending in /.default.");
+        else if (string.Equals(o.ServiceScope.TrimEnd('/'), o.CollectionsTicketScope.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+            errors.Add("Store:CollectionsTicketScope must differ from Store:ServiceScope: tickets are given to game clients, and the service token must never be.");
     }
 
     private static void CredentialErrors(StoreOptions o, List<string> errors)
@@ -180,4 +205,12 @@ public sealed class StoreOptionsWorkloadDefaults(IConfiguration configuration) :
         if (string.IsNullOrWhiteSpace(o.TenantId)) o.TenantId = configuration["AZURE_TENANT_ID"];
         if (string.IsNullOrWhiteSpace(o.FederatedTokenFile)) o.FederatedTokenFile = configuration["AZURE_FEDERATED_TOKEN_FILE"];
     }
+}
+
+/// <summary>Pinned certificate thumbprints, as .NET prints them.</summary>
+public static class Thumbprints
+{
+    /// <summary>Empty, or 40 hex digits (SHA-1, what <c>X509Certificate2.Thumbprint</c> gives).</summary>
+    public static bool IsSha1OrEmpty(string? value) =>
+        string.IsNullOrEmpty(value) || (value.Length == 40 && value.All(char.IsAsciiHexDigit));
 }

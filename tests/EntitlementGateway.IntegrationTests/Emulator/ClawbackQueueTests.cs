@@ -23,7 +23,7 @@ public sealed class ClawbackQueueTests(QueueClockEmulatorFixture fixture) : ICla
 
     private async Task<string> SasUriAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, SasTokenPath);
+        using var request = new HttpRequestMessage(HttpMethod.Post, SasTokenPath) { Content = new ByteArrayContent([]) };
         request.Headers.Authorization = new("Bearer", await _client.GetTokenAsync());
         using var response = await _client.Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
@@ -60,12 +60,14 @@ public sealed class ClawbackQueueTests(QueueClockEmulatorFixture fixture) : ICla
     }
 
     [Fact]
-    public async Task SasToken_WithoutAServiceToken_Is401_AndWithPost_Is405()
+    public async Task SasToken_WithoutAServiceToken_Is401_AndWithGet_Is405()
     {
-        using var anonymous = await _client.Http.GetAsync(SasTokenPath);
+        using var anonymous = await _client.Http.PostAsync(SasTokenPath, new ByteArrayContent([]));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
-        using var post = await _client.Http.PostAsync(SasTokenPath, new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        using var get = new HttpRequestMessage(HttpMethod.Get, SasTokenPath);
+        get.Headers.Authorization = new("Bearer", await _client.GetTokenAsync());
+        using var answer = await _client.Http.SendAsync(get);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, answer.StatusCode);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public sealed class BudgetServiceCollectionExtensionsTests
     [InlineData("Budget:WindowSeconds", "-5", "WindowSeconds")]
     [InlineData("Redis:OperationTimeoutMs", "1", "OperationTimeoutMs")]
     [InlineData("Redis:ConnectionString", "host:6379,noSuchOption=1", "Redis:ConnectionString")]
+    [InlineData("Redis:TrustedCertificateThumbprint", "zz", "Redis:TrustedCertificateThumbprint")]
     public void AddUserBudget_RejectsBadSettings_NamingTheKey(string key, string value, string named)
     {
         using var provider = Build(new() { [key] = value });

@@ -99,4 +99,88 @@ public sealed class StoreCredentialOptionsTests
     [InlineData("https://onestore.microsoft.com", "https://onestore.microsoft.com")]
     public void ManagedIdentity_AsksForTheScopesResource(string scope, string resource) =>
         Assert.Equal(resource, StoreTokenSources.Resource(scope));
+
+    private static StoreOptions LiveWithSecret() => new() { ClientId = "app", ClientSecret = "secret", TenantId = "tenant" };
+
+    [Fact]
+    public void Live_WithTheDefaults_HasNoErrors() => Assert.Empty(Errors(LiveWithSecret()));
+
+    [Theory]
+    [InlineData("https://login.microsoftonline.com/")]
+    [InlineData("https://login.microsoftonline.com")]
+    [InlineData(" https://login.microsoftonline.com/tenant")]
+    [InlineData("https://login.microsoftonline.com/tenant ")]
+    [InlineData("https://user:pass@login.microsoftonline.com/tenant")]
+    [InlineData("https://login.microsoftonline.com/tenant?x=1")]
+    [InlineData("https://login.microsoftonline.com/tenant#f")]
+    [InlineData("http://login.microsoftonline.com/tenant")]
+    public void Authority_WithoutATenant_OrWithSpacesCredentialsQueryOrClearText_NamesTheKey(string authority)
+    {
+        var o = LiveWithSecret();
+        o.Authority = authority;
+        Assert.Contains(Errors(o), e => e.StartsWith("Store:Authority must be", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("https://login.microsoftonline.com/tenant")]
+    [InlineData("https://127.0.0.1:5443/emulator")]
+    public void Authority_NamingATenant_IsAccepted(string authority)
+    {
+        var o = LiveWithSecret();
+        o.Authority = authority;
+        Assert.Empty(Errors(o));
+    }
+
+    [Theory]
+    [InlineData("http://store.example.com", false)]
+    [InlineData("http://10.0.0.5:8080/store", false)]
+    [InlineData("http://127.0.0.1:8080/store", true)]
+    [InlineData("http://localhost:8080/store", true)]
+    [InlineData("https://store.example.com", true)]
+    public void CollectionsBaseUrl_InClearText_IsAcceptedOnlyToLoopback(string url, bool accepted)
+    {
+        var o = LiveWithSecret();
+        o.CollectionsBaseUrl = url;
+        Assert.Equal(accepted, !Errors(o).Any(e => e.StartsWith("Store:CollectionsBaseUrl", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("", "Store:ServiceScope must be")]
+    [InlineData("https://onestore.microsoft.com", "Store:ServiceScope must be")]
+    [InlineData(" https://onestore.microsoft.com/.default", "Store:ServiceScope must be")]
+    [InlineData("https://onestore.microsoft.com/b2b/keys/create/collections/.default", "Store:CollectionsTicketScope must differ")]
+    [InlineData("HTTPS://ONESTORE.MICROSOFT.COM/B2B/KEYS/CREATE/COLLECTIONS/.DEFAULT", "Store:CollectionsTicketScope must differ")]
+    public void ServiceScope_MustBeADefaultScope_AndNeverTheTicketScope(string scope, string error)
+    {
+        var o = LiveWithSecret();
+        o.ServiceScope = scope;
+        Assert.Contains(Errors(o), e => e.StartsWith(error, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not a uri/.default")]
+    [InlineData("https://onestore.microsoft.com/b2b/keys/create/collections")]
+    public void CollectionsTicketScope_MustBeADefaultScope(string scope)
+    {
+        var o = LiveWithSecret();
+        o.CollectionsTicketScope = scope;
+        Assert.Contains(Errors(o), e => e.StartsWith("Store:CollectionsTicketScope must be", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("zz", false)]
+    [InlineData("0123456789abcdef0123456789ABCDEF01234567", true)]
+    [InlineData("0123456789abcdef0123456789ABCDEF0123456", false)]
+    [InlineData("0123456789abcdef0123456789ABCDEF012345678", false)]
+    [InlineData("0123456789abcdef0123456789ABCDEF0123456g", false)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", false)]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    public void TrustedCertificateThumbprint_IsFortyHexDigits(string? thumbprint, bool accepted)
+    {
+        var o = new StoreOptions { TrustedCertificateThumbprint = thumbprint };
+        Assert.Equal(accepted, !Errors(o).Any(e => e.StartsWith("Store:TrustedCertificateThumbprint must be", StringComparison.Ordinal)));
+        Assert.Equal(accepted, Thumbprints.IsSha1OrEmpty(thumbprint));
+    }
 }

@@ -13,6 +13,8 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
             .Range(nameof(options.OperationTimeoutMs), options.OperationTimeoutMs, 10, 60_000)
             .Range(nameof(options.ConnectTimeoutMs), options.ConnectTimeoutMs, 100, 120_000)
             .Range(nameof(options.SyncTimeoutMs), options.SyncTimeoutMs, 10, 120_000)
+            .Require(Store.Thumbprints.IsSha1OrEmpty(options.TrustedCertificateThumbprint),
+                $"{RedisOptions.Section}:{nameof(options.TrustedCertificateThumbprint)} must be a certificate's SHA-1 thumbprint: 40 hex digits.")
             .Result;
         if (ranges.Failed || string.IsNullOrWhiteSpace(options.ConnectionString))
         {
