@@ -9,7 +9,7 @@ namespace EntitlementGateway.Emulator.Endpoints;
 /// The endpoint filter of every Store endpoint (the <c>/emulator/store</c> group): it records each request in the
 /// request audit and, before faults, auth or anything else, enforces the request header table of the Store's
 /// documentation: a POST needs a <c>Content-Length</c> (a chunked body is refused with 411) and a
-/// <c>Content-Type</c> of <c>application/json</c> (parameters such as charset allowed; else 415).
+/// <c>Content-Type</c> of <c>application/json</c> for any body (parameters such as charset allowed; else 415).
 /// </summary>
 internal static class StoreProtocol
 {
@@ -77,6 +77,8 @@ internal static class StoreProtocol
         if (request.ContentLength is null)
             return StoreHttp.Error(StatusCodes.Status411LengthRequired, "LengthRequired",
                 "The Content-Length header is required.");
+        // A Content-Type describes a body: a POST without one (the sastoken call) needs none.
+        if (request.ContentLength == 0 && request.ContentType is null) return null;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ||
             !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
             return StoreHttp.Error(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType",

@@ -113,6 +113,28 @@ public sealed class StoreProtocolTests(EmulatorFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Query_WithAnEmptyBodyWithoutContentType_PassesTheFraming_AndIsRefusedForItsContent()
+    {
+        var (token, _) = await NewUserAsync();
+        var before = await ProtocolErrorsAsync();
+
+        using var response = await PostQueryAsync(token, new ByteArrayContent([]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, await ProtocolErrorsAsync());
+    }
+
+    [Fact]
+    public async Task Query_WithAnEmptyBodyAndTextPlain_Returns415()
+    {
+        var (token, _) = await NewUserAsync();
+
+        using var response = await PostQueryAsync(token, new StringContent("", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("application/json; charset=utf-8")]
     [InlineData("application/json")]

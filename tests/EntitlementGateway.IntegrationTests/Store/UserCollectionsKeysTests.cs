@@ -28,6 +28,23 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task OutgoingCalls_AreNeverLoggedByTheHttpClientFactory_EvenAtTrace()
+    {
+        // Its trace lines carry every request header as a structured value (the service token in Authorization), whatever
+        // the message text redacts.
+        await using var gateway = Gateway(new() { ["Logging:LogLevel:Default"] = "Trace", ["Serilog:MinimumLevel:Default"] = "Verbose" });
+        using var client = gateway.CreateClient();
+        var ucid = await World.MintUcidAsync("trace-player", new { lifetimeSeconds = 3600 });
+
+        (await client.GetAsync("/v1/collections-ticket")).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid })).EnsureSuccessStatusCode();
+
+        Assert.Contains(gateway.Logs, log => log.Level == Microsoft.Extensions.Logging.LogLevel.Trace);
+        Assert.DoesNotContain(gateway.Logs, log => log.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
+        Assert.DoesNotContain(gateway.Logs, log => log.State.Contains("Bearer", StringComparison.Ordinal) || log.Message.Contains("Bearer", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Renew_CallsOnlyTheFixedRenewUrl_NeverTheRefreshUriInTheToken()
     {
         using var elsewhere = new ConnectionCounter();
