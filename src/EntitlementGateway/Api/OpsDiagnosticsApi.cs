@@ -24,7 +24,7 @@ public static class OpsDiagnosticsApi
             .WithName("GetEffectiveConfiguration")
             .WithSummary("The settings in effect, secrets redacted")
             .WithDescription("Every validated section as bound, defaults included. Secrets (client secret, certificate password, API key, " +
-                             "Redis password, OTLP headers) are shown as " + EffectiveConfiguration.Redacted + ".")
+                             "Redis password, OTLP headers, a URL's user info and query, a private key) are shown as " + EffectiveConfiguration.Redacted + ". Answered with Cache-Control: no-store.")
             .Produces<EffectiveConfigurationReport>()
             .ProducesOpsProblems();
         return group;
@@ -37,6 +37,10 @@ public static class OpsDiagnosticsApi
         return TypedResults.Ok(StoreHealthOverview.Combine(self, replicas.Shared, await replicas.ReadAsync(cancellationToken)));
     }
 
-    internal static Ok<EffectiveConfigurationReport> GetConfiguration(IServiceProvider services, IHostEnvironment environment) =>
-        TypedResults.Ok(EffectiveConfiguration.Build(services, environment));
+    internal static Ok<EffectiveConfigurationReport> GetConfiguration(IServiceProvider services, IHostEnvironment environment, HttpResponse response)
+    {
+        // Hosts and settings of the deployment: no cache between the operator and the gateway keeps them.
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(EffectiveConfiguration.Build(services, environment));
+    }
 }

@@ -58,9 +58,30 @@ public static class EffectiveConfiguration
                 return copy;
             case JsonArray array:
                 return new JsonArray(array.Select(Redact).ToArray());
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                return RedactText(text);
             default:
                 return node?.DeepClone();
         }
+    }
+
+    /// <summary>
+    /// A value whose name does not say it is secret can still hold one: a URL's user info or query (a webhook's
+    /// <c>?code=</c>), or a private key pasted where a public one belongs.
+    /// </summary>
+    public static string RedactText(string text)
+    {
+        if (text.Contains("PRIVATE KEY", StringComparison.OrdinalIgnoreCase)) return Redacted;
+        if (!text.Contains("://", StringComparison.Ordinal) || !Uri.TryCreate(text, UriKind.Absolute, out var uri)) return text;
+        if (uri.UserInfo.Length == 0 && uri.Query.Length == 0) return text;
+        var builder = new UriBuilder(uri);
+        if (uri.UserInfo.Length > 0)
+        {
+            builder.UserName = Redacted;
+            builder.Password = "";
+        }
+        if (uri.Query.Length > 0) builder.Query = Redacted;
+        return builder.Uri.GetComponents(UriComponents.AbsoluteUri, UriFormat.Unescaped);
     }
 
     /// <summary>Whether a setting's name marks it as a secret (ClientSecret, CertificatePassword, ApiKey, OTLP Headers, ...).</summary>

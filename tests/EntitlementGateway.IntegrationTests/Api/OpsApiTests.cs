@@ -151,10 +151,12 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
         {
             ["Redis:ConnectionString"] = "127.0.0.1:1,password=redis-pass-s3cret,abortConnect=false",
             ["OTEL_EXPORTER_OTLP_HEADERS"] = "api-key=otlp-s3cret",
+            ["Clawback:WebhookUrl"] = "https://hooks.example.com/studio?code=hook-s3cret",
         });
         using var client = gateway.CreateClient();
         using var response = await OpsAsync(client, HttpMethod.Get, "/ops/config");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
         var text = await response.Content.ReadAsStringAsync();
         var config = JsonNode.Parse(text)!["sections"]!;
 
@@ -164,7 +166,8 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
         Assert.Equal("***redacted***", config["Store"]!["clientSecret"]!.GetValue<string>());
         Assert.Equal("***redacted***", config["Ops"]!["apiKey"]!.GetValue<string>());
         Assert.Equal("127.0.0.1:1,password=***redacted***,abortConnect=false", config["Redis"]!["connectionString"]!.GetValue<string>());
-        foreach (var secret in new[] { OpsKey, Emulator.Options.ClientSecret, "redis-pass-s3cret", "otlp-s3cret" })
+        Assert.Equal("https://hooks.example.com/studio?***redacted***", config["Clawback"]!["webhookUrl"]!.GetValue<string>());
+        foreach (var secret in new[] { OpsKey, Emulator.Options.ClientSecret, "redis-pass-s3cret", "otlp-s3cret", "hook-s3cret" })
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
     }
 

@@ -110,4 +110,20 @@ public sealed class EffectiveConfigurationTests
     [InlineData("", false)]
     public void IsSecret_MatchesTheSecretWords_InAnyCase(string name, bool expected) =>
         Assert.Equal(expected, EffectiveConfiguration.IsSecret(name));
+
+    [Theory]
+    [InlineData("https://hooks.example.com/h?code=abc", "https://hooks.example.com/h?***redacted***")]
+    [InlineData("https://user:pass@login.example.com/t", "https://***redacted***@login.example.com/t")]
+    [InlineData("https://user@login.example.com/t?x=1", "https://***redacted***@login.example.com/t?***redacted***")]
+    [InlineData("https://login.example.com/tenant", "https://login.example.com/tenant")]
+    [InlineData("not a url ?x=1", "not a url ?x=1")]
+    [InlineData("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", "***redacted***")]
+    [InlineData("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----")]
+    public void RedactText_HidesUrlCredentialsAndQueries_AndPrivateKeys(string value, string shown)
+    {
+        Assert.Equal(shown, EffectiveConfiguration.RedactText(value));
+        var redacted = EffectiveConfiguration.Redact(new JsonObject { ["webhookUrl"] = value, ["list"] = new JsonArray(value) })!;
+        Assert.Equal(shown, redacted["webhookUrl"]!.GetValue<string>());
+        Assert.Equal(shown, redacted["list"]![0]!.GetValue<string>());
+    }
 }
