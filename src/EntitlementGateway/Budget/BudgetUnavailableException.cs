@@ -20,4 +20,10 @@ public sealed class BudgetUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// Redis answered, but this one player's key cannot serve (it holds a value of another type): Redis is not down, so
+    /// other players' calls still go to it.
+    /// </summary>
+    public bool OnlyThisKey { get; init; }
 }

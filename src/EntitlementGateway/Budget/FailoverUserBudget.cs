@@ -46,9 +46,10 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
                 }
                 return decision with { Lease = Lease(decision.Lease, null) };
             }
-            catch (BudgetUnavailableException)
+            catch (BudgetUnavailableException e)
             {
-                Failed();
+                // One player's unusable key is no reason to skip Redis for everyone.
+                if (!e.OnlyThisKey) Failed();
                 if (_options.WhenRedisUnavailable == RedisUnavailablePolicy.Reject) throw;
             }
         }

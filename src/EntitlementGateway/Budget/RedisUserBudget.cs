@@ -206,6 +206,12 @@ public sealed partial class RedisUserBudget : IUserBudget
             Observe(task);
             throw;
         }
+        catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            _metrics?.RedisCall("budget", "wrongtype", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Log.Unavailable(_logger, "wrongtype", e);
+            throw new BudgetUnavailableException("Redis holds a value of another type at this player's budget key (written by something else).", e) { OnlyThisKey = true };
+        }
         catch (RedisException e)
         {
             _metrics?.RedisCall("budget", e.GetType().Name, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);

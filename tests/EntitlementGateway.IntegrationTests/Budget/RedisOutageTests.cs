@@ -84,6 +84,24 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.Equal(10, await _store.QueriesAsync(user)); // the two shares together: exactly the limit
     }
 
+    [Fact]
+    public async Task OnePlayersKeyOfAnotherType_RefusesOnlyThatPlayer_NotEveryoneElse()
+    {
+        await using var gateway = Replica("Reject", limit: 10, replicas: 1);
+        using var client = gateway.CreateClient();
+        var (poisoned, other) = (NewUser(), NewUser());
+        var (poisonedUcid, otherUcid) = (await _store.MintUcidAsync(poisoned), await _store.MintUcidAsync(other));
+        using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
+            await admin.GetDatabase().StringSetAsync(BudgetKeys.For("user-" + poisoned).Log, "not a sorted set");
+
+        using (var refused = await QueryAsync(client, poisonedUcid))
+            await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "budget_unavailable");
+        // Right after: Redis answered, so it is not skipped for the next player.
+        Assert.All(await QueryTimesAsync(client, otherUcid, 3), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(0, await _store.QueriesAsync(poisoned));
+        Assert.Equal(3, await _store.QueriesAsync(other));
+    }
+
     [LocalRedisFact]
     public async Task LocalShare_AReplicasOwnRecentCalls_CountAgainstItsShareWhenRedisGoes()
     {
