@@ -98,6 +98,38 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
     }
 
     [Fact]
+    public async Task Sigterm_exits_within_the_drain_even_when_the_telemetry_collector_never_answers()
+    {
+        // A collector that accepts connections and never answers (or a network policy dropping its packets): the last
+        // export must not hold the exit past the orchestrator's grace period.
+        using var collector = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        collector.Start();
+        var held = new List<System.Net.Sockets.Socket>();
+        _ = Task.Run(async () =>
+        {
+            try { while (true) held.Add(await collector.AcceptSocketAsync()); }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException) { }
+        });
+        var environment = ContainerEnvironment(out var address,
+            ("ASPNETCORE_ENVIRONMENT", "Development"), ("Store__Mode", "Emulator"), ("Hosting__ShutdownTimeoutSeconds", "3"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", $"http://127.0.0.1:{((System.Net.IPEndPoint)collector.LocalEndpoint).Port}"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
+        await using var gateway = AppProcess.Start(GatewayDll, environment);
+        await gateway.WaitForOkAsync(_http, new Uri(address, "health/live"), StartTimeout);
+        var ucid = await SeedPlayerAsync(address, address);
+        (await QueryAsync(address, ucid)).EnsureSuccessStatusCode(); // spans and metrics to export
+
+        var stopwatch = Stopwatch.StartNew();
+        await gateway.TerminateAsync();
+
+        Assert.Equal(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        // The drain (3 s, nothing in flight: at once) plus the telemetry's 2 s, with room for a slow machine; the SDK's
+        // own waits took 13 s or more.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(8), $"exited after {stopwatch.Elapsed}\n{gateway.Output}");
+        foreach (var socket in held.ToArray()) socket.Dispose();
+    }
+
+    [Fact]
     public async Task The_compose_emulator_profile_wiring_works_the_README_session_through_a_live_gateway()
     {
         // docker-compose.yml's emulator service, on loopback ports instead of the service name "emulator".

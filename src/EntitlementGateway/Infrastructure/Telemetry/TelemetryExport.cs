@@ -72,17 +72,43 @@ public sealed partial class TelemetryExport(IOptions<TelemetryOptions> options, 
         if (!string.IsNullOrWhiteSpace(o.Headers)) exporter.Headers = o.Headers;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Longest the last export may hold the exit: a collector that accepts and never answers must not keep
+    /// the process past its orchestrator's grace period.</summary>
+    internal static readonly TimeSpan ShutdownBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>Exports what is left, both providers at once, and stops waiting after <see cref="ShutdownBudget"/>; an
+    /// export still running then is abandoned on its background thread (the SDK does not wait for it again).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _meters?.ForceFlush(2_000);
-        _tracer?.ForceFlush(2_000);
-        return Task.CompletedTask;
+        if (_meters is null && _tracer is null) return;
+        var milliseconds = (int)ShutdownBudget.TotalMilliseconds;
+        var meters = _meters;
+        var tracer = _tracer;
+        var shutdown = Task.WhenAll(
+            Task.Run(() => meters?.Shutdown(milliseconds), CancellationToken.None),
+            Task.Run(() => tracer?.Shutdown(milliseconds), CancellationToken.None));
+        try
+        {
+            await shutdown.WaitAsync(ShutdownBudget + TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Telemetry never holds the exit.
+        }
     }
 
     public void Dispose()
     {
-        _meters?.Dispose();
-        _tracer?.Dispose();
+        // After StopAsync the providers are shut down and disposing them is quick; without it (start failed) it is
+        // bounded the same way.
+        var meters = _meters;
+        var tracer = _tracer;
+        if (meters is null && tracer is null) return;
+        Task.Run(() =>
+        {
+            meters?.Dispose();
+            tracer?.Dispose();
+        }).Wait(ShutdownBudget);
     }
 
     [LoggerMessage(EventId = EventIds.TelemetryExportOn, EventName = nameof(EventIds.TelemetryExportOn), Level = LogLevel.Information, Message = "Metrics and traces exported over OTLP to {Collector} ({Protocol}) as service {ServiceName}")]
