@@ -102,6 +102,19 @@ public sealed class ComposeTests
     }
 
     [Fact]
+    public async Task Gateways_get_more_stop_time_than_their_drain_and_last_export()
+    {
+        var config = await Compose.ConfigAsync("emulator");
+        foreach (var name in new[] { "gateway", "gateway-live" })
+        {
+            var grace = config.At("services", name, "stop_grace_period").GetString()!;
+            var seconds = int.Parse(grace.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture);
+            var drain = int.Parse(Environment(config.At("services", name)).GetValueOrDefault("Hosting__ShutdownTimeoutSeconds") ?? "25", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(seconds >= drain + 2 + 5, $"{name}: stop_grace_period {grace} against a {drain} s drain");
+        }
+    }
+
+    [Fact]
     public async Task Refunds_and_chargebacks_are_off_and_the_webhook_key_only_comes_from_the_environment()
     {
         var config = await Compose.ConfigAsync("emulator");

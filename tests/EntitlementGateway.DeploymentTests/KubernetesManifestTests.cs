@@ -140,7 +140,7 @@ public sealed class KubernetesManifestTests
         var ingressPorts = policy.At("spec", "ingress").EnumerateArray().SelectMany(r => r.At("ports").EnumerateArray()).Select(p => p.At("port").GetInt32());
         Assert.Equal([8080], ingressPorts);
         var egressPorts = policy.At("spec", "egress").EnumerateArray().SelectMany(r => r.At("ports").EnumerateArray()).Select(p => p.At("port").GetInt32()).ToHashSet();
-        Assert.Superset(new HashSet<int> { 53, 443, 6379 }, egressPorts);
+        Assert.Superset(new HashSet<int> { 53, 443, 6379, 4317, 4318 }, egressPorts);
     }
 
     [Theory]
@@ -165,7 +165,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal("entitlement-gateway-secrets", secret.At("metadata", "name").GetString());
         Assert.False(secret.TryGetProperty("data", out _));
         var values = secret.At("stringData").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
-        Assert.Superset(new HashSet<string> { "Store__TenantId", "Store__ClientId", "Store__ClientSecret", "Redis__ConnectionString", "Clawback__WebhookSecret" }, values.Keys.ToHashSet());
+        Assert.Superset(new HashSet<string> { "Store__TenantId", "Store__ClientId", "Store__ClientSecret", "Redis__ConnectionString", "Clawback__WebhookSecret", "Ops__ApiKey" }, values.Keys.ToHashSet());
         Assert.All(values, v => Assert.True(string.IsNullOrEmpty(v.Value), $"{v.Key} has a value in the template"));
         // Not listed in any kustomization, so it is never applied by accident.
         foreach (var file in Directory.GetFiles(Repo.PathOf("deploy"), "kustomization.yaml", SearchOption.AllDirectories))
