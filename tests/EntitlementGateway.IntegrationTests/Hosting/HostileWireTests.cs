@@ -90,6 +90,34 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         Assert.Contains("transfer framing", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task AChunkedBodyOverTheLimit_Is413_NotAFramingError(string path)
+    {
+        var chunk = new string(' ', 4096);
+        var chunks = string.Concat(Enumerable.Repeat($"1000\r\n{chunk}\r\n", 17));
+        var (status, head, body) = await fixture.RawAsync(
+            $"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+            chunks + "0\r\n\r\n");
+
+        Assert.Equal(413, status);
+        Assert.Contains("application/problem+json", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"request_too_large\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABodyThatStopsShortOfItsContentLength_Is408SayingItCameTooSlowly_NotAFramingError()
+    {
+        // 7 of 500 bytes, then nothing: the connection stays open until the server gives up on the body.
+        var (status, head, body) = await fixture.RawAsync(
+            "POST /v1/entitlements/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"user");
+
+        Assert.Equal(408, status);
+        Assert.Contains("application/problem+json", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("not sent in time", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("framing", body, StringComparison.Ordinal);
+    }
+
     /// <summary>A body each endpoint reads through to its UCID check: a 400 invalid_user_collections_id shows it was read.</summary>
     private static string BodyFor(string path) => path switch
     {

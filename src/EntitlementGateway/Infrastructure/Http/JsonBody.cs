@@ -41,6 +41,15 @@ public static class JsonBody
                 result = await reader.ReadAsync(cancellationToken);
             }
         }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that grew past the limit: the size is what is wrong, not the framing.
+            throw;
+        }
+        catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            throw new BadHttpRequestException("The request body was not sent in time.", StatusCodes.Status408RequestTimeout, slow);
+        }
         catch (IOException broken)
         {
             // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
