@@ -33,8 +33,7 @@ public static class ClawbackOpsApi
     internal static async Task<Results<Ok<ClawbackEventList>, ProblemHttpResult>> ListEventsAsync(
         IClawbackStore store, CancellationToken cancellationToken, string? player = null, string? limit = null)
     {
-        if (player is { Length: 0 or > 256 })
-            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The player is not valid.", "player must be 1 to 256 characters (a budget key).");
+        if (player is not null && OpsApi.InvalidKey(player, nameof(player)) is { } invalid) return invalid;
         // Read here rather than bound as a number: the framework's refusal of "abc" or "1.5" says nothing of what is wrong.
         var count = 100;
         if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxLimit))

@@ -117,13 +117,29 @@ public static partial class OpsApi
     // The key goes into the audit line as is: no control character may forge or hide a line there.
     /// <summary>A key of none of the budget key's forms is refused: looked up as is, a bare userId would show an empty
     /// budget for a player whose units are under <c>user-{userId}</c>.</summary>
-    private static ProblemHttpResult? InvalidKey(string userKey)
+    internal static ProblemHttpResult? InvalidKey(string userKey, string name = "userKey")
     {
-        if (userKey.Length is 0 or > 256 || userKey.Any(char.IsControl))
-            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be 1 to 256 characters, none of them a control character.");
+        if (userKey.Length is 0 or > 256 || !IsOneLine(userKey))
+            return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", $"{name} must be 1 to 256 characters, none of them a control character or line break.");
         foreach (var prefix in KeyPrefixes)
             if (userKey.Length > prefix.Length && userKey.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", "userKey must be a budget key: " + KeyDescription);
+        return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The key is not valid.", $"{name} must be a budget key: " + KeyDescription);
+    }
+
+    /// <summary>
+    /// Text that stays one line in any log viewer: no control character, no Unicode line or paragraph separator
+    /// (U+2028, U+2029: some viewers break lines there) and no invisible format character (bidi overrides can make a
+    /// line read as something else).
+    /// </summary>
+    internal static bool IsOneLine(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.LineSeparator
+                or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.Format)
+                return false;
+        }
+        return true;
     }
 
     private static readonly string[] KeyPrefixes = ["user-", "player-", "xbl-", "ucid-"];
@@ -132,7 +148,7 @@ public static partial class OpsApi
     internal static ProblemHttpResult? InvalidReason(OpsActionRequest? request)
     {
         var reason = request?.Reason?.Trim();
-        if (reason is { Length: > 0 and <= 500 } && !reason.Any(char.IsControl)) return null;
+        if (reason is { Length: > 0 and <= 500 } && IsOneLine(reason)) return null;
         return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "One or more fields are not valid: reason.",
             new Dictionary<string, string[]> { ["reason"] = ["A reason of 1 to 500 characters on one line is required (it is written to the audit log)."] });
     }

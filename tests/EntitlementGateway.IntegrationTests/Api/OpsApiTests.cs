@@ -67,7 +67,7 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
     {
         await using var gateway = Gateway();
         using var client = gateway.CreateClient();
-        foreach (var body in new object[] { new { reason = "" }, new { reason = "two\nlines" }, new { reason = new string('r', 501) }, new { } })
+        foreach (var body in new object[] { new { reason = "" }, new { reason = "two\nlines" }, new { reason = "two\u2028lines" }, new { reason = "TICKET-1\u202Eenilno" }, new { reason = new string('r', 501) }, new { } })
         {
             using var response = await OpsAsync(client, HttpMethod.Post, path, body);
             var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
