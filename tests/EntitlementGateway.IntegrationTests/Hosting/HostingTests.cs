@@ -101,6 +101,31 @@ public class HostingTests
         Assert.Contains(message, gateway.Output);
     }
 
+    [Fact]
+    public async Task ReadinessProbes_OfADegradedReplica_WriteNoLogLinePerProbe()
+    {
+        // Degraded: an in-memory budget told that two replicas run. Orchestrators probe every few seconds, and while
+        // draining every probe is Unhealthy: a Warning or Error line per probe would fire log alerts on every deploy.
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Budget__Replicas"] = "2",
+        });
+        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = address };
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var ready = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("Degraded", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await Task.Delay(500); // log lines are written asynchronously
+
+        Assert.Contains("each replica allows 50 calls", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Health check", gateway.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Seeds player-1 in the embedded emulator with one product (9N30KZZF4BR9) and returns a UCID minted for them.</summary>
     private static async Task<string> PlayerOwningOneProductAsync(HttpClient client)
     {
