@@ -83,6 +83,9 @@ public enum TokenAnswer
 
     /// <summary><c>307 Temporary Redirect</c> to <see cref="FaultSettings.RedirectTo"/>, before the credentials are read.</summary>
     Redirect,
+
+    /// <summary>A valid token in a 16 MiB answer (an extra property padded with spaces): a broken or hostile endpoint.</summary>
+    Huge,
 }
 
 /// <summary>How the <c>Retry-After</c> of a 429 or 503 <see cref="FaultMode.Status"/> failure is written.</summary>
@@ -153,7 +156,7 @@ public sealed class FaultSettings
 
     /// <summary>
     /// <c>tokenAnswer</c>: how every token request is answered while it is set: <c>Normal</c> (default),
-    /// <c>NoAccessToken</c>, <c>NotJson</c>, <c>EndlessExpiry</c> or <c>Redirect</c> (to <see cref="RedirectTo"/>).
+    /// <c>NoAccessToken</c>, <c>NotJson</c>, <c>EndlessExpiry</c>, <c>Huge</c> or <c>Redirect</c> (to <see cref="RedirectTo"/>).
     /// </summary>
     public TokenAnswer TokenAnswer { get; set; } = TokenAnswer.Normal;
 

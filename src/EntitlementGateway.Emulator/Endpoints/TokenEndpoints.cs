@@ -74,6 +74,9 @@ internal static class TokenEndpoints
                     ["ext_expires_in"] = EmulatorState.AccessTokenLifetimeSeconds }, EmulatorJson.Default.JsonObject);
             case TokenAnswer.NotJson:
                 return Results.Content("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html");
+            case TokenAnswer.Huge:
+                return Results.Json(new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = EmulatorState.AccessTokenLifetimeSeconds,
+                    ["access_token"] = state.IssueAccessToken(resource, clientId), ["padding"] = new string(' ', 16 << 20) }, EmulatorJson.Default.JsonObject);
             case TokenAnswer.EndlessExpiry:
                 return Results.Json(new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = EndlessSeconds, ["ext_expires_in"] = EndlessSeconds,
                     ["access_token"] = state.IssueAccessToken(resource, clientId) }, EmulatorJson.Default.JsonObject);

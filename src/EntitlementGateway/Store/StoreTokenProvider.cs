@@ -44,6 +44,9 @@ public sealed class MsalStoreTokenProvider(
     StoreHealth health) : IStoreTokenProvider, IDisposable
 {
     public const string HttpClientName = "msal";
+
+    /// <summary>Largest token answer read (Entra's are a few KB).</summary>
+    public const int MaxAnswerBytes = 1 << 20;
     private static readonly TimeSpan RenewBeforeExpiry = TimeSpan.FromMinutes(5);
 
     private readonly SemaphoreSlim _build = new(1, 1);

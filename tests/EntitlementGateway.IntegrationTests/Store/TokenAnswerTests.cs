@@ -23,6 +23,7 @@ public sealed class TokenAnswerTests : OwnEmulatorGatewayTests
     [InlineData("NoAccessToken")]
     [InlineData("NotJson")]
     [InlineData("EndlessExpiry")]
+    [InlineData("Huge")]
     public async Task Query_WhenTheTokenEndpointAnswersWithoutAUsableToken_Is502_AndTheNextCallAsksAgain(string answer)
     {
         await using var gateway = Gateway();
