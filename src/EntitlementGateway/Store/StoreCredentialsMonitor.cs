@@ -42,6 +42,17 @@ public sealed partial class StoreCredentialsMonitor
     // Forged UCIDs between healthy calls could flip the state often: say it at most once a window.
     private DateTimeOffset _loggedAt = DateTimeOffset.MinValue;
     private bool _everAccepted;
+    private DateTimeOffset _suspectSince = DateTimeOffset.MaxValue;
+
+    /// <summary>
+    /// While suspect, a service token obtained before the suspicion began is worth one more try with a new one, however
+    /// young: the Store may have stopped taking it early (revoked, rotated keys). One refresh per suspicion: a token
+    /// obtained after it began is not renewed this way again.
+    /// </summary>
+    public bool TokenPredatesSuspicion(StoreToken token)
+    {
+        lock (_lock) return time.GetUtcNow() < _suspectUntil && token.AcquiredAt < _suspectSince;
+    }
 
     public bool IsSuspect
     {
@@ -67,6 +78,7 @@ public sealed partial class StoreCredentialsMonitor
             count = _refused.Count;
             var wasSuspect = now < _suspectUntil;
             if (count >= o.SuspectCredentialsAfter) _suspectUntil = now + window;
+            if (!wasSuspect && now < _suspectUntil) _suspectSince = now;
             becameSuspect = !wasSuspect && now < _suspectUntil && now - _loggedAt >= window;
             if (becameSuspect) _loggedAt = now;
         }
@@ -84,6 +96,7 @@ public sealed partial class StoreCredentialsMonitor
             var wasSuspect = time.GetUtcNow() < _suspectUntil;
             _refused.Clear();
             _suspectUntil = DateTimeOffset.MinValue;
+            _suspectSince = DateTimeOffset.MaxValue;
             if (wasSuspect) LogCleared(logger);
         }
     }

@@ -370,4 +370,51 @@ public class StoreCredentialsMonitorTests
 
         Assert.Equal([0, 1], seen);
     }
+
+    private StoreToken TokenAt(TimeSpan offset) => new("t", _time.GetUtcNow() + TimeSpan.FromHours(1), _time.GetUtcNow() + offset);
+
+    [Fact]
+    public void TokenPredatesSuspicion_OnlyWhileSuspect_AndOnlyForATokenFromBeforeIt()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60);
+        var before = TokenAt(TimeSpan.FromSeconds(-1));
+        Assert.False(monitor.TokenPredatesSuspicion(before)); // not suspect
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Refuse(monitor, "user-a");
+        Assert.False(monitor.TokenPredatesSuspicion(before)); // one refusal: not yet
+        Assert.True(Refuse(monitor, "user-b"));
+
+        Assert.True(monitor.TokenPredatesSuspicion(before));
+        Assert.False(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.Zero))); // obtained as it began
+        Assert.False(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromSeconds(1))));
+        Assert.True(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromTicks(-1))));
+
+        // More refusals while suspect do not move its start.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Refuse(monitor, "user-c");
+        Assert.False(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromSeconds(-2))));
+        Assert.True(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromSeconds(-6))));
+
+        // Over once the window ends.
+        _time.Advance(TimeSpan.FromSeconds(61));
+        Assert.False(monitor.TokenPredatesSuspicion(before));
+    }
+
+    [Fact]
+    public void TokenPredatesSuspicion_AfterTheStoreAcceptsAgain_IsFalse_AndANewSuspicionStartsAfresh()
+    {
+        var monitor = SuspectAfterGenuineRefusals();
+        var before = TokenAt(TimeSpan.FromSeconds(-1));
+        Assert.True(monitor.TokenPredatesSuspicion(before));
+
+        monitor.RecordAccepted();
+        Assert.False(monitor.TokenPredatesSuspicion(before));
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var between = TokenAt(TimeSpan.FromSeconds(-5));
+        monitor.RecordRefusal("user-a", AcceptedUcid("a"));
+        Assert.True(monitor.RecordRefusal("user-b", AcceptedUcid("b")));
+        Assert.True(monitor.TokenPredatesSuspicion(between));
+    }
 }

@@ -23,7 +23,8 @@ public sealed class StoreResilienceHandler(
     IOptions<StoreOptions> storeOptions,
     TimeProvider time,
     GatewayMetrics metrics,
-    StoreConnectionPool connections) : DelegatingHandler
+    StoreConnectionPool connections,
+    StoreCredentialsMonitor credentials) : DelegatingHandler
 {
     /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
@@ -36,7 +37,8 @@ public sealed class StoreResilienceHandler(
             request.Options.Set(StoreCallState.OptionKey, state);
         }
         var response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && !IsFresh(used, storeOptions.Value, time))
+        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used &&
+            (!IsFresh(used, storeOptions.Value, time) || credentials.TokenPredatesSuspicion(used)))
         {
             response.Dispose();
             // The Store refused our token, not the player: that attempt's unit goes back.
