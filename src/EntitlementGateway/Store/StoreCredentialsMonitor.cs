@@ -115,5 +115,5 @@ public sealed class StoreCredentialsHealthCheck(StoreCredentialsMonitor monitor)
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(monitor.IsSuspect
             ? HealthCheckResult.Degraded("The Store refuses many players at once: check the gateway's Store credentials.")
-            : HealthCheckResult.Healthy("The Store accepts the gateway's credentials."));
+            : HealthCheckResult.Healthy("No sign that the Store refuses the gateway's credentials."));
 }

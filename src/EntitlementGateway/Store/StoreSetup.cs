@@ -37,7 +37,8 @@ public static class StoreSetup
             : sp.GetRequiredService<LiveStoreLocator>());
         services.AddHostedService<EmbeddedStoreEmulator.Starter>();
         services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("store",
-            sp => (Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck)sp.GetRequiredService<IStoreLocator>(), null, [HealthTags.Ready]));
+            sp => new StoreCircuitHealthCheck((Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck)sp.GetRequiredService<IStoreLocator>(),
+                sp.GetRequiredService<Resilience.StoreResiliencePipelines>()), null, [HealthTags.Ready]));
 
         // The factory's own request logging puts every header in its structured values (the service token in
         // Authorization, a managed identity's secret header), however the text redacts them: off for every client.

@@ -145,6 +145,35 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task Readiness_WhileTheCircuitIsOpen_SaysStoreDegraded_AndStaysInTheLoadBalancer()
+    {
+        await using var gateway = Gateway(new()
+        {
+            ["Resilience:MaxRetries"] = "0", ["Cache:Enabled"] = "false", ["Resilience:CircuitFailureRatio"] = "0.5",
+            ["Resilience:CircuitMinimumThroughput"] = "4", ["Resilience:CircuitSamplingSeconds"] = "30", ["Resilience:CircuitBreakSeconds"] = "60",
+        });
+        using var client = gateway.CreateClient();
+        Assert.Equal("Healthy", (await ReadinessAsync(client))["checks"]!["store"]!["status"]!.GetValue<string>());
+
+        await World.SetFaultsAsync(new { failureRate = 1.0, failureStatus = 500, mode = "Status" });
+        for (var i = 0; i < 4; i++)
+            using (var failed = await QueryAsync(client, await World.MintUcidAsync(NewUser()))) Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        using (var refused = await QueryAsync(client, await World.MintUcidAsync(NewUser())))
+            await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+
+        var store = (await ReadinessAsync(client))["checks"]!["store"]!;
+        Assert.Equal("Degraded", store["status"]!.GetValue<string>());
+        Assert.Contains("circuit is open", store["description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonNode> ReadinessAsync(HttpClient client)
+    {
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        return JsonNode.Parse(await ready.Content.ReadAsStringAsync())!;
+    }
+
+    [Fact]
     public async Task EffectiveConfiguration_ShowsEverySection_WithEverySecretRedacted()
     {
         await using var gateway = Gateway(new()

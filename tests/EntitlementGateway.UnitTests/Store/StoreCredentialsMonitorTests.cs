@@ -336,7 +336,7 @@ public class StoreCredentialsMonitorTests
     {
         var monitor = Monitor(after: 2);
         var check = new StoreCredentialsHealthCheck(monitor);
-        Assert.Equal("The Store accepts the gateway's credentials.", (await check.CheckHealthAsync(new())).Description);
+        Assert.Equal("No sign that the Store refuses the gateway's credentials.", (await check.CheckHealthAsync(new())).Description);
         Refuse(monitor, "user-a");
         Refuse(monitor, "user-b");
         Assert.Equal("The Store refuses many players at once: check the gateway's Store credentials.", (await check.CheckHealthAsync(new())).Description);
