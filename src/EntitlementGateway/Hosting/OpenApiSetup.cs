@@ -4,6 +4,8 @@ using EntitlementGateway.Budget;
 using EntitlementGateway.Entitlements;
 using Microsoft.OpenApi;
 using EntitlementGateway.Infrastructure.Http;
+using EntitlementGateway.Security;
+using Microsoft.Extensions.Options;
 
 namespace EntitlementGateway.Hosting;
 
@@ -44,14 +46,37 @@ public static class OpenApiSetup
     public static WebApplication MapGatewayOpenApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
+        var access = SecuritySetup.SwaggerAccessFor(app.Services.GetRequiredService<IOptions<OpsOptions>>().Value, app.Environment);
         app.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint("/openapi/v1.json", "EntitlementGateway v1");
             options.RoutePrefix = "swagger";
             options.DocumentTitle = "EntitlementGateway";
+            if (access == SwaggerAccess.Protected)
+            {
+                options.UseRequestInterceptor(AskForTheOpsCredential);
+                options.UseResponseInterceptor(ForgetARefusedCredential);
+            }
         });
         return app;
     }
+
+    private const string CredentialStorageKey = "entitlement-gateway-ops-credential";
+
+    /// <summary>
+    /// Protected: the document needs the ops key before the page can show anything, and the Authorize dialog only
+    /// exists once it has. So the page asks once per browser tab (kept in sessionStorage, gone with the tab) and sends
+    /// it with every request that carries no credential of its own.
+    /// </summary>
+    private const string AskForTheOpsCredential = "(req) => { if (req.headers['X-Api-Key'] || req.headers['Authorization']) return req; " +
+        "let value = sessionStorage.getItem('" + CredentialStorageKey + "'); " +
+        "if (!value) { value = window.prompt('This console is protected. The ops API key (X-Api-Key), or Bearer <operator token>:'); " +
+        "if (!value) return req; value = value.trim(); sessionStorage.setItem('" + CredentialStorageKey + "', value); } " +
+        "if (value.startsWith('Bearer ')) req.headers['Authorization'] = value; else req.headers['" + OpsOptions.ApiKeyHeader + "'] = value; " +
+        "return req; }";
+
+    /// <summary>A refused credential is forgotten, so a reload asks again instead of failing for the tab's life.</summary>
+    private const string ForgetARefusedCredential = "(res) => { if (res.status === 401) sessionStorage.removeItem('" + CredentialStorageKey + "'); return res; }";
 
     private static readonly Dictionary<Type, Func<JsonNode>> Examples = new()
     {

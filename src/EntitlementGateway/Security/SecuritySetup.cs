@@ -155,7 +155,10 @@ public static class SecuritySetup
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        if (access == SwaggerAccess.Protected)
+        // Protected guards the document. The UI's page and scripts are the stock Swagger UI and hold nothing of the
+        // gateway; a browser cannot send a header when it opens them, so they are served, and the page asks for the
+        // key before it fetches the document (OpenApiSetup).
+        if (access == SwaggerAccess.Protected && path.StartsWithSegments("/openapi"))
         {
             var authorization = await services.GetRequiredService<IAuthorizationService>().AuthorizeAsync(
                 await AuthenticateOpsAsync(context), OpsOptions.Policy);

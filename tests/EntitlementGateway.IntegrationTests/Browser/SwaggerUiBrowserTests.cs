@@ -92,25 +92,42 @@ public sealed class SwaggerUiBrowserTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
-    public async Task SwaggerUi_WhenProtected_IsRefusedWithoutTheKey_AndShownWithIt()
+    public async Task SwaggerUi_WhenProtected_AsksForTheKey_ShowsNothingWithoutIt_AndWorksWithIt()
     {
         await using var gateway = Gateway(new() { ["Ops:Swagger"] = "Protected" });
         var baseAddress = Serve(gateway);
         var swagger = new Uri(baseAddress, "/swagger/index.html").ToString();
-
-        await using (var anonymous = await HeadlessChromium.LaunchAsync())
+        var user = GatewayQueries.NewUser();
+        await World.SeedAsync(user, StoreWorld.Item("9N30KZZF4BR9"));
+        using (var http = new HttpClient { BaseAddress = baseAddress })
         {
-            var page = await anonymous.Context.NewPageAsync();
-            var refused = await page.GotoAsync(swagger);
-            Assert.Equal((int)HttpStatusCode.Unauthorized, refused!.Status);
-            Assert.Contains("unauthorized", await page.ContentAsync(), StringComparison.Ordinal);
-            await page.ScreenshotAsync(new() { Path = HeadlessChromium.ScreenshotPath("swagger-protected-refused.png") });
+            // The document itself stays behind the key.
+            using var document = await http.GetAsync("/openapi/v1.json");
+            Assert.Equal(HttpStatusCode.Unauthorized, document.StatusCode);
         }
 
-        await using var withKey = await HeadlessChromium.LaunchAsync([new("X-Api-Key", OpsKey)]);
-        var shown = await withKey.Context.NewPageAsync();
-        var opened = await shown.GotoAsync(swagger);
-        Assert.Equal((int)HttpStatusCode.OK, opened!.Status);
+        await using (var declined = await HeadlessChromium.LaunchAsync())
+        {
+            var page = await declined.Context.NewPageAsync();
+            var asked = 0;
+            page.Dialog += async (_, dialog) => { asked++; await dialog.DismissAsync(); };
+            var opened = await page.GotoAsync(swagger);
+            Assert.Equal((int)HttpStatusCode.OK, opened!.Status);
+            await Expect(page.Locator(".errors-wrapper").First).ToContainTextAsync("Unauthorized");
+            Assert.Equal(0, await page.Locator("#operations-Operations-GetBudget").CountAsync());
+            Assert.True(asked >= 1, "the page asks for the key");
+            await page.ScreenshotAsync(new() { Path = HeadlessChromium.ScreenshotPath("swagger-protected-declined.png") });
+        }
+
+        // A plain browser, no header injected: the operator answers the page's question with the key.
+        await using var operatorBrowser = await HeadlessChromium.LaunchAsync();
+        var shown = await operatorBrowser.Context.NewPageAsync();
+        shown.Dialog += async (_, dialog) => await dialog.AcceptAsync(OpsKey);
+        Assert.Equal((int)HttpStatusCode.OK, (await shown.GotoAsync(swagger))!.Status);
         await Expect(shown.Locator("#operations-Operations-GetBudget")).ToBeVisibleAsync();
+
+        var budget = await OpenOperationAsync(shown, "Operations", "GetBudget");
+        await budget.Locator("tr[data-param-name='userKey'] input").FillAsync($"user-{user}");
+        Assert.Contains("\"used\": 0", await ExecuteAsync(budget, "200"), StringComparison.Ordinal);
     }
 }

@@ -3,7 +3,8 @@ using EntitlementGateway.IntegrationTests.Infrastructure;
 
 namespace EntitlementGateway.IntegrationTests.Security;
 
-/// <summary>The API description (OpenAPI document and Swagger UI): behind the ops check when protected, absent when off.</summary>
+/// <summary>The API description: the document behind the ops check when protected (the stock UI page is served and asks
+/// for the key), both absent when off.</summary>
 public sealed class OpenApiGuardTests : OwnEmulatorGatewayTests
 {
     [Fact]
@@ -13,7 +14,10 @@ public sealed class OpenApiGuardTests : OwnEmulatorGatewayTests
         {
             using var client = gateway.CreateClient();
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/openapi/v1.json")).StatusCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/swagger/index.html")).StatusCode);
+            // The page a browser opens without headers; it asks for the key before fetching the document.
+            using var page = await client.GetAsync("/swagger/index.html");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("entitlement-gateway-ops-credential", await (await client.GetAsync("/swagger/index.js")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
             using var request = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json");
             request.Headers.Add("X-Api-Key", OpsKey);
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
@@ -22,6 +26,7 @@ public sealed class OpenApiGuardTests : OwnEmulatorGatewayTests
         {
             using var client = gateway.CreateClient();
             Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/openapi/v1.json")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/swagger/index.html")).StatusCode);
         }
     }
 }
