@@ -201,6 +201,29 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task OpenApi_WithPlayerBinding_DeclaresThePlayersBearerToken_OnGameClientOperations()
+    {
+        using var idp = new TestTokens();
+        await using var gateway = PlayerBoundGateway(idp);
+        using var client = gateway.CreateClient();
+        var document = (await client.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        Assert.Equal("bearer", document["components"]!["securitySchemes"]!["PlayerBearer"]!["scheme"]!.GetValue<string>());
+        var gameClient = 0;
+        foreach (var (path, operations) in document["paths"]!.AsObject())
+        foreach (var (_, operation) in operations!.AsObject())
+        {
+            var schemes = operation!["security"]!.AsArray().SelectMany(r => r!.AsObject().Select(p => p.Key)).ToList();
+            if (path.StartsWith("/v1/", StringComparison.Ordinal))
+            {
+                Assert.Equal(["PlayerBearer"], schemes);
+                gameClient++;
+            }
+            else Assert.DoesNotContain("PlayerBearer", schemes);
+        }
+        Assert.True(gameClient >= 5, $"{gameClient} game-client operations");
+    }
+
+    [Fact]
     public async Task OpenApi_DeclaresTheOpsSecuritySchemes_OnOpsOperationsOnly()
     {
         await using var gateway = Gateway();
