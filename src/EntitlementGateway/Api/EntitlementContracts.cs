@@ -60,7 +60,7 @@ public sealed record GamePassResponse(bool Active, IReadOnlyList<string> Tiers, 
 /// <summary>A product to check.</summary>
 /// <param name="ProductId">The Store ID: 12 upper-case letters or digits, e.g. 9N30KZZF4BR9.</param>
 /// <param name="SkuId">Optional SKU: 4 digits, e.g. 0010.</param>
-public sealed record ProductSkuRequest(string? ProductId, string? SkuId);
+public sealed record ProductSkuRequest(string? ProductId, string? SkuId = null);
 
 /// <summary>What the player owns right now: Active, inside its validity window, one per product and SKU.</summary>
 /// <param name="Entitlements">The entitlements, ordered by product and SKU.</param>

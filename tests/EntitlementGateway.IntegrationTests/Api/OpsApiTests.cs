@@ -224,6 +224,17 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task OpenApi_MarksTheSkuIdOptional_AsTheQueryReadsIt()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var document = (await client.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var required = document["components"]!["schemas"]!["ProductSkuRequest"]!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
+        Assert.Contains("productId", required);
+        Assert.DoesNotContain("skuId", required);
+    }
+
+    [Fact]
     public async Task OpenApi_DeclaresTheOpsSecuritySchemes_OnOpsOperationsOnly()
     {
         await using var gateway = Gateway();
