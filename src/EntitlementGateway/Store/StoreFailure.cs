@@ -42,6 +42,9 @@ public static class StoreRetryAfter
         TimeSpan wait;
         if (header?.Delta is { } delta) wait = delta;
         else if (header?.Date is { } date) wait = date - (response.Headers.Date ?? now);
+        // Delta-seconds past what the header type holds (2^31 - 1): as long a wait as any other beyond the cap.
+        else if (response.Headers.NonValidated.TryGetValues("Retry-After", out var raw) && raw.Count == 1 &&
+                 raw.ToString() is { Length: > 0 } text && text.All(char.IsAsciiDigit)) wait = Max;
         else return null;
         return TimeSpan.FromTicks(Math.Clamp(wait.Ticks, 0, Max.Ticks));
     }

@@ -48,6 +48,8 @@ public class StoreRetryAfterTests
 
     [Theory]
     [InlineData("86400")]
+    [InlineData("2147483648")]
+    [InlineData("99999999999999999999999")]
     [InlineData("Fri, 31 Dec 9999 23:59:59 GMT")]
     public void Parse_AWaitBeyondAnHour_IsCappedAtAnHour(string value)
     {
@@ -67,9 +69,19 @@ public class StoreRetryAfterTests
     [InlineData(null)]
     [InlineData("soon")]
     [InlineData("-5")]
+    [InlineData("12a")]
+    [InlineData("")]
     public void Parse_NoneOrUnreadable_IsNull(string? value)
     {
         using var response = Answer(value);
+        Assert.Null(StoreRetryAfter.Parse(response, Now));
+    }
+
+    [Fact]
+    public void Parse_TwoRetryAfterHeaders_IsNull_EvenWhenEachIsHuge()
+    {
+        using var response = Answer("2147483648");
+        response.Headers.TryAddWithoutValidation("Retry-After", "2147483648");
         Assert.Null(StoreRetryAfter.Parse(response, Now));
     }
 
