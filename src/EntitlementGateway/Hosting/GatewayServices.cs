@@ -20,8 +20,12 @@ public static class GatewayServices
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            var ops = context.HttpContext.Request.Path.StartsWithSegments("/ops");
+            if (ops && context.ProblemDetails.Status == 401 && context.HttpContext.Response.Headers.WWWAuthenticate.Count == 0)
+                context.HttpContext.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{Security.OpsOptions.ApiKeyHeader}\"";
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {
+                401 when ops => $"An ops credential is required: the {Security.OpsOptions.ApiKeyHeader} header (Ops:ApiKey), or Authorization: Bearer <operator token> where Ops:Authority is set.",
                 401 => "A valid token is required: Authorization: Bearer <token>, not expired and for this API's audience.",
                 403 => "The token is valid but does not allow this request.",
                 404 => "No endpoint at this path; see /swagger for the API.",

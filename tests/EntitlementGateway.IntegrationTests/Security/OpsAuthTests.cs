@@ -34,4 +34,17 @@ public sealed class OpsAuthTests : OwnEmulatorGatewayTests
         var plainToken = idp.Create("gateway-ops", new Dictionary<string, object> { ["roles"] = new[] { "Reader" } });
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(r => r.Headers.Authorization = new("Bearer", plainToken)));
     }
+
+    [Fact]
+    public async Task Ops_WithoutACredential_Is401NamingTheOpsKey_WithAChallenge()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/ops/budgets/user-someone");
+
+        var problem = await GatewayQueries.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Contains("X-Api-Key", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", response.Headers.WwwAuthenticate.ToString());
+    }
 }
