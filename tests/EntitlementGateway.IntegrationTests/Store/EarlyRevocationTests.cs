@@ -12,25 +12,32 @@ namespace EntitlementGateway.IntegrationTests.Store;
 /// </summary>
 public sealed class EarlyRevocationTests : OwnEmulatorGatewayTests
 {
+    /// <summary>Suspects its credentials after two players it had answered are refused; no retries, no cache.</summary>
+    private GatewayApplication SuspiciousGateway() => Gateway(new()
+    {
+        ["Store:SuspectCredentialsAfter"] = "2",
+        ["Resilience:MaxRetries"] = "0",
+        ["Cache:Enabled"] = "false",
+    });
+
+    /// <summary>A UCID of a new player the gateway has had answered once.</summary>
+    private async Task<string> AnsweredPlayerAsync(HttpClient client)
+    {
+        var user = NewUser();
+        await World.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var ucid = await World.MintUcidAsync(user);
+        using var first = await QueryAsync(client, ucid);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        return ucid;
+    }
+
     [Fact]
     public async Task ReturningPlayersRefused_WithAYoungToken_GetOneNewToken_ThenAnswers()
     {
-        await using var gateway = Gateway(new()
-        {
-            ["Store:SuspectCredentialsAfter"] = "2",
-            ["Resilience:MaxRetries"] = "0",
-            ["Cache:Enabled"] = "false",
-        });
+        await using var gateway = SuspiciousGateway();
         using var client = gateway.CreateClient();
         var players = new List<string>();
-        for (var i = 0; i < 4; i++)
-        {
-            var user = NewUser();
-            await World.SeedAsync(user, Item("9N30KZZF4BR9"));
-            var ucid = await World.MintUcidAsync(user);
-            using (var first = await QueryAsync(client, ucid)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            players.Add(ucid);
-        }
+        for (var i = 0; i < 4; i++) players.Add(await AnsweredPlayerAsync(client));
         await World.RevokeTokensAsync();
         var tokens = Emulator.State.TokensIssued;
 
@@ -47,21 +54,10 @@ public sealed class EarlyRevocationTests : OwnEmulatorGatewayTests
     [Fact]
     public async Task CredentialsRefusedForGood_AreRenewedOncePerSuspicion_NotOnEveryCall()
     {
-        await using var gateway = Gateway(new()
-        {
-            ["Store:SuspectCredentialsAfter"] = "2",
-            ["Resilience:MaxRetries"] = "0",
-            ["Cache:Enabled"] = "false",
-        });
+        await using var gateway = SuspiciousGateway();
         using var client = gateway.CreateClient();
         var players = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            var user = NewUser();
-            var ucid = await World.MintUcidAsync(user);
-            using (var first = await QueryAsync(client, ucid)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            players.Add(ucid);
-        }
+        for (var i = 0; i < 6; i++) players.Add(await AnsweredPlayerAsync(client));
         await World.SetFaultsAsync(new { rejectServiceTokens = true });
         var tokens = Emulator.State.TokensIssued;
 
