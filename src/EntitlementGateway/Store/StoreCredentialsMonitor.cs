@@ -42,7 +42,8 @@ public sealed partial class StoreCredentialsMonitor
     // Forged UCIDs between healthy calls could flip the state often: say it at most once a window.
     private DateTimeOffset _loggedAt = DateTimeOffset.MinValue;
     private bool _everAccepted;
-    private DateTimeOffset _suspectSince = DateTimeOffset.MaxValue;
+    // Set as each suspicion begins; read only while suspect.
+    private DateTimeOffset _suspectSince;
 
     /// <summary>
     /// While suspect, a service token obtained before the suspicion began is worth one more try with a new one, however
@@ -96,7 +97,6 @@ public sealed partial class StoreCredentialsMonitor
             var wasSuspect = time.GetUtcNow() < _suspectUntil;
             _refused.Clear();
             _suspectUntil = DateTimeOffset.MinValue;
-            _suspectSince = DateTimeOffset.MaxValue;
             if (wasSuspect) LogCleared(logger);
         }
     }
