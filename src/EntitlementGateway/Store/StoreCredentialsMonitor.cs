@@ -78,8 +78,11 @@ public sealed partial class StoreCredentialsMonitor
             if (_refused.Count < o.SuspectCredentialsAfter || _refused.ContainsKey(player)) _refused[player] = now;
             count = _refused.Count;
             var wasSuspect = now < _suspectUntil;
-            if (count >= o.SuspectCredentialsAfter) _suspectUntil = now + window;
-            if (!wasSuspect && now < _suspectUntil) _suspectSince = now;
+            if (count >= o.SuspectCredentialsAfter)
+            {
+                if (!wasSuspect) _suspectSince = now;
+                _suspectUntil = now + window;
+            }
             becameSuspect = !wasSuspect && now < _suspectUntil && now - _loggedAt >= window;
             if (becameSuspect) _loggedAt = now;
         }

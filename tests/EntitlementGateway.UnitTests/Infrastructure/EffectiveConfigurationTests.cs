@@ -118,6 +118,7 @@ public sealed class EffectiveConfigurationTests
     [InlineData("https://login.example.com/tenant", "https://login.example.com/tenant")]
     [InlineData("not a url ?x=1", "not a url ?x=1")]
     [InlineData("/var/run/gateway.sock?x=1", "/var/run/gateway.sock?x=1")]
+    [InlineData("mailto:ops@example.com?subject=x", "mailto:ops@example.com?subject=x")]
     [InlineData("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", "***redacted***")]
     [InlineData("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----")]
     public void RedactText_HidesUrlCredentialsAndQueries_AndPrivateKeys(string value, string shown)

@@ -396,8 +396,10 @@ public class StoreCredentialsMonitorTests
         Assert.False(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromSeconds(-2))));
         Assert.True(monitor.TokenPredatesSuspicion(TokenAt(TimeSpan.FromSeconds(-6))));
 
-        // Over once the window ends.
-        _time.Advance(TimeSpan.FromSeconds(61));
+        // Over once the window (60 s from the last refusal) ends: not at its last instant either.
+        _time.Advance(TimeSpan.FromSeconds(60) - TimeSpan.FromTicks(1));
+        Assert.True(monitor.TokenPredatesSuspicion(before));
+        _time.Advance(TimeSpan.FromTicks(1));
         Assert.False(monitor.TokenPredatesSuspicion(before));
     }
 
