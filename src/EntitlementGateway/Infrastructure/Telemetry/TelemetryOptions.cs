@@ -47,9 +47,15 @@ public sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOption
                 $"OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http(s) address; it is '{o.Endpoint}'.")
             .Require(o.UsesGrpc || string.Equals(o.Protocol, "http/protobuf", StringComparison.OrdinalIgnoreCase),
                 $"OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or grpc; it is '{o.Protocol}'.")
+            .Require(HeadersReadable(o.Headers),
+                "OTEL_EXPORTER_OTLP_HEADERS must be comma-separated key=value pairs (its value is not shown: it may hold a secret).")
             .Require(!string.IsNullOrWhiteSpace(o.ServiceName), "OTEL_SERVICE_NAME must not be empty.")
             .Require(o.MetricExportIntervalMs is >= 100 and <= 3_600_000, "OTEL_METRIC_EXPORT_INTERVAL must be between 100 and 3600000 ms.")
             .Require(o.SpanExportDelayMs is >= 10 and <= 3_600_000, "OTEL_BSP_SCHEDULE_DELAY must be between 10 and 3600000 ms.")
             .Result;
     }
+
+    /// <summary>Empty, or pairs the exporter can read: each with a name before its '='.</summary>
+    internal static bool HeadersReadable(string? headers) =>
+        string.IsNullOrEmpty(headers) || headers.Split(',').All(pair => pair.IndexOf('=', StringComparison.Ordinal) is var at && at > 0 && pair[..at].Trim().Length > 0);
 }

@@ -50,4 +50,24 @@ public sealed class TelemetryTests
         Assert.Equal(valid, result.Succeeded);
         if (!valid) Assert.Contains("OTEL_EXPORTER_OTLP_", result.FailureMessage, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    [InlineData("api-key=s3cret", true)]
+    [InlineData("api-key=s3cret,x-tenant=games", true)]
+    [InlineData("api-key=", true)]
+    [InlineData("garbage", false)]
+    [InlineData("=s3cret", false)]
+    [InlineData(" =s3cret", false)]
+    [InlineData("api-key=s3cret,", false)]
+    [InlineData("api-key=s3cret,broken", false)]
+    public void OtlpHeaders_AreKeyValuePairs_AndARefusalNamesTheKeyWithoutTheValue(string? headers, bool valid)
+    {
+        var result = new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { Endpoint = "http://collector:4318", Headers = headers });
+        Assert.Equal(valid, result.Succeeded);
+        if (valid) return;
+        Assert.Contains("OTEL_EXPORTER_OTLP_HEADERS", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", result.FailureMessage, StringComparison.Ordinal);
+    }
 }
