@@ -13,7 +13,10 @@ public static class ClawbackOpsApi
 
     public static WebApplication MapClawbackOpsApi(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled) return app;
+        // With refunds and chargebacks off there are no events to list: no endpoint (404), not an empty list that reads
+        // as "none happened".
+        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled ||
+            !app.Services.GetRequiredService<IOptions<Clawback.ClawbackOptions>>().Value.Enabled) return app;
 
         var group = app.MapGroup("/ops/clawback").WithTags("Operations").RequireAuthorization(OpsOptions.Policy);
         group.MapGet("/events", ListEventsAsync)

@@ -224,6 +224,17 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task ClawbackEvents_WithClawbackOff_Is404_NotAnEmptyList()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+
+        using var response = await OpsAsync(client, HttpMethod.Get, "/ops/clawback/events");
+
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task OpenApi_MarksTheSkuIdOptional_AsTheQueryReadsIt()
     {
         await using var gateway = Gateway();
