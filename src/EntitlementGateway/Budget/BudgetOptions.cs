@@ -41,7 +41,7 @@ public sealed class BudgetOptions
     /// <summary>A replica's own share while Redis is unavailable (LocalShare), or always when there is no Redis.</summary>
     public int LocalShare => Limit / Replicas;
 
-    /// <summary>These settings with the limit cut to one replica's share (at least 1).</summary>
+    /// <summary>These settings with the limit cut to one replica's share (at least 1; the whole limit for one replica).</summary>
     internal BudgetOptions ShareOfOneReplica() => new()
     {
         Limit = Math.Max(1, LocalShare),

@@ -38,7 +38,7 @@ public static class BudgetSetup
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<BudgetOptions>>().Value;
-            return new InMemoryUserBudget(Options.Create(options.Replicas == 1 ? options : options.ShareOfOneReplica()), sp.GetRequiredService<TimeProvider>());
+            return new InMemoryUserBudget(Options.Create(options.ShareOfOneReplica()), sp.GetRequiredService<TimeProvider>());
         });
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisUserBudget>();

@@ -55,6 +55,13 @@ public sealed partial class StoreCredentialsMonitor
         lock (_lock) return time.GetUtcNow() < _suspectUntil && token.AcquiredAt < _suspectSince;
     }
 
+    /// <summary>
+    /// Whether a Store 401 with this service token earns one more try with a new token: the token is not young
+    /// (<c>Store:FreshTokenSeconds</c>), or it predates a suspicion of the credentials. Otherwise the 401 is the request's.
+    /// </summary>
+    public bool RefusalEarnsANewToken(StoreToken token) =>
+        !Resilience.StoreResilienceHandler.IsFresh(token, options.Value, time) || TokenPredatesSuspicion(token);
+
     public bool IsSuspect
     {
         get { lock (_lock) return time.GetUtcNow() < _suspectUntil; }

@@ -50,8 +50,7 @@ public sealed partial class UserCollectionsKeysClient(
         {
             var token = await tokens.GetServiceTokenAsync(deadline.Token);
             var (status, result) = await SendAsync(ucid, token, correlationVector + ".1", deadline.Token);
-            if (status == HttpStatusCode.Unauthorized &&
-                (!Resilience.StoreResilienceHandler.IsFresh(token, options.Value, time) || credentials.TokenPredatesSuspicion(token)))
+            if (status == HttpStatusCode.Unauthorized && credentials.RefusalEarnsANewToken(token))
             {
                 token = await tokens.RefreshServiceTokenAsync(token, deadline.Token);
                 (_, result) = await SendAsync(ucid, token, correlationVector + ".2", deadline.Token);

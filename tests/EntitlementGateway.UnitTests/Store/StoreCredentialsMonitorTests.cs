@@ -419,4 +419,19 @@ public class StoreCredentialsMonitorTests
         Assert.True(monitor.RecordRefusal("user-b", AcceptedUcid("b")));
         Assert.True(monitor.TokenPredatesSuspicion(between));
     }
+
+    [Fact]
+    public void RefusalEarnsANewToken_ForAnOldToken_OrAYoungOneFromBeforeASuspicion_Only()
+    {
+        var monitor = Monitor(after: 2, windowSeconds: 60); // Store:FreshTokenSeconds is 60 by default
+        Assert.True(monitor.RefusalEarnsANewToken(TokenAt(TimeSpan.FromSeconds(-60))));
+        var young = TokenAt(TimeSpan.FromSeconds(-59));
+        Assert.False(monitor.RefusalEarnsANewToken(young));
+
+        Refuse(monitor, "user-a");
+        Assert.True(Refuse(monitor, "user-b"));
+
+        Assert.True(monitor.RefusalEarnsANewToken(young));
+        Assert.False(monitor.RefusalEarnsANewToken(TokenAt(TimeSpan.Zero)));
+    }
 }

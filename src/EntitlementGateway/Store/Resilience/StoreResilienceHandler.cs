@@ -20,8 +20,6 @@ public sealed class StoreResilienceHandler(
     StoreResiliencePipelines pipelines,
     IUserBudget budget,
     IStoreTokenProvider tokens,
-    IOptions<StoreOptions> storeOptions,
-    TimeProvider time,
     GatewayMetrics metrics,
     StoreConnectionPool connections,
     StoreCredentialsMonitor credentials) : DelegatingHandler
@@ -37,8 +35,7 @@ public sealed class StoreResilienceHandler(
             request.Options.Set(StoreCallState.OptionKey, state);
         }
         var response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used &&
-            (!IsFresh(used, storeOptions.Value, time) || credentials.TokenPredatesSuspicion(used)))
+        if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && credentials.RefusalEarnsANewToken(used))
         {
             response.Dispose();
             // The Store refused our token, not the player: that attempt's unit goes back.
