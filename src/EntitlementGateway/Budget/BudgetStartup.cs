@@ -24,6 +24,10 @@ internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider
                     await redis.WarmUpAsync(cancellationToken);
                     Log.RedisReady(logger);
                 }
+                catch (BudgetUnavailableException e) when (redis.CredentialsRefused)
+                {
+                    Log.RedisCredentialsRefused(logger, e);
+                }
                 catch (BudgetUnavailableException e)
                 {
                     Log.RedisNotReady(logger, e);
@@ -48,5 +52,8 @@ internal sealed partial class BudgetStartup(IUserBudget budget, IServiceProvider
 
         [LoggerMessage(EventId = EventIds.BudgetRedisNotReady, EventName = nameof(EventIds.BudgetRedisNotReady), Level = LogLevel.Warning, Message = "Budget: Redis not reachable at start-up; will keep reconnecting.")]
         public static partial void RedisNotReady(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = EventIds.BudgetRedisCredentialsRefused, EventName = nameof(EventIds.BudgetRedisCredentialsRefused), Level = LogLevel.Error, Message = "Budget: Redis refused the gateway's credentials (the password or user in Redis:ConnectionString); every budget call fails until they are fixed, and readiness is Unhealthy.")]
+        public static partial void RedisCredentialsRefused(ILogger logger, Exception exception);
     }
 }

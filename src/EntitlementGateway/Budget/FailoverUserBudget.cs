@@ -130,6 +130,10 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
         catch (BudgetUnavailableException)
         {
             Failed();
+            // Every replica with this setting fails every budget call until it is changed: out of the load balancer, so a
+            // rollout with a wrong password stops at its first pod instead of answering 503 to every player it reaches.
+            if (_redis.CredentialsRefused)
+                return HealthCheckResult.Unhealthy("Redis refused the gateway's credentials (the password or user in Redis:ConnectionString).");
             // Degraded, not Unhealthy: the replica keeps serving by its policy rather than leaving the load balancer.
             return HealthCheckResult.Degraded($"Redis budget unavailable; policy {_options.WhenRedisUnavailable}.");
         }

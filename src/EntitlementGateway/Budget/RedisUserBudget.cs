@@ -44,6 +44,9 @@ public sealed partial class RedisUserBudget : IUserBudget
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
+    /// <summary>Redis refused the connection string's password or user (see <see cref="RedisConnection.CredentialsRefused"/>).</summary>
+    public bool CredentialsRefused => _connection.CredentialsRefused;
+
     private long WindowMicroseconds => (long)(_budget.CountingWindow.TotalMilliseconds * 1_000);
 
     public async ValueTask<BudgetDecision> TryAcquireAsync(string key, CancellationToken cancellationToken = default)

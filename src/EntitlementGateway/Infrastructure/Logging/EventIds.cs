@@ -40,6 +40,7 @@ public static class EventIds
     public const int BudgetRedisReady = 3002;
     public const int BudgetRedisNotReady = 3003;
     public const int BudgetInMemoryShare = 3004;
+    public const int BudgetRedisCredentialsRefused = 3005;
     public const int BudgetRedisUnavailable = 3010;
     public const int BudgetRedisRecovered = 3011;
     public const int BudgetRedisCallFailed = 3101;

@@ -17,12 +17,35 @@ public sealed class RedisConnection : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var configuration = CreateConfiguration(options.Value);
         _multiplexer = new Lazy<Task<ConnectionMultiplexer>>(
-            () => ConnectionMultiplexer.ConnectAsync(configuration),
+            () => ConnectAsync(configuration),
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The multiplexer; the first caller starts the connect, everyone shares it.</summary>
     public Task<ConnectionMultiplexer> GetAsync() => _multiplexer.Value;
+
+    /// <summary>
+    /// Whether the first connect ended unconnected because Redis refused the password or user: a setting to fix, not an
+    /// outage to ride out. The client reports it only in its connect log, so that log is read (never written anywhere:
+    /// it holds the endpoints, with the password masked).
+    /// </summary>
+    public bool CredentialsRefused { get; private set; }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
+    {
+        using var log = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log).ConfigureAwait(false);
+        CredentialsRefused = !multiplexer.IsConnected && ShowsRefusedCredentials(log.ToString());
+        return multiplexer;
+    }
+
+    /// <summary>The client's connect log names an AUTH refusal as an AuthenticationFailure; the server's own words
+    /// (NOAUTH without a password, WRONGPASS or "invalid password" with a wrong one) may appear beside it.</summary>
+    internal static bool ShowsRefusedCredentials(string connectLog) =>
+        connectLog.Contains("AuthenticationFailure", StringComparison.Ordinal) ||
+        connectLog.Contains("NOAUTH", StringComparison.Ordinal) ||
+        connectLog.Contains("WRONGPASS", StringComparison.Ordinal) ||
+        connectLog.Contains("invalid password", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses the connection string and applies our timeouts. Throws on a malformed string.</summary>
     public static ConfigurationOptions CreateConfiguration(RedisOptions options)
