@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -27,11 +28,12 @@ public static class GatewayLogging
 
     public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
     {
+        // The configuration may name what these two assemblies hold (levels, the console sink, enrichers): named
+        // here, Serilog does not open every DLL beside the app to look for more (a metadata reader and about 3 MB).
+        Assembly[] serilogAssemblies = [typeof(Log).Assembly, typeof(ConsoleLoggerConfigurationExtensions).Assembly];
+        SerilogSettings.Check(builder.Configuration, serilogAssemblies);
         var configuration = new LoggerConfiguration()
-            // The configuration may name what these two assemblies hold (levels, the console sink, enrichers): named
-            // here, Serilog does not open every DLL beside the app to look for more (a metadata reader and about 3 MB).
-            .ReadFrom.Configuration(builder.Configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(
-                typeof(Log).Assembly, typeof(ConsoleLoggerConfigurationExtensions).Assembly))
+            .ReadFrom.Configuration(builder.Configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(serilogAssemblies))
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
             .Enrich.With<ServiceEnricher>();

@@ -46,6 +46,21 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task ASerilogSinkNotInTheBuild_StopsTheStart_NamingTheKey()
+    {
+        var environment = GatewayApplication.LiveSettings(fixture.Emulator)
+            .ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        environment["Serilog__WriteTo__0__Name"] = "File";
+        environment["Serilog__WriteTo__0__Args__path"] = "/tmp/never-written.log";
+        environment["Serilog__MinimumLevel__Default"] = "Loud";
+        await using var gateway = GatewayProcess.Start(environment);
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Serilog:WriteTo:0:Name names a sink this build does not hold", gateway.Output, StringComparison.Ordinal);
+        Assert.Contains("Serilog:MinimumLevel:Default is not a level", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Production_RefusesToStart_WithStoreTrustedCertificateThumbprint()
     {
         var environment = ProductionSettings(new() { ["Store:TrustedCertificateThumbprint"] = fixture.Emulator.Certificate.Thumbprint })
