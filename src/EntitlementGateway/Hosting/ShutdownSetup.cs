@@ -21,7 +21,11 @@ public static class ShutdownSetup
         // Read through the validated options: a bad value stops the start with the key's name.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<HostingOptions>>((host, hosting) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(hosting.Value.ShutdownTimeoutSeconds));
-        builder.Services.AddSingleton(sp => new ShutdownDelay(TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<HostingOptions>>().Value.ShutdownDelaySeconds)));
+        builder.Services.AddSingleton(sp =>
+        {
+            var hosting = sp.GetRequiredService<IOptions<HostingOptions>>().Value;
+            return new ShutdownDelay(TimeSpan.FromSeconds(hosting.ShutdownDelaySeconds), TimeSpan.FromSeconds(hosting.ShutdownTimeoutSeconds));
+        });
         builder.Services.AddHostedService<ShutdownDelay.Service>();
         builder.Services.AddHealthChecks().AddCheck<StoppingHealthCheck>("shutdown", tags: [HealthTags.Ready]);
         return builder;
@@ -62,12 +66,33 @@ public sealed class StoppingHealthCheck(IHostApplicationLifetime lifetime, Shutd
             : HealthCheckResult.Healthy("Accepting requests."));
 }
 
-/// <summary>How long the gateway keeps serving after the stop signal, while reporting not ready (0: none).</summary>
-public sealed class ShutdownDelay(TimeSpan delay)
+/// <summary>
+/// How long the gateway keeps serving after the stop signal, while reporting not ready (0: none), and when the requests
+/// still in flight stop waiting (<see cref="DrainDeadline"/>).
+/// </summary>
+public sealed class ShutdownDelay(TimeSpan delay, TimeSpan? shutdownTimeout = null)
 {
+    private readonly CancellationTokenSource _deadline = new();
     private volatile bool _draining;
 
     public TimeSpan Delay => delay;
+
+    /// <summary>
+    /// Cancelled <see cref="Margin"/> before the shutdown timeout ends. At the timeout the server cuts every connection
+    /// still open: a request waiting on the Store then gets a reset, not an answer. Work that watches this token gives up
+    /// first, so the request still answers (503 with Retry-After) in the time left.
+    /// </summary>
+    public CancellationToken DrainDeadline => _deadline.Token;
+
+    /// <summary>The time kept to answer after <see cref="DrainDeadline"/>: a fifth of the timeout, from 0.5 s to 2 s.</summary>
+    internal static TimeSpan Margin(TimeSpan timeout) =>
+        TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 5, TimeSpan.TicksPerMillisecond * 500, TimeSpan.TicksPerSecond * 2));
+
+    private void BeginDraining()
+    {
+        _draining = true;
+        if (shutdownTimeout is { } timeout) _deadline.CancelAfter(timeout - Margin(timeout));
+    }
 
     /// <summary>
     /// Set when the host begins to stop. <c>ApplicationStopping</c> says so too on SIGTERM (the console lifetime fires it
@@ -83,7 +108,7 @@ public sealed class ShutdownDelay(TimeSpan delay)
     {
         public async Task StoppingAsync(CancellationToken cancellationToken)
         {
-            delay._draining = true;
+            delay.BeginDraining();
             if (delay.Delay <= TimeSpan.Zero) return;
             try { await Task.Delay(delay.Delay, cancellationToken); }
             catch (OperationCanceledException) { }

@@ -28,7 +28,8 @@ public sealed record StoreCallResult<T>(T? Answer, StoreFailureKind? Failure, Ti
 /// <see cref="CallAsync{TAnswer}"/>: a new one is a path (<see cref="StoreOperations"/>), a body and a reader. The
 /// handler has read the whole body by the time an answer gets here, so parsing it cannot hang.
 /// </summary>
-public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, IOptions<StoreOptions> options, TimeProvider time, ILogger<CollectionsClient> logger)
+public sealed partial class CollectionsClient(HttpClient http, IStoreLocator endpoints, IOptions<StoreOptions> options, TimeProvider time, ILogger<CollectionsClient> logger,
+    Hosting.ShutdownDelay? shutdown = null)
 {
     public static readonly string QueryPath = StoreOperations.B2bLicensePreview.Path;
 
@@ -54,6 +55,10 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
+        // A call still waiting when the shutdown's time runs out ends as a failure the request can answer with.
+        using var draining = shutdown is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, shutdown.DrainDeadline);
+        var callerCancellation = cancellationToken;
+        cancellationToken = draining?.Token ?? cancellationToken;
         try
         {
             var connection = await endpoints.GetAsync(cancellationToken);
@@ -93,6 +98,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             LogStoreFailure(logger, operation.Name, "circuit open", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable, "The Store is failing; calls to it are paused (circuit open).",
                 ex.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
+        }
+        catch (OperationCanceledException) when (shutdown is { DrainDeadline.IsCancellationRequested: true } && !callerCancellation.IsCancellationRequested)
+        {
+            LogStoreFailure(logger, operation.Name, "shutting down", subject, state.LastCorrelationVector, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Unavailable,
+                "This gateway replica is shutting down and stopped waiting for the Store; retry (another replica will answer).", TimeSpan.FromSeconds(1));
         }
         catch (Exception ex) when (ex is TimeoutRejectedException or StoreTokenTimeoutException ||
                                    (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -65,6 +65,16 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         return null;
     }
 
+    /// <summary>SIGTERM, what Kubernetes and <c>docker stop</c> send.</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, 15) != 0) throw new InvalidOperationException("kill(SIGTERM) failed");
+    }
+
+    // DllImport: a blittable signature, and LibraryImport would need unsafe code in the project.
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
