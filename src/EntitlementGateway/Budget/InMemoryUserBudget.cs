@@ -23,6 +23,9 @@ public sealed class InMemoryUserBudget : IUserBudget
     private readonly TimeProvider _time;
     private long _nextLease;
     private long _lastSweepTicks;
+    private long _lastFullSweepTicks = long.MinValue;
+    // When the last sweep found the first key that will go idle (UTC ticks; 0: none known): when a full table has room.
+    private long _roomAtTicks;
     private int _sweeping;
     private int _keyCount;
 
@@ -47,8 +50,8 @@ public sealed class InMemoryUserBudget : IUserBudget
         SweepIfDue(_time.GetUtcNow());
         if (!_logs.ContainsKey(hash) && !HasRoomForAKey())
         {
-            // Forgetting a log would let the Store's limit be met; refusing a new player for a moment would not.
-            return ValueTask.FromResult(BudgetDecision.Denied(0, FullRetryAfter));
+            // Forgetting a log would let the Store's limit be met; refusing a new player until a key goes idle would not.
+            return ValueTask.FromResult(BudgetDecision.Denied(0, UntilRoom(_time.GetUtcNow())));
         }
 
         var window = _options.CountingWindow;
@@ -236,12 +239,25 @@ public sealed class InMemoryUserBudget : IUserBudget
         }
 
         var now = _time.GetUtcNow();
-        if (now.UtcTicks - Interlocked.Read(ref _lastSweepTicks) >= FullRetryAfter.Ticks)
+        var lastFull = Interlocked.Read(ref _lastFullSweepTicks);
+        if ((lastFull == long.MinValue || now.UtcTicks - lastFull >= FullRetryAfter.Ticks) &&
+            Interlocked.CompareExchange(ref _lastFullSweepTicks, now.UtcTicks, lastFull) == lastFull)
         {
             SweepIfDue(now, force: true);
         }
 
         return Volatile.Read(ref _keyCount) < _options.MaxKeysInMemory;
+    }
+
+    /// <summary>
+    /// How long a new key waits for room: until the first key the last sweep saw go idle (its last unit leaves the
+    /// window, its block ends), at least the second between two sweeps of a full table. A client told "1 s" while every
+    /// key stays busy for minutes would ask hundreds of times.
+    /// </summary>
+    private TimeSpan UntilRoom(DateTimeOffset now)
+    {
+        var wait = TimeSpan.FromTicks(Interlocked.Read(ref _roomAtTicks) - now.UtcTicks);
+        return wait > FullRetryAfter ? wait : FullRetryAfter;
     }
 
     /// <summary>Drops keys with no entry in the window and no block, at most once per <see cref="SweepInterval"/>, on a caller's thread.</summary>
@@ -257,6 +273,7 @@ public sealed class InMemoryUserBudget : IUserBudget
         {
             Interlocked.Exchange(ref _lastSweepTicks, now.UtcTicks);
             var horizon = now - _options.CountingWindow;
+            var roomAt = DateTimeOffset.MaxValue;
             foreach (var pair in _logs)
             {
                 lock (pair.Value)
@@ -267,9 +284,16 @@ public sealed class InMemoryUserBudget : IUserBudget
                         // Retired under the lock: a caller holding this instance will see the flag and re-fetch.
                         pair.Value.Retired = true;
                         Remove(pair.Key, pair.Value);
+                        continue;
                     }
+
+                    var idleAt = pair.Value.Entries.Count > 0 ? pair.Value.Entries[^1].At + _options.CountingWindow : now;
+                    if (pair.Value.BlockedUntil > idleAt) idleAt = pair.Value.BlockedUntil.Value;
+                    if (idleAt < roomAt) roomAt = idleAt;
                 }
             }
+
+            Interlocked.Exchange(ref _roomAtTicks, roomAt == DateTimeOffset.MaxValue ? 0 : roomAt.UtcTicks);
         }
         finally
         {

@@ -54,8 +54,9 @@ internal static class SerilogSettings
 
     private static void CheckLevel(IConfigurationSection level, List<string> problems)
     {
-        // A section with children (MinimumLevel: { Default: ... }) has no value of its own.
-        if (level.Value is not { } value) return;
+        // A section with children (MinimumLevel: { Default: ... }) has no value of its own, or an empty one (some hosts
+        // set one), which Serilog reads as no level.
+        if (level.Value is not { Length: > 0 } value) return;
         if (!LevelNames.Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
             problems.Add($"{level.Path} is not a level: use one of {string.Join(", ", LevelNames)}.");
     }

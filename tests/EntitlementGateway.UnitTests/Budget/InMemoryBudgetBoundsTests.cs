@@ -30,7 +30,7 @@ public sealed class InMemoryBudgetBoundsTests
     }
 
     [Fact]
-    public async Task WhenFull_ANewKeyIsRefusedForASecond_KnownKeysAreServed_AndSweptKeysMakeRoom()
+    public async Task WhenFull_ANewKeyIsRefusedUntilAKeyGoesIdle_KnownKeysAreServed_AndSweptKeysMakeRoom()
     {
         var budget = Budget(maxKeys: 2);
         Assert.True((await budget.TryAcquireAsync("a")).Allowed);
@@ -39,12 +39,38 @@ public sealed class InMemoryBudgetBoundsTests
         var refused = await budget.TryAcquireAsync("c");
         Assert.False(refused.Allowed);
         Assert.Null(refused.Lease);
-        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(2), refused.RetryAfter); // a and b leave the 2 s window then
         Assert.True((await budget.TryAcquireAsync("a")).Allowed);
         Assert.Equal(2, budget.KeyCount);
 
         _time.Advance(TimeSpan.FromSeconds(3)); // a and b leave the window
         Assert.True((await budget.TryAcquireAsync("c")).Allowed);
+    }
+
+    [Fact]
+    public async Task WhenFull_RetryAfter_IsTheTimeUntilTheFirstKeyGoesIdle_AtLeastASecond()
+    {
+        var budget = Budget(maxKeys: 3);
+        await budget.TryAcquireAsync("a"); // idle at 2.0 s
+        await budget.BlockUntilAsync("a", _time.GetUtcNow().AddSeconds(30)); // ... but blocked until 30 s
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        await budget.TryAcquireAsync("b"); // idle at 2.3 s
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        await budget.TryAcquireAsync("c");
+        await budget.TryAcquireAsync("c"); // its last unit at 0.5 s: idle at 2.5 s
+
+        Assert.Equal(TimeSpan.FromMilliseconds(1_800), (await budget.TryAcquireAsync("new-1")).RetryAfter); // b, at 2.3 s
+        _time.Advance(TimeSpan.FromMilliseconds(400)); // no second sweep within a second: the same instant, 0.4 s nearer
+        Assert.Equal(TimeSpan.FromMilliseconds(1_400), (await budget.TryAcquireAsync("new-2")).RetryAfter);
+        await budget.TryAcquireAsync("b"); // b busy again: idle at 2.9 s
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        await budget.TryAcquireAsync("c"); // c busy again: idle at 3.0 s
+        _time.Advance(TimeSpan.FromMilliseconds(500)); // 1.5 s: a second after the last sweep, a new one: b first, at 2.9 s
+        Assert.Equal(TimeSpan.FromMilliseconds(1_400), (await budget.TryAcquireAsync("new-3")).RetryAfter);
+        _time.Advance(TimeSpan.FromMilliseconds(700)); // 2.2 s: b idle in 0.7 s, but the next sweep is a second away
+        Assert.Equal(TimeSpan.FromSeconds(1), (await budget.TryAcquireAsync("new-4")).RetryAfter);
+        _time.Advance(TimeSpan.FromMilliseconds(900)); // 3.1 s: b and c have gone idle and are swept
+        Assert.True((await budget.TryAcquireAsync("new-5")).Allowed);
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public sealed class SerilogSettingsTests
         Assert.Empty(Problems(("Serilog:MinimumLevel:Default", "Information"), ("Serilog:MinimumLevel:Override:Microsoft.AspNetCore", "warning"),
             ("Serilog:WriteTo:0:Name", "Console"), ("Serilog:WriteTo:1", "Console"), ("Serilog:WriteTo:named:Name", "Console")));
         Assert.Empty(Problems(("Serilog:MinimumLevel", "Debug")));
+        // An empty value (a test host gives the section one) is no level, as Serilog reads it.
+        Assert.Empty(Problems(("Serilog:MinimumLevel", ""), ("Serilog:MinimumLevel:Default", "Warning")));
     }
 
     [Fact]
@@ -40,7 +42,7 @@ public sealed class SerilogSettingsTests
     [InlineData("Serilog:MinimumLevel:Default", "Loud")]
     [InlineData("Serilog:MinimumLevel:Override:System.Net.Http", "Warn")]
     [InlineData("Serilog:MinimumLevel", "2")]
-    [InlineData("Serilog:MinimumLevel:Default", "")]
+    [InlineData("Serilog:MinimumLevel:Default", " ")]
     public void ALevelThatIsNotALevel_IsNamedByItsKey(string key, string value) =>
         Assert.Equal([$"{key} is not a level: use one of Verbose, Debug, Information, Warning, Error, Fatal."], Problems((key, value)));
 
