@@ -74,6 +74,42 @@ public sealed class InMemoryBudgetBoundsTests
     }
 
     [Fact]
+    public async Task WhenFull_RightAfterASweepDroppedAKey_RetryAfter_CountsOnlyTheKeysStillHeld()
+    {
+        var budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = 5, WindowSeconds = 2, SafetyMarginMs = 0, MaxKeysInMemory = 2 }), _time)
+        {
+            SweepInterval = TimeSpan.FromMilliseconds(100),
+        };
+        await budget.TryAcquireAsync("a"); // idle at 2.0 s
+        _time.Advance(TimeSpan.FromMilliseconds(1_500));
+        await budget.TryAcquireAsync("b"); // idle at 3.5 s
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(TimeSpan.FromSeconds(1), (await budget.TryAcquireAsync("x")).RetryAfter); // 1.6 s: a in 0.4 s; the floor
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.True((await budget.TryAcquireAsync("c")).Allowed); // 2.1 s: a sweep drops a; c takes its place
+
+        _time.Advance(TimeSpan.FromMilliseconds(50)); // no sweep of either kind is due: the last one's finding stands
+        Assert.Equal(TimeSpan.FromMilliseconds(1_350), (await budget.TryAcquireAsync("d")).RetryAfter); // b, at 3.5 s
+    }
+
+    [Fact]
+    public async Task WhenFull_RightAfterASweepThatLeftNoKey_RetryAfter_IsTheFloor()
+    {
+        var budget = new InMemoryUserBudget(Options.Create(new BudgetOptions { Limit = 5, WindowSeconds = 2, SafetyMarginMs = 0, MaxKeysInMemory = 1 }), _time)
+        {
+            SweepInterval = TimeSpan.FromMilliseconds(100),
+        };
+        await budget.TryAcquireAsync("a");
+        _time.Advance(TimeSpan.FromMilliseconds(1_500));
+        Assert.Equal(TimeSpan.FromSeconds(1), (await budget.TryAcquireAsync("x")).RetryAfter); // 1.5 s: a in 0.5 s; the floor
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.True((await budget.TryAcquireAsync("c")).Allowed); // 2.1 s: the sweep left no key but c
+
+        _time.Advance(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(TimeSpan.FromSeconds(1), (await budget.TryAcquireAsync("d")).RetryAfter);
+    }
+
+    [Fact]
     public async Task LongKeys_AreHeldAsFixedSizeHashes()
     {
         var budget = Budget(maxKeys: 10_000);
