@@ -20,37 +20,65 @@ public enum QueueCallStatus
 /// (<c>DELETE {queue}/messages/{id}?popreceipt=</c>), with the <c>x-ms-version</c> header. No service token and no
 /// budget unit: the queue is Azure Storage, not a per-player Store operation.
 /// </summary>
-public sealed class AzureQueueClient(HttpClient http)
+public sealed class AzureQueueClient(HttpClient http, TimeSpan? callTimeout = null)
 {
     /// <summary>The storage service version asked for (the one the Store's SAS names).</summary>
     public const string Version = "2021-10-04";
     private const long MaxAnswerBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How long one call may take, its answer's body included. The client's own timeout ends at the headers: a queue (or
+    /// a proxy before it) that sends headers and then stalls would hold the reader, and with it every refund, for good.
+    /// </summary>
+    public TimeSpan CallTimeout { get; } = callTimeout ?? TimeSpan.FromSeconds(30);
+
     public async Task<(QueueCallStatus Status, IReadOnlyList<QueueMessage> Messages, string Detail)> GetMessagesAsync(
         QueueAccess access, int count, TimeSpan visibility, CancellationToken cancellationToken)
     {
         var uri = Address(access.Uri, "/messages", FormattableString.Invariant($"numofmessages={count}&visibilitytimeout={(int)visibility.TotalSeconds}"));
-        using var response = await SendAsync(HttpMethod.Get, uri, cancellationToken);
-        if (!response.IsSuccessStatusCode) return (Status(response), [], Describe(response));
-        await response.Content.LoadIntoBufferAsync(MaxAnswerBytes, cancellationToken);
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            return (QueueCallStatus.Ok, ClawbackMessages.ReadList(await response.Content.ReadAsStringAsync(cancellationToken)), "");
+            using var response = await SendAsync(HttpMethod.Get, uri, deadline.Token);
+            if (!response.IsSuccessStatusCode) return (Status(response), [], Describe(response));
+            await response.Content.LoadIntoBufferAsync(MaxAnswerBytes, deadline.Token);
+            return (QueueCallStatus.Ok, ClawbackMessages.ReadList(await response.Content.ReadAsStringAsync(deadline.Token)), "");
         }
         catch (FormatException ex)
         {
             return (QueueCallStatus.Failed, [], ex.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (QueueCallStatus.Failed, [], TimedOut());
         }
     }
 
     public async Task<(QueueCallStatus Status, string Detail)> DeleteMessageAsync(QueueAccess access, QueueMessage message, CancellationToken cancellationToken)
     {
         var uri = Address(access.Uri, "/messages/" + Uri.EscapeDataString(message.MessageId), "popreceipt=" + Uri.EscapeDataString(message.PopReceipt));
-        using var response = await SendAsync(HttpMethod.Delete, uri, cancellationToken);
-        // Azure answers a pop receipt that is no longer current with 404, or 400 PopReceiptMismatch.
-        if (response.StatusCode == HttpStatusCode.BadRequest && ErrorCode(response) == "PopReceiptMismatch") return (QueueCallStatus.NotFound, Describe(response));
-        return response.IsSuccessStatusCode ? (QueueCallStatus.Ok, "") : (Status(response), Describe(response));
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Delete, uri, deadline.Token);
+            // Azure answers a pop receipt that is no longer current with 404, or 400 PopReceiptMismatch.
+            if (response.StatusCode == HttpStatusCode.BadRequest && ErrorCode(response) == "PopReceiptMismatch") return (QueueCallStatus.NotFound, Describe(response));
+            return response.IsSuccessStatusCode ? (QueueCallStatus.Ok, "") : (Status(response), Describe(response));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (QueueCallStatus.Failed, TimedOut());
+        }
     }
+
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CallTimeout);
+        return deadline;
+    }
+
+    private string TimedOut() => string.Create(CultureInfo.InvariantCulture, $"no whole answer within {CallTimeout.TotalSeconds} s");
 
     /// <summary>The queue URI with <paramref name="path"/> appended and <paramref name="query"/> after the SAS parameters.</summary>
     public static Uri Address(Uri queue, string path, string query)
