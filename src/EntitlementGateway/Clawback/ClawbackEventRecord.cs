@@ -45,7 +45,8 @@ public sealed record ClawbackEventRecord
     public DateTimeOffset? EventDate { get; init; }
     /// <summary>When the Store created the event.</summary>
     public DateTimeOffset? Time { get; init; }
-    public ClawbackRecurrenceData? RecurrenceData { get; init; }
+    /// <summary>As the Store wrote it.</summary>
+    public JsonElement? RecurrenceData { get; init; }
     /// <summary>When this gateway handled it.</summary>
     public required DateTimeOffset ReceivedAt { get; init; }
     /// <summary>Why a malformed message was not an event.</summary>
@@ -64,7 +65,7 @@ public sealed record ClawbackEventList(IReadOnlyList<ClawbackEventRecord> Events
 public sealed record ClawbackWebhook(
     string EventId, string? Source, string EventState, string? Meaning, string? Action, string? Player, bool PlayerKnown,
     string? OrderId, string? LineItemId, string? ProductId, string? ProductType, string? SkuId, string? SandboxId,
-    DateTimeOffset? PurchasedDate, DateTimeOffset? EventDate, DateTimeOffset? Time, ClawbackRecurrenceData? RecurrenceData)
+    DateTimeOffset? PurchasedDate, DateTimeOffset? EventDate, DateTimeOffset? Time, JsonElement? RecurrenceData)
 {
     public static ClawbackWebhook From(ClawbackEventRecord r) => new(r.EventId, r.Source, r.EventState, r.Meaning, r.Action, r.Player,
         r.PlayerKnown, r.OrderId, r.LineItemId, r.ProductId, r.ProductType, r.SkuId, r.SandboxId, r.PurchasedDate, r.EventDate, r.Time, r.RecurrenceData);
@@ -72,6 +73,10 @@ public sealed record ClawbackWebhook(
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ClawbackEventRecord))]
-[JsonSerializable(typeof(ClawbackWebhook))]
 [JsonSerializable(typeof(ClawbackEventList))]
 internal sealed partial class ClawbackRecordJsonContext : JsonSerializerContext;
+
+/// <summary>The webhook's body keeps every field, null ones too (<c>"player": null</c>): one shape for a receiver's schema.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ClawbackWebhook))]
+internal sealed partial class ClawbackWebhookJsonContext : JsonSerializerContext;

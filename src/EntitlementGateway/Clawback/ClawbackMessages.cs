@@ -55,6 +55,8 @@ public static class ClawbackMessages
     public static (ClawbackEvent? Event, string? Malformed) ReadEvent(string messageText)
     {
         if (Decode(messageText) is not { } json) return (null, "MessageText is not base64.");
+        // A byte order mark before the JSON is text the Store's encoder may add; it is not part of the event.
+        if (json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) json = json[3..];
         ClawbackEvent? clawback;
         try
         {

@@ -62,7 +62,7 @@ public sealed partial class ClawbackProcessor(
                 ReceivedAt = now, Delivery = WebhookDelivery.Pending, NextAttemptAt = now,
             };
             if (!await store.CommitEventAsync(record, Owner, options.Value.EventRetention, cancellationToken)) return MessageOutcome.Duplicate;
-            LogHandled(logger, eventId, data.EventState!, clawback.Source, player is not null);
+            LogHandled(logger, eventId, data.OrderId, data.EventState!, clawback.Source, player is not null);
             signal.Raise();
             return MessageOutcome.Handled;
         }
@@ -74,8 +74,8 @@ public sealed partial class ClawbackProcessor(
     }
 
     [LoggerMessage(EventId = EventIds.ClawbackEventHandled, EventName = nameof(EventIds.ClawbackEventHandled), Level = LogLevel.Information,
-        Message = "Clawback event {EventId} ({EventState}, {Source}) recorded; player known: {PlayerKnown}; webhook queued")]
-    private static partial void LogHandled(ILogger logger, string eventId, string eventState, string? source, bool playerKnown);
+        Message = "Clawback event {ClawbackEventId} of order {OrderId} ({EventState}, {Source}) recorded; player known: {PlayerKnown}; webhook queued")]
+    private static partial void LogHandled(ILogger logger, string clawbackEventId, string? orderId, string eventState, string? source, bool playerKnown);
 
     [LoggerMessage(EventId = EventIds.ClawbackMessageMalformed, EventName = nameof(EventIds.ClawbackMessageMalformed), Level = LogLevel.Warning,
         Message = "Clawback queue message {MessageId} is not an event the gateway can act on: {Reason}; recorded and deleted")]

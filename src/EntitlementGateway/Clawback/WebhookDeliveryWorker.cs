@@ -70,7 +70,7 @@ public sealed partial class WebhookDeliveryWorker(
             else if (now - record.ReceivedAt >= o.WebhookGiveUp)
             {
                 result = record with { Delivery = WebhookDelivery.Undeliverable, DeliveryAttempts = attempts, NextAttemptAt = null, LastDeliveryError = detail };
-                LogUndeliverable(logger, eventId, attempts, detail);
+                LogUndeliverable(logger, eventId, record.OrderId, attempts, detail);
             }
             else
             {
@@ -83,16 +83,16 @@ public sealed partial class WebhookDeliveryWorker(
     }
 
     [LoggerMessage(EventId = EventIds.ClawbackWebhookDelivered, EventName = nameof(EventIds.ClawbackWebhookDelivered), Level = LogLevel.Information,
-        Message = "Clawback webhook for event {EventId} acknowledged after {Attempts} attempts")]
-    private static partial void LogDelivered(ILogger logger, string eventId, int attempts);
+        Message = "Clawback webhook for event {ClawbackEventId} acknowledged after {Attempts} attempts")]
+    private static partial void LogDelivered(ILogger logger, string clawbackEventId, int attempts);
 
     [LoggerMessage(EventId = EventIds.ClawbackWebhookFailed, EventName = nameof(EventIds.ClawbackWebhookFailed), Level = LogLevel.Warning,
-        Message = "Clawback webhook for event {EventId} failed (attempt {Attempts}: {Detail}); next attempt in {RetrySeconds:0.0} s")]
-    private static partial void LogRetry(ILogger logger, string eventId, int attempts, string detail, double retrySeconds);
+        Message = "Clawback webhook for event {ClawbackEventId} failed (attempt {Attempts}: {Detail}); next attempt in {RetrySeconds:0.0} s")]
+    private static partial void LogRetry(ILogger logger, string clawbackEventId, int attempts, string detail, double retrySeconds);
 
     [LoggerMessage(EventId = EventIds.ClawbackWebhookUndeliverable, EventName = nameof(EventIds.ClawbackWebhookUndeliverable), Level = LogLevel.Error,
-        Message = "Clawback webhook for event {EventId} is undeliverable after {Attempts} attempts ({Detail}); see GET /ops/clawback/events")]
-    private static partial void LogUndeliverable(ILogger logger, string eventId, int attempts, string detail);
+        Message = "Clawback webhook for event {ClawbackEventId} (order {OrderId}) is undeliverable after {Attempts} attempts ({Detail}); see GET /ops/clawback/events")]
+    private static partial void LogUndeliverable(ILogger logger, string clawbackEventId, string? orderId, int attempts, string detail);
 
     [LoggerMessage(EventId = EventIds.ClawbackOutboxFailed, EventName = nameof(EventIds.ClawbackOutboxFailed), Level = LogLevel.Warning,
         Message = "Clawback webhook outbox could not be read ({Reason}); trying again")]

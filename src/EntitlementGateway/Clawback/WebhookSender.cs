@@ -15,12 +15,12 @@ public sealed class WebhookSender(HttpClient http, IOptions<ClawbackOptions> opt
     public async Task<(bool Acknowledged, string Detail)> SendAsync(ClawbackEventRecord record, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var body = JsonSerializer.SerializeToUtf8Bytes(ClawbackWebhook.From(record), ClawbackRecordJsonContext.Default.ClawbackWebhook);
+        var body = JsonSerializer.SerializeToUtf8Bytes(ClawbackWebhook.From(record), ClawbackWebhookJsonContext.Default.ClawbackWebhook);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, o.WebhookUrl) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.UserAgent.Add(StoreWire.UserAgent);
-        request.Headers.Add(WebhookSignature.EventIdHeader, record.EventId);
+        request.Headers.Add(WebhookSignature.EventIdHeader, WebhookSignature.EventIdHeaderValue(record.EventId));
         request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(o.WebhookSecret!, timestamp, body));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

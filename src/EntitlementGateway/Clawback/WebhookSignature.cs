@@ -16,6 +16,18 @@ public static class WebhookSignature
     public const string SignatureHeader = "X-EntitlementGateway-Signature";
     public const string Prefix = "sha256=";
 
+    /// <summary>
+    /// The event id as the <see cref="EventIdHeader"/> value: as it is when it is printable ASCII without a space at either
+    /// end (every id the Store writes, GUIDs), otherwise percent-encoded (UTF-8), since a header cannot carry a line break,
+    /// a control or a non-ASCII character. The body's <c>eventId</c> is the id as written.
+    /// </summary>
+    public static string EventIdHeaderValue(string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        var plain = eventId.Length > 0 && eventId[0] != ' ' && eventId[^1] != ' ' && !eventId.AsSpan().ContainsAnyExceptInRange(' ', '~');
+        return plain ? eventId : Uri.EscapeDataString(eventId);
+    }
+
     public static string Sign(string secret, long timestamp, ReadOnlySpan<byte> body)
     {
         var stamp = Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + ".");

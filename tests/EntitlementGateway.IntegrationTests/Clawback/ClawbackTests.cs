@@ -128,6 +128,38 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
         var body = JsonNode.Parse(Assert.Single(Receiver.Of(eventId)).Body)!.AsObject();
         Assert.False((bool)body["playerKnown"]!);
         Assert.Equal(order, (string?)body["orderId"]);
+        // The documented "player": null is there, not left out: a receiver's schema sees one shape.
+        Assert.True(body.ContainsKey("player"));
+        Assert.Null(body["player"]);
+        Assert.True(body.ContainsKey("recurrenceData"));
+        // The log names the event and its order (the logger's own event id used to take the event's place).
+        Assert.Contains(gateway.Logs, l => l.Message.Contains($"Clawback event {eventId} of order {order}", StringComparison.Ordinal));
+        Assert.Contains(gateway.Logs, l => l.Message.Contains($"Clawback webhook for event {eventId} acknowledged", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Event_WithOddOptionalFields_AndAnIdNoHeaderCanCarry_IsStillSent_WithTheIdPercentEncodedInTheHeader()
+    {
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        var eventId = "odd\r\nX-Injected: 1 é";
+        var json = "{\"id\":" + System.Text.Json.JsonSerializer.Serialize(eventId) + """
+            ,"time":"nope","source":"/Purchase/Chargeback",
+             "data":{"orderId":"o-odd","eventState":"Revoked","eventDate":"yesterday","purchasedDate":123,"sandboxId":5,
+                     "recurrenceData":{"recurrenceId":"r1","nested":{"a":[1,2]}}}}
+            """;
+
+        await World.EnqueueClawbackAsync(new { rawMessageText = EntitlementGateway.Clawback.ClawbackMessages.Encode(json) });
+        var recorded = await EventWhenAsync(client, eventId, e => (string?)e["delivery"] == "Delivered");
+
+        Assert.Equal("Revoked", (string?)recorded["eventState"]);
+        var delivery = Assert.Single(Receiver.Of(Uri.EscapeDataString(eventId)));
+        var body = JsonNode.Parse(delivery.Body)!.AsObject();
+        Assert.Equal(eventId, (string?)body["eventId"]);
+        Assert.Equal("5", (string?)body["sandboxId"]);
+        Assert.Null(body["eventDate"]);
+        Assert.Equal("""{"recurrenceId":"r1","nested":{"a":[1,2]}}""", body["recurrenceData"]!.ToJsonString());
+        Assert.True(WebhookSignature.Verify(Secret, delivery.Timestamp, delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
     }
 
     [Fact]

@@ -28,7 +28,66 @@ public sealed class ClawbackMessagesTests
             (data.OrderId, data.LineItemId, data.ProductId, data.ProductType, data.SkuId, data.SandboxId, data.EventState));
         Assert.Equal(2023, data.PurchasedDate!.Value.Year);
         Assert.Equal(26, data.EventDate!.Value.Day);
-        Assert.Equal(("r1", 30, 12, "Partial"), (data.RecurrenceData!.RecurrenceId, data.RecurrenceData.DurationInDays, data.RecurrenceData.ConsumedDurationInDays, data.RecurrenceData.RefundType));
+        // Kept as the Store wrote it: its own order, its own types ("12" stays a string).
+        Assert.Equal("""{"recurrenceId":"r1","durationInDays":30,"consumedDurationInDays":"12","refundType":"Partial"}""", data.RecurrenceData!.Value.GetRawText());
+    }
+
+    [Theory]
+    [InlineData("\"eventDate\":\"yesterday\"")]
+    [InlineData("\"eventDate\":12")]
+    [InlineData("\"purchasedDate\":123")]
+    [InlineData("\"purchasedDate\":{\"at\":1}")]
+    [InlineData("\"sandboxId\":[\"a\"]")]
+    [InlineData("\"skuId\":null")]
+    [InlineData("\"productType\":{}")]
+    public void ReadEvent_AnOptionalFieldOfAnotherShape_IsReadAsNull_AndTheEventStillCounts(string field)
+    {
+        var (clawback, malformed) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(
+            $$$"""{"id":"e","time":"nope","source":7,"data":{"orderId":"o","eventState":"Revoked",{{{field}}}}}"""));
+
+        Assert.Null(malformed);
+        Assert.Equal(("e", "o", "Revoked"), (clawback!.Id, clawback.Data!.OrderId, clawback.Data.EventState));
+        Assert.Null(clawback.Time);
+        Assert.Equal("7", clawback.Source);
+        Assert.Null(clawback.Data.EventDate);
+        Assert.Null(clawback.Data.PurchasedDate);
+        Assert.Null(clawback.Data.SandboxId);
+        Assert.Null(clawback.Data.SkuId);
+        Assert.Null(clawback.Data.ProductType);
+    }
+
+    [Fact]
+    public void ReadEvent_NumbersAndBooleansInTextFields_AreTheirJsonText_AndDatesThatParseAreKept()
+    {
+        var (clawback, _) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(
+            """{"id":"e","type":true,"data":{"orderId":"o","eventState":"Returned","sandboxId":5,"skuId":10.50,"lineItemId":false,"productId":"p","eventDate":"2023-01-26T08:18:52Z"}}"""));
+
+        Assert.Equal(("true", "5", "10.50", "false", "p"), (clawback!.Type, clawback.Data!.SandboxId, clawback.Data.SkuId, clawback.Data.LineItemId, clawback.Data.ProductId));
+        Assert.Equal(new DateTimeOffset(2023, 1, 26, 8, 18, 52, TimeSpan.Zero), clawback.Data.EventDate);
+    }
+
+    [Theory]
+    [InlineData("\"not-object\"")]
+    [InlineData("[1,2]")]
+    [InlineData("{\"recurrenceId\":\"r1\",\"nested\":{\"a\":[1,2]}}")]
+    public void ReadEvent_RecurrenceDataOfAnyShape_IsKeptAsWritten(string recurrence)
+    {
+        var (clawback, malformed) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(
+            $$$"""{"id":"e","data":{"orderId":"o","eventState":"Refunded","recurrenceData":{{{recurrence}}}}}"""));
+
+        Assert.Null(malformed);
+        Assert.Equal(recurrence, clawback!.Data!.RecurrenceData!.Value.GetRawText());
+    }
+
+    [Fact]
+    public void ReadEvent_AByteOrderMarkBeforeTheJson_IsNotPartOfTheEvent()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"id":"e","data":{"orderId":"o","eventState":"Returned"}}""");
+        var (clawback, malformed) = ClawbackMessages.ReadEvent(Convert.ToBase64String([0xEF, 0xBB, 0xBF, .. json]));
+
+        Assert.Null(malformed);
+        Assert.Equal("e", clawback!.Id);
+        Assert.Contains("JSON", ClawbackMessages.ReadEvent(Convert.ToBase64String([0xEF, 0xBB, .. json])).Malformed);
     }
 
     [Fact]
@@ -71,7 +130,10 @@ public sealed class ClawbackMessagesTests
     [InlineData("""{"id":"e","data":{"orderId":"","eventState":"Returned"}}""", "orderId")]
     [InlineData("""{"id":"e","data":{"orderId":"o"}}""", "eventState")]
     [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"returned"}}""", "data.eventState is not one of Returned, Revoked, Refunded, ChargebackReversal.")]
-    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"Returned","eventDate":12}}""", "JSON")]
+    [InlineData("""{"id":5,"data":{"orderId":"o","eventState":"Returned"}}""", "JSON")]
+    [InlineData("""{"id":"e","data":{"orderId":7,"eventState":"Returned"}}""", "JSON")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":["Returned"]}}""", "JSON")]
+    [InlineData("""{"id":"e","data":"o"}""", "JSON")]
     public void ReadEvent_AnEventTheGatewayCannotActOn_IsMalformedWithTheReason(string json, string reason)
     {
         var (clawback, malformed) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(json));

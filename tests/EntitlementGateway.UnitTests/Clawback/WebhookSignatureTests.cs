@@ -60,4 +60,17 @@ public sealed class WebhookSignatureTests
         Assert.True(WebhookSignature.Verify(Secret, last.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, Body,
             DateTimeOffset.FromUnixTimeSeconds(last), TimeSpan.FromMinutes(5)));
     }
+
+    [Theory]
+    [InlineData("5ef37bd1-8b4b-48c4-9b67-be458d8ab9de", "5ef37bd1-8b4b-48c4-9b67-be458d8ab9de")]
+    [InlineData("a b~!", "a b~!")] // printable ASCII, a space inside, is a header value as it is
+    [InlineData("e\r\nX-Injected: 1", "e%0D%0AX-Injected%3A%201")]
+    [InlineData("e\u0000", "e%00")]
+    [InlineData("e\u007f", "e%7F")]
+    [InlineData("événement", "%C3%A9v%C3%A9nement")]
+    [InlineData(" e", "%20e")] // a header value loses spaces at either end: encoded, the id stays whole
+    [InlineData("e ", "e%20")]
+    [InlineData("", "")]
+    public void TheEventIdHeader_IsTheIdWhenItIsAHeaderValue_OtherwisePercentEncoded(string id, string header) =>
+        Assert.Equal(header, WebhookSignature.EventIdHeaderValue(id));
 }
