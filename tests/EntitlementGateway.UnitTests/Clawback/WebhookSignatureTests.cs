@@ -73,4 +73,8 @@ public sealed class WebhookSignatureTests
     [InlineData("", "")]
     public void TheEventIdHeader_IsTheIdWhenItIsAHeaderValue_OtherwisePercentEncoded(string id, string header) =>
         Assert.Equal(header, WebhookSignature.EventIdHeaderValue(id));
+
+    [Fact]
+    public void TheEventIdHeader_OfNoId_IsAnArgumentError() =>
+        Assert.Throws<ArgumentNullException>(() => WebhookSignature.EventIdHeaderValue(null!));
 }
