@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.Clawback;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using static EntitlementGateway.IntegrationTests.Infrastructure.GatewayQueries;
 using static EntitlementGateway.IntegrationTests.Infrastructure.StoreWorld;
 
@@ -160,6 +162,34 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
         Assert.Null(body["eventDate"]);
         Assert.Equal("""{"recurrenceId":"r1","nested":{"a":[1,2]}}""", body["recurrenceData"]!.ToJsonString());
         Assert.True(WebhookSignature.Verify(Secret, delivery.Timestamp, delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public async Task Webhook_WhoseAttemptThrows_CountsAsAFailedAttempt_AndIsRetried_WhileOthersAreSent()
+    {
+        var throwsFor = "";
+        await using var built = ClawbackGateway();
+        await using var gateway = built.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddHttpClient(nameof(WebhookSender)).AddHttpMessageHandler(() => new ThrowingFor(() => throwsFor))));
+        using var client = gateway.CreateClient();
+        var poisoned = (string)(await World.EnqueueClawbackAsync(new { orderId = "o-throws", eventState = "Refunded" }))["event"]!["id"]!;
+        throwsFor = poisoned;
+
+        // Counted and retried, so it is given up in time (it stayed pending with no attempt, and stopped the pass).
+        var recorded = await EventWhenAsync(client, poisoned, e => (int)e["deliveryAttempts"]! >= 2);
+        Assert.Equal("Pending", (string?)recorded["delivery"]);
+        Assert.Equal("the webhook could not be sent (InvalidOperationException)", (string?)recorded["lastDeliveryError"]);
+        var other = (string)(await World.EnqueueClawbackAsync(new { orderId = "o-fine", eventState = "Refunded" }))["event"]!["id"]!;
+        await EventWhenAsync(client, other, e => (string?)e["delivery"] == "Delivered");
+    }
+
+    /// <summary>Throws from inside the webhook's HTTP call for one event id, as a broken handler or header would.</summary>
+    private sealed class ThrowingFor(Func<string> eventId) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            request.Headers.GetValues(WebhookSignature.EventIdHeader).Single() == eventId()
+                ? throw new InvalidOperationException("broken")
+                : base.SendAsync(request, cancellationToken);
     }
 
     [Fact]
