@@ -63,8 +63,9 @@ public static partial class OpsApi
     }
 
     internal static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> GetBudgetAsync(
-        string userKey, IUserBudget budget, CancellationToken cancellationToken)
+        string userKey, HttpContext http, IUserBudget budget, CancellationToken cancellationToken)
     {
+        userKey = KeyOf(http, userKey, BudgetKeySegment);
         if (InvalidKey(userKey) is { } invalid) return invalid;
         try
         {
@@ -77,14 +78,20 @@ public static partial class OpsApi
     }
 
     internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ResetBudgetAsync(
-        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken) =>
-        ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.ResetAsync,
+        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+    {
+        userKey = KeyOf(http, userKey, BudgetKeySegment);
+        return ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.ResetAsync,
             (operatorName, reason) => LogBudgetReset(audit, userKey, operatorName, reason));
+    }
 
     internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> UnblockBudgetAsync(
-        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken) =>
-        ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.UnblockAsync,
+        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+    {
+        userKey = KeyOf(http, userKey, BudgetKeySegment);
+        return ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.UnblockAsync,
             (operatorName, reason) => LogBudgetUnblocked(audit, userKey, operatorName, reason));
+    }
 
     private static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ChangeBudgetAsync(
         string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, CancellationToken cancellationToken,
@@ -106,12 +113,46 @@ public static partial class OpsApi
     internal static async Task<Results<Ok<CacheDropResult>, ProblemHttpResult>> DropCachedAnswersAsync(
         string userKey, OpsActionRequest request, HttpContext http, ResultCache cache, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
     {
+        userKey = KeyOf(http, userKey, CacheKeySegment);
         if ((InvalidKey(userKey) ?? InvalidReason(request)) is { } invalid) return invalid;
         var everywhere = await cache.DropPlayerAsync(userKey, cancellationToken);
         LogCacheDropped(audit, userKey, OperatorName(http), everywhere, request.Reason!.Trim());
         return TypedResults.Ok(new CacheDropResult(userKey, everywhere, everywhere
             ? "Dropped on every replica; the player's next query asks the Store."
             : "Dropped on this replica only: Redis did not answer, so other replicas serve theirs until Cache:Ttl ends."));
+    }
+
+    // Where the key is among the raw path's segments: /ops/budgets/{userKey}..., /ops/cache/players/{userKey}/drop.
+    private const int BudgetKeySegment = 3;
+    private const int CacheKeySegment = 4;
+
+    /// <summary>
+    /// The key as the client wrote it. Routing decodes every escape of a segment but <c>%2F</c>, so a key holding '/'
+    /// (a userId may) arrives as "%2F", and so does one holding the text "%2F" (sent as <c>%252F</c>): looked up as is,
+    /// the first would read and reset a budget nobody has. The raw request target's segment, decoded once, tells them apart.
+    /// </summary>
+    internal static string KeyOf(HttpContext http, string routeValue, int segment)
+    {
+        if (!routeValue.Contains('%', StringComparison.Ordinal)) return routeValue;
+        var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (raw is null || !raw.StartsWith('/')) return routeValue;
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var segments = (query < 0 ? raw : raw[..query]).Split('/');
+        // Only a segment that routing read as this value (dot segments or "//" would shift the count) is used.
+        return segments.Length > segment && DecodedButSlashes(segments[segment]) == routeValue ? Uri.UnescapeDataString(segments[segment]) : routeValue;
+    }
+
+    /// <summary>A raw segment decoded as routing decodes it: every escape but <c>%2F</c>.</summary>
+    private static string DecodedButSlashes(string raw)
+    {
+        var decoded = new System.Text.StringBuilder(raw.Length);
+        var start = 0;
+        for (var i = raw.IndexOf("%2F", StringComparison.OrdinalIgnoreCase); i >= 0; i = raw.IndexOf("%2F", start, StringComparison.OrdinalIgnoreCase))
+        {
+            decoded.Append(Uri.UnescapeDataString(raw[start..i])).Append(raw, i, 3);
+            start = i + 3;
+        }
+        return decoded.Append(Uri.UnescapeDataString(raw[start..])).ToString();
     }
 
     // The key goes into the audit line as is: no control character may forge or hide a line there.
