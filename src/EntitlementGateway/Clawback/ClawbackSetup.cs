@@ -41,7 +41,8 @@ public static partial class ClawbackSetup
         // Named clients made once for the one worker that uses each (AddClientOnce says why not typed clients).
         services.AddHttpClient(nameof(AzureQueueClient), client =>
             {
-                client.Timeout = TimeSpan.FromSeconds(30);
+                // AzureQueueClient.CallTimeout bounds each call, its answer's body included: the one bound.
+                client.Timeout = Timeout.InfiniteTimeSpan;
                 client.DefaultRequestHeaders.UserAgent.Add(StoreWire.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));

@@ -65,6 +65,8 @@ internal sealed class LenientStringConverter : JsonConverter<string?>
 /// <summary>An optional date: the Store's date text when it parses, null for anything else.</summary>
 internal sealed class LenientDateConverter : JsonConverter<DateTimeOffset?>
 {
+    private static readonly StoreDateConverter StoreDate = new();
+
     public override bool HandleNull => true;
 
     public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -76,7 +78,7 @@ internal sealed class LenientDateConverter : JsonConverter<DateTimeOffset?>
         }
         try
         {
-            return new StoreDateConverter().Read(ref reader, typeToConvert, options);
+            return StoreDate.Read(ref reader, typeToConvert, options);
         }
         catch (JsonException)
         {
@@ -84,8 +86,12 @@ internal sealed class LenientDateConverter : JsonConverter<DateTimeOffset?>
         }
     }
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options) =>
-        new StoreDateConverter().Write(writer, value, options);
+    // HandleNull brings nulls here too.
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
+    {
+        if (value is { } date) writer.WriteStringValue(date);
+        else writer.WriteNullValue();
+    }
 }
 
 /// <summary>One message of a Get Messages answer.</summary>

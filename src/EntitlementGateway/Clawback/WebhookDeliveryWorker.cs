@@ -50,22 +50,6 @@ public sealed partial class WebhookDeliveryWorker(
         }
     }
 
-    /// <summary>
-    /// One attempt. Whatever fails in it is that attempt's failure, counted and retried until the event is given up:
-    /// thrown out of the pass, it left the event pending with no attempt, for good, and stopped the events after it.
-    /// </summary>
-    private async Task<(bool Acknowledged, string Detail)> SendOneAsync(ClawbackEventRecord record, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await sender.SendAsync(record, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return (false, "the webhook could not be sent (" + ex.GetType().Name + ")");
-        }
-    }
-
     /// <summary>One pass over the due deliveries.</summary>
     public async Task SendDueAsync(CancellationToken cancellationToken)
     {
@@ -74,7 +58,7 @@ public sealed partial class WebhookDeliveryWorker(
         {
             var lease = o.WebhookTimeout + TimeSpan.FromSeconds(10);
             if (await store.LeaseDeliveryAsync(eventId, processor.Owner, time.GetUtcNow(), lease, cancellationToken) is not { } record) continue;
-            var (acknowledged, detail) = await SendOneAsync(record, cancellationToken);
+            var (acknowledged, detail) = await sender.SendAsync(record, cancellationToken);
             var now = time.GetUtcNow();
             var attempts = record.DeliveryAttempts + 1;
             ClawbackEventRecord result;

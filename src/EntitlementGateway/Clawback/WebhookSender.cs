@@ -12,7 +12,23 @@ namespace EntitlementGateway.Clawback;
 /// </summary>
 public sealed class WebhookSender(HttpClient http, IOptions<ClawbackOptions> options, TimeProvider time)
 {
+    /// <summary>
+    /// One attempt. Whatever fails in it is that attempt's failure, counted and retried until the event is given up:
+    /// thrown, it left the event pending with no attempt, for good, and stopped the outbox pass at it.
+    /// </summary>
     public async Task<(bool Acknowledged, string Detail)> SendAsync(ClawbackEventRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AttemptAsync(record, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (false, "the webhook could not be sent (" + ex.GetType().Name + ")");
+        }
+    }
+
+    private async Task<(bool Acknowledged, string Detail)> AttemptAsync(ClawbackEventRecord record, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var body = JsonSerializer.SerializeToUtf8Bytes(ClawbackWebhook.From(record), ClawbackWebhookJsonContext.Default.ClawbackWebhook);
