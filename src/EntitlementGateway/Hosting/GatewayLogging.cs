@@ -22,6 +22,10 @@ public static class GatewayLogging
     /// <summary>The framework's per-request events (the raw URL) and scope (RequestId, RequestPath): never logged.</summary>
     internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
+    /// <summary>Routing's matcher: its Debug events name each request's raw path ("No candidates found for the request
+    /// path '/v1/…'"), a token pasted into the URL whole; its other events are no more than Debug either.</summary>
+    internal const string RouteMatchingCategory = "Microsoft.AspNetCore.Routing.Matching";
+
     /// <summary>Catches start-up failures before configuration is read.</summary>
     public static Serilog.ILogger CreateBootstrapLogger() =>
         new LoggerConfiguration().WriteTo.Console(new JsonFormatter(renderMessage: true)).CreateLogger();
@@ -54,6 +58,7 @@ public static class GatewayLogging
         // framework starts each request's activity, whose TraceId every line of the request carries.
         builder.Logging.AddFilter<WithoutRequestScope>(null, LogLevel.Trace);
         builder.Logging.AddFilter<WithoutRequestScope>(HostingDiagnosticsCategory, LogLevel.Critical);
+        builder.Logging.AddFilter<WithoutRequestScope>(RouteMatchingCategory, LogLevel.Information);
         return builder;
     }
 

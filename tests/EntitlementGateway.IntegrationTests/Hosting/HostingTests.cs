@@ -259,6 +259,32 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task Logs_WithTheFrameworkAtVerbose_StillNeverCarryTheRawPath()
+    {
+        // At Debug, routing's matcher names each request's raw path ("No candidates found for the request path ...").
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
+            ["Store__Mode"] = "Emulator",
+            ["Serilog__MinimumLevel__Default"] = "Verbose",
+            ["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Verbose",
+        });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/entitlements/{"eyJ" + new string('r', 300)}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/openapi/{"eyJ" + new string('s', 300)}.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+        Assert.NotNull(requestLine);
+        // Verbose took effect: the framework's Debug events (Kestrel's connections, routing's chosen endpoint) are written.
+        Assert.Contains("\"SourceContext\":\"Microsoft.AspNetCore.Server.Kestrel.Connections\"", gateway.Output, StringComparison.Ordinal);
+        Assert.Contains("\"SourceContext\":\"Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware\"", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("rrrrrrrrrrrrrrrr", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ssssssssssssssss", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AGatewayStartedFromAnotherFolder_StillReadsItsAppsettingsJson()
     {
         // appsettings.json sets Microsoft.AspNetCore to Warning: read, the endpoint's Information events are not written.
