@@ -19,7 +19,8 @@ public static class GatewayServices
     {
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
-            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            // The path as the request line logs it: a UCID pasted into the URL is not echoed whole in the answer.
+            context.ProblemDetails.Instance ??= RequestLoggingMiddleware.LoggedPath(context.HttpContext.Request.Path.Value is { Length: > 0 } path ? path : "/");
             var ops = context.HttpContext.Request.Path.StartsWithSegments("/ops");
             if (ops && context.ProblemDetails.Status == 401 && context.HttpContext.Response.Headers.WWWAuthenticate.Count == 0)
                 context.HttpContext.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{Security.OpsOptions.ApiKeyHeader}\"";
@@ -44,11 +45,32 @@ public static class GatewayServices
             });
             if (context.ProblemDetails.Extensions["code"] is string code) RequestTelemetryMiddleware.SetProblemCode(context.HttpContext, code);
         });
+        AnswerEveryAccept(services);
         services.AddExceptionHandler<GatewayExceptionHandler>();
         // Without this, a body that fails to bind is answered with an empty 400 outside Development.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, Api.ApiJsonContext.Default));
         return services;
+    }
+
+    /// <summary>
+    /// The framework's writer declines when the request's Accept names no JSON type (text/html, application/xml), and a
+    /// problem then went out as an empty body or a text/plain status line with no code. Every error is problem JSON,
+    /// whatever the client accepts: the same writer, told it always can.
+    /// </summary>
+    private static void AnswerEveryAccept(IServiceCollection services)
+    {
+        var framework = services.Single(d => d.ServiceType == typeof(IProblemDetailsWriter) && d.ImplementationType is { Name: "DefaultProblemDetailsWriter" });
+        var writerType = framework.ImplementationType!;
+        services.Remove(framework);
+        services.AddSingleton<IProblemDetailsWriter>(sp => new EveryAcceptProblemWriter((IProblemDetailsWriter)ActivatorUtilities.CreateInstance(sp, writerType)));
+    }
+
+    internal sealed class EveryAcceptProblemWriter(IProblemDetailsWriter inner) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context) => inner.WriteAsync(context);
     }
 
     /// <summary>Middleware in order: request logging and metrics around everything, errors, the size limits, then security.</summary>

@@ -168,6 +168,37 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
         await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "invalid_request");
     }
 
+    [Theory]
+    [InlineData("text/html", "POST", "/v1/entitlements/query", "application/json", "{", 400, "invalid_request")]
+    [InlineData("application/xml", "POST", "/v1/entitlements/query", "text/plain", "x", 415, "invalid_request")]
+    [InlineData("text/plain", "POST", "/v1/entitlements/query", "application/json", "{\"userCollectionsId\": \"x\"}", 400, "invalid_request")]
+    [InlineData("image/png", "GET", "/v1/entitlements/query", null, null, 405, "method_not_allowed")]
+    [InlineData("text/html", "GET", "/v1/no-such-path", null, null, 404, "not_found")]
+    public async Task Errors_WhateverTheClientAccepts_AreProblemJsonWithTheirCode(string accept, string method, string path, string? contentType, string? body, int status, string code)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, contentType!);
+
+        using var response = await _client.SendAsync(request);
+
+        var problem = await AssertProblemAsync(response, (HttpStatusCode)status, code);
+        Assert.Equal(path, problem["instance"]!.GetValue<string>());
+        Assert.Equal(55, problem["traceId"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public async Task Errors_ForAPathHoldingAToken_NameItsLongSegmentByLengthAndHash_NotWhole()
+    {
+        var token = "eyJ" + new string('t', 300);
+
+        using var response = await _client.GetAsync($"/v1/{token}");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.NotFound, "not_found");
+        Assert.StartsWith("/v1/[303 characters, sha256 ", problem["instance"]!.GetValue<string>());
+        Assert.DoesNotContain("tttttttttttttttt", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Query_WithBodyOver64KiB_Returns413()
     {
@@ -185,6 +216,35 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
         var json = new JsonObject { ["userCollectionsId"] = ucid, ["products"] = new JsonArray(new JsonObject { ["productId"] = "9N30KZZF4BR9" }) };
         using var content = new StringContent(json.ToJsonString(), System.Text.Encoding.Unicode, "application/json");
         Assert.Equal("utf-16", content.Headers.ContentType!.CharSet);
+
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["9N30KZZF4BR9"], body["entitlements"]!.AsArray().Select(e => e!["productId"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("utf-16", "utf-16")]
+    [InlineData("utf-16", "utf-16BE")]
+    [InlineData("utf-16BE", "utf-16BE")]
+    [InlineData("utf-32", "utf-32")]
+    [InlineData("utf-32", "utf-32BE")]
+    public async Task Query_BodyStartingWithItsByteOrderMark_IsReadInTheOrderTheMarkGives(string charset, string written)
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"));
+        var json = new JsonObject { ["userCollectionsId"] = ucid, ["products"] = new JsonArray(new JsonObject { ["productId"] = "9N30KZZF4BR9" }) };
+        System.Text.Encoding encoding = written switch
+        {
+            "utf-16" => new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: true),
+            "utf-16BE" => new System.Text.UnicodeEncoding(bigEndian: true, byteOrderMark: true),
+            "utf-32" => new System.Text.UTF32Encoding(bigEndian: false, byteOrderMark: true),
+            _ => new System.Text.UTF32Encoding(bigEndian: true, byteOrderMark: true),
+        };
+        using var content = new ByteArrayContent([.. encoding.GetPreamble(), .. encoding.GetBytes(json.ToJsonString())]);
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
 
         using var response = await _client.PostAsync("/v1/entitlements/query", content);
 

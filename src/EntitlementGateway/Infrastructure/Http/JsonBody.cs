@@ -89,6 +89,28 @@ public static class JsonBody
         }
     }
 
+    /// <summary>
+    /// A UTF-16 or UTF-32 body may start with its byte order mark (most encoders write one): it gives the byte order and
+    /// is not part of the JSON text. Without one, the declared charset's own order holds.
+    /// </summary>
+    internal static (Encoding Encoding, int Skip) ByteOrder(Encoding declared, ReadOnlySpan<byte> body)
+    {
+        Encoding[] family = declared.CodePage switch
+        {
+            1200 or 1201 => [System.Text.Encoding.Unicode, System.Text.Encoding.BigEndianUnicode],
+            12000 or 12001 => [System.Text.Encoding.UTF32, BigEndianUtf32],
+            _ => [declared],
+        };
+        foreach (var candidate in family)
+        {
+            var mark = candidate.Preamble;
+            if (!mark.IsEmpty && body.StartsWith(mark)) return (candidate, mark.Length);
+        }
+        return (declared, 0);
+    }
+
+    private static readonly Encoding BigEndianUtf32 = new UTF32Encoding(bigEndian: true, byteOrderMark: true);
+
     private static T? Deserialize<T>(ReadOnlySequence<byte> body, Encoding? encoding, JsonTypeInfo<T> type)
     {
         try
@@ -101,9 +123,9 @@ public static class JsonBody
             try
             {
                 body.CopyTo(copy);
-                return encoding is null
-                    ? JsonSerializer.Deserialize(copy.AsSpan(0, length), type)
-                    : JsonSerializer.Deserialize(System.Text.Encoding.Convert(encoding, System.Text.Encoding.UTF8, copy, 0, length), type);
+                if (encoding is null) return JsonSerializer.Deserialize(copy.AsSpan(0, length), type);
+                var (declared, skip) = ByteOrder(encoding, copy.AsSpan(0, length));
+                return JsonSerializer.Deserialize(System.Text.Encoding.Convert(declared, System.Text.Encoding.UTF8, copy, skip, length - skip), type);
             }
             finally
             {
