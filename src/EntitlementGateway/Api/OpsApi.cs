@@ -185,11 +185,14 @@ public static partial class OpsApi
 
     private static readonly string[] KeyPrefixes = ["user-", "player-", "xbl-", "ucid-"];
 
+    /// <summary>The longest reason an ops action takes.</summary>
+    internal const int MaxReasonLength = 500;
+
     /// <summary>One line of 1 to 500 characters: it goes into the audit log as is.</summary>
     internal static ProblemHttpResult? InvalidReason(OpsActionRequest? request)
     {
         var reason = request?.Reason?.Trim();
-        if (reason is { Length: > 0 and <= 500 } && IsOneLine(reason)) return null;
+        if (reason is { Length: > 0 and <= MaxReasonLength } && IsOneLine(reason)) return null;
         return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, "The request is not valid.", "One or more fields are not valid: reason.",
             new Dictionary<string, string[]> { ["reason"] = ["A reason of 1 to 500 characters on one line is required (it is written to the audit log)."] });
     }

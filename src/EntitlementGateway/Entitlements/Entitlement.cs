@@ -2,7 +2,7 @@ namespace EntitlementGateway.Entitlements;
 
 /// <summary>A product the player owns right now.</summary>
 /// <param name="ProductId">The Store ID of the product (12 characters).</param>
-/// <param name="SkuId">The SKU (4 digits).</param>
+/// <param name="SkuId">The SKU (4 digits), or empty when the Store names none (a subscription).</param>
 /// <param name="ProductKind">Game, Application, Durable, Consumable, UnmanagedConsumable or Pass.</param>
 /// <param name="AcquisitionType">Single (direct purchase or code), Recurring (subscription) or Conditional.</param>
 /// <param name="Quantity">1 for non-consumables; the balance for consumables.</param>

@@ -27,6 +27,7 @@ public static class OpenApiSetup
                 OpsSecurity.AddSchemes(document);
                 return Task.CompletedTask;
             });
+            options.AddDocumentTransformer(OpenApiContract.ApplyAsync);
             options.AddOperationTransformer((operation, context, _) =>
             {
                 OpsSecurity.Require(operation, context);
