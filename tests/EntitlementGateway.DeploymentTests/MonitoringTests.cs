@@ -85,8 +85,13 @@ public sealed partial class MonitoringTests
         Assert.Superset(new HashSet<string>
         {
             "EntitlementGatewayStoreErrorRatioHigh", "EntitlementGatewayStoreCircuitOpen", "EntitlementGatewayBudgetDenialsSpiking",
-            "EntitlementGatewayRedisUnavailable", "EntitlementGatewayStoreCredentialsSuspect",
+            "EntitlementGatewayRedisUnavailable", "EntitlementGatewayStoreCredentialsSuspect", "EntitlementGatewayAnswersFailing",
+            "EntitlementGatewayStoreTokenFailing", "EntitlementGatewayUcidRefusalsHigh", "EntitlementGatewayTelemetryMissing",
         }, alerts);
+        // Calls the circuit refused are left out of the Store's error ratio (they would hide an outage), invalid answers in.
+        var ratio = rules.Single(r => r.At("alert").GetString() == "EntitlementGatewayStoreErrorRatioHigh").At("expr").GetString()!;
+        Assert.Contains("invalid_answer", ratio, StringComparison.Ordinal);
+        Assert.Contains("store_outcome!~\"circuit_open|cancelled\"", ratio, StringComparison.Ordinal);
         var named = NamesIn(rules.Select(r => r.At("expr").GetString()!));
         var unknown = named.Except(EmittedNames()).ToList();
         Assert.True(unknown.Count == 0, "the alert rules name metrics the gateway does not emit: " + string.Join(", ", unknown));

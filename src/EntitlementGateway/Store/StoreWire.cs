@@ -112,5 +112,37 @@ public static class StoreWire
         ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;
 
     /// <summary>The product version of an informational version: the SDK appends <c>+commit</c>, which is left off.</summary>
+    /// <summary>
+    /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
+    /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
+    /// </summary>
+    public static async ValueTask<bool> IsJsonObjectAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)) return false;
+        // Asynchronously: once a content's stream was taken that way, taking it synchronously throws.
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        // Only a buffered body is looked at (the handler buffers every answer); it is left where it was.
+        if (!body.CanSeek) return true;
+        var start = body.Position;
+        try
+        {
+            var chunk = new byte[256];
+            int read;
+            while ((read = body.Read(chunk)) > 0)
+            {
+                var first = chunk.AsSpan(0, read).IndexOfAnyExcept(JsonWhiteSpace);
+                if (first >= 0) return chunk[first] == (byte)'{';
+            }
+            return false;
+        }
+        finally
+        {
+            body.Position = start;
+        }
+    }
+
+    private static ReadOnlySpan<byte> JsonWhiteSpace => " \t\r\n"u8;
+
     internal static string ProductVersion(string? informational) => (informational ?? "0.0.0").Split('+')[0];
 }

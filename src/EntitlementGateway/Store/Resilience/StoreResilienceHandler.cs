@@ -94,7 +94,15 @@ public sealed class StoreResilienceHandler(
             var response = await pipelines.Inner.ExecuteAsync(SendAndRead, (this, request), cancellationToken);
             StoreConnectionPool.Answered(request);
             GatewayActivities.StoreAnswered(activity, response, state.LastCorrelationVector);
-            metrics.StoreCall(operation, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var outcome = StoreOutcomes.Of(response.StatusCode);
+            // A 2xx that is no JSON object (a proxy's HTML page, JSON null) is not the Store answering: the caller
+            // refuses it as 502, and the call counts as what it was.
+            if (response.IsSuccessStatusCode && !await StoreWire.IsJsonObjectAnswerAsync(response, cancellationToken))
+            {
+                outcome = StoreOutcomes.InvalidAnswer;
+                GatewayActivities.StoreFailed(activity, outcome);
+            }
+            metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return response;
         }
         catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)

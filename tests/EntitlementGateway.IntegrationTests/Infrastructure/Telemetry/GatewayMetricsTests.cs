@@ -74,4 +74,23 @@ public sealed class GatewayMetricsTests : OwnEmulatorGatewayTests
         Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.cache.lookups" && Equals(m.Tags["cache.level"], "l1") && Equals(m.Tags["cache.result"], "hit"));
         Assert.Contains(measurements, m => m.Instrument == "entitlement_gateway.cache.lookups" && Equals(m.Tags["cache.level"], "l1") && Equals(m.Tags["cache.result"], "miss"));
     }
+
+    [Theory]
+    [InlineData("GarbageBody")]
+    [InlineData("NullBody")]
+    public async Task Query_WhenTheStoreAnswers200WithNoJsonObject_CountsAnInvalidAnswer_NotA2xx(string mode)
+    {
+        await using var gateway = Gateway(new() { ["Resilience:MaxRetries"] = "0", ["Cache:Enabled"] = "false" });
+        using var client = gateway.CreateClient();
+        var measurements = new ConcurrentQueue<Measurement>();
+        using var listener = Listen(gateway, measurements);
+        var ucid = await World.MintUcidAsync(GatewayQueries.NewUser());
+        await World.SetFaultsAsync(new { mode, failNext = 1 });
+
+        using (var broken = await GatewayQueries.QueryAsync(client, ucid))
+            await GatewayQueries.AssertProblemAsync(broken, HttpStatusCode.BadGateway, "upstream_error");
+
+        var calls = measurements.Where(m => m.Instrument == "entitlement_gateway.store.calls").Select(m => m.Tags["store.outcome"]).ToList();
+        Assert.Equal(["invalid_answer"], calls);
+    }
 }
