@@ -1,6 +1,5 @@
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Polly.CircuitBreaker;
 
 namespace EntitlementGateway.Store;
 
@@ -14,7 +13,8 @@ internal sealed class StoreCircuitHealthCheck(IHealthCheck store, StoreResilienc
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var located = await store.CheckHealthAsync(context, cancellationToken);
-        if (located.Status != HealthStatus.Healthy || pipelines.CircuitState is not (CircuitState.Open or CircuitState.Isolated)) return located;
+        // Not Polly's state: after the break it stays Open until the next call, and an idle replica would stay Degraded.
+        if (located.Status != HealthStatus.Healthy || !pipelines.CircuitRefusesNow) return located;
         var until = pipelines.OpenUntil is { } at ? $" until {at:HH:mm:ss} UTC" : "";
         return HealthCheckResult.Degraded($"{located.Description}; the circuit is open{until}: the Store failed too often, so calls are not sent (stale answers or 503 upstream_unavailable).");
     }

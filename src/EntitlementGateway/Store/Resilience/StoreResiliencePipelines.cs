@@ -24,7 +24,8 @@ public sealed partial class StoreResiliencePipelines
     public StoreResiliencePipelines(IOptions<ResilienceOptions> options, TimeProvider time, ILogger<StoreResiliencePipelines> logger,
         Infrastructure.Telemetry.GatewayMetrics? metrics = null)
     {
-        metrics?.ObserveCircuit(() => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated);
+        // Open while calls are refused: once the break has run out, Polly says Open until a call comes, on an idle replica for ever.
+        metrics?.ObserveCircuit(() => CircuitRefusesNow);
         var o = options.Value;
         _time = time;
         var outer = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(o.TotalTimeout);
