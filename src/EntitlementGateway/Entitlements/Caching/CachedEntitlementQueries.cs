@@ -39,7 +39,7 @@ public sealed partial class CachedEntitlementQueries(
         if (!options.Value.Enabled) return await upstream.QueryAsync(query, cancellationToken);
 
         var key = QueryCacheKey.For(query);
-        var cached = await cache.GetAsync(key, query.BudgetKey, cancellationToken);
+        var cached = await cache.GetAsync(key, query.BudgetKey, countLookup: !requireFresh, cancellationToken);
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
         {
             var owned = OwnedNow(cached.Entitlements);

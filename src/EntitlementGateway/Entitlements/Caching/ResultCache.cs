@@ -66,23 +66,30 @@ public sealed partial class ResultCache : IDisposable
     /// The entry for <paramref name="key"/> (an answer for <paramref name="playerKey"/>) that is still usable as stale (or
     /// fresh) and was not dropped, from L1 then L2.
     /// </summary>
-    public Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken)
+    public Task<CachedResult?> GetAsync(string key, string playerKey, CancellationToken cancellationToken) =>
+        GetAsync(key, playerKey, countLookup: true, cancellationToken);
+
+    /// <summary>As <see cref="GetAsync(string, string, CancellationToken)"/>; <paramref name="countLookup"/> false when no
+    /// cached answer will be served (Cache-Control: no-cache: the entry is only kept at hand to stand in stale), so it is
+    /// no lookup in the hit ratio. A hit is a fresh answer, the one a query is served.</summary>
+    public Task<CachedResult?> GetAsync(string key, string playerKey, bool countLookup, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var local = SlotOf(key)?.Current;
         if (local is null || now >= local.StaleUntil) local = null;
         else if (_drops.Dropped(playerKey, local.StoredAt)) local = Forget(key);
-        _metrics?.CacheLookup("l1", local is not null);
+        var fresh = local is not null && now < local.FreshUntil;
+        if (countLookup) _metrics?.CacheLookup("l1", fresh);
         // A fresh local answer is enough; otherwise another replica may have stored a newer one, or dropped the player's.
-        if (_redis is null || (local is not null && now < local.FreshUntil)) return Task.FromResult(local);
-        return GetFromRedisAsync(key, playerKey, local, now, cancellationToken);
+        if (_redis is null || fresh) return Task.FromResult(local);
+        return GetFromRedisAsync(key, playerKey, local, now, countLookup, cancellationToken);
     }
 
     // The Redis halves of the lookups are methods of their own, never inlined: a replica without Redis then never
     // compiles code that names the Redis client's types, so it never loads the client at all.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task<CachedResult?> GetFromRedisAsync(string key, string playerKey, CachedResult? local, DateTimeOffset now,
-        CancellationToken cancellationToken)
+        bool countLookup, CancellationToken cancellationToken)
     {
         var (remote, droppedAt) = await RedisAsync(async db =>
         {
@@ -97,7 +104,7 @@ public sealed partial class ResultCache : IDisposable
         }
         var newer = remote is not null && now < remote.StaleUntil && !_drops.Dropped(playerKey, remote.StoredAt) &&
             (local is null || remote.StoredAt > local.StoredAt);
-        _metrics?.CacheLookup("l2", newer);
+        if (countLookup) _metrics?.CacheLookup("l2", newer && now < remote!.FreshUntil);
         if (!newer) return local;
         var entry = Kept(local, remote!);
         // Looked up again: the slot may have been forgotten or have expired while Redis answered.

@@ -93,4 +93,28 @@ public sealed class GatewayMetricsTests : OwnEmulatorGatewayTests
         var calls = measurements.Where(m => m.Instrument == "entitlement_gateway.store.calls").Select(m => m.Tags["store.outcome"]).ToList();
         Assert.Equal(["invalid_answer"], calls);
     }
+
+    [Fact]
+    public async Task CacheLookups_CountOnlyQueriesThatMayBeServedFromTheCache_AndAHitIsAnAnswerServed()
+    {
+        await using var gateway = Gateway(new() { ["Cache:Ttl"] = "00:00:01", ["Cache:MaxStale"] = "00:10:00" });
+        using var client = gateway.CreateClient();
+        var measurements = new ConcurrentQueue<Measurement>();
+        using var listener = Listen(gateway, measurements);
+        var ucid = await World.MintUcidAsync(GatewayQueries.NewUser());
+
+        using (var first = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal("upstream", await GatewayQueries.ServedFromAsync(first));
+        using (var cached = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal("cache", await GatewayQueries.ServedFromAsync(cached));
+        for (var i = 0; i < 3; i++)
+        {
+            using var fresh = await GatewayQueries.QueryAsync(client, ucid, fresh: true);
+            Assert.Equal("upstream", await GatewayQueries.ServedFromAsync(fresh));
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        // Past its Ttl the entry is only usable stale: the query goes to the Store, and the lookup was a miss.
+        using (var expired = await GatewayQueries.QueryAsync(client, ucid)) Assert.Equal("upstream", await GatewayQueries.ServedFromAsync(expired));
+
+        var lookups = measurements.Where(m => m.Instrument == "entitlement_gateway.cache.lookups").Select(m => $"{m.Tags["cache.level"]}:{m.Tags["cache.result"]}").ToList();
+        Assert.Equal(["l1:miss", "l1:hit", "l1:miss"], lookups);
+    }
 }
