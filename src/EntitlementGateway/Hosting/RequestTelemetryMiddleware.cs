@@ -18,13 +18,16 @@ public sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetr
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        // Matched before the handler runs: the exception handler clears the endpoint when it answers a body that could
+        // not be read, and that request would otherwise count under "other".
+        var matched = context.GetEndpoint();
         try
         {
             await next(context);
         }
         finally
         {
-            var route = context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } raw } ? raw : "other";
+            var route = (context.GetEndpoint() ?? matched) is RouteEndpoint { RoutePattern.RawText: { } raw } ? raw : "other";
             var status = context.Response.StatusCode;
             var problem = context.Features.Get<ProblemCode>()?.Code;
             metrics.Request(route, status, problem ?? "none", Stopwatch.GetElapsedTime(started).TotalSeconds);

@@ -117,4 +117,21 @@ public sealed class GatewayMetricsTests : OwnEmulatorGatewayTests
         var lookups = measurements.Where(m => m.Instrument == "entitlement_gateway.cache.lookups").Select(m => $"{m.Tags["cache.level"]}:{m.Tags["cache.result"]}").ToList();
         Assert.Equal(["l1:miss", "l1:hit", "l1:miss"], lookups);
     }
+
+    [Fact]
+    public async Task ABodyThatCannotBeRead_IsCountedUnderItsRoute_NotUnderOther()
+    {
+        await using var gateway = Gateway(new());
+        using var client = gateway.CreateClient();
+        var measurements = new ConcurrentQueue<Measurement>();
+        using var listener = Listen(gateway, measurements);
+
+        using (var content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))
+        using (var broken = await client.PostAsync("/v1/entitlements/query", content))
+            await GatewayQueries.AssertProblemAsync(broken, HttpStatusCode.BadRequest, "invalid_request");
+        using (var nowhere = await client.GetAsync("/v1/no-such-route")) Assert.Equal(HttpStatusCode.NotFound, nowhere.StatusCode);
+
+        var requests = measurements.Where(m => m.Instrument == "entitlement_gateway.requests").Select(m => $"{m.Tags["http.route"]} {m.Tags["http.response.status_code"]} {m.Tags["error.code"]}").ToList();
+        Assert.Equal(["/v1/entitlements/query 400 invalid_request", "other 404 not_found"], requests);
+    }
 }
