@@ -82,12 +82,20 @@ public sealed class StoreResilienceHandler(
         SetHeader(request, StoreWire.CorrelationVectorHeader, state.NextCorrelationVector());
 
         var operation = OperationOf(request);
-        using var activity = GatewayActivities.StartStoreCall(operation, state.Page, state.Attempt);
         // While the circuit is open and its break lasts, it refuses at once: no unit is taken for that.
         string? lease = null;
         state.LastAttemptLease = null;
+        BudgetDecision? allowed = null;
         if (state.BudgetKey is { } key && !pipelines.CircuitRefusesNow)
-            lease = await AcquireAsync(state, key, activity, cancellationToken);
+            (lease, allowed) = await AcquireAsync(state, key, cancellationToken);
+        // The client span starts once the call will be made: a unit refused (or a budget that did not answer) is no
+        // Store call, and is tagged on the request's span instead.
+        using var activity = GatewayActivities.StartStoreCall(operation, state.Page, state.Attempt);
+        if (allowed is { } decision && activity is not null)
+        {
+            activity.SetTag("budget.decision", BudgetDecisions.Allowed);
+            activity.SetTag("budget.remaining", decision.Remaining);
+        }
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -202,7 +210,7 @@ public sealed class StoreResilienceHandler(
     private static StoreUnreadableAnswerException TooLarge(HttpResponseMessage response) =>
         new($"The Store's {(int)response.StatusCode} answer is larger than the {MaxBodyBytes / (1024 * 1024)} MiB the gateway reads: it was not read.");
 
-    private async Task<string> AcquireAsync(StoreCallState state, string key, Activity? activity, CancellationToken cancellationToken)
+    private async Task<(string Lease, BudgetDecision Decision)> AcquireAsync(StoreCallState state, string key, CancellationToken cancellationToken)
     {
         BudgetDecision decision;
         try
@@ -212,16 +220,19 @@ public sealed class StoreResilienceHandler(
         catch (BudgetUnavailableException)
         {
             metrics.BudgetDecision(BudgetDecisions.Unavailable);
-            activity?.SetTag("budget.decision", BudgetDecisions.Unavailable);
+            Activity.Current?.SetTag("budget.decision", BudgetDecisions.Unavailable);
             throw;
         }
         state.Record(decision);
-        var name = decision.Allowed ? BudgetDecisions.Allowed : BudgetDecisions.Denied;
-        metrics.BudgetDecision(name);
-        activity?.SetTag("budget.decision", name);
-        activity?.SetTag("budget.remaining", decision.Remaining);
-        if (!decision.Allowed) throw new StoreBudgetRefusedException(decision);
+        if (!decision.Allowed)
+        {
+            metrics.BudgetDecision(BudgetDecisions.Denied);
+            Activity.Current?.SetTag("budget.decision", BudgetDecisions.Denied);
+            Activity.Current?.SetTag("budget.remaining", decision.Remaining);
+            throw new StoreBudgetRefusedException(decision);
+        }
+        metrics.BudgetDecision(BudgetDecisions.Allowed);
         metrics.BudgetUnitSpent();
-        return state.LastAttemptLease = decision.Lease!;
+        return (state.LastAttemptLease = decision.Lease!, decision);
     }
 }
