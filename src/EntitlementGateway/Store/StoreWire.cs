@@ -61,9 +61,14 @@ public static class StoreWire
     }
 
     /// <summary>The header's first value as received (not parsed: these ids are only logged).</summary>
-    public static string? Header(HttpResponseMessage response, string name)
+    public static string? Header(HttpResponseMessage response, string name) => First(response.Headers, name);
+
+    /// <summary>The header's first value as the gateway sent it.</summary>
+    public static string? Header(HttpRequestMessage request, string name) => First(request.Headers, name);
+
+    private static string? First(System.Net.Http.Headers.HttpHeaders headers, string name)
     {
-        if (!response.Headers.NonValidated.TryGetValues(name, out var values)) return null;
+        if (!headers.NonValidated.TryGetValues(name, out var values)) return null;
         foreach (var value in values) return value;
         return null;
     }

@@ -40,7 +40,14 @@ public sealed partial class StoreResiliencePipelines
                 ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
                 OnRetry = args =>
                 {
-                    LogRetry(logger, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay.TotalMilliseconds);
+                    // AttemptNumber is the failed attempt's, from 0: the next one is the second for the first retry.
+                    // The attempt's own ids: the query's Store-call line names only its last attempt.
+                    var answer = args.Outcome.Result;
+                    LogRetry(logger, args.AttemptNumber + 2, Describe(args.Outcome), args.RetryDelay.TotalMilliseconds,
+                        answer?.RequestMessage is { } sent ? StoreWire.Header(sent, StoreWire.CorrelationVectorHeader) : null,
+                        answer is null ? null : StoreWire.Header(answer, StoreWire.CorrelationIdHeader),
+                        answer is null ? null : StoreWire.Header(answer, StoreWire.RequestIdHeader),
+                        answer is null ? null : StoreWire.Header(answer, StoreWire.CorrelationVectorHeader));
                     return default;
                 },
             });
@@ -118,8 +125,9 @@ public sealed partial class StoreResiliencePipelines
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
-    [LoggerMessage(EventId = EventIds.StoreRetry, EventName = nameof(EventIds.StoreRetry), Level = LogLevel.Warning, Message = "Store call attempt failed ({Reason}); attempt {NextAttempt} in {DelayMs:0} ms")]
-    private static partial void LogRetry(ILogger logger, int nextAttempt, string reason, double delayMs);
+    [LoggerMessage(EventId = EventIds.StoreRetry, EventName = nameof(EventIds.StoreRetry), Level = LogLevel.Warning,
+        Message = "Store call attempt failed ({Reason}); attempt {NextAttempt} in {DelayMs:0} ms; sent MS-CV {SentMsCv}; MS-CorrelationId {MsCorrelationId} MS-RequestId {MsRequestId} MS-CV {MsCv}")]
+    private static partial void LogRetry(ILogger logger, int nextAttempt, string reason, double delayMs, string? sentMsCv, string? msCorrelationId, string? msRequestId, string? msCv);
 
     [LoggerMessage(EventId = EventIds.StoreCircuitOpened, EventName = nameof(EventIds.StoreCircuitOpened), Level = LogLevel.Error, Message = "Store circuit opened for {BreakSeconds:0.0} s after {Reason}: Store calls are refused meanwhile")]
     private static partial void LogCircuitOpened(ILogger logger, double breakSeconds, string reason);
