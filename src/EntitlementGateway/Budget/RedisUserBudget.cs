@@ -201,7 +201,7 @@ public sealed partial class RedisUserBudget : IUserBudget
             // Also RedisTimeoutException, which derives from TimeoutException rather than RedisException.
             _metrics?.RedisCall("budget", "timeout", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Observe(task);
-            Log.Unavailable(_logger, "timeout", e);
+            Log.Unavailable(_logger, LogLevel.Debug, "timeout", e);
             throw new BudgetUnavailableException($"Redis did not answer within {limit.TotalMilliseconds} ms.", e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -212,13 +212,13 @@ public sealed partial class RedisUserBudget : IUserBudget
         catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
             _metrics?.RedisCall("budget", "wrongtype", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            Log.Unavailable(_logger, "wrongtype", e);
+            Log.Unavailable(_logger, LogLevel.Warning, "wrongtype", e);
             throw new BudgetUnavailableException("Redis holds a value of another type at this player's budget key (written by something else).", e) { OnlyThisKey = true };
         }
         catch (RedisException e)
         {
             _metrics?.RedisCall("budget", e.GetType().Name, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            Log.Unavailable(_logger, e.GetType().Name, e);
+            Log.Unavailable(_logger, LogLevel.Debug, e.GetType().Name, e);
             throw new BudgetUnavailableException("Redis could not serve the budget call.", e);
         }
     }
@@ -252,8 +252,10 @@ public sealed partial class RedisUserBudget : IUserBudget
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = EventIds.BudgetRedisCallFailed, EventName = nameof(EventIds.BudgetRedisCallFailed), Level = LogLevel.Warning, Message = "Budget store unavailable ({Reason}).")]
-        public static partial void Unavailable(ILogger logger, string reason, Exception exception);
+        // Debug for an outage: every call fails while it lasts, and the failover budget logs once when Redis is lost and
+        // once when it is back. A value of another type at one key is a one-off worth a Warning.
+        [LoggerMessage(EventId = EventIds.BudgetRedisCallFailed, EventName = nameof(EventIds.BudgetRedisCallFailed), Message = "Budget store unavailable ({Reason}).")]
+        public static partial void Unavailable(ILogger logger, LogLevel level, string reason, Exception exception);
 
         [LoggerMessage(EventId = EventIds.BudgetRedisScriptReloaded, EventName = nameof(EventIds.BudgetRedisScriptReloaded), Level = LogLevel.Information, Message = "Budget scripts were missing on Redis (restart or flush); loaded again.")]
         public static partial void ScriptsReloaded(ILogger logger);

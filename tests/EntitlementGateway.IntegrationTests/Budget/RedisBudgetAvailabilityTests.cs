@@ -95,4 +95,30 @@ public sealed class RedisBudgetAvailabilityTests(RedisServerFixture redis)
         await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync("u").AsTask());
         Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed.TotalMilliseconds} ms");
     }
+
+    [Fact]
+    public async Task WhileRedisIsDown_EachFailedCallIsADebugLine_NotAWarningWithItsStack()
+    {
+        var levels = new System.Collections.Concurrent.ConcurrentQueue<Microsoft.Extensions.Logging.LogLevel>();
+        await using var replica = new BudgetReplica($"127.0.0.1:{LoopbackPort.Free()}", limit: 5, windowSeconds: 2, operationTimeoutMs: TimeoutMs,
+            logger: new EventLevels(levels));
+
+        for (var i = 0; i < 3; i++) await Assert.ThrowsAsync<BudgetUnavailableException>(() => replica.Budget.TryAcquireAsync("u").AsTask());
+
+        Assert.NotEmpty(levels);
+        Assert.All(levels, level => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, level));
+    }
+
+    /// <summary>The level of each "budget store unavailable" line.</summary>
+    private sealed class EventLevels(System.Collections.Concurrent.ConcurrentQueue<Microsoft.Extensions.Logging.LogLevel> levels) : Microsoft.Extensions.Logging.ILogger<RedisUserBudget>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == EntitlementGateway.Infrastructure.Logging.EventIds.BudgetRedisCallFailed) levels.Enqueue(logLevel);
+        }
+    }
 }

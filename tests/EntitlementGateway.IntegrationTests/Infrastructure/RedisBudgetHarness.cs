@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ namespace EntitlementGateway.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class BudgetReplica : IAsyncDisposable
 {
-    public BudgetReplica(string connectionString, int limit, int windowSeconds, int operationTimeoutMs = 5_000)
+    public BudgetReplica(string connectionString, int limit, int windowSeconds, int operationTimeoutMs = 5_000, ILogger<RedisUserBudget>? logger = null)
     {
         var redis = new RedisOptions { ConnectionString = connectionString, OperationTimeoutMs = operationTimeoutMs, ConnectTimeoutMs = 2_000 };
         Connection = new RedisConnection(Options.Create(redis));
@@ -22,7 +23,7 @@ public sealed class BudgetReplica : IAsyncDisposable
             Options.Create(new BudgetOptions { Limit = limit, WindowSeconds = windowSeconds, SafetyMarginMs = 0 }),
             Options.Create(redis),
             TimeProvider.System,
-            NullLogger<RedisUserBudget>.Instance);
+            logger ?? NullLogger<RedisUserBudget>.Instance);
     }
 
     public RedisConnection Connection { get; }
