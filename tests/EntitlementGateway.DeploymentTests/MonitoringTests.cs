@@ -77,6 +77,16 @@ public sealed partial class MonitoringTests
     }
 
     [Fact]
+    public void TheGateway_ExportsMetricsAsOftenAsPrometheusScrapesThem()
+    {
+        // Exported less often than scraped, a counter moves in some scrapes only, and the dashboard's 1 m rates read zero.
+        var scrape = Regex.Match(File.ReadAllText(Monitoring("prometheus.yml")), @"scrape_interval:\s*(\d+)s");
+        Assert.True(scrape.Success);
+        Assert.Equal(int.Parse(scrape.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 1000,
+            new EntitlementGateway.Infrastructure.Telemetry.TelemetryOptions().MetricExportIntervalMs);
+    }
+
+    [Fact]
     public async Task AlertRules_ParseCoverTheNamedAlerts_AndNameOnlyMetricsTheGatewayEmits()
     {
         var rules = Rules(await AlertRulesAsync()).ToList();

@@ -23,9 +23,10 @@ public sealed class TelemetryOptions
     [ConfigurationKeyName("OTEL_SERVICE_NAME")]
     public string ServiceName { get; set; } = "entitlement-gateway";
 
-    /// <summary>Milliseconds between metric exports.</summary>
+    /// <summary>Milliseconds between metric exports. Prometheus scrapes the collector every 15 s: exported once a minute
+    /// (the SDK's default), a value moved in one scrape out of four, and the dashboard's 1 m rates read zero between.</summary>
     [ConfigurationKeyName("OTEL_METRIC_EXPORT_INTERVAL")]
-    public int MetricExportIntervalMs { get; set; } = 60_000;
+    public int MetricExportIntervalMs { get; set; } = 15_000;
 
     /// <summary>Milliseconds between span batch exports.</summary>
     [ConfigurationKeyName("OTEL_BSP_SCHEDULE_DELAY")]
