@@ -73,7 +73,7 @@ public static partial class OpsApi
         }
         catch (BudgetUnavailableException)
         {
-            return BudgetUnavailable();
+            return BudgetUnavailable(http);
         }
     }
 
@@ -106,7 +106,7 @@ public static partial class OpsApi
         }
         catch (BudgetUnavailableException)
         {
-            return BudgetUnavailable();
+            return BudgetUnavailable(http);
         }
     }
 
@@ -197,8 +197,12 @@ public static partial class OpsApi
             new Dictionary<string, string[]> { ["reason"] = ["A reason of 1 to 500 characters on one line is required (it is written to the audit log)."] });
     }
 
-    private static ProblemHttpResult BudgetUnavailable() =>
-        GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
+    /// <summary>As the players' budget_unavailable: with the same Retry-After.</summary>
+    private static ProblemHttpResult BudgetUnavailable(HttpContext http)
+    {
+        if (Store.StoreFailureAnswers.RetryAfter(Store.StoreFailureKind.BudgetUnavailable, null) is { } wait) GatewayProblems.SetRetryAfter(http.Response, wait);
+        return GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
+    }
 
     private static string OperatorName(HttpContext http) => http.User.Identity?.Name ?? "unknown";
 

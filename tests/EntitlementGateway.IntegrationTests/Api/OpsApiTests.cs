@@ -262,4 +262,23 @@ public sealed class OpsApiTests : OwnEmulatorGatewayTests
             else Assert.Null(security);
         }
     }
+
+    [Fact]
+    public async Task Budgets_WhenRedisDoesNotAnswer_Are503BudgetUnavailable_WithTheRetryAfterPlayersGet()
+    {
+        await using var gateway = Gateway(new()
+        {
+            ["Redis:ConnectionString"] = $"127.0.0.1:{LoopbackPort.Free()}",
+            ["Redis:OperationTimeoutMs"] = "250",
+            ["Budget:WhenRedisUnavailable"] = "Reject",
+        });
+        using var client = gateway.CreateClient();
+
+        using var read = await OpsAsync(client, HttpMethod.Get, "/ops/budgets/user-p1");
+        await AssertProblemAsync(read, HttpStatusCode.ServiceUnavailable, "budget_unavailable");
+        Assert.Equal(TimeSpan.FromSeconds(5), read.Headers.RetryAfter?.Delta);
+        using var reset = await OpsAsync(client, HttpMethod.Post, "/ops/budgets/user-p1/reset", new { reason = "TICKET-7" });
+        await AssertProblemAsync(reset, HttpStatusCode.ServiceUnavailable, "budget_unavailable");
+        Assert.Equal(TimeSpan.FromSeconds(5), reset.Headers.RetryAfter?.Delta);
+    }
 }
