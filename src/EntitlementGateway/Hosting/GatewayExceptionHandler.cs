@@ -25,6 +25,8 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         {
             BadHttpRequestException { StatusCode: 413 } => (413, GatewayProblems.RequestTooLarge, "The request body is too large.",
                 $"The request body is larger than {RequestLimitsMiddleware.MaxBodyBytes / 1024} KiB."),
+            BadHttpRequestException { InnerException: JsonException json } when !IsSyntaxError(json) && FieldOf(json.Path) is { } field =>
+                (400, GatewayProblems.InvalidRequest, "The request is not valid.", $"One or more fields are not valid: {field}."),
             BadHttpRequestException { InnerException: JsonException json } => (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.",
                 json.Path is { Length: > 0 } path
                     ? $"The body could not be read as this operation's JSON at '{path}'."
@@ -35,13 +37,24 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         if (status == 500) LogUnhandled(logger, exception.GetType().Name, context.Request.Path.Value ?? "/", exception);
 
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
-        });
+        // A well-formed body with a value of the wrong type: the field is named in errors, as the validation names it.
+        var problem = exception is BadHttpRequestException { InnerException: JsonException wrong } && !IsSyntaxError(wrong) && FieldOf(wrong.Path) is { } name
+            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [$"{name} has a value of the wrong JSON type (each field's type is in /openapi/v1.json)."] })
+            : new Microsoft.AspNetCore.Mvc.ProblemDetails();
+        problem.Status = status;
+        problem.Title = title;
+        problem.Detail = detail;
+        problem.Extensions["code"] = code;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
     }
+
+    /// <summary>The reader's own errors (the text is not JSON) come wrapped around its exception; a value of the wrong
+    /// type for a well-formed body comes from the converters, without it.</summary>
+    internal static bool IsSyntaxError(JsonException json) => json.InnerException?.GetType().Name == "JsonReaderException";
+
+    /// <summary>A JSON path ($.products[1].skuId) as the validation names fields (products[1].skuId); null for the root.</summary>
+    internal static string? FieldOf(string? path) =>
+        path is { Length: > 2 } && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
 
     // The framework's messages name parameters and content types, never body values.
     private static string Describe(BadHttpRequestException bad) => bad.StatusCode switch

@@ -159,6 +159,35 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
     }
 
+    [Theory]
+    [InlineData("{\"userCollectionsId\": 42}", "userCollectionsId")]
+    [InlineData("{\"products\": \"9N30KZZF4BR9\"}", "products")]
+    [InlineData("{\"products\": [{\"productId\": 5}]}", "products[0].productId")]
+    [InlineData("{\"includeSatisfyingItems\": \"yes\"}", "includeSatisfyingItems")]
+    public async Task Query_WithAValueOfTheWrongType_NamesTheFieldInErrors(string body, string field)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal("The request is not valid.", problem["title"]!.GetValue<string>());
+        Assert.Equal([field], problem["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Theory]
+    [InlineData("{")]
+    [InlineData("{\"products\": [{\"productId\": x}]}")]
+    [InlineData("[]")]
+    public async Task Query_WithABodyThatIsNotJsonOrNoObject_SaysSo(string body)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal("The request body is not valid JSON.", problem["title"]!.GetValue<string>());
+        Assert.Null(problem["errors"]);
+    }
+
     [Fact]
     public async Task Query_WithNonJsonContentType_Returns415Problem()
     {
