@@ -13,6 +13,10 @@ public static class StoreTls
     public static SocketsHttpHandler CreateHandler(IStoreLocator endpoints) => new()
     {
         AllowAutoRedirect = false,
+        // The gateway writes traceparent itself, naming its own client span (GatewayActivities.Propagate): the handler's
+        // would name an HttpClient activity of its own that is never exported, leaving the Store's side of the trace
+        // without its parent.
+        ActivityHeadersPropagator = null,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         // Over HTTP/2, more than one connection once a connection's concurrent stream limit is reached.
         EnableMultipleHttp2Connections = true,

@@ -111,6 +111,7 @@ public sealed partial class UserCollectionsKeysClient(
     private async Task<HttpResponseMessage> SendMeasuredAsync(HttpRequestMessage request, string correlationVector, CancellationToken cancellationToken)
     {
         using var activity = GatewayActivities.StartStoreCall(Emulator.StoreOperations.Renew.Name, 0, correlationVector.EndsWith(".2", StringComparison.Ordinal) ? 2 : 1);
+        GatewayActivities.Propagate(request, activity);
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -25,6 +25,19 @@ public static class GatewayActivities
         return activity;
     }
 
+    /// <summary>
+    /// W3C trace context for a Store call: the call's own span, or without one (nothing samples the gateway's spans) the
+    /// request's, so the Store's side of a trace hangs under a span that exists.
+    /// </summary>
+    public static void Propagate(HttpRequestMessage request, Activity? call)
+    {
+        request.Headers.Remove("traceparent");
+        request.Headers.Remove("tracestate");
+        if ((call ?? Activity.Current) is not { IdFormat: ActivityIdFormat.W3C, Id: { } id } span) return;
+        request.Headers.TryAddWithoutValidation("traceparent", id);
+        if (span.TraceStateString is { Length: > 0 } state) request.Headers.TryAddWithoutValidation("tracestate", state);
+    }
+
     /// <summary>What the Store answered, with its own correlation headers so its support can find the call.</summary>
     public static void StoreAnswered(Activity? activity, HttpResponseMessage response, string? sentCorrelationVector)
     {

@@ -12,10 +12,19 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
 
     /// <summary>The page this call fetches (1-based); 0 when the operation is not paged.</summary>
-    public int Page { get; set; }
+    public int Page
+    {
+        get => _page;
+        set
+        {
+            if (value != _page) _pageAttempts = 0;
+            _page = value;
+        }
+    }
 
-    /// <summary>Attempts made so far (the current one's number while it runs).</summary>
-    public int Attempt => _attempts;
+    /// <summary>Attempts made so far at this page (the current one's number while it runs): 2 and more are retries. The
+    /// correlation vector numbers every call of the query instead.</summary>
+    public int Attempt => _pageAttempts;
 
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
@@ -45,7 +54,7 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
     /// <summary>MS-CV sent by the latest attempt.</summary>
     public string? LastCorrelationVector { get; private set; }
 
-    private int _attempts;
+    private int _attempts, _page, _pageAttempts;
 
     internal void Record(BudgetDecision decision)
     {
@@ -58,8 +67,11 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
     internal void Forget(string lease) => _leases.Remove(lease);
 
     /// <summary>This call's vector extended for the next attempt: <c>base.1</c>, <c>base.2</c>, ...</summary>
-    internal string NextCorrelationVector() =>
-        LastCorrelationVector = correlationVector + "." + (++_attempts).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    internal string NextCorrelationVector()
+    {
+        _pageAttempts++;
+        return LastCorrelationVector = correlationVector + "." + (++_attempts).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>The budget refused the unit an attempt needs: no Store call, and no retry.</summary>

@@ -91,6 +91,7 @@ public sealed class StoreResilienceHandler(
         // The client span starts once the call will be made: a unit refused (or a budget that did not answer) is no
         // Store call, and is tagged on the request's span instead.
         using var activity = GatewayActivities.StartStoreCall(operation, state.Page, state.Attempt);
+        GatewayActivities.Propagate(request, activity);
         if (allowed is { } decision && activity is not null)
         {
             activity.SetTag("budget.decision", BudgetDecisions.Allowed);

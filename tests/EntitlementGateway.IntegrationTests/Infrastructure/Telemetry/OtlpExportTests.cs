@@ -45,6 +45,10 @@ public sealed class OtlpExportTests : OwnEmulatorGatewayTests
                                            && r.Of("traces").Any(e => e.Text.Contains("store b2bLicensePreview", StringComparison.Ordinal))
                                            && r.Of("traces").Any(e => e.Text.Contains("POST /v1/entitlements/query", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), "this query's trace: the request span and the Store call span");
+        // The parent the Store is given is a span that is exported (the Store call's), not one of HttpClient's own.
+        var parentSpanId = Convert.FromHexString(traceparent.Split('-')[2]);
+        await receiver.WaitUntilAsync(r => r.Of("traces").Any(e => e.Body.AsSpan().IndexOf(parentSpanId) >= 0 && e.Text.Contains("store b2bLicensePreview", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the exported span the traceparent sent to the Store names");
 
         Assert.All(receiver.Exports, e => Assert.Equal("application/x-protobuf", e.ContentType));
         Assert.Contains(receiver.Of("metrics"), e => e.Text.Contains("gateway-under-test", StringComparison.Ordinal)); // OTEL_SERVICE_NAME
