@@ -13,12 +13,15 @@ public static class HealthSetup
 
     public static WebApplication MapGatewayHealthChecks(this WebApplication app)
     {
+        // Probes read: any other method is a 405, as on every other read-only path (the framework maps every method).
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithTags("Operations").WithSummary("Liveness: the process answers");
+            .WithTags("Operations").WithSummary("Liveness: the process answers").WithMetadata(ProbeMethods);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteAsync })
-            .WithTags("Operations").WithSummary("Readiness: the dependencies answer");
+            .WithTags("Operations").WithSummary("Readiness: the dependencies answer").WithMetadata(ProbeMethods);
         return app;
     }
+
+    private static readonly Microsoft.AspNetCore.Routing.HttpMethodMetadata ProbeMethods = new([HttpMethods.Get, HttpMethods.Head]);
 
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {

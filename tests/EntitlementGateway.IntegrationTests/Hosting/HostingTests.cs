@@ -284,6 +284,20 @@ public class HostingTests
         Assert.DoesNotContain("ssssssssssssssss", gateway.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Probes_AnswerGetAndHead_AndAnyOtherMethodIs405(string path)
+    {
+        await using var gateway = new GatewayApplication(Quiet, environment: "Development");
+        using var client = gateway.CreateClient();
+
+        using (var get = await client.GetAsync(path)) Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        using (var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path))) Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        using var post = await client.PostAsync(path, null);
+        await GatewayQueries.AssertProblemAsync(post, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
     [Fact]
     public async Task AGatewayStartedFromAnotherFolder_StillReadsItsAppsettingsJson()
     {
