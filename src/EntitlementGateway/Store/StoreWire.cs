@@ -128,15 +128,19 @@ public static class StoreWire
         // Asynchronously: once a content's stream was taken that way, taking it synchronously throws.
         var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         // Only a buffered body is looked at (the handler buffers every answer); it is left where it was.
-        if (!body.CanSeek) return true;
+        return !body.CanSeek || StartsWithObject(body);
+    }
+
+    private static bool StartsWithObject(Stream body)
+    {
         var start = body.Position;
         try
         {
-            var chunk = new byte[256];
+            Span<byte> chunk = stackalloc byte[256];
             int read;
             while ((read = body.Read(chunk)) > 0)
             {
-                var first = chunk.AsSpan(0, read).IndexOfAnyExcept(JsonWhiteSpace);
+                var first = chunk[..read].IndexOfAnyExcept(JsonWhiteSpace);
                 if (first >= 0) return chunk[first] == (byte)'{';
             }
             return false;
