@@ -15,6 +15,13 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     private Task<HttpResponseMessage> QueryAsync(string ucid, params string[] productIds) =>
         GatewayQueries.QueryAsync(_client, ucid, Products(productIds));
 
+    /// <summary>A query whose body is <paramref name="body"/> as written, sent as application/json.</summary>
+    private async Task<HttpResponseMessage> PostJsonAsync(string body)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        return await _client.PostAsync("/v1/entitlements/query", content);
+    }
+
     [Fact]
     public async Task Query_EntitlementsSpanningSeveralPagesWithDuplicates_ReturnsOneActiveEntitlementPerProduct()
     {
@@ -153,8 +160,7 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     [InlineData("[]", "invalid_request")]
     public async Task Query_WithUnreadableBody_Returns400NotA500(string body, string code)
     {
-        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+        using var response = await PostJsonAsync(body);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
     }
@@ -166,8 +172,7 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     [InlineData("{\"includeSatisfyingItems\": \"yes\"}", "includeSatisfyingItems")]
     public async Task Query_WithAValueOfTheWrongType_NamesTheFieldInErrors(string body, string field)
     {
-        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+        using var response = await PostJsonAsync(body);
 
         var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("The request is not valid.", problem["title"]!.GetValue<string>());
@@ -180,8 +185,7 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     [InlineData("[]")]
     public async Task Query_WithABodyThatIsNotJsonOrNoObject_SaysSo(string body)
     {
-        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        using var response = await _client.PostAsync("/v1/entitlements/query", content);
+        using var response = await PostJsonAsync(body);
 
         var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("The request body is not valid JSON.", problem["title"]!.GetValue<string>());

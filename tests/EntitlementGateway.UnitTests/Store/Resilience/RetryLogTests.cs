@@ -14,8 +14,7 @@ public class RetryLogTests
     public async Task EachRetry_NamesTheNextAttempt_AndTheFailedAttemptsSentAndReceivedIds()
     {
         var log = new FieldLog();
-        var options = new ResilienceOptions { MaxRetries = 2, BaseDelayMs = 1, TotalTimeoutSeconds = 60, AttemptTimeoutSeconds = 30, CircuitMinimumThroughput = 1_000_000 };
-        var pipelines = new StoreResiliencePipelines(Options.Create(options), TimeProvider.System, log);
+        var pipelines = Pipelines(maxRetries: 2, log);
         var attempt = 0;
 
         using var last = await pipelines.Outer.ExecuteAsync(_ =>
@@ -44,8 +43,7 @@ public class RetryLogTests
     public async Task ARetryAfterAFailureWithoutAnAnswer_NamesNoIds()
     {
         var log = new FieldLog();
-        var options = new ResilienceOptions { MaxRetries = 1, BaseDelayMs = 1, TotalTimeoutSeconds = 60, AttemptTimeoutSeconds = 30, CircuitMinimumThroughput = 1_000_000 };
-        var pipelines = new StoreResiliencePipelines(Options.Create(options), TimeProvider.System, log);
+        var pipelines = Pipelines(maxRetries: 1, log);
         var attempt = 0;
 
         using var last = await pipelines.Outer.ExecuteAsync(_ => ++attempt == 1
@@ -71,6 +69,12 @@ public class RetryLogTests
         Assert.Equal("request-9", StoreWire.Header(answer, StoreWire.RequestIdHeader));
         Assert.Null(StoreWire.Header(sent, StoreWire.CorrelationVectorHeader));
     }
+
+    /// <summary>Retries after 1 ms, and a circuit that never opens.</summary>
+    private static StoreResiliencePipelines Pipelines(int maxRetries, FieldLog log) => new(Options.Create(new ResilienceOptions
+    {
+        MaxRetries = maxRetries, BaseDelayMs = 1, TotalTimeoutSeconds = 60, AttemptTimeoutSeconds = 30, CircuitMinimumThroughput = 1_000_000,
+    }), TimeProvider.System, log);
 
     private sealed class FieldLog : ILogger<StoreResiliencePipelines>
     {
