@@ -42,7 +42,7 @@ public sealed record EntitlementQueryRequest(
 /// The player's delegated Xbox authorization, as the game got it for the Store's request: forwarded to the Store as its
 /// Authorization and Signature headers, never logged or kept.
 /// </summary>
-/// <param name="Authorization">XBL3.0 x=&lt;userhash&gt;;&lt;token&gt;</param>
+/// <param name="Authorization">XBL3.0 x={userhash};{token}</param>
 /// <param name="Signature">The Signature header value that came with the token (base64).</param>
 public sealed record XboxCredentials(string? Authorization, string? Signature);
 

@@ -64,7 +64,7 @@ internal static class OpenApiContract
     {
         foreach (var (name, property) in schema.Properties ?? new Dictionary<string, IOpenApiSchema>())
         {
-            if (property is OpenApiSchema { Type: { } type } own && type.HasFlag(JsonSchemaType.Integer) && type.HasFlag(JsonSchemaType.String))
+            if (property is OpenApiSchema { Type: { } type } own && (type.HasFlag(JsonSchemaType.Integer) || type.HasFlag(JsonSchemaType.Number)) && type.HasFlag(JsonSchemaType.String))
             {
                 own.Type = type & ~JsonSchemaType.String;
                 own.Pattern = null;
@@ -172,6 +172,14 @@ internal static class OpenApiContract
 
     private static void DescribeResponses(string path, HttpMethod method, OpenApiOperation operation)
     {
+        // A query parameter binds as text; the endpoint reads limit as a number from 1 to 500, 100 when absent.
+        if (path == "/ops/clawback/events" && operation.Parameters?.FirstOrDefault(p => p.Name == "limit") is OpenApiParameter { Schema: OpenApiSchema limit })
+        {
+            limit.Type = JsonSchemaType.Integer;
+            limit.Minimum = "1";
+            limit.Maximum = Api.ClawbackOpsApi.MaxLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            limit.Default = JsonValue.Create(100);
+        }
         operation.Responses ??= [];
         var responses = operation.Responses;
         if (operation.RequestBody is not null)

@@ -112,6 +112,13 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         Assert.Equal(1, reason["minLength"]!.GetValue<int>());
         Assert.Equal(500, reason["maxLength"]!.GetValue<int>());
         Assert.Equal("""["upstream","cache","stale"]""", Schema("EntitlementQueryResponse")["properties"]!["servedFrom"]!["enum"]!.ToJsonString());
+        var limit = _document["paths"]!["/ops/clawback/events"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "limit")!["schema"]!;
+        Assert.Equal("integer", limit["type"]!.GetValue<string>());
+        Assert.Equal(1, limit["minimum"]!.GetValue<int>());
+        Assert.Equal(500, limit["maximum"]!.GetValue<int>());
+        Assert.Equal(100, limit["default"]!.GetValue<int>());
+        // Descriptions are plain text (a generator does not unescape HTML).
+        Assert.DoesNotContain("&lt;", _document.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,7 +129,8 @@ public sealed class OpenApiContractTests : IAsyncLifetime
             foreach (var (property, value) in schema!["properties"]?.AsObject() ?? [])
             {
                 var type = value!["type"]?.ToJsonString() ?? "";
-                Assert.False(type.Contains("integer", StringComparison.Ordinal) && type.Contains("string", StringComparison.Ordinal), $"{name}.{property}: {type}");
+                var numeric = type.Contains("integer", StringComparison.Ordinal) || type.Contains("number", StringComparison.Ordinal);
+                Assert.False(numeric && type.Contains("string", StringComparison.Ordinal), $"{name}.{property}: {type}");
             }
         }
         // recurrenceData is whatever the Store wrote, null included: as "null or any value" in a oneOf, null matched twice.
