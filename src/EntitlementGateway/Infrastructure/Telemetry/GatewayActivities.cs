@@ -26,14 +26,15 @@ public static class GatewayActivities
     }
 
     /// <summary>
-    /// W3C trace context for a Store call: the call's own span, or without one (nothing samples the gateway's spans) the
-    /// request's, so the Store's side of a trace hangs under a span that exists.
+    /// W3C trace context for a Store call, naming the call's own span, so the Store's side of a trace hangs under a span
+    /// that is exported. Without one (nothing samples the gateway's spans) none is sent, as HttpClient's handler did: a
+    /// header the Store would parse on every call, for a trace nobody records.
     /// </summary>
     public static void Propagate(HttpRequestMessage request, Activity? call)
     {
         request.Headers.Remove("traceparent");
         request.Headers.Remove("tracestate");
-        if ((call ?? Activity.Current) is not { IdFormat: ActivityIdFormat.W3C, Id: { } id } span) return;
+        if (call is not { IdFormat: ActivityIdFormat.W3C, Id: { } id } span) return;
         request.Headers.TryAddWithoutValidation("traceparent", id);
         if (span.TraceStateString is { Length: > 0 } state) request.Headers.TryAddWithoutValidation("tracestate", state);
     }
