@@ -120,10 +120,16 @@ public sealed partial class StoreCredentialsMonitor
 }
 
 /// <summary>Readiness: Degraded while the Store refuses the gateway's credentials (the replica stays in service).</summary>
-public sealed class StoreCredentialsHealthCheck(StoreCredentialsMonitor monitor) : IHealthCheck
+public sealed class StoreCredentialsHealthCheck(StoreCredentialsMonitor monitor, StoreHealth? health = null) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(monitor.IsSuspect
-            ? HealthCheckResult.Degraded("The Store refuses many players at once: check the gateway's Store credentials.")
-            : HealthCheckResult.Healthy("No sign that the Store refuses the gateway's credentials."));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (monitor.IsSuspect)
+            return Task.FromResult(HealthCheckResult.Degraded("The Store refuses many players at once: check the gateway's Store credentials."));
+        // No Store call is made without a service token, so nothing else would show an expired secret.
+        if (health?.ServiceTokenFailing() is { } failure)
+            return Task.FromResult(HealthCheckResult.Degraded(
+                $"The gateway holds no Store service token and its last attempt failed ({failure}): check Store:ClientSecret or Store:CertificatePath, Store:TenantId and Entra ID."));
+        return Task.FromResult(HealthCheckResult.Healthy("No sign that the Store refuses the gateway's credentials."));
+    }
 }

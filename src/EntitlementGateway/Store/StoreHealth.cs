@@ -90,6 +90,18 @@ public sealed class StoreHealth(TimeProvider time, IOptions<ReplicaHealthOptions
         }
     }
 
+    /// <summary>The last failure's reason while no valid service token is held and the last attempt to get one failed;
+    /// null otherwise (a token held, or none asked for yet).</summary>
+    public string? ServiceTokenFailing()
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            var state = Current(ServiceTokenName, now);
+            return !state.Held && state.LastFailureAt is { } failed && (state.AcquiredAt is not { } acquired || failed >= acquired) ? state.LastFailure : null;
+        }
+    }
+
     private StoreTokenState Current(string token, DateTimeOffset now) => Token(token) is var state && state.ExpiresOn <= now ? state with { Held = false } : Token(token);
 
     private StoreTokenState Token(string token) =>

@@ -38,11 +38,20 @@ public sealed class TokenAnswerTests : OwnEmulatorGatewayTests
         }
         // Nothing reached the Store with a missing or unreadable token, so the player's UCID was never blamed.
         Assert.Equal(0, await World.QueriesAsync(user));
+        // No Store call is made without a token, so readiness is what shows it (an expired secret looks the same).
+        Assert.Equal("Degraded", await CredentialsReadinessAsync(client));
 
         await World.SetFaultsAsync(new { });
         using var recovered = await QueryAsync(client, ucid);
         Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
         Assert.Equal(1, await World.QueriesAsync(user));
+        Assert.Equal("Healthy", await CredentialsReadinessAsync(client));
+    }
+
+    private static async Task<string> CredentialsReadinessAsync(HttpClient client)
+    {
+        var ready = await client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/health/ready");
+        return ready!["checks"]!["store-credentials"]!["status"]!.GetValue<string>();
     }
 
     [Fact]

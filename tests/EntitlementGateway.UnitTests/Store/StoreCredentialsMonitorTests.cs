@@ -342,6 +342,50 @@ public class StoreCredentialsMonitorTests
         Assert.Equal("The Store refuses many players at once: check the gateway's Store credentials.", (await check.CheckHealthAsync(new())).Description);
     }
 
+    [Fact]
+    public async Task HealthCheck_IsDegradedWhileNoServiceTokenIsHeld_AndTheLastAttemptFailed()
+    {
+        var health = new StoreHealth(_time);
+        var check = new StoreCredentialsHealthCheck(Monitor(after: 2), health);
+        async Task<(HealthStatus Status, string? Description)> Now()
+        {
+            var result = await check.CheckHealthAsync(new());
+            return (result.Status, result.Description);
+        }
+
+        Assert.Equal(HealthStatus.Healthy, (await Now()).Status); // none asked for yet
+        health.RecordTokenFailed(StoreHealth.CollectionsTicketName, "invalid_client");
+        Assert.Equal(HealthStatus.Healthy, (await Now()).Status); // the ticket is not the service token
+        health.RecordTokenFailed(StoreHealth.ServiceTokenName, "invalid_client");
+        var failing = await Now();
+        Assert.Equal(HealthStatus.Degraded, failing.Status);
+        Assert.StartsWith("The gateway holds no Store service token and its last attempt failed (invalid_client)", failing.Description, StringComparison.Ordinal);
+
+        health.RecordTokenAcquired(StoreHealth.ServiceTokenName, new StoreToken("t", _time.GetUtcNow().AddMinutes(60), _time.GetUtcNow()));
+        Assert.Equal(HealthStatus.Healthy, (await Now()).Status);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        health.RecordTokenFailed(StoreHealth.ServiceTokenName, "timeout");
+        Assert.Equal(HealthStatus.Healthy, (await Now()).Status); // a refresh failed, the token held is still good
+        _time.Advance(TimeSpan.FromMinutes(50));
+        Assert.Equal(HealthStatus.Degraded, (await Now()).Status); // now expired, and the last attempt failed
+        health.RecordTokenAcquired(StoreHealth.ServiceTokenName, new StoreToken("t2", _time.GetUtcNow().AddMinutes(60), _time.GetUtcNow()));
+        Assert.Equal(HealthStatus.Healthy, (await Now()).Status);
+    }
+
+    [Fact]
+    public async Task HealthCheck_WhenSuspectAndFailingTokens_SaysSuspectFirst()
+    {
+        var monitor = Monitor(after: 2);
+        var health = new StoreHealth(_time);
+        health.RecordTokenFailed(StoreHealth.ServiceTokenName, "invalid_client");
+        Refuse(monitor, "user-a");
+        Refuse(monitor, "user-b");
+
+        var result = await new StoreCredentialsHealthCheck(monitor, health).CheckHealthAsync(new());
+
+        Assert.Equal("The Store refuses many players at once: check the gateway's Store credentials.", result.Description);
+    }
+
     private sealed class Meters : IMeterFactory
     {
         public Meter Create(MeterOptions options) => new(options);
