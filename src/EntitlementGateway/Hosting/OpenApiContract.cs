@@ -196,7 +196,8 @@ internal static class OpenApiContract
                 own.Description = $"{ReasonOf(status)}. Problem codes: {string.Join(", ", codes)}.";
             if (status is 429 or 503 || (status == 409 && path.EndsWith("/consume", StringComparison.Ordinal)))
                 Header(own, "Retry-After", "Seconds to wait before asking again.", JsonSchemaType.Integer);
-            if (path.StartsWith("/v1/", StringComparison.Ordinal) && path != "/v1/collections-ticket")
+            // The endpoints that spend the player's budget (the ticket and renewal spend none).
+            if (path is "/v1/entitlements/query" or "/v1/consumables/consume" or "/v1/subscriptions/game-pass")
             {
                 Header(own, "RateLimit-Policy", "The player's Store budget: \"upstream\";q=<calls>;w=<seconds>.", JsonSchemaType.String);
                 if (status is 200 or 429) Header(own, "RateLimit", "What is left of it, when this request spent or was refused a unit: \"upstream\";r=<remaining>;t=<seconds>.", JsonSchemaType.String);

@@ -151,6 +151,9 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         Assert.NotNull(consume["200"]!["headers"]!["Idempotent-Replayed"]);
         Assert.NotNull(consume["409"]!["headers"]!["Retry-After"]);
         Assert.Null(_document["paths"]!["/ops/config"]!["get"]!["responses"]!["200"]!["headers"]);
+        // Renewal and the ticket spend no budget, and send no RateLimit headers.
+        Assert.Null(_document["paths"]!["/v1/user-collections-id/renew"]!["post"]!["responses"]!["200"]!["headers"]);
+        Assert.Null(_document["paths"]!["/v1/collections-ticket"]!["get"]!["responses"]!["200"]!["headers"]);
     }
 
     [Fact]
