@@ -6,7 +6,9 @@ namespace EntitlementGateway.UnitTests.Infrastructure;
 /// The table is process-wide: the tests that assert two reads share one instance do not run beside the one that floods
 /// every slot (which would replace the first instance between the two reads).
 /// </summary>
-[CollectionDefinition(Name)]
+// Alone, not only one at a time: any other test's code may share a string into the slot a test is about to read again
+// (seen once in CI: "Durable" replaced between two filter calls).
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SharedStringsCollection
 {
     public const string Name = "SharedStrings";
