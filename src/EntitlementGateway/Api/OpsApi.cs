@@ -26,7 +26,7 @@ public static partial class OpsApi
             .WithSummary("One player's Store budget")
             .WithDescription("Used and remaining units in the rolling window, the oldest unit's time and any block after a Store 429. " + KeyDescription)
             .Produces<BudgetSnapshot>()
-            .ProducesOpsProblems();
+            .ProducesOpsProblems(StatusCodes.Status400BadRequest);
         group.MapPost("/budgets/{userKey}/reset", ResetBudgetAsync)
             .WithName("ResetBudget")
             .WithSummary("Reset one player's Store budget")
@@ -197,12 +197,9 @@ public static partial class OpsApi
             new Dictionary<string, string[]> { ["reason"] = ["A reason of 1 to 500 characters on one line is required (it is written to the audit log)."] });
     }
 
-    /// <summary>As the players' budget_unavailable: with the same Retry-After.</summary>
-    private static ProblemHttpResult BudgetUnavailable(HttpContext http)
-    {
-        if (Store.StoreFailureAnswers.RetryAfter(Store.StoreFailureKind.BudgetUnavailable, null) is { } wait) GatewayProblems.SetRetryAfter(http.Response, wait);
-        return GatewayProblems.Create(503, GatewayProblems.BudgetUnavailable, "The budget store is unavailable.", "Redis did not answer in time.");
-    }
+    /// <summary>As the players' budget_unavailable, from the same table: status, title and Retry-After.</summary>
+    private static ProblemHttpResult BudgetUnavailable(HttpContext http) =>
+        Store.StoreFailureAnswers.Problem(http.Response, Store.StoreFailureKind.BudgetUnavailable, "Redis did not answer in time.", null);
 
     private static string OperatorName(HttpContext http) => http.User.Identity?.Name ?? "unknown";
 

@@ -31,10 +31,7 @@ public static class UserCollectionsIdApi
             .WithSummary("A collections ticket for XStoreGetUserCollectionsIdAsync")
             .WithDescription("An Entra ID token for the collections-key audience, cached by MSAL. This is the only token the gateway hands out; its own service token never leaves it. Answered with Cache-Control: no-store.")
             .Produces<CollectionsTicketResponse>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesStoreFailures(StatusCodes.Status401Unauthorized);
 
         group.MapPost("/user-collections-id/renew", RenewAsync)
             .WithName("RenewUserCollectionsId")

@@ -21,12 +21,14 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
             return true;
         }
 
+        // A well-formed body with a value of the wrong type: the field is named, as the validation names fields.
+        var wrongField = exception is BadHttpRequestException { InnerException: JsonException typed } && !IsSyntaxError(typed) ? FieldOf(typed.Path) : null;
         var (status, code, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, GatewayProblems.RequestTooLarge, "The request body is too large.",
                 $"The request body is larger than {RequestLimitsMiddleware.MaxBodyBytes / 1024} KiB."),
-            BadHttpRequestException { InnerException: JsonException json } when !IsSyntaxError(json) && FieldOf(json.Path) is { } field =>
-                (400, GatewayProblems.InvalidRequest, "The request is not valid.", $"One or more fields are not valid: {field}."),
+            BadHttpRequestException when wrongField is not null =>
+                (400, GatewayProblems.InvalidRequest, "The request is not valid.", $"One or more fields are not valid: {wrongField}."),
             BadHttpRequestException { InnerException: JsonException json } => (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.",
                 json.Path is { Length: > 0 } path
                     ? $"The body could not be read as this operation's JSON at '{path}'."
@@ -37,9 +39,8 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         if (status == 500) LogUnhandled(logger, exception.GetType().Name, context.Request.Path.Value ?? "/", exception);
 
         context.Response.StatusCode = status;
-        // A well-formed body with a value of the wrong type: the field is named in errors, as the validation names it.
-        var problem = exception is BadHttpRequestException { InnerException: JsonException wrong } && !IsSyntaxError(wrong) && FieldOf(wrong.Path) is { } name
-            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [$"{name} has a value of the wrong JSON type (each field's type is in /openapi/v1.json)."] })
+        var problem = wrongField is not null
+            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [wrongField] = [$"{wrongField} has a value of the wrong JSON type (each field's type is in /openapi/v1.json)."] })
             : new Microsoft.AspNetCore.Mvc.ProblemDetails();
         problem.Status = status;
         problem.Title = title;

@@ -186,8 +186,6 @@ internal static class OpenApiContract
         {
             foreach (var status in new[] { 400, 408, 413, 415 }) AddProblem(responses, status);
         }
-        if (path.StartsWith("/ops/budgets/", StringComparison.Ordinal)) AddProblem(responses, 400);
-        if (path.StartsWith("/v1/", StringComparison.Ordinal) && responses.ContainsKey("502")) AddProblem(responses, 503);
         AddProblem(responses, 431);
         foreach (var (key, response) in responses)
         {

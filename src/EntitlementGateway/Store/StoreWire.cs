@@ -116,7 +116,6 @@ public static class StoreWire
     public static bool IsUnreadableAnswer(HttpRequestException exception) =>
         ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;
 
-    /// <summary>The product version of an informational version: the SDK appends <c>+commit</c>, which is left off.</summary>
     /// <summary>
     /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
     /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
@@ -153,5 +152,6 @@ public static class StoreWire
 
     private static ReadOnlySpan<byte> JsonWhiteSpace => " \t\r\n"u8;
 
+    /// <summary>The product version of an informational version: the SDK appends <c>+commit</c>, which is left off.</summary>
     internal static string ProductVersion(string? informational) => (informational ?? "0.0.0").Split('+')[0];
 }
