@@ -207,6 +207,7 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     [InlineData("text/plain", "POST", "/v1/entitlements/query", "application/json", "{\"userCollectionsId\": \"x\"}", 400, "invalid_request")]
     [InlineData("image/png", "GET", "/v1/entitlements/query", null, null, 405, "method_not_allowed")]
     [InlineData("text/html", "GET", "/v1/no-such-path", null, null, 404, "not_found")]
+    [InlineData("application/json", "GET", "/openapi/v2.json", null, null, 404, "not_found")]
     public async Task Errors_WhateverTheClientAccepts_AreProblemJsonWithTheirCode(string accept, string method, string path, string? contentType, string? body, int status, string code)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
