@@ -10,46 +10,116 @@ namespace EntitlementGateway.Entitlements;
 /// </summary>
 public static class EntitlementFilter
 {
+    /// <summary>What the player owns at <paramref name="now"/>: <see cref="OwnedAt"/> of the <see cref="Candidates"/>.</summary>
     public static IReadOnlyList<Entitlement> Apply(
+        IEnumerable<StoreCollectionItem> items,
+        DateTimeOffset now,
+        IReadOnlyCollection<ProductSelector>? requested = null,
+        IReadOnlySet<string>? productKinds = null) =>
+        OwnedAt(Candidates(items, now, requested, productKinds), now);
+
+    /// <summary>
+    /// Every copy that is owned now or will be (Active, not yet ended), limited to what was asked for, ordered by
+    /// (productId, skuId) and, within one, best first. A cached answer keeps these, not only the copy owned when it was
+    /// fetched: when that copy ends, or a later one starts, the answer served from the cache is the Store's own at that
+    /// instant (a purchase that ends while a Game Pass grant of the same game goes on, a pre-order that unlocks).
+    /// </summary>
+    public static IReadOnlyList<Entitlement> Candidates(
         IEnumerable<StoreCollectionItem> items,
         DateTimeOffset now,
         IReadOnlyCollection<ProductSelector>? requested = null,
         IReadOnlySet<string>? productKinds = null)
     {
-        var best = new Dictionary<(string, string), StoreCollectionItem>();
-        foreach (var item in items)
+        var active = items.Where(item => IsActiveBefore(item, now)).ToList();
+        var latest = LatestCopies(active);
+        var kept = new List<(string ProductId, string SkuId, int Seen, StoreCollectionItem Item)>();
+        for (var i = 0; i < active.Count; i++)
         {
-            if (!IsOwnedNow(item, now)) continue;
+            var item = active[i];
+            if (latest is not null && IsSuperseded(item, latest)) continue;
             var productId = item.ProductId!.ToUpperInvariant();
             var skuId = item.SkuId ?? "";
             if (requested is not null && !requested.Any(r => r.Matches(productId, skuId))) continue;
             if (productKinds is not null && (item.Kind is null || !productKinds.Contains(item.Kind))) continue;
-
-            var key = (productId, skuId);
-            if (!best.TryGetValue(key, out var current) || IsBetter(item, current)) best[key] = item;
+            kept.Add((productId, skuId, i, item));
         }
-
-        return best
-            .OrderBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal)
-            .Select(p => ToEntitlement(p.Key.Item1, p.Key.Item2, p.Value))
-            .ToList();
+        kept.Sort(static (a, b) =>
+        {
+            var order = string.CompareOrdinal(a.ProductId, b.ProductId);
+            if (order == 0) order = string.CompareOrdinal(a.SkuId, b.SkuId);
+            if (order == 0) order = Rank(b.Item).CompareTo(Rank(a.Item));
+            if (order == 0) order = string.CompareOrdinal(a.Item.Id, b.Item.Id);
+            return order != 0 ? order : a.Seen.CompareTo(b.Seen);
+        });
+        return kept.ConvertAll(k => ToEntitlement(k.ProductId, k.SkuId, k.Item));
     }
 
-    public static bool IsOwnedNow(StoreCollectionItem item, DateTimeOffset now) =>
+    /// <summary>
+    /// For each (productId, skuId) of <paramref name="candidates"/> (as <see cref="Candidates"/> orders them), the best
+    /// copy owned at <paramref name="now"/>. When that is every candidate (the usual case: one copy each, all started and
+    /// none ended), the same list, so a cached answer's JSON can be sent again as it is.
+    /// </summary>
+    public static IReadOnlyList<Entitlement> OwnedAt(IReadOnlyList<Entitlement> candidates, DateTimeOffset now)
+    {
+        List<Entitlement>? owned = null;
+        Entitlement? chosen = null;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var e = candidates[i];
+            var take = !(chosen is not null && SameKey(chosen, e)) && e.StartDate <= now && now < e.EndDate;
+            if (take) chosen = e;
+            if (take && owned is not null) owned.Add(e);
+            else if (!take && owned is null) owned = [.. candidates.Take(i)];
+        }
+        return owned ?? candidates;
+    }
+
+    private static bool SameKey(Entitlement a, Entitlement b) =>
+        string.Equals(a.ProductId, b.ProductId, StringComparison.Ordinal) && string.Equals(a.SkuId, b.SkuId, StringComparison.Ordinal);
+
+    /// <summary>Active with both dates, and not yet ended at <paramref name="now"/> (it may start later).</summary>
+    private static bool IsActiveBefore(StoreCollectionItem item, DateTimeOffset now) =>
         !string.IsNullOrEmpty(item.ProductId) &&
         string.Equals(item.Status, "Active", StringComparison.OrdinalIgnoreCase) &&
-        item.StartDate is { } start && start <= now &&
+        item.StartDate is not null &&
         item.EndDate is { } end && now < end;
 
     /// <summary>
-    /// Direct purchase beats a bundle or subscription grant; then the later end date; then the later acquisition
-    /// (a missing date ranks lowest). On a full tie the item seen first stays, so the answer does not flip between calls.
+    /// Among the Active copies: when one item (productId and id) comes back in Active copies modified at different
+    /// instants, the latest is its state (a consumable's balance after a consume or a purchase). Null when no id repeats,
+    /// which is nearly always. A repeat with another status never hides an Active copy: the Store warns that paging can
+    /// repeat entitlements with another status and says to check such repeats, not to believe them.
     /// </summary>
-    private static bool IsBetter(StoreCollectionItem candidate, StoreCollectionItem current) =>
-        Rank(candidate).CompareTo(Rank(current)) > 0;
+    private static Dictionary<(string, string), DateTimeOffset>? LatestCopies(IReadOnlyList<StoreCollectionItem> items)
+    {
+        var latest = new Dictionary<(string, string), DateTimeOffset>();
+        var repeated = false;
+        foreach (var item in items)
+        {
+            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId)) continue;
+            var key = (item.ProductId.ToUpperInvariant(), item.Id);
+            var modified = item.ModifiedDate ?? DateTimeOffset.MinValue;
+            if (latest.TryGetValue(key, out var known))
+            {
+                repeated = true;
+                if (modified <= known) continue;
+            }
+            latest[key] = modified;
+        }
+        return repeated ? latest : null;
+    }
 
-    private static (bool Direct, DateTimeOffset? End, DateTimeOffset? Acquired) Rank(StoreCollectionItem item) =>
-        (IsDirect(item), item.EndDate, item.AcquiredDate);
+    private static bool IsSuperseded(StoreCollectionItem item, Dictionary<(string, string), DateTimeOffset> latest) =>
+        !string.IsNullOrEmpty(item.Id) &&
+        latest.TryGetValue((item.ProductId!.ToUpperInvariant(), item.Id), out var newest) &&
+        (item.ModifiedDate ?? DateTimeOffset.MinValue) < newest;
+
+    /// <summary>
+    /// A full licence beats a trial; a direct purchase beats a bundle or subscription grant; then the later end date;
+    /// then the later modification and the later acquisition (a missing date ranks lowest).
+    /// </summary>
+    private static (bool Full, bool Direct, DateTimeOffset? End, DateTimeOffset? Modified, DateTimeOffset? Acquired) Rank(StoreCollectionItem item) =>
+        (item.TrialData?.IsTrial != true, IsDirect(item), item.EndDate, item.ModifiedDate, item.AcquiredDate);
 
     private static bool IsDirect(StoreCollectionItem item) =>
         string.Equals(item.AcquisitionType, "Single", StringComparison.OrdinalIgnoreCase) &&

@@ -50,6 +50,10 @@ public sealed record QueryOutcome(
 {
     public bool Succeeded => Failure is null;
 
+    /// <summary>For an answer from the Store: every copy owned now or later (<see cref="EntitlementFilter.Candidates"/>),
+    /// what the cache keeps so that it can tell what is owned at a later instant.</summary>
+    public IReadOnlyList<Entitlement>? Candidates { get; init; }
+
     /// <summary>Where the JSON of this very answer is kept when it is a cached one given unchanged (see <see cref="Infrastructure.Http.JsonAnswer{T}"/>).</summary>
     public Infrastructure.Http.JsonAnswerMemo? AnswerMemo { get; init; }
 }
@@ -118,10 +122,11 @@ public sealed partial class EntitlementQueryService(
             if (string.IsNullOrEmpty(next))
             {
                 metrics.StoreQueryPages(OperationOf(query), page);
-                var entitlements = EntitlementFilter.Apply(items, time.GetUtcNow(), query.Products, query.ProductKinds);
+                var now = time.GetUtcNow();
+                var candidates = EntitlementFilter.Candidates(items, now, query.Products, query.ProductKinds);
                 // Each item's transactionId is its order: kept with the player, so a refund of it can be brought home.
                 await orders.RecordAsync(query.BudgetKey, items.Select(i => i.TransactionId), cancellationToken);
-                return new QueryOutcome(null, entitlements, state.Last, null, "");
+                return new QueryOutcome(null, EntitlementFilter.OwnedAt(candidates, now), state.Last, null, "") { Candidates = candidates };
             }
             if (!tokensSeen.Add(next))
             {

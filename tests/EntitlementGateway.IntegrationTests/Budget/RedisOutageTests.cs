@@ -175,7 +175,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         var ucid = UserCollectionsId.TryParse(ucidValue, out _)!;
         var key = QueryCacheKey.For(new EntitlementQuery(ucid, ucid.BudgetKey, [new ProductSelector("9N30KZZF4BR9", null)], null, true));
         await using var admin = await RedisAdmin.ConnectAsync(_redis.AdminConnectionString);
-        var ttl = await admin.Database.KeyTimeToLiveAsync("eg:cache:v1:" + QueryCacheKey.Hashed(key));
+        var ttl = await admin.Database.KeyTimeToLiveAsync("eg:cache:v2:" + QueryCacheKey.Hashed(key));
 
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)); // past Cache:Ttl (1 min), at most MaxStale

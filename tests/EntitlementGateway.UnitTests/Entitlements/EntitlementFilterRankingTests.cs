@@ -90,4 +90,77 @@ public class EntitlementFilterRankingTests
 
         Assert.Equal(new TrialInfo(true, false, null), Assert.Single(EntitlementFilter.Apply([item], Now)).Trial);
     }
+    private static readonly StoreTrialData ATrial = new() { IsTrial = true, IsInTrialPeriod = true, TrialTimeRemaining = "09:43:52.8580690" };
+
+    [Fact]
+    public void Apply_AFullLicence_BeatsATrialOfTheSameSku_DirectOrGranted_InEitherOrder()
+    {
+        var trial = Item(quantity: 1) with { TrialData = ATrial };
+        var bought = Item(end: Now.AddDays(1), quantity: 2);
+        var granted = Item("Recurring", quantity: 3) with { SatisfiedByProductIds = ["CFQ7TTC0KHS0"] };
+
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([trial, bought], Now)).Quantity);
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([bought, trial], Now)).Quantity);
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([trial, granted], Now)).Quantity);
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([granted, trial], Now)).Quantity);
+        Assert.True(Assert.Single(EntitlementFilter.Apply([trial], Now)).Trial.IsTrial);
+    }
+
+    [Fact]
+    public void Apply_OneItemRepeatedWithALaterModification_IsInItsLatestState_InEitherOrder()
+    {
+        // The same item (productId and id) in two Active copies: the later-modified copy is the item now.
+        var active = Item(quantity: 5) with { Id = "item-1", ModifiedDate = Now.AddHours(-1) };
+        var consumed = active with { Quantity = 2, ModifiedDate = Now.AddSeconds(-10) };
+        var repeatedRevoked = active with { Status = "Revoked", ModifiedDate = Now.AddSeconds(-5) };
+
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([active, consumed], Now)).Quantity);
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([consumed, active], Now)).Quantity);
+        // Copies modified at the same instant (or undated) are not told apart by it: the rank decides.
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active with { ModifiedDate = null }, consumed with { ModifiedDate = null, AcquiredDate = Now.AddDays(-20) }], Now)).Quantity);
+        // Another product's item with the same id is another item.
+        Assert.Equal(2, EntitlementFilter.Apply([active, consumed with { ProductId = "9MXL21XPWWWK" }], Now).Count);
+        // A repeat with another status, however recent, never hides the Active copy (the Store's paging warning).
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active, repeatedRevoked], Now)).Quantity);
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([repeatedRevoked, consumed, active], Now)).Quantity);
+    }
+
+    [Fact]
+    public void Apply_TwoItemsOfOneSkuOtherwiseTied_AnswerTheSameWhateverTheirOrder()
+    {
+        var five = Item(quantity: 5) with { Id = "b" };
+        var seven = Item(quantity: 7) with { Id = "a" };
+        var laterModified = Item(quantity: 9) with { Id = "c", ModifiedDate = Now.AddMinutes(-1) };
+
+        Assert.Equal(7, Assert.Single(EntitlementFilter.Apply([five, seven], Now)).Quantity);
+        Assert.Equal(7, Assert.Single(EntitlementFilter.Apply([seven, five], Now)).Quantity);
+        Assert.Equal(9, Assert.Single(EntitlementFilter.Apply([five, laterModified, seven], Now)).Quantity);
+    }
+
+    [Fact]
+    public void OwnedAt_ALaterInstant_ServesTheCandidateOwnedThen()
+    {
+        var purchase = Item(end: Now.AddSeconds(4), quantity: 1);
+        var grant = Item("Recurring", quantity: 2) with { SatisfiedByProductIds = ["CFQ7TTC0KHS0"] };
+        var preorder = Item(quantity: 3, skuId: "0011") with { StartDate = Now.AddSeconds(4) };
+        var ended = Item(end: Now, quantity: 4, skuId: "0012");
+
+        var candidates = EntitlementFilter.Candidates([grant, preorder, purchase, ended], Now);
+
+        Assert.Equal([1, 2, 3], candidates.Select(c => c.Quantity));
+        Assert.Equal([1], EntitlementFilter.OwnedAt(candidates, Now).Select(e => e.Quantity));
+        Assert.Equal([2, 3], EntitlementFilter.OwnedAt(candidates, Now.AddSeconds(4)).Select(e => e.Quantity));
+    }
+
+    [Fact]
+    public void OwnedAt_EveryCandidateOwned_IsTheSameList_AndOtherwiseANewOne()
+    {
+        var candidates = EntitlementFilter.Candidates([Item(quantity: 1), Item(quantity: 2, skuId: "0011")], Now);
+        var twoCopies = EntitlementFilter.Candidates([Item(quantity: 1), Item(end: Now.AddDays(1), quantity: 2)], Now);
+
+        Assert.Same(candidates, EntitlementFilter.OwnedAt(candidates, Now));
+        Assert.Equal(2, twoCopies.Count);
+        Assert.NotSame(twoCopies, EntitlementFilter.OwnedAt(twoCopies, Now));
+        Assert.Equal([1], EntitlementFilter.OwnedAt(twoCopies, Now).Select(e => e.Quantity));
+    }
 }

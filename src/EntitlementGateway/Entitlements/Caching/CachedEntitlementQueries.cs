@@ -42,7 +42,7 @@ public sealed partial class CachedEntitlementQueries(
         var cached = await cache.GetAsync(key, query.BudgetKey, countLookup: !requireFresh, cancellationToken);
         if (!requireFresh && cached is not null && time.GetUtcNow() < cached.FreshUntil)
         {
-            var owned = OwnedNow(cached.Entitlements);
+            var owned = EntitlementFilter.OwnedAt(cached.Entitlements, time.GetUtcNow());
             // The whole entry still owned: the answer is the same JSON as the previous hit's, so it is kept and sent again.
             return new QueryOutcome(null, owned, null, null, "", FromCache)
             {
@@ -50,13 +50,14 @@ public sealed partial class CachedEntitlementQueries(
             };
         }
 
-        var outcome = await FlightAsync(query, key, cancellationToken);
+        // A fresh answer is one the Store gave after it was asked for: a no-cache query never joins a call begun before it.
+        var outcome = requireFresh ? await FetchAndStoreAsync(query, key) : await FlightAsync(query, key, cancellationToken);
         if (outcome.Succeeded) return outcome;
 
         if (StaleReason(outcome.Failure!.Value) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
         {
             LogServedStale(logger, query.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
-            return new QueryOutcome(null, OwnedNow(cached.Entitlements), outcome.Budget, null, "", FromStale, reason);
+            return new QueryOutcome(null, EntitlementFilter.OwnedAt(cached.Entitlements, time.GetUtcNow()), outcome.Budget, null, "", FromStale, reason);
         }
         return outcome;
     }
@@ -69,15 +70,6 @@ public sealed partial class CachedEntitlementQueries(
     internal static string? StaleReason(StoreFailureKind failure) =>
         StoreFailureAnswers.For(failure) is { StaleMayStandIn: true } answer ? answer.Code : null;
 
-    /// <summary>A remembered answer is re-checked against now: what ended (or has not started) since it was stored is not owned now.</summary>
-    private IReadOnlyList<Entitlement> OwnedNow(IReadOnlyList<Entitlement> entitlements)
-    {
-        var now = time.GetUtcNow();
-        foreach (var e in entitlements)
-            if (!(e.StartDate <= now && now < e.EndDate)) return entitlements.Where(x => x.StartDate <= now && now < x.EndDate).ToList();
-        return entitlements;
-    }
-
     private async Task<QueryOutcome> FetchAndStoreAsync(EntitlementQuery query, string key)
     {
         // No caller's token: the flight outlives any one request. Nor the host's stopping token: a
@@ -85,7 +77,7 @@ public sealed partial class CachedEntitlementQueries(
         // (Resilience:TotalTimeoutSeconds) and Redis:OperationTimeoutMs bound it.
         var fetchedAt = time.GetUtcNow();
         var outcome = await upstream.QueryAsync(query, CancellationToken.None);
-        if (outcome.Succeeded) await cache.SetAsync(key, query.BudgetKey, outcome.Entitlements!, fetchedAt, CancellationToken.None);
+        if (outcome.Succeeded) await cache.SetAsync(key, query.BudgetKey, outcome.Candidates ?? outcome.Entitlements!, fetchedAt, CancellationToken.None);
         else if (outcome.Failure is StoreFailureKind.UcidRefused or StoreFailureKind.XboxTokenRefused) await cache.RemoveAsync(key, CancellationToken.None);
         return outcome;
     }

@@ -14,7 +14,9 @@ using EntitlementGateway.Infrastructure.Redis;
 
 namespace EntitlementGateway.Entitlements.Caching;
 
-/// <summary>One cached answer with the two instants that matter: served as is until FreshUntil, as stale until StaleUntil.</summary>
+/// <summary>One cached answer with the two instants that matter: served as is until FreshUntil, as stale until StaleUntil.
+/// <see cref="Entitlements"/> are the answer's candidates (<see cref="EntitlementFilter.Candidates"/>): what is served is
+/// what of them is owned at the instant it is served (<see cref="EntitlementFilter.OwnedAt"/>).</summary>
 public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateTimeOffset StoredAt, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil)
 {
     /// <summary>The JSON of the cache-hit answer with all of <see cref="Entitlements"/>, made by the first hit that sends it
@@ -32,7 +34,9 @@ public sealed record CachedResult(IReadOnlyList<Entitlement> Entitlements, DateT
 /// </summary>
 public sealed partial class ResultCache : IDisposable
 {
-    private const string RedisPrefix = "eg:cache:v1:";
+    // v2: entries hold every candidate of an answer, not only the copies owned when it was fetched; a replica of the
+    // version before would serve v2's candidates as they are, so the two never read each other's entries.
+    private const string RedisPrefix = "eg:cache:v2:";
     private const string DropPrefix = "eg:cache:v1:drop:";
     private const string DropChannel = "eg:cache:v1:drops";
     private readonly MemoryCache _memory;
@@ -121,6 +125,8 @@ public sealed partial class ResultCache : IDisposable
     {
         var slot = SlotOf(key);
         var entry = Kept(slot?.Current, new CachedResult(entitlements, fetchedAt, fetchedAt + _options.Ttl, fetchedAt + _options.MaxStale));
+        // A fetch begun after this one (a no-cache query's, which joins no flight) stored its answer first: it stays.
+        if (slot?.Current is { } current && current.StoredAt > fetchedAt) return entry;
         // The player's answers were dropped while this one was on its way: it may predate what the drop was for.
         if (_drops.Dropped(playerKey, fetchedAt)) return entry;
         Remember(key, slot, entry);

@@ -198,4 +198,68 @@ public sealed class ResultCacheTests(CacheFixture fixture) : IClassFixture<Cache
         }
         Assert.Equal(1, await _store.QueriesAsync(user));
     }
+    [Fact]
+    public async Task Query_APurchaseThatEndsWhileAGrantOfTheSameGameGoesOn_IsServedAsTheGrantFromTheCache()
+    {
+        // The answer cached holds both copies: when the preferred one ends, the other is what the player owns.
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = fixture.Gateway.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9MXL21XPWWWK", kind: "Game", end: clock.GetUtcNow().AddSeconds(10)),
+            Item("9MXL21XPWWWK", kind: "Game", acquisition: "Recurring", satisfiedBy: ["CFQ7TTC0KHS0"]));
+        var ucid = await _store.MintUcidAsync(user);
+        object[] game = [new { productId = "9MXL21XPWWWK" }];
+        static async Task<string> AcquisitionAsync(HttpResponseMessage r) =>
+            Assert.Single((await BodyAsync(r))["entitlements"]!.AsArray())!["acquisitionType"]!.GetValue<string>();
+
+        using (var first = await QueryAsync(client, ucid, game)) Assert.Equal("Single", await AcquisitionAsync(first));
+        clock.Advance(TimeSpan.FromSeconds(20));
+        using var after = await QueryAsync(client, ucid, game);
+
+        Assert.Equal("cache", await ServedFromAsync(after));
+        Assert.Equal("Recurring", await AcquisitionAsync(after));
+        Assert.Equal(1, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_AnEntitlementThatStartsWhileItsAnswerIsCached_IsServedFromItsStart()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = fixture.Gateway.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        await _store.SeedAsync(user, Item("9MXL21XPWWWK", kind: "Game", start: clock.GetUtcNow().AddSeconds(10)));
+        var ucid = await _store.MintUcidAsync(user);
+        object[] game = [new { productId = "9MXL21XPWWWK" }];
+
+        using (var before = await QueryAsync(client, ucid, game)) Assert.Empty((await BodyAsync(before))["entitlements"]!.AsArray());
+        clock.Advance(TimeSpan.FromSeconds(20));
+        using var after = await QueryAsync(client, ucid, game);
+
+        Assert.Equal("cache", await ServedFromAsync(after));
+        Assert.Equal("9MXL21XPWWWK", Assert.Single((await BodyAsync(after))["entitlements"]!.AsArray())!["productId"]!.GetValue<string>());
+        Assert.Equal(1, await _store.QueriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Query_WithCacheControlNoCache_DoesNotJoinAStoreCallBegunBeforeIt()
+    {
+        // The emulator answers after 200 ms: the plain query's call is in flight when the player buys and asks fresh.
+        var (user, ucid) = await PlayerAsync();
+        object[] both = [new { productId = "9N30KZZF4BR9" }, new { productId = "9MXL21XPWWWK" }];
+        var plain = QueryAsync(fixture.Client, ucid, both);
+        await Task.Delay(50);
+        await _store.SeedAsync(user, Item("9N30KZZF4BR9"), Item("9MXL21XPWWWK", kind: "Game"));
+
+        using var fresh = await QueryAsync(fixture.Client, ucid, both, fresh: true);
+        using var hit = await QueryAsync(fixture.Client, ucid, both);
+        (await plain).Dispose();
+
+        Assert.Equal("upstream", await ServedFromAsync(fresh));
+        Assert.Equal(2, (await BodyAsync(fresh))["entitlements"]!.AsArray().Count);
+        Assert.Equal(2, (await BodyAsync(hit))["entitlements"]!.AsArray().Count);
+        Assert.Equal(2, await _store.QueriesAsync(user));
+        Assert.Equal(2, await UnitsUsedAsync(fixture.Gateway, user));
+    }
 }

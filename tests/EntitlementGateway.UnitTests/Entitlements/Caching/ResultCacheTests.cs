@@ -41,6 +41,21 @@ public class ResultCacheTests
     }
 
     [Fact]
+    public async Task AnAnswerFetchedEarlier_StoredAfterALaterOne_DoesNotReplaceIt()
+    {
+        // A no-cache query's own fetch can end before a plain flight begun earlier: the later fetch's answer stays.
+        var time = new ManualTimeProvider();
+        using var cache = Create(time);
+        var earlier = time.GetUtcNow();
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        var later = await cache.SetAsync("k", "p", [Game], time.GetUtcNow(), CancellationToken.None);
+
+        await cache.SetAsync("k", "p", [], earlier, CancellationToken.None);
+
+        Assert.Same(later, await cache.GetAsync("k", "p", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Refresh_WithTheSameAnswer_KeepsTheEntrysObjectsAndHitJson_WithTheNewLifetimes()
     {
         var time = new ManualTimeProvider();
