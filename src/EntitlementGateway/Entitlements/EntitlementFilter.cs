@@ -36,7 +36,7 @@ public static class EntitlementFilter
         for (var i = 0; i < active.Count; i++)
         {
             var item = active[i];
-            if (latest is not null && IsSuperseded(item, latest)) continue;
+            if (IsSuperseded(item, latest)) continue;
             var productId = item.ProductId!.ToUpperInvariant();
             var skuId = item.SkuId ?? "";
             if (requested is not null && !requested.Any(r => r.Matches(productId, skuId))) continue;
@@ -86,31 +86,26 @@ public static class EntitlementFilter
 
     /// <summary>
     /// Among the Active copies: when one item (productId and id) comes back in Active copies modified at different
-    /// instants, the latest is its state (a consumable's balance after a consume or a purchase). Null when no id repeats,
-    /// which is nearly always. A repeat with another status never hides an Active copy: the Store warns that paging can
+    /// instants, the latest is its state (a consumable's balance after a consume or a purchase, an end date moved
+    /// earlier), whatever the others' rank. A repeat with another status never hides an Active copy: the Store warns that paging can
     /// repeat entitlements with another status and says to check such repeats, not to believe them.
     /// </summary>
-    private static Dictionary<(string, string), DateTimeOffset>? LatestCopies(IReadOnlyList<StoreCollectionItem> items)
+    private static Dictionary<(string, string), DateTimeOffset> LatestCopies(List<StoreCollectionItem> active)
     {
         var latest = new Dictionary<(string, string), DateTimeOffset>();
-        var repeated = false;
-        foreach (var item in items)
+        foreach (var item in active)
         {
-            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId)) continue;
-            var key = (item.ProductId.ToUpperInvariant(), item.Id);
+            // Copies without an id are not known to be one item.
+            if (string.IsNullOrEmpty(item.Id)) continue;
+            var key = (item.ProductId!.ToUpperInvariant(), item.Id);
             var modified = item.ModifiedDate ?? DateTimeOffset.MinValue;
-            if (latest.TryGetValue(key, out var known))
-            {
-                repeated = true;
-                if (modified <= known) continue;
-            }
-            latest[key] = modified;
+            if (!latest.TryGetValue(key, out var known) || modified > known) latest[key] = modified;
         }
-        return repeated ? latest : null;
+        return latest;
     }
 
     private static bool IsSuperseded(StoreCollectionItem item, Dictionary<(string, string), DateTimeOffset> latest) =>
-        !string.IsNullOrEmpty(item.Id) &&
+        item.Id is not null &&
         latest.TryGetValue((item.ProductId!.ToUpperInvariant(), item.Id), out var newest) &&
         (item.ModifiedDate ?? DateTimeOffset.MinValue) < newest;
 

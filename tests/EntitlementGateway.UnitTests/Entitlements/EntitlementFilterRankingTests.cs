@@ -126,6 +126,35 @@ public class EntitlementFilterRankingTests
     }
 
     [Fact]
+    public void Apply_OneItemsLatestCopy_StandsEvenWhenAnOlderCopyRanksHigher_InEitherOrder()
+    {
+        // The later copy of the same item ends sooner (its end moved earlier): the older copy's later end is no longer true.
+        var older = Item(end: Now.AddDays(30), quantity: 5) with { Id = "item-1", ModifiedDate = Now.AddHours(-1) };
+        var latest = older with { EndDate = Now.AddDays(1), Quantity = 2, ModifiedDate = Now.AddSeconds(-10) };
+        var otherItem = older with { Id = "item-2", Quantity = 7, ModifiedDate = Now.AddDays(-3) };
+
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([older, latest], Now)).Quantity);
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([latest, older], Now)).Quantity);
+        Assert.Empty(EntitlementFilter.OwnedAt(EntitlementFilter.Candidates([older, latest], Now), Now.AddDays(2)));
+        // Another id, or no id at all, is another item: the rank decides between them.
+        Assert.Equal(7, Assert.Single(EntitlementFilter.Apply([latest, otherItem], Now)).Quantity);
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([latest with { Id = null }, older with { Id = null }], Now)).Quantity);
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([latest with { Id = "" }, older with { Id = "" }], Now)).Quantity);
+    }
+
+    [Fact]
+    public void Apply_OnAFullTieAmongMany_KeepsTheItemSeenFirst()
+    {
+        // Past 16 items the sort is not stable by itself; an item of another product ahead of them moves the tied group's
+        // first item away from the start, where an unstable sort would leave it anyway.
+        var tied = Enumerable.Range(1, 40).Select(q => Item(quantity: q)).ToList();
+        var earlierProduct = Item(quantity: 99) with { ProductId = "9AAAAAAAAAAA" };
+
+        Assert.Equal(1, Assert.Single(EntitlementFilter.Apply(tied, Now)).Quantity);
+        Assert.Equal([99, 1], EntitlementFilter.Apply([earlierProduct, .. tied], Now).Select(e => e.Quantity));
+    }
+
+    [Fact]
     public void Apply_TwoItemsOfOneSkuOtherwiseTied_AnswerTheSameWhateverTheirOrder()
     {
         var five = Item(quantity: 5) with { Id = "b" };
