@@ -43,7 +43,9 @@ try
 }
 catch (Exception ex) when (ex is not HostAbortedException)
 {
-    Log.Fatal(ex, "EntitlementGateway failed to start");
+    // A refused setting is one line naming it (what an operator reads in a crash loop); anything else keeps its trace.
+    if (EntitlementGateway.Hosting.StartupRefusal.Describe(ex) is { } refusal) Log.Fatal("EntitlementGateway refused to start: {Refusal}", refusal);
+    else Log.Fatal(ex, "EntitlementGateway failed to start");
     return 1;
 }
 finally

@@ -30,12 +30,26 @@ public sealed class LiveStoreLocator : IStoreLocator, Microsoft.Extensions.Diagn
 {
     private readonly StoreConnection _connection;
 
+    /// <summary>The client certificate; a file it cannot read names the settings, not only the cryptography's complaint.</summary>
+    private static X509Certificate2 LoadCertificate(string path, string? password)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new InvalidOperationException(
+                $"Store:CertificatePath '{path}' could not be read as a PKCS#12 (PFX) file with Store:CertificatePassword (environment variables Store__CertificatePath, Store__CertificatePassword): {ex.Message}", ex);
+        }
+    }
+
     public LiveStoreLocator(IOptions<StoreOptions> options)
     {
         var o = options.Value;
         X509Certificate2? certificate = o.EffectiveCredential != StoreCredential.Certificate || string.IsNullOrWhiteSpace(o.CertificatePath)
             ? null
-            : X509CertificateLoader.LoadPkcs12FromFile(o.CertificatePath, o.CertificatePassword);
+            : LoadCertificate(o.CertificatePath, o.CertificatePassword);
         _connection = new StoreConnection(
             new Uri(o.CollectionsBaseUrl.TrimEnd('/') + "/"),
             o.EffectiveAuthority ?? "",

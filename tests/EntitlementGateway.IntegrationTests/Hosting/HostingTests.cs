@@ -89,6 +89,9 @@ public class HostingTests
     [InlineData("ClientLimits__TrustForwardedHeaders", "true", "ClientLimits:TrustForwardedHeaders is replaced by ForwardedHeaders:KnownProxies and ForwardedHeaders:KnownNetworks")]
     [InlineData("ForwardedHeaders__KnownNetworks", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks has entries that are not CIDR networks")]
     [InlineData("ForwardedHeaders__KnownProxies", "balancer.internal", "ForwardedHeaders:KnownProxies has entries that are not IP addresses")]
+    [InlineData("Budget__Replica", "10", "Budget:Replica (environment variable Budget__Replica) is not a setting of Budget (did you mean Replicas?)")]
+    [InlineData("Stor__MaxPages", "5", "Stor (environment variables Stor__...) is not a section of the gateway; did you mean Store?")]
+    [InlineData("Cache__Ttl", "soon", "Cache:Ttl (environment variable Cache__Ttl) cannot be read as a duration (hh:mm:ss)")]
     public async Task BadSettings_RefuseToStart_NamingTheKey(string key, string value, string message)
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
@@ -99,6 +102,23 @@ public class HostingTests
 
         Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains(message, gateway.Output);
+    }
+
+    [Fact]
+    public async Task ABadSetting_IsOneFatalLineNamingTheKey_WithoutAStackTrace()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Store__Mode"] = "Liev",
+        });
+
+        Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var fatal = Assert.Single(gateway.Output.Split('\n'), l => l.Contains("\"Level\":\"Fatal\"", StringComparison.Ordinal));
+        Assert.Contains("EntitlementGateway refused to start", fatal, StringComparison.Ordinal);
+        Assert.Contains("Store:Mode (environment variable Store__Mode) cannot be read as one of Emulator, Live", fatal, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Exception\"", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", gateway.Output, StringComparison.Ordinal);
     }
 
     [Fact]
