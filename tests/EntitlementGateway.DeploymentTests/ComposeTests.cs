@@ -4,7 +4,7 @@ using EntitlementGateway.Emulator;
 
 namespace EntitlementGateway.DeploymentTests;
 
-/// <summary>docker-compose.yml is valid for docker-compose and wired as deploy/README.md says.</summary>
+/// <summary>docker-compose.yml is valid for docker-compose and wired as the README's Deployment section says.</summary>
 public sealed class ComposeTests
 {
     private static Dictionary<string, string?> Environment(JsonElement service) =>

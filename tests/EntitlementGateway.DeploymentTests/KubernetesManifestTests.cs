@@ -75,6 +75,8 @@ public sealed class KubernetesManifestTests
         // Production refuses to start without a binding decision; the manifests ship binding on, never the opt-out.
         Assert.Equal("true", data.OrNull("PlayerAuth__Enabled"));
         Assert.StartsWith("https://", data.OrNull("PlayerAuth__Authority"));
+        // The shipped authority is a placeholder under a reserved name, which Production refuses until it is replaced.
+        Assert.True(EntitlementGateway.Security.PlayerAuthOptionsValidator.IsPlaceholder(data.OrNull("PlayerAuth__Authority")));
         Assert.False(string.IsNullOrEmpty(data.OrNull("PlayerAuth__Audience")));
         Assert.Null(data.OrNull("PlayerAuth__TrustGameClient"));
         // Known proxies/networks only: never "trust any X-Forwarded-For".

@@ -61,9 +61,10 @@ public sealed class PublishedAppTests(DockerBuild build) : IClassFixture<DockerB
             ("Store__TenantId", "00000000-0000-0000-0000-0000000000aa"),
             ("Store__ClientId", "00000000-0000-0000-0000-0000000000bb"),
             ("Store__ClientSecret", "placeholder-not-a-secret"),
-            // Player binding as deploy/ ships it; the identity provider is only asked when a player token arrives.
+            // Player binding as deploy/ ships it, its placeholder replaced; the identity provider is only asked when a
+            // player token arrives.
             ("PlayerAuth__Enabled", "true"),
-            ("PlayerAuth__Authority", "https://login.example-game.com/"),
+            ("PlayerAuth__Authority", "https://login.studio-game.net/"),
             ("PlayerAuth__Audience", "entitlement-gateway"));
         Assert.Equal("Production", environment["ASPNETCORE_ENVIRONMENT"]);
         await using var gateway = AppProcess.Start(GatewayDll, environment);

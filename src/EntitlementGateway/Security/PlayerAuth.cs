@@ -57,12 +57,25 @@ public sealed class PlayerAuthOptionsValidator(IHostEnvironment environment) : I
         if (string.IsNullOrWhiteSpace(o.Authority) && string.IsNullOrWhiteSpace(o.Issuer))
             errors.Add("PlayerAuth:Issuer is required with PlayerAuth:SigningKeyPem.");
         if (string.IsNullOrWhiteSpace(o.PlayerIdClaim)) errors.Add("PlayerAuth:PlayerIdClaim must name a claim.");
+        if (environment.IsProduction() && IsPlaceholder(o.Authority))
+            errors.Add($"PlayerAuth:Authority ({o.Authority}) is a placeholder (a reserved example name): set your game's identity provider's OpenID Connect authority.");
         if (!string.IsNullOrWhiteSpace(o.SigningKeyPem))
         {
             try { SecurityKeys.FromPem(o.SigningKeyPem); }
             catch (Exception ex) when (ex is ArgumentException or CryptographicException) { errors.Add("PlayerAuth:SigningKeyPem is not a PEM RSA or EC public key."); }
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>A host under a name reserved for examples (the .example, .invalid and .test domains, example.com/.net/.org):
+    /// what a manifest ships until it is replaced, and never a real identity provider.</summary>
+    internal static bool IsPlaceholder(string? authority)
+    {
+        if (!Uri.TryCreate(authority, UriKind.Absolute, out var uri)) return false;
+        var host = uri.Host.TrimEnd('.');
+        string[] reserved = [".example", ".invalid", ".test", "example.com", "example.net", "example.org"];
+        return reserved.Any(r => host.EndsWith(r, StringComparison.OrdinalIgnoreCase) &&
+            (r[0] == '.' || host.Length == r.Length || host[^(r.Length + 1)] == '.'));
     }
 }
 
