@@ -5,7 +5,7 @@ namespace EntitlementGateway.Entitlements;
 /// <param name="SkuId">The SKU (4 digits), or empty when the Store names none (a subscription).</param>
 /// <param name="ProductKind">Game, Application, Durable, Consumable, UnmanagedConsumable or Pass.</param>
 /// <param name="AcquisitionType">Single (direct purchase or code), Recurring (subscription) or Conditional.</param>
-/// <param name="Quantity">1 for non-consumables; the balance for consumables.</param>
+/// <param name="Quantity">1 for non-consumables; the balance for consumables (0 when the Store gave none).</param>
 /// <param name="StartDate">When the entitlement became valid.</param>
 /// <param name="EndDate">When it stops being valid.</param>
 /// <param name="AcquiredDate">When the player acquired it.</param>

@@ -127,7 +127,9 @@ public static class EntitlementFilter
         SharedStrings.Share(skuId),
         SharedStrings.Share(item.Kind),
         SharedStrings.Share(item.AcquisitionType),
-        item.Quantity ?? 1,
+        // The Store says a non-consumable's quantity is always 1; a consumable's is its balance, and one the Store did
+        // not give is not a balance the game may spend.
+        item.Quantity ?? (string.Equals(item.Kind, "Consumable", StringComparison.OrdinalIgnoreCase) ? 0 : 1),
         item.StartDate!.Value,
         item.EndDate!.Value,
         item.AcquiredDate,

@@ -192,4 +192,17 @@ public class EntitlementFilterRankingTests
         Assert.NotSame(twoCopies, EntitlementFilter.OwnedAt(twoCopies, Now));
         Assert.Equal([1], EntitlementFilter.OwnedAt(twoCopies, Now).Select(e => e.Quantity));
     }
+
+    [Theory]
+    [InlineData("Consumable", 0)]
+    [InlineData("consumable", 0)]
+    [InlineData("UnmanagedConsumable", 1)]
+    [InlineData("Durable", 1)]
+    [InlineData("Game", 1)]
+    public void Apply_AnItemWithoutQuantity_IsOneUnlessItIsAConsumableWhoseBalanceTheStoreDidNotGive(string kind, int quantity)
+    {
+        var item = Item() with { ProductKind = kind, Quantity = null };
+
+        Assert.Equal(quantity, Assert.Single(EntitlementFilter.Apply([item], Now)).Quantity);
+    }
 }
