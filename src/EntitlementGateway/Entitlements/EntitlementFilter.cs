@@ -87,8 +87,8 @@ public static class EntitlementFilter
     /// <summary>
     /// Among the Active copies: when one item (productId and id) comes back in Active copies modified at different
     /// instants, the latest is its state (a consumable's balance after a consume or a purchase, an end date moved
-    /// earlier), whatever the others' rank. A repeat with another status never hides an Active copy: the Store warns that paging can
-    /// repeat entitlements with another status and says to check such repeats, not to believe them.
+    /// earlier), whatever the others' rank. A repeat with another status never hides an Active copy: the Store warns
+    /// that paging can repeat entitlements with another status and says to check such repeats, not to believe them.
     /// </summary>
     private static Dictionary<(string, string), DateTimeOffset> LatestCopies(List<StoreCollectionItem> active)
     {

@@ -1,19 +1,12 @@
 using EntitlementGateway.Security;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 
 namespace EntitlementGateway.UnitTests.Security;
 
 /// <summary>A manifest's placeholder identity provider never reaches Production unnoticed.</summary>
 public class PlayerAuthPlaceholderTests
 {
-    private sealed class Environment(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-        public string ApplicationName { get; set; } = "EntitlementGateway";
-        public string ContentRootPath { get; set; } = "/";
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
+    private static HostingEnvironment Environment(string name) => new() { EnvironmentName = name };
 
     private static PlayerAuthOptions Bound(string authority) => new() { Enabled = true, Authority = authority, Audience = "entitlement-gateway" };
 
@@ -28,9 +21,9 @@ public class PlayerAuthPlaceholderTests
     public void AReservedExampleName_IsAPlaceholder_RefusedInProductionOnly(string authority)
     {
         Assert.True(PlayerAuthOptionsValidator.IsPlaceholder(authority));
-        var refused = new PlayerAuthOptionsValidator(new Environment("Production")).Validate(null, Bound(authority));
+        var refused = new PlayerAuthOptionsValidator(Environment("Production")).Validate(null, Bound(authority));
         Assert.Equal($"PlayerAuth:Authority ({authority}) is a placeholder (a reserved example name): set your game's identity provider's OpenID Connect authority.", Assert.Single(refused.Failures!));
-        Assert.True(new PlayerAuthOptionsValidator(new Environment("Staging")).Validate(null, Bound(authority)).Succeeded);
+        Assert.True(new PlayerAuthOptionsValidator(Environment("Staging")).Validate(null, Bound(authority)).Succeeded);
     }
 
     [Theory]
@@ -46,5 +39,5 @@ public class PlayerAuthPlaceholderTests
 
     [Fact]
     public void ARealAuthority_IsAcceptedInProduction() =>
-        Assert.True(new PlayerAuthOptionsValidator(new Environment("Production")).Validate(null, Bound("https://login.studio-game.net/")).Succeeded);
+        Assert.True(new PlayerAuthOptionsValidator(Environment("Production")).Validate(null, Bound("https://login.studio-game.net/")).Succeeded);
 }
