@@ -6,7 +6,11 @@ using EntitlementGateway.Infrastructure.Logging;
 
 namespace EntitlementGateway.Hosting;
 
-/// <summary>One line per request: method, path (never the query string), status, elapsed.</summary>
+/// <summary>
+/// One line per request: method, path (never the query string), status, elapsed. A probe that finds the gateway healthy
+/// is written at Debug: orchestrators probe every few seconds per replica, and those lines would bury the real traffic.
+/// A failing probe stays at Information, because it marks a change an operator wants to see.
+/// </summary>
 public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogger<RequestLoggingMiddleware> logger)
 {
     /// <summary>No route of the gateway has a longer segment than this; a longer one is logged as its length and hash.</summary>
@@ -28,10 +32,16 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         finally
         {
             var path = context.Request.Path.Value;
-            LogRequest(logger, context.Request.Method, LoggedPath(string.IsNullOrEmpty(path) ? "/" : path), context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var status = context.Response.StatusCode;
+            var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            LogRequest(logger, IsHealthyProbe(path, status) ? LogLevel.Debug : LogLevel.Information, context.Request.Method,
+                LoggedPath(string.IsNullOrEmpty(path) ? "/" : path), status, elapsedMs);
         }
     }
+
+    /// <summary>A probe of the gateway's own health endpoints that answered 200 (exact paths: nothing else is hidden).</summary>
+    internal static bool IsHealthyProbe(string? path, int status) =>
+        status == StatusCodes.Status200OK && path is "/health/live" or "/health/ready";
 
     /// <summary>
     /// The path as it is safe to log: any bytes a client sends can be a token (a UCID pasted into the URL) or a line
@@ -62,6 +72,6 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         return logged.ToString();
     }
 
-    [LoggerMessage(EventId = EventIds.RequestCompleted, EventName = nameof(EventIds.RequestCompleted), Level = LogLevel.Information, Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int statusCode, double elapsedMs);
+    [LoggerMessage(EventId = EventIds.RequestCompleted, EventName = nameof(EventIds.RequestCompleted), Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
+    private static partial void LogRequest(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs);
 }

@@ -216,17 +216,52 @@ public class HostingTests
         var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         using var client = new HttpClient { BaseAddress = baseAddress };
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json");
         request.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
         using var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         var json = JsonNode.Parse(requestLine)!;
         Assert.Equal(traceId, json["Properties"]!["TraceId"]!.GetValue<string>());
         Assert.Equal(100, json["Properties"]!["EventId"]!["Id"]!.GetValue<int>());
         Assert.Equal("EntitlementGateway", json["Properties"]!["Service"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Logs_AtTheShippedLevel_LeaveOutHealthyProbes_ButKeepTheRequestsAroundThem()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/before-the-probes")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
+
+        // Lines are written in order: once the last request's line is out, the probes' would have been too.
+        Assert.NotNull(await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal)));
+        Assert.Contains("/before-the-probes", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("/health/", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logs_WithTheHostingCategoryAtDebug_ShowTheHealthyProbes()
+    {
+        await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
+            ["Store__Mode"] = "Emulator",
+            ["Serilog__MinimumLevel__Override__EntitlementGateway.Hosting"] = "Debug",
+        });
+        var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        var probeLine = await gateway.WaitForLineAsync(l => l.StartsWith('{') && l.Contains("\"Path\":\"/health/live\"", StringComparison.Ordinal));
+        Assert.NotNull(probeLine);
+        Assert.Equal("Debug", JsonNode.Parse(probeLine)!["Level"]!.GetValue<string>());
     }
 
     [Fact]
@@ -267,9 +302,9 @@ public class HostingTests
         using var client = new HttpClient { BaseAddress = baseAddress };
         using var response = await client.GetAsync($"/v1/entitlements/{"eyJ" + new string('p', 300)}?ucid=eyJ{new string('q', 300)}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
 
-        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         Assert.Contains("303 characters, sha256", gateway.Output, StringComparison.Ordinal);
         // The raised level took effect: the framework's other events at Information (the endpoint run) are written.
@@ -293,9 +328,9 @@ public class HostingTests
         using var client = new HttpClient { BaseAddress = baseAddress };
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/entitlements/{"eyJ" + new string('r', 300)}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/openapi/{"eyJ" + new string('s', 300)}.json")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
 
-        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+        var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
         Assert.NotNull(requestLine);
         // Verbose took effect: the framework's Debug events (Kestrel's connections, routing's chosen endpoint) are written.
         Assert.Contains("\"SourceContext\":\"Microsoft.AspNetCore.Server.Kestrel.Connections\"", gateway.Output, StringComparison.Ordinal);
@@ -328,9 +363,9 @@ public class HostingTests
             await using var gateway = GatewayProcess.Start(new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["Store__Mode"] = "Emulator" }, elsewhere);
             var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
             using var client = new HttpClient { BaseAddress = baseAddress };
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
 
-            var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/health/live", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
+            var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
             Assert.NotNull(requestLine);
             Assert.DoesNotContain("Microsoft.AspNetCore.Routing.EndpointMiddleware", gateway.Output, StringComparison.Ordinal);
             Assert.Contains($"\"ContentRoot\":\"{Path.GetDirectoryName(typeof(Program).Assembly.Location)}{Path.DirectorySeparatorChar}\"", gateway.Output, StringComparison.Ordinal);
@@ -353,13 +388,13 @@ public class HostingTests
         });
         var baseAddress = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         using var client = new HttpClient { BaseAddress = baseAddress };
-        using var response = await client.GetAsync("/health/live");
+        using var response = await client.GetAsync("/openapi/v1.json");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // The gateway's own JSON lines are still written beside the configured sink (in batches: waited for, not timed).
-        var jsonLine = await gateway.WaitForLineAsync(l => l.StartsWith('{') && l.Contains("/health/live", StringComparison.Ordinal));
+        var jsonLine = await gateway.WaitForLineAsync(l => l.StartsWith('{') && l.Contains("/openapi/v1.json", StringComparison.Ordinal));
         Assert.True(jsonLine is not null, gateway.Output);
-        Assert.Contains("CONFIGURED-SINK HTTP GET /health/live", gateway.Output);
+        Assert.Contains("CONFIGURED-SINK HTTP GET /openapi/v1.json", gateway.Output);
     }
 
     [Fact]
