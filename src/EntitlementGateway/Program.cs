@@ -10,6 +10,7 @@ using EntitlementGateway.Store;
 using Serilog;
 
 Log.Logger = GatewayLogging.CreateBootstrapLogger();
+IHostApplicationLifetime? lifetime = null;
 try
 {
     var builder = WebApplication.CreateBuilder(GatewayHost.Options(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory, Environment.GetEnvironmentVariable));
@@ -28,6 +29,7 @@ try
     builder.Services.AddClawback();
 
     var app = builder.Build();
+    lifetime = app.Lifetime;
     app.UseGatewayPipeline();
     app.MapGatewayOpenApi();
     app.MapGatewayHealthChecks();
@@ -39,6 +41,12 @@ try
     app.MapClawbackOpsApi();
     app.MapStore();
     app.Run();
+    return 0;
+}
+catch (OperationCanceledException) when (lifetime?.ApplicationStopping.IsCancellationRequested == true)
+{
+    // SIGTERM while starting (a rollout replacing a pod that is not ready yet) is a stop, not a crash.
+    Log.Information("EntitlementGateway was asked to stop before it finished starting; stopped");
     return 0;
 }
 catch (Exception ex) when (ex is not HostAbortedException)

@@ -40,7 +40,8 @@ public static class GatewayLogging
             .ReadFrom.Configuration(builder.Configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(serilogAssemblies))
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
-            .Enrich.With<ServiceEnricher>();
+            .Enrich.With<ServiceEnricher>()
+            .Filter.ByExcluding(IsStartCancelled);
         // Each event is formatted where it is logged; one loop writes the text in batches (BatchedConsoleSink).
         configuration = builder.Environment.IsDevelopment()
             ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
@@ -61,6 +62,18 @@ public static class GatewayLogging
         builder.Logging.AddFilter<WithoutRequestScope>(RouteMatchingCategory, LogLevel.Information);
         return builder;
     }
+
+    /// <summary>The host's own category: it logs "Hosting failed to start" at Error for any start that throws.</summary>
+    internal const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
+    /// <summary>
+    /// The host's error for a start that was cancelled: a stop asked for while starting, which Program reports as one
+    /// Information line (any other cancellation still ends in its Fatal line, with the trace).
+    /// </summary>
+    internal static bool IsStartCancelled(LogEvent logEvent) =>
+        logEvent.Exception is OperationCanceledException
+        && logEvent.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var source)
+        && source is ScalarValue { Value: HostCategory };
 
     /// <summary>Serilog's provider, given every scope but the framework's per-request one (RequestId, RequestPath).</summary>
     internal sealed class WithoutRequestScope(SerilogLoggerProvider serilog) : ILoggerProvider, ISupportExternalScope, IAsyncDisposable

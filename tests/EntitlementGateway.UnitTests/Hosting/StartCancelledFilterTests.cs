@@ -1,0 +1,28 @@
+using EntitlementGateway.Hosting;
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace EntitlementGateway.UnitTests.Hosting;
+
+/// <summary>Only the host's own error for a cancelled start is left out of the log; every other error stays.</summary>
+public class StartCancelledFilterTests
+{
+    private static LogEvent Event(string? category, Exception? exception) => new(
+        DateTimeOffset.UnixEpoch, LogEventLevel.Error, exception, new MessageTemplateParser().Parse("Hosting failed to start"),
+        category is null ? [] : [new LogEventProperty("SourceContext", new ScalarValue(category))]);
+
+    [Fact]
+    public void TheHostsErrorForACancelledStart_IsLeftOut() =>
+        Assert.True(GatewayLogging.IsStartCancelled(Event(GatewayLogging.HostCategory, new TaskCanceledException())));
+
+    [Theory]
+    [InlineData("Microsoft.Extensions.Hosting.Internal.Host", false)]
+    [InlineData("EntitlementGateway.Budget.BudgetStartup", true)]
+    [InlineData(null, true)]
+    public void AnyOtherError_IsKept(string? category, bool cancelled) =>
+        Assert.False(GatewayLogging.IsStartCancelled(Event(category, cancelled ? new OperationCanceledException() : new InvalidOperationException())));
+
+    [Fact]
+    public void TheHostsErrorWithNoException_IsKept() =>
+        Assert.False(GatewayLogging.IsStartCancelled(Event(GatewayLogging.HostCategory, null)));
+}
