@@ -41,7 +41,7 @@ public static class GatewayLogging
             .Enrich.FromLogContext()
             .Enrich.With<TraceContextEnricher>()
             .Enrich.With<ServiceEnricher>()
-            .Filter.ByExcluding(IsStartCancelled);
+            .Filter.ByExcluding(IsReportedByProgram);
         // Each event is formatted where it is logged; one loop writes the text in batches (BatchedConsoleSink).
         configuration = builder.Environment.IsDevelopment()
             ? configuration.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture)))
@@ -67,13 +67,15 @@ public static class GatewayLogging
     internal const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
 
     /// <summary>
-    /// The host's error for a start that was cancelled: a stop asked for while starting, which Program reports as one
-    /// Information line (any other cancellation still ends in its Fatal line, with the trace).
+    /// The host's error for a start that Program reports itself, in one line without the trace: a refused setting, or a
+    /// stop asked for while starting (any other failure, cancellations Program does not expect included, keeps this
+    /// error and also ends in Program's Fatal line with the trace).
     /// </summary>
-    internal static bool IsStartCancelled(LogEvent logEvent) =>
-        logEvent.Exception is OperationCanceledException
+    internal static bool IsReportedByProgram(LogEvent logEvent) =>
+        logEvent.Exception is { } exception
         && logEvent.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var source)
-        && source is ScalarValue { Value: HostCategory };
+        && source is ScalarValue { Value: HostCategory }
+        && (exception is OperationCanceledException || StartupRefusal.Describe(exception) is not null);
 
     /// <summary>Serilog's provider, given every scope but the framework's per-request one (RequestId, RequestPath).</summary>
     internal sealed class WithoutRequestScope(SerilogLoggerProvider serilog) : ILoggerProvider, ISupportExternalScope, IAsyncDisposable

@@ -49,7 +49,8 @@ internal static class SerilogSettings
     public static void Check(IConfiguration configuration, IReadOnlyCollection<Assembly> sinkAssemblies)
     {
         var problems = Problems(configuration, sinkAssemblies);
-        if (problems.Count > 0) throw new InvalidOperationException(string.Join(" ", problems));
+        // A refused setting like any other section's: the start-up refusal names it in one line, without a trace.
+        if (problems.Count > 0) throw new Microsoft.Extensions.Options.OptionsValidationException("Serilog", typeof(IConfiguration), problems);
     }
 
     private static void CheckLevel(IConfigurationSection level, List<string> problems)

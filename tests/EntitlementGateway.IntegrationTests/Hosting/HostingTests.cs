@@ -104,21 +104,29 @@ public class HostingTests
         Assert.Contains(message, gateway.Output);
     }
 
-    [Fact]
-    public async Task ABadSetting_IsOneFatalLineNamingTheKey_WithoutAStackTrace()
+    [Theory]
+    // Read while the services are built, before the host starts.
+    [InlineData("Development", "Store__Mode", "Liev", "Store:Mode (environment variable Store__Mode) cannot be read as one of Emulator, Live")]
+    // Read when the host starts (validated on start), where the host logs its own error for a failed start too.
+    [InlineData("Development", "Budget__Limit", "abc", "Budget:Limit (environment variable Budget__Limit) cannot be read as a whole number: 'abc'.")]
+    [InlineData("Staging", "Budget__Replica", "10", "did you mean Replicas?")]
+    // Read before logging is configured.
+    [InlineData("Staging", "Serilog__MinimumLevel__Default", "Loud", "Serilog:MinimumLevel:Default is not a level")]
+    public async Task ABadSetting_IsOneFatalLineNamingTheKey_WithoutAStackTrace(string environment, string key, string value, string named)
     {
         await using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Store__Mode"] = "Liev",
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            [key] = value,
         });
 
         Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var fatal = Assert.Single(gateway.Output.Split('\n'), l => l.Contains("\"Level\":\"Fatal\"", StringComparison.Ordinal));
         Assert.Contains("EntitlementGateway refused to start", fatal, StringComparison.Ordinal);
-        Assert.Contains("Store:Mode (environment variable Store__Mode) cannot be read as one of Emulator, Live", fatal, StringComparison.Ordinal);
+        Assert.Contains(named, fatal, StringComparison.Ordinal);
         Assert.DoesNotContain("\"Exception\"", gateway.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", gateway.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,8 +55,10 @@ public sealed class SerilogSettingsTests
             ["Serilog:WriteTo:0:Name"] = "File",
         }).Build();
 
-        var error = Assert.Throws<InvalidOperationException>(() => SerilogSettings.Check(configuration, Assemblies));
-        Assert.StartsWith("Serilog:MinimumLevel:Default is not a level: use one of Verbose, Debug, Information, Warning, Error, Fatal. Serilog:WriteTo:0:Name names a sink", error.Message);
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => SerilogSettings.Check(configuration, Assemblies));
+        Assert.Collection(error.Failures,
+            f => Assert.Equal("Serilog:MinimumLevel:Default is not a level: use one of Verbose, Debug, Information, Warning, Error, Fatal.", f),
+            f => Assert.StartsWith("Serilog:WriteTo:0:Name names a sink", f, StringComparison.Ordinal));
         SerilogSettings.Check(new ConfigurationBuilder().Build(), Assemblies);
     }
 
