@@ -15,7 +15,7 @@ public static class ClawbackOpsApi
     {
         // With refunds and chargebacks off there are no events to list: no endpoint (404), not an empty list that reads
         // as "none happened".
-        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled ||
+        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.IsEnabled ||
             !app.Services.GetRequiredService<IOptions<Clawback.ClawbackOptions>>().Value.Enabled) return app;
 
         var group = app.MapGroup("/ops/clawback").WithTags("Operations").RequireAuthorization(OpsOptions.Policy);

@@ -9,7 +9,7 @@ using EntitlementGateway.Infrastructure.Logging;
 namespace EntitlementGateway.Api;
 
 /// <summary>
-/// Operations endpoints under <c>/ops</c>: off unless Ops:Enabled, and always behind the Ops policy. What changes a
+/// Operations endpoints under <c>/ops</c>: on with Ops:Enabled (unset: when an ops credential is configured), and always behind the Ops policy. What changes a
 /// player's state takes a reason and writes one audit line naming the operator.
 /// </summary>
 public static partial class OpsApi
@@ -18,7 +18,7 @@ public static partial class OpsApi
 
     public static WebApplication MapOpsApi(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.Enabled) return app;
+        if (!app.Services.GetRequiredService<IOptions<OpsOptions>>().Value.IsEnabled) return app;
 
         var group = app.MapGroup("/ops").WithTags("Operations").RequireAuthorization(OpsOptions.Policy);
         group.MapGet("/budgets/{userKey}", GetBudgetAsync)

@@ -18,8 +18,11 @@ public sealed class OpsOptions
     public const string ApiKeyScheme = "OpsApiKey";
     public const string ApiKeyHeader = "X-Api-Key";
 
-    /// <summary>Maps the <c>/ops</c> endpoints. They always require Ops:ApiKey or an Entra ID token with Ops:RequiredRole.</summary>
-    public bool Enabled { get; set; }
+    /// <summary>
+    /// Maps the <c>/ops</c> endpoints, which always require Ops:ApiKey or an Entra ID token with Ops:RequiredRole. Unset:
+    /// on exactly when one of those credentials is configured (setting the key is how a deployment asks for the console).
+    /// </summary>
+    public bool? Enabled { get; set; }
     /// <summary>A shared key for small deployments, sent as <c>X-Api-Key</c>. At least 32 characters.</summary>
     public string? ApiKey { get; set; }
     /// <summary>Entra ID authority for operator tokens, e.g. https://login.microsoftonline.com/{tenant}/v2.0.</summary>
@@ -36,6 +39,9 @@ public sealed class OpsOptions
     public bool HasApiKey => !string.IsNullOrWhiteSpace(ApiKey);
     public bool HasJwt => !string.IsNullOrWhiteSpace(Authority) || !string.IsNullOrWhiteSpace(SigningKeyPem);
     public bool HasAuthentication => HasApiKey || HasJwt;
+
+    /// <summary>Whether <c>/ops</c> is served: <see cref="Enabled"/> when set, otherwise whether a credential is configured.</summary>
+    public bool IsEnabled => Enabled ?? HasAuthentication;
 }
 
 public sealed class OpsOptionsValidator : IValidateOptions<OpsOptions>
@@ -43,7 +49,7 @@ public sealed class OpsOptionsValidator : IValidateOptions<OpsOptions>
     public ValidateOptionsResult Validate(string? name, OpsOptions o)
     {
         var errors = new List<string>();
-        if (o.Enabled && !o.HasAuthentication)
+        if (o.Enabled == true && !o.HasAuthentication)
             errors.Add("Ops:Enabled is true but none of Ops:ApiKey, Ops:Authority or Ops:SigningKeyPem is set; /ops is never served unauthenticated.");
         if (o.Swagger == SwaggerAccess.Protected && !o.HasAuthentication)
             errors.Add("Ops:Swagger is Protected but none of Ops:ApiKey, Ops:Authority or Ops:SigningKeyPem is set.");
