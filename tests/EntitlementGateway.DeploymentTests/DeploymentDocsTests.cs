@@ -35,4 +35,23 @@ public sealed class DeploymentDocsTests
         Assert.Superset(new HashSet<string> { "53", "443", "6379", "6380", "4317", "4318" }, ports.ToHashSet());
         Assert.Contains("Egress is allowed to DNS (53), Redis (6379/6380), HTTPS (443: Entra ID and the Store\n  are on the internet) and OTLP (4317/4318)", readme, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string> ProblemCodes()
+    {
+        var source = File.ReadAllText(Repo.PathOf("src", "EntitlementGateway", "Infrastructure", "Http", "GatewayProblems.cs"));
+        var codes = System.Text.RegularExpressions.Regex.Matches(source, @"public const string \w+ = ""([a-z_]+)"";").Select(m => m.Groups[1].Value).ToList();
+        Assert.True(codes.Count > 20, "the problem codes were not found in GatewayProblems.cs");
+        return [.. codes];
+    }
+
+    [Theory]
+    [MemberData(nameof(ProblemCodes))]
+    public void EveryProblemCode_HasARowInTheReadmesErrorsTable(string code)
+    {
+        var readme = File.ReadAllText(Repo.PathOf("README.md"));
+        var start = readme.IndexOf("\n### Errors\n", StringComparison.Ordinal);
+        var table = readme[start..readme.IndexOf("\n\n", readme.IndexOf("\n| status | code | when |", start, StringComparison.Ordinal), StringComparison.Ordinal)];
+
+        Assert.Matches($@"\n\| \d{{3}} \| [^|]*`{code}`", table);
+    }
 }
