@@ -56,6 +56,7 @@ public sealed class SerilogSettingsTests
         }).Build();
 
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => SerilogSettings.Check(configuration, Assemblies));
+        Assert.Equal("Serilog", error.OptionsName);
         Assert.Collection(error.Failures,
             f => Assert.Equal("Serilog:MinimumLevel:Default is not a level: use one of Verbose, Debug, Information, Warning, Error, Fatal.", f),
             f => Assert.StartsWith("Serilog:WriteTo:0:Name names a sink", f, StringComparison.Ordinal));
