@@ -75,6 +75,9 @@ public sealed class StoreOptions
     public int SuspectCredentialsAfter { get; set; } = 10;
     /// <summary>... within this many seconds make the gateway suspect its own credentials (see StoreCredentialsMonitor).</summary>
     public int SuspectCredentialsWindowSeconds { get; set; } = 60;
+    /// <summary>Live mode: obtain the service token as soon as the gateway has started, so wrong credentials show in the
+    /// log and readiness at deploy time rather than at the first player's query, which then finds the token held.</summary>
+    public bool TokenAtStart { get; set; } = true;
     /// <summary>Development and tests only: also trust this TLS certificate thumbprint (a local token endpoint).</summary>
     public string? TrustedCertificateThumbprint { get; set; }
     /// <summary>The HTTP version the Collections calls ask for: 2 (taken where the Store offers it in TLS negotiation,

@@ -45,6 +45,7 @@ public static class StoreSetup
         // The gateway logs each outgoing call itself.
         services.ConfigureHttpClientDefaults(client => client.RemoveAllLoggers());
         services.AddSingleton<IStoreTokenProvider, MsalStoreTokenProvider>();
+        services.AddHostedService<StoreTokenAtStart>();
         // A token answer is a few KB: a huge one (a broken or hostile endpoint) is refused before it is held in memory.
         services.AddHttpClient(MsalStoreTokenProvider.HttpClientName, client => client.MaxResponseContentBufferSize = MsalStoreTokenProvider.MaxAnswerBytes)
             .ConfigurePrimaryHttpMessageHandler(sp => StoreTls.CreateHandler(sp.GetRequiredService<IStoreLocator>()));

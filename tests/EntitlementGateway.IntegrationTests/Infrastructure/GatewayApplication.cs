@@ -31,6 +31,8 @@ public sealed class GatewayApplication(IReadOnlyDictionary<string, string?> sett
         ["Store:Authority"] = emulator.Authority,
         ["Store:CollectionsBaseUrl"] = emulator.CollectionsBaseUrl.ToString(),
         ["Store:TrustedCertificateThumbprint"] = emulator.Certificate.Thumbprint,
+        // Most tests set the token endpoint's faults after the gateway starts; StoreTokenAtStartTests turn it on.
+        ["Store:TokenAtStart"] = "false",
     };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -34,6 +34,8 @@ public static class EventIds
     public const int StoreCredentialsCleared = 2031;
     public const int StoreRenew = 2101;
     public const int ServiceTokenFailed = 2102;
+    public const int ServiceTokenAtStart = 2103;
+    public const int ServiceTokenAtStartFailed = 2104;
 
     // 3000-3999: the budget and Redis
     public const int BudgetInMemory = 3001;
