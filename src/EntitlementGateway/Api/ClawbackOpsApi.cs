@@ -34,8 +34,14 @@ public static class ClawbackOpsApi
     }
 
     internal static async Task<Results<Ok<ClawbackEventList>, ProblemHttpResult>> ListEventsAsync(
-        IClawbackStore store, CancellationToken cancellationToken, string? player = null, string? limit = null)
+        IClawbackStore store, HttpContext http, CancellationToken cancellationToken, string? player = null, string? limit = null)
     {
+        // The binder would take one of several values without a word (or join them): a repeated filter is ambiguous.
+        foreach (var name in (string[])[nameof(player), nameof(limit)])
+        {
+            if (http.Request.Query[name].Count > 1)
+                return GatewayProblems.Create(400, GatewayProblems.InvalidRequest, $"The {name} is not valid.", $"{name} may be given once.");
+        }
         if (player is not null && OpsApi.InvalidKey(player, nameof(player)) is { } invalid) return invalid;
         // Read here rather than bound as a number: the framework's refusal of "abc" or "1.5" says nothing of what is wrong.
         var count = 100;

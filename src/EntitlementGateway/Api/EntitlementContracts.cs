@@ -67,7 +67,8 @@ public sealed record ProductSkuRequest(string? ProductId, string? SkuId = null);
 /// <param name="ServedFrom">Where the answer came from: upstream (the Store), cache, or stale.</param>
 public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitlements, string ServedFrom);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+// Strict numbers: the web defaults would read "10" as 10, and a consume's quantity must be the number it says it is.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(EntitlementQueryRequest))]
 [JsonSerializable(typeof(EntitlementQueryResponse))]
 [JsonSerializable(typeof(ConsumeRequest))]
@@ -75,4 +76,5 @@ public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitle
 [JsonSerializable(typeof(GamePassRequest))]
 [JsonSerializable(typeof(GamePassResponse))]
 [JsonSerializable(typeof(RenewUserCollectionsIdRequest))]
+[JsonSerializable(typeof(OpsActionRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

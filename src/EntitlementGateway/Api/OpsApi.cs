@@ -77,21 +77,30 @@ public static partial class OpsApi
         }
     }
 
-    internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ResetBudgetAsync(
-        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ResetBudgetAsync(
+        string userKey, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
     {
         userKey = KeyOf(http, userKey, BudgetKeySegment);
-        return ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.ResetAsync,
+        var request = await ReadActionAsync(http, cancellationToken);
+        return await ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.ResetAsync,
             (operatorName, reason) => LogBudgetReset(audit, userKey, operatorName, reason));
     }
 
-    internal static Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> UnblockBudgetAsync(
-        string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> UnblockBudgetAsync(
+        string userKey, HttpContext http, IUserBudget budget, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
     {
         userKey = KeyOf(http, userKey, BudgetKeySegment);
-        return ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.UnblockAsync,
+        var request = await ReadActionAsync(http, cancellationToken);
+        return await ChangeBudgetAsync(userKey, request, http, budget, cancellationToken, budget.UnblockAsync,
             (operatorName, reason) => LogBudgetUnblocked(audit, userKey, operatorName, reason));
     }
+
+    /// <summary>
+    /// The action's body, read as the player endpoints read theirs (charsets, invalid UTF-8, wrong JSON types all answer
+    /// a 4xx problem): the framework's own binding answers 500 for a charset it does not know.
+    /// </summary>
+    private static ValueTask<OpsActionRequest> ReadActionAsync(HttpContext http, CancellationToken cancellationToken) =>
+        JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.OpsActionRequest, cancellationToken);
 
     private static async Task<Results<Ok<BudgetSnapshot>, ProblemHttpResult>> ChangeBudgetAsync(
         string userKey, OpsActionRequest request, HttpContext http, IUserBudget budget, CancellationToken cancellationToken,
@@ -111,9 +120,10 @@ public static partial class OpsApi
     }
 
     internal static async Task<Results<Ok<CacheDropResult>, ProblemHttpResult>> DropCachedAnswersAsync(
-        string userKey, OpsActionRequest request, HttpContext http, ResultCache cache, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
+        string userKey, HttpContext http, ResultCache cache, ILogger<OpsAuditLog> audit, CancellationToken cancellationToken)
     {
         userKey = KeyOf(http, userKey, CacheKeySegment);
+        var request = await ReadActionAsync(http, cancellationToken);
         if ((InvalidKey(userKey) ?? InvalidReason(request)) is { } invalid) return invalid;
         var everywhere = await cache.DropPlayerAsync(userKey, cancellationToken);
         LogCacheDropped(audit, userKey, OperatorName(http), everywhere, request.Reason!.Trim());

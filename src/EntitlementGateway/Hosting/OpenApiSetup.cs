@@ -13,7 +13,7 @@ namespace EntitlementGateway.Hosting;
 public static class OpenApiSetup
 {
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(options =>
+        services.AddSingleton<OpenApiDocumentCache>().AddOpenApi(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
             {
@@ -48,7 +48,7 @@ public static class OpenApiSetup
     {
         // The one document by its name: any other name reaches the gateway's own 404 problem (the framework answers an
         // unknown document name with a plain-text 404).
-        app.MapOpenApi("/openapi/v1.json");
+        app.MapOpenApi("/openapi/v1.json").AddEndpointFilter(app.Services.GetRequiredService<OpenApiDocumentCache>().ServeAsync);
         var access = SecuritySetup.SwaggerAccessFor(app.Services.GetRequiredService<IOptions<OpsOptions>>().Value, app.Environment);
         app.UseSwaggerUI(options =>
         {

@@ -128,11 +128,89 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
 
     private async Task<(HttpStatusCode Status, JsonObject Problem)> PostAsync(string path, byte[] body, string contentType)
     {
+        var (status, answer) = await SendAsync(path, body, contentType);
+        Assert.Equal("application/problem+json", answer.MediaType);
+        return (status, answer.Body);
+    }
+
+    /// <summary>Posts <paramref name="body"/> as it is, with the ops key (which the player endpoints ignore).</summary>
+    private async Task<(HttpStatusCode Status, (string? MediaType, JsonObject Body) Answer)> SendAsync(string path, byte[] body, string contentType)
+    {
         using var content = new ByteArrayContent(body);
         content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        using var response = await fixture.Client.PostAsync(new Uri(path, UriKind.Relative), content);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-        return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonObject>())!);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = content };
+        request.Headers.Add("X-Api-Key", HostileWireFixture.OpsKey);
+        using var response = await fixture.Client.SendAsync(request);
+        return (response.StatusCode, (response.Content.Headers.ContentType?.MediaType, (await response.Content.ReadFromJsonAsync<JsonObject>())!));
+    }
+
+    public static TheoryData<string> OpsActionEndpoints => new()
+    {
+        "/ops/budgets/user-wire/reset", "/ops/budgets/user-wire/unblock", "/ops/cache/players/user-wire/drop",
+    };
+
+    public static TheoryData<string, string> UnreadableCharsets()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var path in (string[])["/v1/entitlements/query", "/v1/consumables/consume", "/v1/subscriptions/game-pass", "/v1/user-collections-id/renew",
+                     "/ops/budgets/user-wire/reset", "/ops/budgets/user-wire/unblock", "/ops/cache/players/user-wire/drop"])
+            foreach (var charset in (string[])["utf-7", "ebcdic", "\"bogus\""])
+                data.Add(path, charset);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UnreadableCharsets))]
+    public async Task ACharsetTheGatewayWillNotRead_UTF7Included_Is415_OnEveryEndpointThatTakesABody(string path, string charset)
+    {
+        var body = path.StartsWith("/ops/", StringComparison.Ordinal) ? """{"reason":"wire test"}""" : BodyFor(path);
+        var (status, problem) = await PostAsync(path, Encoding.UTF8.GetBytes(body), $"application/json; charset={charset}");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        Assert.Contains("charset", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(OpsActionEndpoints))]
+    public async Task AnOpsAction_ReadsItsBodyAsThePlayerEndpointsDo(string path)
+    {
+        var json = Encoding.UTF8.GetBytes("""{"reason":"wire test"}""");
+
+        foreach (var (body, contentType) in new[] { (json, "application/json; charset=\"utf-8\""), (json, "application/json; charset="), ([0xEF, 0xBB, 0xBF, .. json], "application/json") })
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(path, body, contentType)).Status);
+        var (status, problem) = await PostAsync(path, Encoding.UTF8.GetBytes("""{"reason":7}"""), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        Assert.Contains("reason", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task BytesThatAreNotUtf8_AreRefused_EvenInAFieldTheGatewayIgnores(string path)
+    {
+        var json = BodyFor(path);
+        byte[] body = [.. Encoding.UTF8.GetBytes(json[..^1] + ",\"ignored\":\""), 0xC0, 0xAF, .. "\"}"u8];
+
+        var (status, problem) = await PostAsync(path, body, "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        Assert.Equal("The request body is not valid JSON.", problem["title"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("\"10\"")]
+    [InlineData("\"1\"")]
+    public async Task AConsumesQuantityWrittenAsText_IsRefusedNamingIt_NotReadAsANumber(string quantity)
+    {
+        var body = $$"""{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":{{quantity}},"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""";
+
+        var (status, problem) = await PostAsync("/v1/consumables/consume", Encoding.UTF8.GetBytes(body), "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        Assert.Contains("quantity", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -45,6 +46,20 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         select (path.Key, operation.Key, operation.Value!.AsObject());
 
     private static HashSet<string> Statuses(JsonObject operation) => operation["responses"]!.AsObject().Select(r => r.Key).ToHashSet();
+
+    [Fact]
+    public async Task TheDocument_IsGeneratedOnce_AndServedAsTheSameBytes_BehindItsAccessCheck()
+    {
+        using var first = await _client.GetAsync("/openapi/v1.json");
+        using var second = await _client.GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await second.Content.ReadAsByteArrayAsync());
+        Assert.Equal(first.Content.Headers.ContentType, second.Content.Headers.ContentType);
+        Assert.Equal("application/json", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(first.Content.Headers.ContentLength, second.Content.Headers.ContentLength);
+        Assert.Equal(1, _gateway.Services.GetRequiredService<EntitlementGateway.Hosting.OpenApiDocumentCache>().Generated);
+    }
 
     [Fact]
     public void TheProblemBody_CarriesItsCode_AndEachStatusNamesTheCodesItCarries()

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using EntitlementGateway.Api;
 using EntitlementGateway.Clawback;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +29,7 @@ public sealed class OpsTextTests
     [InlineData("", "player must be 1 to 256 characters")]
     public async Task ClawbackEvents_PlayerFilter_IsABudgetKey(string player, string? refusal)
     {
-        var result = (await ClawbackOpsApi.ListEventsAsync(new InMemoryClawbackStore(TimeProvider.System), CancellationToken.None, player)).Result;
+        var result = (await ClawbackOpsApi.ListEventsAsync(new InMemoryClawbackStore(TimeProvider.System), new DefaultHttpContext(), CancellationToken.None, player)).Result;
 
         if (refusal is null)
         {
@@ -38,5 +39,26 @@ public sealed class OpsTextTests
         var problem = Assert.IsType<ProblemHttpResult>(result);
         Assert.Equal(400, problem.StatusCode);
         Assert.StartsWith(refusal, problem.ProblemDetails.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("?player=user-a&player=user-b", "player")]
+    [InlineData("?limit=5&limit=6", "limit")]
+    [InlineData("?player=user-a&limit=5&limit=5", "limit")]
+    public async Task ClawbackEvents_ARepeatedFilter_IsRefusedNamingIt(string query, string name)
+    {
+        var http = new DefaultHttpContext { Request = { QueryString = new QueryString(query) } };
+        var result = (await ClawbackOpsApi.ListEventsAsync(new InMemoryClawbackStore(TimeProvider.System), http, CancellationToken.None, "user-a", "5")).Result;
+
+        var problem = Assert.IsType<ProblemHttpResult>(result);
+        Assert.Equal(400, problem.StatusCode);
+        Assert.Equal($"{name} may be given once.", problem.ProblemDetails.Detail);
+    }
+
+    [Fact]
+    public async Task ClawbackEvents_EachFilterOnce_IsRead()
+    {
+        var http = new DefaultHttpContext { Request = { QueryString = new QueryString("?player=user-a&limit=5") } };
+        Assert.IsType<Ok<ClawbackEventList>>((await ClawbackOpsApi.ListEventsAsync(new InMemoryClawbackStore(TimeProvider.System), http, CancellationToken.None, "user-a", "5")).Result);
     }
 }

@@ -83,8 +83,9 @@ public static class JsonBody
             var encoding = System.Text.Encoding.GetEncoding(name);
             return encoding.CodePage == System.Text.Encoding.UTF8.CodePage ? null : encoding;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
+            // NotSupportedException: an encoding .NET knows and refuses to use (UTF-7).
             throw new BadHttpRequestException($"The request's charset \"{name}\" is not a known encoding.", StatusCodes.Status415UnsupportedMediaType);
         }
     }
@@ -111,19 +112,26 @@ public static class JsonBody
 
     private static readonly Encoding BigEndianUtf32 = new UTF32Encoding(bigEndian: true, byteOrderMark: true);
 
+    /// <summary>
+    /// The body, when it is UTF-8 throughout. JSON text is UTF-8, but the reader checks only the strings it decodes: bytes
+    /// that are not UTF-8 inside a value it skips (an unknown field) would pass unnoticed.
+    /// </summary>
+    internal static ReadOnlySpan<byte> Utf8Text(ReadOnlySpan<byte> body) =>
+        System.Text.Unicode.Utf8.IsValid(body) ? body : throw new JsonException("The request body is not valid UTF-8.");
+
     private static T? Deserialize<T>(ReadOnlySequence<byte> body, Encoding? encoding, JsonTypeInfo<T> type)
     {
         try
         {
             // A UTF-8 byte order mark is allowed before JSON text and ignored, as the framework's stream reader does.
             if (encoding is null && body.FirstSpan.StartsWith(Utf8Bom)) body = body.Slice(Utf8Bom.Length);
-            if (encoding is null && body.IsSingleSegment) return JsonSerializer.Deserialize(body.FirstSpan, type);
+            if (encoding is null && body.IsSingleSegment) return JsonSerializer.Deserialize(Utf8Text(body.FirstSpan), type);
             var length = checked((int)body.Length);
             var copy = ArrayPool<byte>.Shared.Rent(length);
             try
             {
                 body.CopyTo(copy);
-                if (encoding is null) return JsonSerializer.Deserialize(copy.AsSpan(0, length), type);
+                if (encoding is null) return JsonSerializer.Deserialize(Utf8Text(copy.AsSpan(0, length)), type);
                 var (declared, skip) = ByteOrder(encoding, copy.AsSpan(0, length));
                 return JsonSerializer.Deserialize(System.Text.Encoding.Convert(declared, System.Text.Encoding.UTF8, copy, skip, length - skip), type);
             }
