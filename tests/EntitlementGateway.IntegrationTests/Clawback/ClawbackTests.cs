@@ -222,7 +222,8 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
         using var client = gateway.CreateClient();
         using var response = await EventsWithLimitAsync(client, limit);
         var problem = await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "invalid_request");
-        Assert.Equal("limit must be a whole number between 1 and 500.", problem["detail"]!.GetValue<string>());
+        Assert.Equal(limit.Contains('&', StringComparison.Ordinal) ? "limit may be given once." : "limit must be a whole number between 1 and 500.",
+            problem["detail"]!.GetValue<string>());
         using var anonymous = await client.GetAsync("/ops/clawback/events");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
