@@ -92,9 +92,12 @@ public sealed class ConfigurationPromiseTests(LiveGatewayFixture fixture) : ICla
         using var request = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json");
         request.Headers.Add("X-Api-Key", OpsKey);
         using var operator_ = await client.SendAsync(request);
+        // The document is kept after its first generation: still behind the check.
+        using var anonymousAfter = await client.GetAsync("/openapi/v1.json");
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.OK, operator_.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousAfter.StatusCode);
     }
 
     [Fact]
