@@ -29,6 +29,7 @@ public sealed partial class ConsumeService(
     StoreCredentialsMonitor credentials,
     ResultCache cache,
     AcceptedUcids accepted,
+    UnprovenCallGate gate,
     IEnumerable<IConsumeListener> listeners,
     IOptions<ConsumeOptions> options,
     IOptions<StoreOptions> storeOptions,
@@ -91,7 +92,11 @@ public sealed partial class ConsumeService(
         // The first page of a player's query of that one product, asked as every query is (version, credential, sandbox).
         var query = new EntitlementQuery(command.Ucid, command.BudgetKey, [new ProductSelector(command.ProductId, null)], null,
             IncludeSatisfyingItems: false, storeOptions.Value.QueryApi, command.Xbox);
-        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox)
+        {
+            Unproven = UnprovenCallGate.IsUnproven(command.BudgetKey, command.Ucid, accepted),
+            StopWaitingAt = gate.StopWaitingAt(resilience.Value.TotalTimeout),
+        };
         using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
         StoreCallResult<B2bLicensePreviewResponse> result;
         try
@@ -133,7 +138,11 @@ public sealed partial class ConsumeService(
             TrackingId = command.TrackingId,
             IncludeOrderIds = true,
         };
-        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox);
+        var state = new StoreCallState(command.BudgetKey, StoreWire.NewCorrelationVector(), command.Xbox)
+        {
+            Unproven = UnprovenCallGate.IsUnproven(command.BudgetKey, command.Ucid, accepted),
+            StopWaitingAt = gate.StopWaitingAt(resilience.Value.TotalTimeout),
+        };
         using var deadline = new CancellationTokenSource(resilience.Value.TotalTimeout, time);
         StoreCallResult<ConsumeAnswer> result;
         try

@@ -73,13 +73,19 @@ public sealed partial class EntitlementQueryService(
     IOptions<ResilienceOptions> resilienceOptions,
     TimeProvider time,
     GatewayMetrics metrics,
+    AcceptedUcids accepted,
+    UnprovenCallGate gate,
     ILogger<EntitlementQueryService> logger)
 {
     public async Task<QueryOutcome> QueryAsync(EntitlementQuery query, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(resilienceOptions.Value.TotalTimeout);
-        var state = new StoreCallState(query.BudgetKey, StoreWire.NewCorrelationVector(), query.Xbox);
+        var state = new StoreCallState(query.BudgetKey, StoreWire.NewCorrelationVector(), query.Xbox)
+        {
+            Unproven = UnprovenCallGate.IsUnproven(query.BudgetKey, query.Ucid, accepted),
+            StopWaitingAt = gate.StopWaitingAt(resilienceOptions.Value.TotalTimeout),
+        };
         try
         {
             return await PagesAsync(query, state, deadline.Token);

@@ -64,6 +64,7 @@ public static class StoreSetup
         services.AddValidatedOptions<ResilienceOptions, ResilienceOptionsValidator>(ResilienceOptions.Section);
         services.AddSingleton<StoreResiliencePipelines>();
         services.AddTransient<StoreResilienceHandler>();
+        services.AddSingleton<UnprovenCallGate>();
         services.AddSingleton<StoreConnectionPool>();
         // The pipeline's total timeout bounds a query page; HttpClient's own timeout is only a backstop behind it.
         // A named client (the name a typed client would get), made once below.

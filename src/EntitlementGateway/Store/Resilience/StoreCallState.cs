@@ -29,6 +29,13 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
     /// <summary>The budget key (the player); null for a call that spends no budget.</summary>
     public string? BudgetKey { get; } = budgetKey;
 
+    /// <summary>The budget key is the credential's own claim and the Store has not yet answered for the credential here:
+    /// each attempt waits for a turn at <see cref="UnprovenCallGate"/>.</summary>
+    public bool Unproven { get; init; }
+
+    /// <summary>An unproven call waiting for its turn stops waiting at this moment (<see cref="UnprovenCallGate.StopWaitingAt"/>).</summary>
+    public DateTimeOffset? StopWaitingAt { get; init; }
+
     /// <summary>The player's delegated Xbox authorization: every attempt carries it instead of the gateway's service token.</summary>
     public XboxAuthorization? Xbox { get; } = xbox;
 

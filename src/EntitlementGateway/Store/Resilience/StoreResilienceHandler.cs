@@ -22,7 +22,8 @@ public sealed class StoreResilienceHandler(
     IStoreTokenProvider tokens,
     GatewayMetrics metrics,
     StoreConnectionPool connections,
-    StoreCredentialsMonitor credentials) : DelegatingHandler
+    StoreCredentialsMonitor credentials,
+    UnprovenCallGate gate) : DelegatingHandler
 {
     /// <summary>The largest Store answer read; a page of 100 items is a few tens of KiB.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
@@ -86,6 +87,8 @@ public sealed class StoreResilienceHandler(
         string? lease = null;
         state.LastAttemptLease = null;
         BudgetDecision? allowed = null;
+        // An unproven credential's attempt holds a turn from before its unit is taken until its answer is read.
+        using var turn = state.Unproven && state.BudgetKey is { } gated ? await gate.EnterAsync(gated, state.StopWaitingAt, cancellationToken) : null;
         if (state.BudgetKey is { } key && !pipelines.CircuitRefusesNow)
             (lease, allowed) = await AcquireAsync(state, key, cancellationToken);
         // The client span starts once the call will be made: a unit refused (or a budget that did not answer) is no

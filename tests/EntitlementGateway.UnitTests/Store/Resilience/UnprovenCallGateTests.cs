@@ -1,0 +1,78 @@
+using EntitlementGateway.Store;
+using EntitlementGateway.Store.Resilience;
+using EntitlementGateway.UnitTests.Infrastructure;
+
+namespace EntitlementGateway.UnitTests.Store.Resilience;
+
+/// <summary>Calls whose budget key is an unverified claim wait their turn, a few per key; proven ones never do.</summary>
+public class UnprovenCallGateTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void AKeyTakenFromTheCredentialsClaim_IsUnproven_UntilTheStoreHasAnsweredForThatUcid()
+    {
+        var accepted = new AcceptedUcids();
+        var ucid = UserCollectionsId.TryParse(TestUcid.Create(Now, userId: "p1"), out _)!;
+
+        Assert.True(UnprovenCallGate.IsUnproven("user-p1", ucid, accepted));
+        accepted.Remember(new AcceptedUcids.Entry(ucid));
+        Assert.False(UnprovenCallGate.IsUnproven("user-p1", ucid, accepted));
+        // An Xbox authorization is never remembered; a bound player's key and a whole-token hash are not claims.
+        Assert.True(UnprovenCallGate.IsUnproven("xbl-123", null, accepted));
+        Assert.False(UnprovenCallGate.IsUnproven("player-p1", ucid, new AcceptedUcids()));
+        Assert.False(UnprovenCallGate.IsUnproven("ucid-0123456789abcdef", ucid, new AcceptedUcids()));
+        Assert.False(UnprovenCallGate.IsUnproven(null, ucid, new AcceptedUcids()));
+    }
+
+    [Fact]
+    public async Task AKey_HasAtMostPerKeyTurns_AndTheNextWaitsForOneToEnd()
+    {
+        var gate = new UnprovenCallGate(TimeProvider.System, perKey: 2);
+        var first = await gate.EnterAsync("user-a", null, CancellationToken.None);
+        var second = await gate.EnterAsync("user-a", null, CancellationToken.None);
+        var other = await gate.EnterAsync("user-b", null, CancellationToken.None);
+        var third = gate.EnterAsync("user-a", null, CancellationToken.None).AsTask();
+
+        await Task.Delay(50);
+        Assert.False(third.IsCompleted);
+        first!.Dispose();
+        first.Dispose(); // a second dispose gives back nothing more
+        var turn = await third.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(turn);
+        Assert.Equal(2, gate.Keys);
+
+        foreach (var t in new[] { second, other, turn }) t!.Dispose();
+        Assert.Equal(0, gate.Keys);
+    }
+
+    [Fact]
+    public async Task AWaiter_StopsWaitingAtItsMoment_AsItsTimeRunningOut_AndLeavesNothingBehind()
+    {
+        var gate = new UnprovenCallGate(TimeProvider.System, perKey: 1);
+        using var held = await gate.EnterAsync("user-a", null, CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.EnterAsync("user-a", DateTimeOffset.UtcNow.AddMilliseconds(100), CancellationToken.None).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.EnterAsync("user-a", DateTimeOffset.UtcNow.AddSeconds(-1), CancellationToken.None).AsTask());
+        using var cancelled = new CancellationTokenSource(50);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.EnterAsync("user-a", null, cancelled.Token).AsTask());
+        Assert.Equal(1, gate.Keys);
+    }
+
+    [Fact]
+    public async Task PastItsKeyLimit_ACallGoesUngated()
+    {
+        var gate = new UnprovenCallGate(TimeProvider.System, perKey: 1, maxKeys: 1);
+        using var held = await gate.EnterAsync("user-a", null, CancellationToken.None);
+
+        Assert.Null(await gate.EnterAsync("user-b", null, CancellationToken.None));
+        Assert.Equal(1, gate.Keys);
+    }
+
+    [Fact]
+    public void StopWaitingAt_IsNineTenthsOfTheTotalAhead()
+    {
+        var time = new ManualTimeProvider(Now);
+        Assert.Equal(Now + TimeSpan.FromSeconds(9), new UnprovenCallGate(time).StopWaitingAt(TimeSpan.FromSeconds(10)));
+    }
+}
