@@ -19,12 +19,23 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
     private readonly ILogger<FailoverUserBudget> _logger;
     private readonly RedisBackoff _backoff;
     private int _degraded;
+    private readonly TimeProvider _time;
+    // When Redis last answered a readiness check (ticks of _time's timestamp); 0: not recently, or failed since.
+    private long _healthyAt;
+
+    /// <summary>
+    /// How long a readiness check that found Redis answering is taken as the answer: probes cost no one anything, so
+    /// unauthenticated clients calling <c>/health/ready</c> in a loop would otherwise turn each call into Redis round trips
+    /// for every replica's shared Redis. Any failing budget call forgets it at once.
+    /// </summary>
+    internal static readonly TimeSpan HealthyFor = TimeSpan.FromSeconds(1);
 
     public FailoverUserBudget(RedisUserBudget redis, IOptions<BudgetOptions> options, TimeProvider time, ILogger<FailoverUserBudget> logger)
     {
         _redis = redis;
         _options = options.Value;
         _backoff = new RedisBackoff(time);
+        _time = time;
         _logger = logger;
         _local = new InMemoryUserBudget(Options.Create(_options.ShareOfOneReplica()), time);
     }
@@ -121,10 +132,13 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (Volatile.Read(ref _healthyAt) is var at and not 0 && _time.GetElapsedTime(at) < HealthyFor)
+            return HealthCheckResult.Healthy("Redis budget answers.");
         try
         {
             await _redis.GetAsync("health-probe", cancellationToken);
             Recovered();
+            Volatile.Write(ref _healthyAt, _time.GetTimestamp());
             return HealthCheckResult.Healthy("Redis budget answers.");
         }
         catch (BudgetUnavailableException)
@@ -143,6 +157,7 @@ public sealed partial class FailoverUserBudget : IUserBudget, IHealthCheck
 
     private void Failed()
     {
+        Volatile.Write(ref _healthyAt, 0);
         _backoff.Failed();
         if (Interlocked.Exchange(ref _degraded, 1) == 0) LogDegraded(_logger, _options.WhenRedisUnavailable.ToString(), _options.LocalShare);
     }

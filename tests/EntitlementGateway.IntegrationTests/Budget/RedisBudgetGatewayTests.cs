@@ -19,6 +19,31 @@ public sealed class RedisBudgetGatewayTests : IAsyncLifetime
     public Task DisposeAsync() => _redis.DisposeAsync();
 
     [LocalRedisFact]
+    public async Task ReadinessProbesInALoop_AskRedisAtMostOncePerSecond_AndAFailingBudgetCallIsSeenAtOnce()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        await using var gateway = GatewayApplication.Live(emulator, new Dictionary<string, string?> { ["Redis:ConnectionString"] = _redis.ConnectionString });
+        using var client = gateway.CreateClient();
+        await using var admin = await RedisAdmin.ConnectAsync(_redis.AdminConnectionString);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+
+        var before = await admin.CommandCallsAsync();
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < 50; i++) Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+        var calls = RedisAdmin.Delta(before, await admin.CommandCallsAsync()).Where(p => p.Key != "info").Sum(p => p.Value);
+
+        // One Redis round trip (a script and what it runs, or a read) per second at most, not per probe.
+        Assert.InRange(calls, 0, 4 * (1 + (long)watch.Elapsed.TotalSeconds));
+
+        await _redis.StopAsync();
+        using var store = new StoreWorld(emulator);
+        // A budget call meets the outage (whatever the policy answers): readiness says so at its next probe.
+        (await QueryAsync(client, await store.MintUcidAsync("probe-player"))).Dispose();
+        Assert.Contains("Degraded", await client.GetStringAsync("/health/ready"), StringComparison.Ordinal);
+        await _redis.StartAgainAsync();
+    }
+
+    [LocalRedisFact]
     public async Task ThreeReplicasSharingRedis_UnderHundredsOfConcurrentQueries_NeverLetAnyStoreWindowHoldMoreThanTheLimit()
     {
         const int limit = 10;
