@@ -199,7 +199,9 @@ public sealed partial class ConsumeService(
         // The Store may have consumed: an answer cached before it would show the old balance, so it goes too.
         await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
         var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
-        LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
+        // No attempt took a unit (the budget, Redis or the open circuit refused first): it was never sent, so its outcome is known.
+        if (state.Leases.Count == 0) LogNotSent(logger, command.TrackingId, failure.Kind.ToString());
+        else LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
     }
 
@@ -247,6 +249,9 @@ public sealed partial class ConsumeService(
 
     [LoggerMessage(EventId = EventIds.ConsumeRefused, EventName = nameof(EventIds.ConsumeRefused), Level = LogLevel.Information, Message = "The Store refused to consume {ProductId} (trackingId {TrackingId}): {Code}")]
     private static partial void LogRefused(ILogger logger, string productId, string trackingId, string code);
+
+    [LoggerMessage(EventId = EventIds.ConsumeNotSent, EventName = nameof(EventIds.ConsumeNotSent), Level = LogLevel.Information, Message = "Consume trackingId {TrackingId} was not sent to the Store ({Failure}); a retry with the same trackingId sends it")]
+    private static partial void LogNotSent(ILogger logger, string trackingId, string failure);
 
     [LoggerMessage(EventId = EventIds.ConsumeUnknownOutcome, EventName = nameof(EventIds.ConsumeUnknownOutcome), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} ended without a known outcome ({Failure}); a retry with the same trackingId resends it")]
     private static partial void LogUnknownOutcome(ILogger logger, string trackingId, string failure);

@@ -311,6 +311,9 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
         using var refused = await ConsumeAsync(client, ucid, Coins, 1, Guid.NewGuid());
 
         await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "budget_exhausted");
+        // Refused before any Store call: its outcome is known (not sent), and the log says so rather than "unknown".
+        Assert.Contains(gateway.Logs, l => l.Message.Contains("was not sent to the Store (BudgetExhausted)", StringComparison.Ordinal));
+        Assert.DoesNotContain(gateway.Logs, l => l.Message.Contains("without a known outcome", StringComparison.Ordinal));
         Assert.Equal(1, await World.ConsumesAsync(user));
         Assert.Equal(1, await World.OperationCallsAsync("consume"));
         Assert.Equal(9, await BalanceAsync(user));
