@@ -74,6 +74,10 @@ internal static class GatewayQueries
         return problem;
     }
 
+    /// <summary>The status of readiness's <c>store-credentials</c> check.</summary>
+    public static async Task<string> CredentialsReadinessAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonObject>("/health/ready"))!["checks"]!["store-credentials"]!["status"]!.GetValue<string>();
+
     public static async Task<JsonObject> BodyAsync(HttpResponseMessage response)
     {
         await response.Content.LoadIntoBufferAsync(); // so a test may read it more than once

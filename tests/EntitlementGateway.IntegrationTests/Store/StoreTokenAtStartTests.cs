@@ -26,9 +26,6 @@ public sealed class StoreTokenAtStartTests : OwnEmulatorGatewayTests
         return (await response.Content.ReadFromJsonAsync<JsonNode>())!;
     }
 
-    private static async Task<string> CredentialsReadinessAsync(HttpClient client) =>
-        (await client.GetFromJsonAsync<JsonNode>("/health/ready"))!["checks"]!["store-credentials"]!["status"]!.GetValue<string>();
-
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + Patience;

@@ -48,12 +48,6 @@ public sealed class TokenAnswerTests : OwnEmulatorGatewayTests
         Assert.Equal("Healthy", await CredentialsReadinessAsync(client));
     }
 
-    private static async Task<string> CredentialsReadinessAsync(HttpClient client)
-    {
-        var ready = await client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/health/ready");
-        return ready!["checks"]!["store-credentials"]!["status"]!.GetValue<string>();
-    }
-
     [Fact]
     public async Task Query_WhenTheTokenEndpointRedirects_TheClientSecretGoesNowhere_AndTheQueryIs502()
     {

@@ -5,7 +5,7 @@ namespace EntitlementGateway.Store.Resilience;
 /// <c>xbl-{userhash}</c>), which the Store alone can verify. Every attempt takes its unit before the Store answers, so a
 /// burst of forged credentials naming a victim would hold the victim's units until the Store refused them (then they
 /// are refunded), and the victim's own calls would meet 429 meanwhile. Calls whose credential the Store has not yet
-/// answered for on this replica therefore go through here: at most <see cref="PerKey"/> at once per budget key, the rest
+/// answered for on this replica therefore go through here: at most <c>perKey</c> (<see cref="DefaultPerKey"/>) at once per budget key, the rest
 /// wait their turn (bounded by the query's total timeout). A credential the Store has accepted never waits here.
 /// </summary>
 public sealed class UnprovenCallGate(TimeProvider time, int perKey = UnprovenCallGate.DefaultPerKey, int maxKeys = UnprovenCallGate.DefaultMaxKeys)
@@ -23,8 +23,6 @@ public sealed class UnprovenCallGate(TimeProvider time, int perKey = UnprovenCal
     }
 
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
-
-    public int PerKey => perKey;
 
     /// <summary>Keys with calls in or waiting at the gate now.</summary>
     public int Keys
