@@ -80,8 +80,8 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
             if (readRefusal is not null && readRefusal((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken)) is { } refusal)
                 return StoreCallResult<TAnswer>.Ok(refusal);
             var failure = MapFailure(response, time.GetUtcNow());
-            // With the player's own authorization, a refusal is about that token, never the gateway's credentials.
-            return state.Xbox is not null && failure.Failure == StoreFailureKind.UcidRefused
+            // With the player's own authorization, a refusal (401 or 403) is about that token, never the gateway's credentials.
+            return state.Xbox is not null && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
                 ? StoreCallResult<TAnswer>.Fail(StoreFailureKind.XboxTokenRefused, failure.Detail)
                 : StoreCallResult<TAnswer>.Fail(failure.Failure!.Value, failure.Detail, failure.RetryAfter);
         }
@@ -183,8 +183,12 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         return response.StatusCode switch
         {
             HttpStatusCode.TooManyRequests => StoreCallResult<object>.Fail(StoreFailureKind.RateLimited, "The Store's per-user rate limit was reached.", retryAfter),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => StoreCallResult<object>.Fail(StoreFailureKind.UcidRefused,
-                $"The Store refused the request ({status})."),
+            HttpStatusCode.Unauthorized => StoreCallResult<object>.Fail(StoreFailureKind.UcidRefused, "The Store refused the request (401)."),
+            // The Store documents its refusals of a UserCollectionsId (and of the service token) as 401s. A 403 refuses
+            // the caller: the Entra app's access in Partner Center or its scope. Telling each player to mint a new UCID
+            // for it would spend their client calls for nothing, so it is the gateway's error.
+            HttpStatusCode.Forbidden => StoreCallResult<object>.Fail(StoreFailureKind.Error,
+                "The Store answered 403 Forbidden: it refuses the gateway itself (check that the Entra app in Store:ClientId is associated with these products in Partner Center), not the player's UserCollectionsId."),
             HttpStatusCode.ServiceUnavailable => StoreCallResult<object>.Fail(StoreFailureKind.Unavailable, "The Store is unavailable.", retryAfter),
             HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => StoreCallResult<object>.Fail(StoreFailureKind.Timeout,
                 $"The Store timed out ({status})."),

@@ -20,7 +20,8 @@ public static class StoreJson
 
     /// <summary>
     /// A trial's remaining time in either documented form: <c>DD:HH:MM:SS.MS</c> (four fields) or <c>HH:MM:SS.fffffff</c>
-    /// (three); null when it is neither.
+    /// (three), the latter also with days as a timespan writes them past one day (<c>D.HH:MM:SS.fffffff</c>); null when it
+    /// is none of them.
     /// </summary>
     public static TimeSpan? ParseTrialTimeRemaining(string? value)
     {
@@ -30,11 +31,18 @@ public static class StoreJson
         var days = 0;
         if (parts.Length == 4 && !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
         var o = parts.Length - 3;
+        var dotted = parts.Length == 3 && parts[0].IndexOf('.') > 0;
+        if (dotted)
+        {
+            var dot = parts[0].IndexOf('.');
+            if (!int.TryParse(parts[0].AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
+            parts[0] = parts[0][(dot + 1)..];
+        }
         if (!int.TryParse(parts[o], NumberStyles.None, CultureInfo.InvariantCulture, out var hours) ||
             !int.TryParse(parts[o + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var minutes) ||
             !decimal.TryParse(parts[o + 2], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
             return null;
-        if (minutes > 59 || seconds >= 60 || days > 100_000 || hours > 2_400_000) return null;
+        if (minutes > 59 || seconds >= 60 || days > 100_000 || hours > 2_400_000 || dotted && hours > 23) return null;
         return TimeSpan.FromDays(days) + TimeSpan.FromHours(hours) + TimeSpan.FromMinutes(minutes) + TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
     }
 }

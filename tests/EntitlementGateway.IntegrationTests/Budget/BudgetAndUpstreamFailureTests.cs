@@ -111,11 +111,33 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
         await _store.SetFaultsAsync(new { });
     }
 
+    [Fact]
+    public async Task Query_WhenStoreAnswers403_IsTheGatewaysError_NotTheUcids_AndKeepsItsUnit()
+    {
+        // The Store documents its UCID refusals as 401s; a 403 refuses the caller. The player must not be told to mint
+        // a new UCID, the call is not retried (a 4xx), and its unit stays spent (the Store saw it).
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        await _store.SetFaultsAsync(new { failNext = 2, failureStatus = 403, mode = "Status" });
+        var tokensBefore = fixture.Emulator.State.TokensIssued;
+
+        using var response = await QueryAsync(ucid);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("403", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Partner Center", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("\"upstream\";r=99;", response.Headers.GetValues("RateLimit").Single());
+        Assert.Equal(1, fixture.Emulator.State.Faults.FailNext);
+        Assert.Equal(tokensBefore, fixture.Emulator.State.TokensIssued);
+        await _store.SetFaultsAsync(new { });
+    }
+
     [Theory]
-    [InlineData(500, HttpStatusCode.BadGateway, "upstream_error")]
-    [InlineData(502, HttpStatusCode.BadGateway, "upstream_error")]
-    [InlineData(503, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
-    public async Task Query_WhenStoreFails_MapsToTheDocumentedProblem(int storeStatus, HttpStatusCode expected, string code)
+    [InlineData(500, HttpStatusCode.BadGateway, "upstream_error", FaultyStoreFixture.Attempts)]
+    [InlineData(502, HttpStatusCode.BadGateway, "upstream_error", FaultyStoreFixture.Attempts)]
+    // The Store's Retry-After of 7 s is honoured: no retry inside the query.
+    [InlineData(503, HttpStatusCode.ServiceUnavailable, "upstream_unavailable", 1)]
+    public async Task Query_WhenStoreFails_MapsToTheDocumentedProblem(int storeStatus, HttpStatusCode expected, string code, int attempts)
     {
         var ucid = await _store.MintUcidAsync(NewUser());
         await _store.SetFaultsAsync(new { failNext = FaultyStoreFixture.Attempts, failureStatus = storeStatus, retryAfterSeconds = 7, mode = "Status" });
@@ -123,8 +145,9 @@ public class BudgetAndUpstreamFailureTests(FaultyStoreFixture fixture) : IClassF
         using var response = await QueryAsync(ucid);
 
         await AssertProblemAsync(response, expected, code);
-        Assert.StartsWith($"\"upstream\";r={100 - FaultyStoreFixture.Attempts};", response.Headers.GetValues("RateLimit").Single());
+        Assert.StartsWith($"\"upstream\";r={100 - attempts};", response.Headers.GetValues("RateLimit").Single());
         if (expected == HttpStatusCode.ServiceUnavailable) Assert.Equal("7", response.Headers.GetValues("Retry-After").Single());
+        await _store.SetFaultsAsync(new { });
     }
 
     [Fact]

@@ -204,6 +204,24 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(3, await UnitsUsedAsync(_gateway, _user));
     }
 
+    [Fact]
+    public async Task A_retry_after_an_answer_that_broke_off_names_the_MS_CV_the_Store_received()
+    {
+        // No answer to read it from: the line must still name what was sent, the one id Microsoft's support can trace.
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{Page[..10]}"),
+            stream => { stream.Dispose(); return Task.CompletedTask; });
+
+        await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        var received = _store.CorrelationVectors.ToArray();
+        Assert.Equal(3, received.Length);
+        var retries = _gateway.Logs.Where(log => log.Message.StartsWith("Store call attempt failed", StringComparison.Ordinal)).Select(log => log.Message).ToArray();
+        Assert.Equal(2, retries.Length);
+        Assert.Contains($"sent MS-CV {received[0]};", retries[0], StringComparison.Ordinal);
+        Assert.Contains($"sent MS-CV {received[1]};", retries[1], StringComparison.Ordinal);
+    }
+
     /// <summary>Reads each HTTP/1.1 request (head and Content-Length body) and writes <see cref="Answer"/>.</summary>
     private sealed class RawStore : LoopbackListener
     {
@@ -216,6 +234,9 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         }
 
         public int Requests => Volatile.Read(ref _requests);
+
+        /// <summary>The MS-CV header of each request, in the order they came.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<string> CorrelationVectors { get; } = new();
 
         /// <summary>The certificate the TLS handshake presents.</summary>
         public X509Certificate2 Certificate { get; set; }
@@ -233,7 +254,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
             {
                 await using var tls = new SslStream(client.GetStream());
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate });
-                while (await ReadRequestAsync(tls))
+                while (await ReadRequestAsync(tls, CorrelationVectors))
                 {
                     Interlocked.Increment(ref _requests);
                     await tls.WriteAsync(Answer);
@@ -247,7 +268,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
             }
         }
 
-        private static async Task<bool> ReadRequestAsync(Stream stream)
+        private static async Task<bool> ReadRequestAsync(Stream stream, System.Collections.Concurrent.ConcurrentQueue<string> correlationVectors)
         {
             var head = new List<byte>();
             var one = new byte[1];
@@ -259,6 +280,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
             var length = 0;
             foreach (var line in Encoding.ASCII.GetString(head.ToArray()).Split("\r\n"))
                 if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                else if (line.StartsWith("MS-CV:", StringComparison.OrdinalIgnoreCase)) correlationVectors.Enqueue(line[6..].Trim());
             await stream.ReadExactlyAsync(new byte[length]);
             return true;
         }

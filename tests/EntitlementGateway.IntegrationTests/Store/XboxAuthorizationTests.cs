@@ -101,6 +101,24 @@ public sealed class XboxAuthorizationTests(SandboxGatewayFixture fixture) : ICla
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    [Fact]
+    public async Task XboxQuery_A403FromTheStore_IsThePlayersTokenRefused()
+    {
+        // With the player's own authorization, a 403 (like a 401) is about that token, unlike a UCID call's 403.
+        var user = NewUser();
+        var xbox = await fixture.Store.MintXboxTokenAsync(user);
+        await fixture.Store.SetFaultsAsync(new { failNext = 1, failureStatus = 403, mode = "Status" });
+        try
+        {
+            using var response = await XboxQueryAsync(fixture.Client, xbox, fresh: true);
+            await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "xbox_token_refused");
+        }
+        finally
+        {
+            await fixture.Store.SetFaultsAsync(new { });
+        }
+    }
+
     [Theory]
     [InlineData("Bearer abc", "AAAAAQAAAAAAAAAAAAAAAA==", "invalid_xbox_authorization", "xbox.authorization")]
     [InlineData("XBL3.0 x=;token", "AAAAAQAAAAAAAAAAAAAAAA==", "invalid_xbox_authorization", "xbox.authorization")]

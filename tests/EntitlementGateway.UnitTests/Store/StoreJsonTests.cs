@@ -128,6 +128,23 @@ public class StoreJsonTests
     }
 
     [Theory]
+    [InlineData(100)]
+    [InlineData(900)]
+    public void ReadPage_AnUnknownFieldNestedDeep_IsReadPast(int depth)
+    {
+        var deep = new string('[', depth) + new string(']', depth);
+        var page = Read($$"""{"items":[{"productId":"9N30KZZF4BR9","status":"Active","startDate":"2021-01-01T00:00:00Z","endDate":"9999-12-31T23:59:59.9999999+00:00","deep":{{deep}}}]}""");
+        Assert.Single(EntitlementFilter.Apply([page.Items!.Single()], During));
+    }
+
+    [Fact]
+    public void ReadPage_NestingBeyondAnyBound_IsNotTheDocumentedJson()
+    {
+        var deep = new string('[', 5000) + new string(']', 5000);
+        Assert.Throws<JsonException>(() => StoreJson.ReadPage(Encoding.UTF8.GetBytes($$"""{"items":[{"deep":{{deep}}}]}""")));
+    }
+
+    [Theory]
     [InlineData("99999999999", WholeInt)]
     [InlineData("1e400", WholeInt)]
     [InlineData("99999999999999999999", WholeInt)]
@@ -262,6 +279,9 @@ public class StoreJsonTests
     [InlineData("01:09:43:52.858", 121432.858)] // DD:HH:MM:SS.MS, the table's form
     [InlineData("00:00:00:01.5", 1.5)]
     [InlineData("23:59:59", 86399)]
+    [InlineData("2.09:43:52.8580690", 2 * 86400 + 35032.858069)] // a timespan past one day: D.HH:MM:SS.fffffff
+    [InlineData("1.00:00:00", 86400)]
+    [InlineData("10.23:00:00", 10 * 86400 + 23 * 3600)]
     public void ParseTrialTimeRemaining_ReadsBothDocumentedForms(string text, double seconds)
     {
         Assert.Equal(seconds, StoreJson.ParseTrialTimeRemaining(text)!.Value.TotalSeconds, 6);
@@ -277,6 +297,9 @@ public class StoreJsonTests
     [InlineData("00:61:00")]
     [InlineData("00:00:60")]
     [InlineData("-1:00:00")]
+    [InlineData("1.24:00:00")] // a timespan's hours stop at 23 once days are written
+    [InlineData("x.01:00:00")]
+    [InlineData("1.01:00:00:00")]
     public void ParseTrialTimeRemaining_AnythingElse_IsNull(string? text)
     {
         Assert.Null(StoreJson.ParseTrialTimeRemaining(text));

@@ -11,6 +11,9 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
 {
     public static readonly HttpRequestOptionsKey<StoreCallState> OptionKey = new("EntitlementGateway.StoreCallState");
 
+    /// <summary>The same state on the resilience pipeline's context, for what runs between attempts.</summary>
+    public static readonly Polly.ResiliencePropertyKey<StoreCallState> ContextKey = new("EntitlementGateway.StoreCallState");
+
     /// <summary>The page this call fetches (1-based); 0 when the operation is not paged.</summary>
     public int Page
     {

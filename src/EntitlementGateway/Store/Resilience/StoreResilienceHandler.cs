@@ -3,6 +3,7 @@ using System.Net;
 using EntitlementGateway.Budget;
 using EntitlementGateway.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
+using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -35,7 +36,7 @@ public sealed class StoreResilienceHandler(
             state = new StoreCallState(null, StoreWire.NewCorrelationVector());
             request.Options.Set(StoreCallState.OptionKey, state);
         }
-        var response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
+        var response = await ExecuteAsync(request, state, cancellationToken);
         if (response.StatusCode is HttpStatusCode.Unauthorized && state.Token is { } used && credentials.RefusalEarnsANewToken(used))
         {
             response.Dispose();
@@ -45,14 +46,30 @@ public sealed class StoreResilienceHandler(
                 await RefundAsync(state, key, lease);
             }
             state.RefreshToken = true;
-            response = await pipelines.Outer.ExecuteAsync(Attempt, (this, request, state), cancellationToken);
+            response = await ExecuteAsync(request, state, cancellationToken);
         }
         return response;
     }
 
+    /// <summary>The attempts of one call, with its state on the pipeline's context: an attempt that ends in an exception
+    /// has no answer to name the MS-CV it sent, and the retry's log line reads it there.</summary>
+    private async Task<HttpResponseMessage> ExecuteAsync(HttpRequestMessage request, StoreCallState state, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(StoreCallState.ContextKey, state);
+        try
+        {
+            return await pipelines.Outer.ExecuteAsync(Attempt, context, (this, request, state));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
     // Static callbacks with their state passed through: no closure and no extra async frame per call.
-    private static readonly Func<(StoreResilienceHandler Handler, HttpRequestMessage Request, StoreCallState State), CancellationToken, ValueTask<HttpResponseMessage>> Attempt =
-        static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.AttemptAsync(s.Request, s.State, token));
+    private static readonly Func<ResilienceContext, (StoreResilienceHandler Handler, HttpRequestMessage Request, StoreCallState State), ValueTask<HttpResponseMessage>> Attempt =
+        static (context, s) => new ValueTask<HttpResponseMessage>(s.Handler.AttemptAsync(s.Request, s.State, context.CancellationToken));
 
     private static readonly Func<(StoreResilienceHandler Handler, HttpRequestMessage Request), CancellationToken, ValueTask<HttpResponseMessage>> SendAndRead =
         static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.SendAndReadAsync(s.Request, token));

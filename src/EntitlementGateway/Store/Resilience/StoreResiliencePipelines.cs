@@ -37,14 +37,16 @@ public sealed partial class StoreResiliencePipelines
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(o.BaseDelayMs),
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, time.GetUtcNow())),
                 OnRetry = args =>
                 {
                     // AttemptNumber is the failed attempt's, from 0: the next one is the second for the first retry.
                     // The attempt's own ids: the query's Store-call line names only its last attempt.
+                    // An attempt that failed without an answer (a timeout, a reset) still sent its MS-CV: the call's state has it.
                     var answer = args.Outcome.Result;
                     LogRetry(logger, args.AttemptNumber + 2, Describe(args.Outcome), args.RetryDelay.TotalMilliseconds,
-                        answer?.RequestMessage is { } sent ? StoreWire.Header(sent, StoreWire.CorrelationVectorHeader) : null,
+                        answer?.RequestMessage is { } sent ? StoreWire.Header(sent, StoreWire.CorrelationVectorHeader)
+                            : args.Context.Properties.TryGetValue(StoreCallState.ContextKey, out var call) ? call.LastCorrelationVector : null,
                         answer is null ? null : StoreWire.Header(answer, StoreWire.CorrelationIdHeader),
                         answer is null ? null : StoreWire.Header(answer, StoreWire.RequestIdHeader),
                         answer is null ? null : StoreWire.Header(answer, StoreWire.CorrelationVectorHeader));
@@ -117,6 +119,14 @@ public sealed partial class StoreResiliencePipelines
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
         _ => false,
     };
+
+    /// <summary>
+    /// Retried: a transient failure, unless the Store's answer asks for a second or more of quiet (<c>Retry-After</c> on a
+    /// 503): a retry within the query's own time would come back before then and spend another of the player's units.
+    /// The circuit still counts that answer.
+    /// </summary>
+    internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, DateTimeOffset now) =>
+        IsTransient(outcome) && !(outcome.Result is { } answer && StoreRetryAfter.Parse(answer, now) >= TimeSpan.FromSeconds(1));
 
     /// <summary>What the circuit counts as a failure: the transient failures. Budget refusals never reach it (the unit is
     /// taken before the circuit), and a 4xx is about the request, not the Store's health.</summary>

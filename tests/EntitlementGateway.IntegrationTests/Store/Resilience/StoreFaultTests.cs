@@ -28,25 +28,27 @@ public sealed class StoreFaultTests(StoreFaultFixture fixture) : IClassFixture<S
     private readonly StoreWorld _store = fixture.Store;
 
     [Theory]
-    [InlineData("Status", 500, HttpStatusCode.BadGateway, "upstream_error")]
-    [InlineData("Status", 503, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
-    [InlineData("Drop", 500, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
-    [InlineData("Hang", 500, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    [InlineData("Status", 500, 4, HttpStatusCode.BadGateway, "upstream_error", 3)]
+    [InlineData("Status", 503, 0, HttpStatusCode.ServiceUnavailable, "upstream_unavailable", 3)]
+    // A 503 that asks for seconds of quiet is not retried within the query: one attempt, one unit.
+    [InlineData("Status", 503, 4, HttpStatusCode.ServiceUnavailable, "upstream_unavailable", 1)]
+    [InlineData("Drop", 500, 4, HttpStatusCode.ServiceUnavailable, "upstream_unavailable", 3)]
+    [InlineData("Hang", 500, 4, HttpStatusCode.GatewayTimeout, "upstream_timeout", 3)]
     public async Task Query_WhenEveryAttemptFails_GivesTheDocumentedProblem_AndEachAttemptSpentOneUnit(
-        string mode, int status, HttpStatusCode expected, string code)
+        string mode, int status, int retryAfterSeconds, HttpStatusCode expected, string code, int attempts)
     {
         var user = NewUser();
         var ucid = await _store.MintUcidAsync(user);
         var before = StoreCalls(fixture.Emulator);
-        await _store.SetFaultsAsync(new { failNext = 3, failureStatus = status, retryAfterSeconds = 4, mode, latencyMs = 0 });
+        await _store.SetFaultsAsync(new { failNext = 3, failureStatus = status, retryAfterSeconds, mode, latencyMs = 0 });
 
         using var response = await QueryAsync(_client, ucid);
 
         await AssertProblemAsync(response, expected, code);
         if (expected == HttpStatusCode.ServiceUnavailable) Assert.True(response.Headers.RetryAfter is not null);
-        // The first attempt and both retries reached the Store, each after taking its own unit.
-        Assert.Equal(3, StoreCalls(fixture.Emulator) - before);
-        Assert.Equal(3, await UnitsUsedAsync(fixture.Gateway, user));
+        // Every attempt reached the Store, each after taking its own unit.
+        Assert.Equal(attempts, StoreCalls(fixture.Emulator) - before);
+        Assert.Equal(attempts, await UnitsUsedAsync(fixture.Gateway, user));
         await _store.SetFaultsAsync(new { });
     }
 
@@ -59,7 +61,7 @@ public sealed class StoreFaultTests(StoreFaultFixture fixture) : IClassFixture<S
     {
         var user = NewUser();
         var ucid = await _store.MintUcidAsync(user);
-        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = status, retryAfterSeconds = 1, mode, latencyMs = 0 });
+        await _store.SetFaultsAsync(new { failNext = 1, failureStatus = status, retryAfterSeconds = 0, mode, latencyMs = 0 });
 
         using var response = await QueryAsync(_client, ucid);
 

@@ -55,6 +55,35 @@ public class ResilienceOptionsTests
     {
         using var response = new HttpResponseMessage((HttpStatusCode)status);
         Assert.Equal(transient, StoreResiliencePipelines.IsTransient(Outcome.FromResult(response)));
+        Assert.Equal(transient, StoreResiliencePipelines.ShouldRetry(Outcome.FromResult(response), DateTimeOffset.UtcNow));
+    }
+
+    [Theory]
+    [InlineData("0", true)]
+    [InlineData("1", false)]
+    [InlineData("120", false)]
+    [InlineData("soon", true)] // not a Retry-After the gateway can read: a plain 503
+    public void ShouldRetry_A503AskingForASecondOrMoreOfQuiet_IsNotRetried_ButStillCountsAgainstTheCircuit(string retryAfter, bool retried)
+    {
+        using var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        response.Headers.TryAddWithoutValidation("Retry-After", retryAfter);
+        Assert.Equal(retried, StoreResiliencePipelines.ShouldRetry(Outcome.FromResult(response), DateTimeOffset.UtcNow));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(response)));
+    }
+
+    [Fact]
+    public void ShouldRetry_AnHttpDateRetryAfter_IsMeasuredAgainstTheAnswersDate()
+    {
+        var now = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        using var soon = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        soon.Headers.Date = now;
+        soon.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(now.AddMilliseconds(500));
+        using var later = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        later.Headers.Date = now;
+        later.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(now.AddSeconds(1));
+
+        Assert.True(StoreResiliencePipelines.ShouldRetry(Outcome.FromResult(soon), now));
+        Assert.False(StoreResiliencePipelines.ShouldRetry(Outcome.FromResult(later), now));
     }
 
     [Fact]
