@@ -33,6 +33,17 @@ public class EntitlementFilterRankingTests
     }
 
     [Fact]
+    public void Apply_AConsumableListedAsTwoActiveItems_IsOneBalance_NotTheirSum()
+    {
+        // The Store keeps one balance per product: adding up two listings of it could grant it twice.
+        var first = Item(acquired: Now.AddDays(-9), quantity: 5) with { ProductKind = "Consumable", Id = "c1" };
+        var second = Item(acquired: Now.AddDays(-2), quantity: 3) with { ProductKind = "Consumable", Id = "c2" };
+
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([first, second], Now)).Quantity);
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([second, first], Now)).Quantity);
+    }
+
+    [Fact]
     public void Apply_AnItemWithAnAcquiredDate_BeatsOneWithout()
     {
         var undated = Item(quantity: 1) with { AcquiredDate = null };
