@@ -15,6 +15,7 @@ public static class ConsumablesSetup
             ? new RedisConsumeLedger(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<IOptions<ConsumeOptions>>(),
                 sp.GetRequiredService<IOptions<RedisOptions>>())
             : new InMemoryConsumeLedger(sp.GetRequiredService<IOptions<ConsumeOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ConsumeLedgerFailures>();
         services.AddScoped<ConsumeService>();
         return services;
     }

@@ -35,7 +35,8 @@ public sealed partial class ConsumeService(
     IOptions<StoreOptions> storeOptions,
     IOptions<ResilienceOptions> resilience,
     TimeProvider time,
-    ILogger<ConsumeService> logger)
+    ILogger<ConsumeService> logger,
+    ConsumeLedgerFailures ledgerFailures)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
@@ -51,7 +52,7 @@ public sealed partial class ConsumeService(
         }
         catch (ConsumeLedgerUnavailableException ex)
         {
-            LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
+            LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
             // A stalled Redis may still run the claim once it wakes: nobody would own it, and the retry this answer asks
             // for would wait out the lease. Releasing it, sent after the claim, undoes it then; the release only touches
             // this request's own pending claim.
@@ -195,7 +196,7 @@ public sealed partial class ConsumeService(
         }
 
         try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
-        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
+        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
         // The Store may have consumed: an answer cached before it would show the old balance, so it goes too.
         await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
         var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
@@ -234,7 +235,7 @@ public sealed partial class ConsumeService(
         }
         catch (ConsumeLedgerUnavailableException ex)
         {
-            LogLedgerFailed(logger, command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
+            LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown");
         }
     }
 
@@ -259,8 +260,8 @@ public sealed partial class ConsumeService(
     [LoggerMessage(EventId = EventIds.ConsumeTakenOver, EventName = nameof(EventIds.ConsumeTakenOver), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} was pending past its lease (its replica died?); resending it")]
     private static partial void LogTakenOver(ILogger logger, string trackingId);
 
-    [LoggerMessage(EventId = EventIds.ConsumeLedgerFailed, EventName = nameof(EventIds.ConsumeLedgerFailed), Level = LogLevel.Error, Message = "The consume ledger failed ({Reason}) for trackingId {TrackingId}")]
-    private static partial void LogLedgerFailed(ILogger logger, string trackingId, string reason);
+    [LoggerMessage(EventId = EventIds.ConsumeLedgerFailed, EventName = nameof(EventIds.ConsumeLedgerFailed), Message = "The consume ledger failed ({Reason}) for trackingId {TrackingId}; further failures within 10 s are logged at Debug")]
+    private static partial void LogLedgerFailed(ILogger logger, LogLevel level, string trackingId, string reason);
 
     [LoggerMessage(EventId = EventIds.ConsumeListenerFailed, EventName = nameof(EventIds.ConsumeListenerFailed), Level = LogLevel.Error, Message = "Consume listener {Listener} failed for trackingId {TrackingId}")]
     private static partial void LogListenerFailed(ILogger logger, string listener, string trackingId, Exception exception);
