@@ -120,6 +120,37 @@ public static class StoreWire
     /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
     /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
     /// </summary>
+    /// <summary>
+    /// The answer without a UTF-8 byte order mark before its buffered body: JSON's own rules let a reader ignore one, and a
+    /// writer set up with a UTF-8 encoding that emits its preamble sends one. The same response when there is none.
+    /// </summary>
+    public static async ValueTask<HttpResponseMessage> WithoutByteOrderMarkAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        if (!body.CanSeek || !StartsWithByteOrderMark(body)) return response;
+        var rest = new byte[body.Length - body.Position - Utf8Bom.Length];
+        body.Position += Utf8Bom.Length;
+        body.ReadExactly(rest);
+        var content = new ByteArrayContent(rest);
+        foreach (var header in response.Content.Headers)
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        response.Content.Dispose();
+        response.Content = content;
+        return response;
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private static bool StartsWithByteOrderMark(Stream body)
+    {
+        var start = body.Position;
+        Span<byte> head = stackalloc byte[3];
+        var read = body.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        body.Position = start;
+        return read == head.Length && head.SequenceEqual(Utf8Bom);
+    }
+
     public static async ValueTask<bool> IsJsonObjectAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;

@@ -93,6 +93,25 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(1, _store.Requests);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_byte_order_mark_before_the_JSON_is_read_past(bool chunked)
+    {
+        // A Store written with a UTF-8 encoding that emits its preamble: JSON lets a reader ignore the mark.
+        var page = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Encoding.UTF8.GetBytes(Page)).ToArray();
+        var head = chunked
+            ? $"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n{page.Length:x}\r\n"
+            : $"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {page.Length}\r\n\r\n";
+        var tail = chunked ? "\r\n0\r\n\r\n" : "";
+        using var response = await QueryWithRawAnswerAsync([.. Encoding.ASCII.GetBytes(head), .. page, .. Encoding.ASCII.GetBytes(tail)]);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await BodyAsync(response);
+        Assert.Equal("9N30KZZF4BR9", body["entitlements"]![0]!["productId"]!.GetValue<string>());
+        Assert.Equal(1, _store.Requests);
+    }
+
     [Fact]
     public async Task An_answer_that_is_not_HTTP_is_named_so()
     {

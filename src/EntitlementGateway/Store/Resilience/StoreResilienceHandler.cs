@@ -214,7 +214,7 @@ public sealed class StoreResilienceHandler(
         }
         // HTTP/1.1 framing is the length itself, but over HTTP/2 the client takes the DATA frames up to the stream's end
         // whatever the header said: a body that ends short may still be valid JSON, with items missing.
-        if (declared is not { } length) return response;
+        if (declared is not { } length) return await StoreWire.WithoutByteOrderMarkAsync(response, cancellationToken);
         var read = (await response.Content.ReadAsStreamAsync(cancellationToken)).Length;
         if (read != length)
         {
@@ -225,7 +225,7 @@ public sealed class StoreResilienceHandler(
             throw new StoreUnreadableAnswerException(
                 $"The Store's {status} answer carried {read} bytes where its Content-Length announced {length}: where it ends is ambiguous, so it was not read.");
         }
-        return response;
+        return await StoreWire.WithoutByteOrderMarkAsync(response, cancellationToken);
     }
 
     private static StoreUnreadableAnswerException TooLarge(HttpResponseMessage response) =>
