@@ -172,8 +172,10 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
         await using var gateway = built.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.AddHttpClient(nameof(WebhookSender)).AddHttpMessageHandler(() => new ThrowingFor(() => throwsFor))));
         using var client = gateway.CreateClient();
-        var poisoned = (string)(await World.EnqueueClawbackAsync(new { orderId = "o-throws", eventState = "Refunded" }))["event"]!["id"]!;
+        // The id is chosen before the event is queued: a gateway that reads the queue at once must already meet the throw.
+        var poisoned = Guid.NewGuid().ToString();
         throwsFor = poisoned;
+        Assert.Equal(poisoned, (string)(await World.EnqueueClawbackAsync(new { id = poisoned, orderId = "o-throws", eventState = "Refunded" }))["event"]!["id"]!);
 
         // Counted and retried, so it is given up in time (it stayed pending with no attempt, and stopped the pass).
         var recorded = await EventWhenAsync(client, poisoned, e => (int)e["deliveryAttempts"]! >= 2);
