@@ -64,6 +64,9 @@ public sealed class StoreTokenAtStartTests : OwnEmulatorGatewayTests
         using var client = gateway.CreateClient();
 
         Assert.Equal("Degraded", await EventuallyAsync(() => CredentialsReadinessAsync(client), s => s == "Degraded"));
+        // Readiness turns as the token request fails, a moment before the start-up service writes its line.
+        static bool StartUpError(CapturedLog l) => l.Level == LogLevel.Error && l.Category.EndsWith(".StoreTokenAtStart", StringComparison.Ordinal);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(gateway.Logs.Any(StartUpError)), found => found));
         var error = Assert.Single(gateway.Logs, l => l.Level == LogLevel.Error && l.Category.EndsWith(".StoreTokenAtStart", StringComparison.Ordinal));
         Assert.StartsWith("The Store service token could not be obtained at start-up (invalid_client): check Store:TenantId", error.Message, StringComparison.Ordinal);
         Assert.Contains("the Secret credential", error.Message, StringComparison.Ordinal);
