@@ -117,10 +117,6 @@ public static class StoreWire
         ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;
 
     /// <summary>
-    /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
-    /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
-    /// </summary>
-    /// <summary>
     /// The answer without a UTF-8 byte order mark before its buffered body: JSON's own rules let a reader ignore one, and a
     /// writer set up with a UTF-8 encoding that emits its preamble sends one. The same response when there is none.
     /// </summary>
@@ -151,6 +147,10 @@ public static class StoreWire
         return read == head.Length && head.SequenceEqual(Utf8Bom);
     }
 
+    /// <summary>
+    /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
+    /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
+    /// </summary>
     public static async ValueTask<bool> IsJsonObjectAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
