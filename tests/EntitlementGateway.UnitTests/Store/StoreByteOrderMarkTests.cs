@@ -56,6 +56,33 @@ public sealed class StoreByteOrderMarkTests
     }
 
     [Fact]
+    public async Task TheReplacedContentIsDisposed()
+    {
+        using var response = await Answer([.. Bom, (byte)'{', (byte)'}']);
+        var before = response.Content;
+
+        await StoreWire.WithoutByteOrderMarkAsync(response, CancellationToken.None);
+
+        Assert.NotSame(before, response.Content);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => before.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task TheMarkIsLookedForWhereTheBodyStands_AndTheRestFromThere()
+    {
+        using var response = await Answer([(byte)' ', .. Bom, (byte)'{', (byte)'}']);
+        (await response.Content.ReadAsStreamAsync()).Position = 1;
+
+        await StoreWire.WithoutByteOrderMarkAsync(response, CancellationToken.None);
+
+        Assert.Equal("{}", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task NoResponse_IsAnArgumentNullException() =>
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await StoreWire.WithoutByteOrderMarkAsync(null!, CancellationToken.None));
+
+    [Fact]
     public async Task OnlyOneMarkIsDropped()
     {
         using var response = await Answer([.. Bom, .. Bom, (byte)'{', (byte)'}']);
