@@ -31,10 +31,10 @@ public static class StoreJson
         var days = 0;
         if (parts.Length == 4 && !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
         var o = parts.Length - 3;
-        var dotted = parts.Length == 3 && parts[0].IndexOf('.') > 0;
+        var dot = parts.Length == 3 ? parts[0].IndexOf('.') : -1;
+        var dotted = dot > 0;
         if (dotted)
         {
-            var dot = parts[0].IndexOf('.');
             if (!int.TryParse(parts[0].AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
             parts[0] = parts[0][(dot + 1)..];
         }

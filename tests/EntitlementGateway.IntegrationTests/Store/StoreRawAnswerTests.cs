@@ -209,14 +209,17 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(0, await UnitsUsedAsync(gateway, user));
     }
 
+    /// <summary>A 200 whose body stops after 10 of its announced bytes, the connection then closed.</summary>
+    private Task<HttpResponseMessage> QueryWithAnswerThatBreaksOffAsync() =>
+        QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(Page)}\r\n\r\n{Page[..10]}"),
+            stream => { stream.Dispose(); return Task.CompletedTask; });
+
     [Fact]
     public async Task An_answer_that_breaks_off_after_reaching_the_Store_keeps_its_units()
     {
         // The control for the refunds above: the Store saw these requests, so each attempt's unit stays spent.
-        var length = Encoding.UTF8.GetByteCount(Page);
-        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{Page[..10]}"),
-            stream => { stream.Dispose(); return Task.CompletedTask; });
+        using var response = await QueryWithAnswerThatBreaksOffAsync();
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
         Assert.Equal(3, _store.Requests);
@@ -227,10 +230,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     public async Task A_retry_after_an_answer_that_broke_off_names_the_MS_CV_the_Store_received()
     {
         // No answer to read it from: the line must still name what was sent, the one id Microsoft's support can trace.
-        var length = Encoding.UTF8.GetByteCount(Page);
-        using var response = await QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{Page[..10]}"),
-            stream => { stream.Dispose(); return Task.CompletedTask; });
+        using var response = await QueryWithAnswerThatBreaksOffAsync();
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
         var received = _store.CorrelationVectors.ToArray();
