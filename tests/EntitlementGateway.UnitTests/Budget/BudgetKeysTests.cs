@@ -33,4 +33,16 @@ public sealed class BudgetKeysTests
         Assert.Equal(BudgetKeys.For(longKey), BudgetKeys.For(longKey));
         Assert.True(BudgetKeys.For(longKey).Log.Length < 100);
     }
+
+    [Fact]
+    public void Tag_KeepsAKeyOfTheLongestPlainLength_AndHashesOneCharacterMore()
+    {
+        var longest = new string('k', 128);
+
+        Assert.Equal(longest, BudgetKeys.Tag(longest));
+        Assert.StartsWith("sha256:", BudgetKeys.Tag(longest + "k"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tag_RefusesNoKey() => Assert.Throws<ArgumentNullException>(() => BudgetKeys.Tag(null!));
 }

@@ -88,17 +88,13 @@ public sealed partial class StoreResiliencePipelines
     public ResiliencePipeline<HttpResponseMessage> Inner { get; }
 
     /// <summary>
-    /// Open with its break still running (or isolated): a call is refused without reaching the Store, so no unit should
-    /// be taken for it. Once the break has run out, Polly still says Open until the next call becomes the half-open
-    /// trial; that call must have paid its unit before it enters, so a player without budget can neither take the trial
-    /// nor fail it.
+    /// Open with its break still running: a call is refused without reaching the Store, so no unit should be taken for
+    /// it. Once the break has run out, Polly still says Open until the next call becomes the half-open trial; that call
+    /// must have paid its unit before it enters, so a player without budget can neither take the trial nor fail it.
+    /// (Nothing isolates the circuit: no manual control is attached.)
     /// </summary>
-    public bool CircuitRefusesNow => _circuit.CircuitState switch
-    {
-        CircuitState.Isolated => true,
-        CircuitState.Open => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks),
-        _ => false,
-    };
+    public bool CircuitRefusesNow =>
+        _circuit.CircuitState == CircuitState.Open && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
 
     public CircuitState CircuitState => _circuit.CircuitState;
 
@@ -132,7 +128,7 @@ public sealed partial class StoreResiliencePipelines
     /// taken before the circuit), and a 4xx is about the request, not the Store's health.</summary>
     internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) => IsTransient(outcome);
 
-    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
+    internal static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
     [LoggerMessage(EventId = EventIds.StoreRetry, EventName = nameof(EventIds.StoreRetry), Level = LogLevel.Warning,

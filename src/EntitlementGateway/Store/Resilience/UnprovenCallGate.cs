@@ -56,8 +56,8 @@ public sealed class UnprovenCallGate(TimeProvider time, int perKey = UnprovenCal
         }
         try
         {
-            var patience = stopWaitingAt is { } end ? end - time.GetUtcNow() : Timeout.InfiniteTimeSpan;
-            if (patience != Timeout.InfiniteTimeSpan && patience < TimeSpan.Zero) patience = TimeSpan.Zero;
+            // A moment already past waits not at all (a patience of exactly -1 ms would otherwise mean for ever).
+            var patience = stopWaitingAt is { } end ? TimeSpan.FromTicks(Math.Max(0, (end - time.GetUtcNow()).Ticks)) : Timeout.InfiniteTimeSpan;
             if (!await slot.Turns.WaitAsync(patience, cancellationToken))
                 throw new OperationCanceledException("No turn at the Store came before this call's time ran out.");
         }

@@ -56,4 +56,23 @@ public sealed class PlayerDropsTests : IDisposable
 
         Assert.False(_drops.Dropped("user-1", At.AddSeconds(-1)));
     }
+
+    [Fact]
+    public void TheMarks_AreBoundedByTheirLimit()
+    {
+        using var drops = new PlayerDrops(2);
+        foreach (var player in new[] { "a", "b", "c", "d" }) drops.Mark(player, At, Lifetime);
+
+        Assert.InRange(new[] { "a", "b", "c", "d" }.Count(p => drops.Dropped(p, At)), 1, 2);
+    }
+
+    [Fact]
+    public void TheSameDropArrivingAgain_DoesNotKeepItsMarkLonger()
+    {
+        _drops.Mark("p", At, TimeSpan.FromMilliseconds(500));
+        _drops.Mark("p", At, Lifetime);
+
+        Thread.Sleep(800);
+        Assert.False(_drops.Dropped("p", At));
+    }
 }

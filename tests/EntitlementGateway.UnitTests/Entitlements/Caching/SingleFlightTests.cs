@@ -59,4 +59,43 @@ public class SingleFlightTests
             flights.RunAsync("k", () => throw new InvalidOperationException("boom"), CancellationToken.None));
         Assert.Equal(7, await flights.RunAsync("k", () => Task.FromResult(7), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task RunAsync_FlightsThatEnded_NoLongerCountAgainstTheBound()
+    {
+        var flights = new SingleFlight<int>(maxFlights: 1);
+        await flights.RunAsync("a", () => Task.FromResult(1), CancellationToken.None);
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        Func<Task<int>> work = () =>
+        {
+            Interlocked.Increment(ref runs);
+            return release.Task;
+        };
+
+        var first = flights.RunAsync("b", work, CancellationToken.None);
+        var second = flights.RunAsync("b", work, CancellationToken.None);
+        release.SetResult(2);
+
+        var answers = await Task.WhenAll(first, second);
+        Assert.Equal([2, 2], answers);
+        Assert.Equal(1, runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_ReturnsToTheCallerBeforeTheWorkStarts()
+    {
+        // Work run inline would hold the flight's lock, and this caller, until it ended.
+        var flights = new SingleFlight<bool>();
+        using var returned = new ManualResetEventSlim();
+
+        var flight = flights.RunAsync("k", () => Task.FromResult(returned.Wait(TimeSpan.FromSeconds(5))), CancellationToken.None);
+        returned.Set();
+
+        Assert.True(await flight);
+    }
+
+    [Fact]
+    public void RunAsync_WithoutWork_IsRefused() =>
+        Assert.Throws<ArgumentNullException>(() => { _ = new SingleFlight<int>().RunAsync("k", null!, CancellationToken.None); });
 }

@@ -75,4 +75,48 @@ public class UnprovenCallGateTests
         var time = new ManualTimeProvider(Now);
         Assert.Equal(Now + TimeSpan.FromSeconds(9), new UnprovenCallGate(time).StopWaitingAt(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public async Task WaitersThatGaveUp_LeaveTheKey_OnceItsTurnsAreReturned()
+    {
+        var gate = new UnprovenCallGate(TimeProvider.System, perKey: 1);
+        var held = await gate.EnterAsync("user-a", null, CancellationToken.None);
+
+        var gaveUp = await Assert.ThrowsAsync<OperationCanceledException>(() => gate.EnterAsync("user-a", DateTimeOffset.UtcNow.AddMilliseconds(20), CancellationToken.None).AsTask());
+        Assert.Equal("No turn at the Store came before this call's time ran out.", gaveUp.Message);
+        held!.Dispose();
+
+        Assert.Equal(0, gate.Keys);
+    }
+
+    [Fact]
+    public async Task AMomentJustPast_IsNotWaitedFor()
+    {
+        // A millisecond past is TimeSpan's "for ever" to a wait: it must still mean "not at all".
+        var time = new ManualTimeProvider(Now);
+        var gate = new UnprovenCallGate(time, perKey: 1);
+        using var held = await gate.EnterAsync("user-a", null, CancellationToken.None);
+
+        var waiting = gate.EnterAsync("user-a", Now - TimeSpan.FromMilliseconds(1), CancellationToken.None).AsTask();
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task AWaiter_WhoseMomentIsAhead_GetsATurnReturnedBeforeIt()
+    {
+        var time = new ManualTimeProvider(Now);
+        var gate = new UnprovenCallGate(time, perKey: 1);
+        var held = await gate.EnterAsync("user-a", null, CancellationToken.None);
+
+        var waiting = gate.EnterAsync("user-a", Now + TimeSpan.FromMinutes(1), CancellationToken.None).AsTask();
+        held!.Dispose();
+
+        using var turn = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(turn);
+    }
+
+    [Fact]
+    public void IsUnproven_WithoutTheAcceptedUcids_IsRefused() =>
+        Assert.Throws<ArgumentNullException>(() => UnprovenCallGate.IsUnproven("user-a", null, null!));
 }
