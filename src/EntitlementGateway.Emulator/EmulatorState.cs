@@ -41,6 +41,8 @@ public sealed class EmulatorState : IDisposable
     private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
+    // The connection a RefuseStreams fault met first; null until then, and again when the faults are set.
+    private string? _refusingConnection;
     private long _rateLimited, _tokensIssued, _renewals, _faultsInjected, _protocolErrors, _serviceTokenRejections;
     private long _tokenSequence, _revokedThroughSequence, _managedIdentityTokens, _clawbackSasTokens;
     private readonly List<string> _federatedAssertions = [];
@@ -251,7 +253,11 @@ public sealed class EmulatorState : IDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            lock (_faultLock) _faults = value.Clone();
+            lock (_faultLock)
+            {
+                _faults = value.Clone();
+                _refusingConnection = null;
+            }
         }
     }
 
@@ -301,17 +307,20 @@ public sealed class EmulatorState : IDisposable
     /// <summary>
     /// The faults in force for this call (a copy) and whether the call fails on purpose; failNext is consumed atomically.
     /// </summary>
-    internal (FaultSettings Settings, bool Fail) TakeFault()
+    /// <param name="connectionId">The call's connection: <see cref="FaultMode.RefuseStreams"/> fails only calls on the
+    /// connection it first met.</param>
+    internal (FaultSettings Settings, bool Fail) TakeFault(string? connectionId = null)
     {
         lock (_faultLock)
         {
             var fail = false;
-            if (_faults.FailNext > 0)
+            var onThisConnection = _faults.Mode != FaultMode.RefuseStreams || (_refusingConnection ??= connectionId) == connectionId;
+            if (_faults.FailNext > 0 && onThisConnection)
             {
                 _faults.FailNext--;
                 fail = true;
             }
-            else if (_faults.FailureRate > 0 && Random.Shared.NextDouble() < _faults.FailureRate)
+            else if (_faults.FailNext == 0 && _faults.FailureRate > 0 && onThisConnection && Random.Shared.NextDouble() < _faults.FailureRate)
             {
                 fail = true;
             }

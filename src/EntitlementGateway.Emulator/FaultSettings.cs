@@ -63,6 +63,14 @@ public enum FaultMode
 
     /// <summary>The real answer with 80 KiB of extra headers before it, more than an HTTP client reads by default (64 KiB).</summary>
     HugeHeaders,
+
+    /// <summary>
+    /// Over HTTP/2, reset the call's stream before any answer (<c>RST_STREAM</c> with <see cref="FaultSettings.StreamErrorCode"/>),
+    /// as a front end that refuses new streams while keeping its connection open does; over HTTP/1.1, abort the connection.
+    /// Only calls on the connection the fault first met fail (and count against <see cref="FaultSettings.FailNext"/>): a
+    /// call on any other connection is answered.
+    /// </summary>
+    RefuseStreams,
 }
 
 /// <summary>How the token endpoint answers while <see cref="FaultSettings.TokenAnswer"/> is set.</summary>
@@ -138,7 +146,7 @@ public sealed class FaultSettings
     /// <summary>
     /// <c>mode</c>: how a failure shows itself: <c>Status</c> (default), <c>Drop</c>, <c>Hang</c>, <c>StallBody</c>,
     /// <c>ResetBody</c>, <c>GarbageBody</c>, <c>SlowHeaders</c>, <c>LoseAnswer</c>, <c>Redirect</c>, <c>EndlessBody</c>,
-    /// <c>NullBody</c> or <c>HugeHeaders</c>.
+    /// <c>NullBody</c>, <c>HugeHeaders</c> or <c>RefuseStreams</c>.
     /// </summary>
     public FaultMode Mode { get; set; } = FaultMode.Status;
 
@@ -163,6 +171,10 @@ public sealed class FaultSettings
     /// <summary><c>redirectTo</c>: the absolute URL a <see cref="FaultMode.Redirect"/> failure points at.</summary>
     public string? RedirectTo { get; set; }
 
+    /// <summary><c>streamErrorCode</c>: the HTTP/2 error code of a <see cref="FaultMode.RefuseStreams"/> reset: 7
+    /// (<c>REFUSED_STREAM</c>, the default: the request was not processed) or another, such as 11 (<c>ENHANCE_YOUR_CALM</c>).</summary>
+    public int StreamErrorCode { get; set; } = 7;
+
     /// <summary>A copy, so callers never share a mutable instance with the live state.</summary>
     public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
 
@@ -176,6 +188,7 @@ public sealed class FaultSettings
         if (FailureRate is < 0 or > 1 || double.IsNaN(FailureRate)) return "failureRate must be within [0, 1].";
         if (FailureStatus is < 400 or > 599) return "failureStatus must be a 4xx or 5xx status.";
         if (RetryAfterSeconds < 0) return "retryAfterSeconds must be >= 0.";
+        if (StreamErrorCode is < 0 or > 0xd) return "streamErrorCode must be an HTTP/2 error code, 0 to 13.";
         // The string converter also takes numbers: an undefined one must not slip through.
         if (!Enum.IsDefined(Mode)) return $"mode must be one of {string.Join(", ", Enum.GetNames<FaultMode>())}.";
         if (!Enum.IsDefined(RetryAfterFormat))

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -176,7 +177,7 @@ internal static class StoreHttp
     /// </summary>
     public static async Task<IResult?> ApplyLatencyAndFaultsAsync(HttpContext ctx, EmulatorState state)
     {
-        var (settings, fail) = state.TakeFault();
+        var (settings, fail) = state.TakeFault(ctx.Connection.Id);
         var fault = fail ? settings : null;
         // Waits end when the caller gives up or the host stops, so a hang never blocks shutdown for its full timeout.
         var stopping = ctx.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
@@ -229,6 +230,17 @@ internal static class StoreHttp
                     ctx.Response.ContentType = "application/json; charset=utf-8";
                     ctx.Response.ContentLength = 4;
                     await ctx.Response.Body.WriteAsync("null"u8.ToArray(), abort);
+                    return Results.Empty;
+                case FaultMode.RefuseStreams:
+                    if (ctx.Features.Get<IHttpResetFeature>() is { } reset)
+                    {
+                        ctx.Items[AbortedKey] = true;
+                        reset.Reset(fault.StreamErrorCode);
+                    }
+                    else
+                    {
+                        Abort(ctx);
+                    }
                     return Results.Empty;
                 case FaultMode.HugeHeaders:
                     for (var i = 0; i < HugeHeaderCount; i++) ctx.Response.Headers[$"X-Padding-{i}"] = HugeHeaderValue;

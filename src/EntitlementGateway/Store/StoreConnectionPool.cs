@@ -7,16 +7,17 @@ namespace EntitlementGateway.Store;
 /// <summary>
 /// The Collections calls' connections, replaced when they stop answering. Over HTTP/2 every call shares one pooled
 /// connection, and an attempt timeout resets only its own stream: a connection that stalls while staying open (a peer
-/// that stopped reading or writing, a flow-control window never opened) would take every later call, retries included,
-/// until its lifetime ends. So <see cref="TimeoutsBeforeRenewal"/> attempt timeouts in a row on the current pool, with no
-/// answer from it between them, start a new pool; the old one is disposed once every call that could still be on it
-/// has ended. A single slow answer, among others that arrive, changes nothing.
+/// that stopped reading or writing, a flow-control window never opened), or one whose peer resets every new stream while
+/// keeping it open (a front end at a per-connection memory or stream limit), would take every later call, retries
+/// included, until its lifetime ends. So <see cref="FailuresBeforeRenewal"/> attempts in a row that timed out or whose
+/// stream was reset on the current pool, with no answer from it between them, start a new pool; the old one is disposed
+/// once every call that could still be on it has ended. A single slow or reset answer, among others that arrive, changes nothing.
 /// </summary>
 public sealed partial class StoreConnectionPool : IDisposable
 {
-    /// <summary>Two: one timeout can be a slow answer; a second one in a row, with nothing answered between them, is the
-    /// connection. With the default two retries the last attempt then goes out on a new connection.</summary>
-    internal const int TimeoutsBeforeRenewal = 2;
+    /// <summary>Two: one timeout or reset can be that call's; a second one in a row, with nothing answered between them, is
+    /// the connection. With the default two retries the last attempt then goes out on a new connection.</summary>
+    internal const int FailuresBeforeRenewal = 2;
 
     private static readonly HttpRequestOptionsKey<Pool> SentOn = new("EntitlementGateway.StoreConnectionPool");
 
@@ -60,16 +61,17 @@ public sealed partial class StoreConnectionPool : IDisposable
     public static void Answered(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Options.TryGetValue(SentOn, out var pool)) Volatile.Write(ref pool.TimeoutsInARow, 0);
+        if (request.Options.TryGetValue(SentOn, out var pool)) Volatile.Write(ref pool.FailuresInARow, 0);
     }
 
-    /// <summary>An attempt of <paramref name="request"/> timed out; the second in a row on one pool replaces it.</summary>
-    public void TimedOut(HttpRequestMessage request)
+    /// <summary>An attempt of <paramref name="request"/> timed out, or its stream was reset, before an answer; the second
+    /// in a row on one pool replaces it.</summary>
+    public void FailedWithoutAnswer(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!request.Options.TryGetValue(SentOn, out var pool)) return;
-        var inARow = Interlocked.Increment(ref pool.TimeoutsInARow);
-        if (inARow < TimeoutsBeforeRenewal) return;
+        var inARow = Interlocked.Increment(ref pool.FailuresInARow);
+        if (inARow < FailuresBeforeRenewal) return;
         lock (_renewal)
         {
             // Only the pool in use is replaced: later timeouts of calls still on an old one change nothing.
@@ -99,7 +101,7 @@ public sealed partial class StoreConnectionPool : IDisposable
     private sealed class Pool(SocketsHttpHandler handler) : IDisposable
     {
         public readonly HttpMessageInvoker Invoker = new(handler, disposeHandler: true);
-        public int TimeoutsInARow;
+        public int FailuresInARow;
 
         public void Dispose() => Invoker.Dispose();
     }
@@ -115,6 +117,6 @@ public sealed partial class StoreConnectionPool : IDisposable
     }
 
     [LoggerMessage(EventId = EventIds.StoreConnectionsRenewed, EventName = nameof(EventIds.StoreConnectionsRenewed), Level = LogLevel.Warning,
-        Message = "Store connections replaced: {TimeoutsInARow} attempts in a row timed out on them with no answer between; calls still on the old ones keep them until they end")]
-    private static partial void LogRenewed(ILogger logger, int timeoutsInARow);
+        Message = "Store connections replaced: {FailuresInARow} attempts in a row timed out or were reset on them with no answer between; calls still on the old ones keep them until they end")]
+    private static partial void LogRenewed(ILogger logger, int failuresInARow);
 }

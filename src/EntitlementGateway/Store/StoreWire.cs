@@ -112,6 +112,24 @@ public static class StoreWire
     public static bool IsTlsRefusal(HttpRequestException exception) =>
         exception.InnerException is System.Security.Authentication.AuthenticationException;
 
+    /// <summary>HTTP/2's <c>REFUSED_STREAM</c>: the peer closed the stream without processing the request.</summary>
+    internal const long RefusedStream = 0x7;
+
+    /// <summary>
+    /// The HTTP/2 error code with which the Store (or the client, for the Store's protocol error) ended the attempt's
+    /// stream or connection: <c>RST_STREAM</c>, <c>GOAWAY</c> or a frame the client could not take. Null for any other failure.
+    /// </summary>
+    public static long? Http2ErrorOf(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is HttpProtocolException protocol) return protocol.ErrorCode;
+        return null;
+    }
+
+    /// <summary>The Store refused the attempt's stream (<c>REFUSED_STREAM</c>): by HTTP/2's own rule it did not process
+    /// the request at all.</summary>
+    public static bool IsRefusedStream(Exception exception) => Http2ErrorOf(exception) == RefusedStream;
+
     /// <summary>The Store answered, but not in HTTP, or with more headers than the gateway reads: the next answer is the same.</summary>
     public static bool IsUnreadableAnswer(HttpRequestException exception) =>
         ErrorOf(exception) is HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded;

@@ -85,4 +85,39 @@ public class EmulatorStateTests
 
         Assert.Equal("""[{"productId":"A"},{"productId":"B"}]""", answer.ToJsonString());
     }
+
+    [Fact]
+    public void RefuseStreams_FailsOnlyCallsOnTheConnectionItFirstMet_UntilTheFaultsAreSetAgain()
+    {
+        using var state = new EmulatorState();
+        state.Faults = new FaultSettings { Mode = FaultMode.RefuseStreams, FailNext = 3 };
+
+        Assert.True(state.TakeFault("a").Fail);
+        Assert.False(state.TakeFault("b").Fail);
+        Assert.True(state.TakeFault("a").Fail);
+        Assert.Equal(1, state.Faults.FailNext);
+
+        state.Faults = new FaultSettings { Mode = FaultMode.RefuseStreams, FailNext = 1 };
+        Assert.True(state.TakeFault("b").Fail);
+        Assert.False(state.TakeFault("b").Fail);
+    }
+
+    [Fact]
+    public void OtherModes_FailTheNextCalls_OnAnyConnection()
+    {
+        using var state = new EmulatorState();
+        state.Faults = new FaultSettings { Mode = FaultMode.Drop, FailNext = 2 };
+
+        Assert.True(state.TakeFault("a").Fail);
+        Assert.True(state.TakeFault("b").Fail);
+        Assert.False(state.TakeFault("c").Fail);
+    }
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(13, true)]
+    [InlineData(14, false)]
+    public void StreamErrorCode_IsAnHttp2ErrorCode(int code, bool valid) =>
+        Assert.Equal(valid, new FaultSettings { StreamErrorCode = code }.Validate() is null);
 }

@@ -72,11 +72,11 @@ public sealed class StoreConnectionPoolTests : IDisposable
     [Fact]
     public async Task Two_timeouts_in_a_row_replace_the_pool_once_and_say_so()
     {
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
         Assert.Equal(0, _pool.Renewals);
         Assert.Single(_made);
 
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
 
         Assert.Equal(1, _pool.Renewals);
         Assert.Equal(2, _made.Count);
@@ -88,9 +88,9 @@ public sealed class StoreConnectionPoolTests : IDisposable
     [Fact]
     public async Task An_answer_between_two_timeouts_keeps_the_pool()
     {
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
         StoreConnectionPool.Answered(await SentAsync());
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
 
         Assert.Equal(0, _pool.Renewals);
         Assert.Single(_made);
@@ -101,12 +101,12 @@ public sealed class StoreConnectionPoolTests : IDisposable
     public async Task Requests_after_a_renewal_go_out_on_the_new_pool_which_counts_its_own_timeouts()
     {
         var old = await SentAsync();
-        _pool.TimedOut(old);
-        _pool.TimedOut(old);
+        _pool.FailedWithoutAnswer(old);
+        _pool.FailedWithoutAnswer(old);
 
-        _pool.TimedOut(await SentAsync()); // the new pool's first
+        _pool.FailedWithoutAnswer(await SentAsync()); // the new pool's first
         Assert.Equal(1, _pool.Renewals);
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
 
         Assert.Equal(2, _pool.Renewals);
         Assert.Equal(3, _made.Count);
@@ -117,11 +117,11 @@ public sealed class StoreConnectionPoolTests : IDisposable
     {
         var first = await SentAsync();
         var second = await SentAsync();
-        _pool.TimedOut(first);
-        _pool.TimedOut(second);
+        _pool.FailedWithoutAnswer(first);
+        _pool.FailedWithoutAnswer(second);
 
-        _pool.TimedOut(first);
-        _pool.TimedOut(second);
+        _pool.FailedWithoutAnswer(first);
+        _pool.FailedWithoutAnswer(second);
 
         Assert.Equal(1, _pool.Renewals);
         Assert.Equal(2, _made.Count);
@@ -131,12 +131,12 @@ public sealed class StoreConnectionPoolTests : IDisposable
     public async Task An_answer_on_a_replaced_pool_does_not_reset_the_new_pools_count()
     {
         var old = await SentAsync();
-        _pool.TimedOut(old);
-        _pool.TimedOut(old);
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(old);
+        _pool.FailedWithoutAnswer(old);
+        _pool.FailedWithoutAnswer(await SentAsync());
 
         StoreConnectionPool.Answered(old);
-        _pool.TimedOut(await SentAsync());
+        _pool.FailedWithoutAnswer(await SentAsync());
 
         Assert.Equal(2, _pool.Renewals);
     }
@@ -146,8 +146,8 @@ public sealed class StoreConnectionPoolTests : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, _nowhere);
 
-        _pool.TimedOut(request);
-        _pool.TimedOut(request);
+        _pool.FailedWithoutAnswer(request);
+        _pool.FailedWithoutAnswer(request);
         StoreConnectionPool.Answered(request);
 
         Assert.Equal(0, _pool.Renewals);
@@ -161,8 +161,8 @@ public sealed class StoreConnectionPoolTests : IDisposable
         using var client = new HttpMessageInvoker(pool.CreateHandler());
         var request = await SentAsync(client);
         var old = _made[^1];
-        pool.TimedOut(request);
-        pool.TimedOut(request);
+        pool.FailedWithoutAnswer(request);
+        pool.FailedWithoutAnswer(request);
 
         Assert.False(await DisposedAsync(old));
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -196,7 +196,7 @@ public sealed class StoreConnectionPoolTests : IDisposable
     [Fact]
     public void Null_requests_are_refused()
     {
-        Assert.Throws<ArgumentNullException>(() => _pool.TimedOut(null!));
+        Assert.Throws<ArgumentNullException>(() => _pool.FailedWithoutAnswer(null!));
         Assert.Throws<ArgumentNullException>(() => StoreConnectionPool.Answered(null!));
     }
 }

@@ -136,7 +136,8 @@ public sealed class StoreResilienceHandler(
         }
         catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
         {
-            if (ex is TimeoutRejectedException) connections.TimedOut(request);
+            // A connection that stalls, or that resets every stream while staying open, fails every call on it.
+            if (ex is TimeoutRejectedException || StoreWire.Http2ErrorOf(ex) is not null) connections.FailedWithoutAnswer(request);
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (NeverReachedStore(ex) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
@@ -146,13 +147,14 @@ public sealed class StoreResilienceHandler(
 
     /// <summary>
     /// The attempt's request provably never reached the Store, so its unit goes back: the circuit refused it (open, or
-    /// half-open with its one trial already out), no connection could be made (refused, unresolvable), or the TLS
-    /// handshake failed (the request is only sent after it). Anything later may have reached the Store and keeps its unit.
+    /// half-open with its one trial already out), no connection could be made (refused, unresolvable), the TLS
+    /// handshake failed (the request is only sent after it), or the Store refused its HTTP/2 stream (<c>REFUSED_STREAM</c>
+    /// means unprocessed). Anything later may have reached the Store and keeps its unit.
     /// </summary>
     internal static bool NeverReachedStore(Exception exception) => exception switch
     {
         BrokenCircuitException => true,
-        HttpRequestException http => StoreWire.IsTlsRefusal(http) ||
+        HttpRequestException http => StoreWire.IsTlsRefusal(http) || StoreWire.IsRefusedStream(http) ||
             http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError,
         _ => false,
     };

@@ -121,6 +121,11 @@ public class ResilienceOptionsTests
         Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.InvalidResponse)));
         Assert.False(StoreResilienceHandler.NeverReachedStore(new TimeoutRejectedException()));
         Assert.False(StoreResilienceHandler.NeverReachedStore(new StoreBodyException("broke off")));
+        // HTTP/2's REFUSED_STREAM says the request was not processed; another reset code does not.
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.HttpProtocolError,
+            inner: new HttpProtocolException(0x7, "refused", null))));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.HttpProtocolError,
+            inner: new HttpProtocolException(0xb, "calm down", null))));
     }
 
     [Fact]
