@@ -127,14 +127,22 @@ public static class EntitlementFilter
         SharedStrings.Share(skuId),
         SharedStrings.Share(item.Kind),
         SharedStrings.Share(item.AcquisitionType),
-        // The Store says a non-consumable's quantity is always 1; a consumable's is its balance, and one the Store did
-        // not give is not a balance the game may spend.
-        item.Quantity ?? (string.Equals(item.Kind, "Consumable", StringComparison.OrdinalIgnoreCase) ? 0 : 1),
+        Quantity(item),
         item.StartDate!.Value,
         item.EndDate!.Value,
         item.AcquiredDate,
         item.SatisfiedByProductIds is { Count: > 0 } grants ? grants : [],
         Trial(item.TrialData));
+
+    /// <summary>
+    /// The Store says a non-consumable's quantity is always 1, whatever an item carries. A consumable's is its balance:
+    /// one the Store did not give (or gave below 0) is not a balance the game may spend, so it is 0 for a managed
+    /// consumable; an unmanaged one the Store lists without a quantity is the one purchase awaiting fulfilment.
+    /// </summary>
+    internal static int Quantity(StoreCollectionItem item) =>
+        string.Equals(item.Kind, "Consumable", StringComparison.OrdinalIgnoreCase) ? Math.Max(0, item.Quantity ?? 0)
+        : string.Equals(item.Kind, "UnmanagedConsumable", StringComparison.OrdinalIgnoreCase) ? Math.Max(0, item.Quantity ?? 1)
+        : 1;
 
     private static TrialInfo Trial(StoreTrialData? trial)
     {

@@ -70,8 +70,8 @@ internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
 }
 
 /// <summary>
-/// A quantity (a consumable's balance): a whole JSON number or a numeric string, within the range of <see cref="int"/>.
-/// Anything else is not the documented answer: a balance clamped or truncated here would be passed on as true.
+/// A consume's quantities (the new balance, what each order gave): a whole JSON number or a numeric string, within the
+/// range of <see cref="int"/>. Anything else is not the documented answer: a consume's receipt must be exact.
 /// </summary>
 internal sealed class StoreQuantityConverter : JsonConverter<int?>
 {
@@ -88,6 +88,37 @@ internal sealed class StoreQuantityConverter : JsonConverter<int?>
             default: throw new JsonException("A Store quantity must be a number.");
         }
     }
+
+    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
+}
+
+/// <summary>
+/// A query item's <c>quantity</c>: read so that one odd item never costs the player the rest of the page, and never
+/// reports more than the Store holds. A whole number is read as it is; a fraction is rounded down; a number past the
+/// 32-bit range is held at its end (the balance of a consumable is then at least that much); a numeric string is read
+/// the same way; anything else (<c>true</c>, an object, text) is read as missing. What the player is told is decided
+/// from the item's kind (<see cref="Entitlements.EntitlementFilter"/>): 1 for what is not a consumable, never below 0.
+/// </summary>
+internal sealed class StoreBalanceConverter : JsonConverter<int?>
+{
+    public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number:
+                return reader.TryGetDecimal(out var d) ? Clamp(d) : reader.TryGetDouble(out var huge) ? Clamp(huge) : null;
+            case JsonTokenType.String when decimal.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var s):
+                return Clamp(s);
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    private static int Clamp(decimal value) => (int)Math.Clamp(decimal.Floor(value), int.MinValue, int.MaxValue);
+
+    // Past decimal's range (about 7.9e28) only the sign matters.
+    private static int Clamp(double value) => value > 0 ? int.MaxValue : int.MinValue;
 
     public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
 }

@@ -76,7 +76,7 @@ public sealed record StoreCollectionItem
     [JsonPropertyName("productType")] public string? ProductType { get; set; }
     [JsonPropertyName("status")] public string? Status { get; set; }
     [JsonPropertyName("acquisitionType")] public string? AcquisitionType { get; set; }
-    [JsonPropertyName("quantity"), JsonConverter(typeof(StoreQuantityConverter))] public int? Quantity { get; set; }
+    [JsonPropertyName("quantity"), JsonConverter(typeof(StoreBalanceConverter))] public int? Quantity { get; set; }
     [JsonPropertyName("startDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? StartDate { get; set; }
     [JsonPropertyName("endDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? EndDate { get; set; }
     [JsonPropertyName("acquiredDate"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? AcquiredDate { get; set; }

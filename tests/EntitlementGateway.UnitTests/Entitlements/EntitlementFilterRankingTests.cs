@@ -13,7 +13,8 @@ public class EntitlementFilterRankingTests
         {
             ProductId = "9N30KZZF4BR9",
             SkuId = skuId,
-            ProductKind = "Durable",
+            // A consumable: its quantity is its balance, passed on, so it tells which copy won.
+            ProductKind = "Consumable",
             Status = "Active",
             AcquisitionType = acquisition,
             StartDate = Now.AddDays(-10),
@@ -84,7 +85,7 @@ public class EntitlementFilterRankingTests
     [Fact]
     public void Apply_ItemWithoutSatisfiedByOrTrialData_AnswersAnEmptyListAndNoTrial()
     {
-        var item = Item() with { SatisfiedByProductIds = null, TrialData = null, Quantity = null };
+        var item = Item() with { ProductKind = "Durable", SatisfiedByProductIds = null, TrialData = null, Quantity = null };
 
         var result = Assert.Single(EntitlementFilter.Apply([item], Now));
 

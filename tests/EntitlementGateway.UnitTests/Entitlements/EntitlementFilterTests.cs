@@ -189,4 +189,23 @@ public class EntitlementFilterTests
         var result = Assert.Single(EntitlementFilter.Apply([item], Now, productKinds: new HashSet<string> { "Consumable" }));
         Assert.Equal(("Consumable", 25), (result.ProductKind, result.Quantity));
     }
+
+    [Theory]
+    [InlineData("Durable", 5, 1)]
+    [InlineData("Game", 0, 1)]
+    [InlineData("Durable", -1, 1)]
+    [InlineData("Pass", null, 1)]
+    [InlineData("Consumable", 7, 7)]
+    [InlineData("consumable", 7, 7)]
+    [InlineData("Consumable", -5, 0)]
+    [InlineData("Consumable", null, 0)]
+    [InlineData("UnmanagedConsumable", 3, 3)]
+    [InlineData("UnmanagedConsumable", -2, 0)]
+    [InlineData("UnmanagedConsumable", null, 1)]
+    public void Quantity_IsOneForWhatIsNotAConsumable_AndAConsumablesBalanceNeverBelowZero(string kind, int? stored, int answered)
+    {
+        var item = new StoreCollectionItem { ProductId = "9N30KZZF4BR9", ProductKind = kind, Quantity = stored };
+
+        Assert.Equal(answered, EntitlementFilter.Quantity(item));
+    }
 }
