@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EntitlementGateway.IntegrationTests.Infrastructure;
+using StoreWireCodes = EntitlementGateway.Store.StoreWire;
 
 namespace EntitlementGateway.IntegrationTests.Emulator;
 
@@ -31,10 +32,13 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
     }
 
     /// <summary>A query whose answer is returned as soon as its headers arrive, the body left unread.</summary>
-    private static async Task<HttpResponseMessage> QueryHeadersAsync(HttpClient http, string token, string ucid, CancellationToken ct = default)
+    private static async Task<HttpResponseMessage> QueryHeadersAsync(HttpClient http, string token, string ucid, Version? version = null,
+        CancellationToken ct = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, EmulatorClient.QueryPath)
         {
+            Version = version ?? HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = EmulatorClient.Json(new JsonObject
             {
                 ["beneficiaries"] = new JsonArray(new JsonObject { ["identitytype"] = "b2b", ["identityValue"] = ucid }),
@@ -90,6 +94,43 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
         using var after = await _client.QueryAsync(token, ucid);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
+
+    [Fact]
+    public async Task RefuseStreams_OverHttp2_ResetsEachStreamOfItsConnection_WithTheCode_AndAnswersOnAnother()
+    {
+        var (token, ucid) = await NewUserAsync();
+        using var first = Http2Client();
+        using var second = Http2Client();
+        // The connection has answered before: it goes on refusing while staying open.
+        using (var warm = await QueryHeadersAsync(first, token, ucid, HttpVersion.Version20)) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 5, ["mode"] = "RefuseStreams", ["streamErrorCode"] = 11 });
+
+        for (var i = 0; i < 2; i++)
+        {
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => QueryHeadersAsync(first, token, ucid, HttpVersion.Version20));
+            Assert.Equal(0xb, StoreWireCodes.Http2ErrorOf(refused));
+        }
+        using var answered = await QueryHeadersAsync(second, token, ucid, HttpVersion.Version20);
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal(HttpVersion.Version20, answered.Version);
+        Assert.Equal(3, (await _client.Http.GetFromJsonAsync<JsonObject>("emulator/faults"))!["failNext"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task RefuseStreams_OverHttp11_AbortsTheConnection()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "RefuseStreams" });
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => QueryHeadersAsync(_client.Http, token, ucid));
+        using var after = await _client.QueryAsync(token, ucid);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    /// <summary>A client of its own, so its own connection.</summary>
+    private HttpClient Http2Client() =>
+        new(EntitlementGateway.Emulator.EmulatorTls.CreateTrustingHandler(fixture.Server.Certificate)) { BaseAddress = fixture.Server.HttpsBaseAddress };
 
     [Fact]
     public async Task EndlessBody_SendsJsonWithoutALengthAndKeepsWritingPastAnyLimit()
