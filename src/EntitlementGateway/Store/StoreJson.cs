@@ -118,7 +118,7 @@ internal sealed class StoreBalanceConverter : JsonConverter<int?>
     private static int Clamp(decimal value) => (int)Math.Clamp(decimal.Floor(value), int.MinValue, int.MaxValue);
 
     // Past decimal's range (about 7.9e28) only the sign matters.
-    private static int Clamp(double value) => value > 0 ? int.MaxValue : int.MinValue;
+    private static int Clamp(double value) => double.IsNegative(value) ? int.MinValue : int.MaxValue;
 
     public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
 }

@@ -163,6 +163,42 @@ public class StoreJsonTests
     }
 
     [Theory]
+    [InlineData("99999999999", WholeInt)]
+    [InlineData("1e400", WholeInt)]
+    [InlineData("-2147483649", WholeInt)]
+    [InlineData("2147483648", WholeInt)]
+    [InlineData("2.9", WholeInt)]
+    [InlineData("\"99999999999\"", WholeInt)]
+    [InlineData("\"2.5\"", WholeInt)]
+    [InlineData("\"many\"", WholeInt)]
+    [InlineData("true", "quantity must be a number")]
+    [InlineData("{}", "quantity must be a number")]
+    public void AConsumeAnswersQuantities_MustBeExactWholeInts(string json, string message)
+    {
+        // A consume's receipt is checked against what was asked: a rounded or clamped balance would pass as true.
+        var newQuantity = Assert.Throws<JsonException>(() => ReadConsume($$"""{"newQuantity":{{json}}}"""));
+        Assert.Contains(message, newQuantity.Message, StringComparison.Ordinal);
+        var consumed = Assert.Throws<JsonException>(() => ReadConsume($$"""{"newQuantity":1,"orderTransactions":[{"quantityConsumed":{{json}}}]}"""));
+        Assert.Contains(message, consumed.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2147483647", int.MaxValue)]
+    [InlineData("-2147483648", int.MinValue)]
+    [InlineData("5.0", 5)]
+    [InlineData("3e2", 300)]
+    [InlineData("\"-7\"", -7)]
+    public void AConsumeAnswersWholeQuantities_AreRead(string json, int expected)
+    {
+        var answer = ReadConsume($$"""{"newQuantity":{{json}},"orderTransactions":[{"quantityConsumed":{{json}}}]}""");
+        Assert.Equal((expected, expected), (answer.NewQuantity, answer.OrderTransactions!.Single().QuantityConsumed));
+    }
+
+    private const string WholeInt = "quantity must be a whole number within the 32-bit range";
+
+    private static ConsumeStoreResponse ReadConsume(string json) => JsonSerializer.Deserialize(json, StoreJsonContext.Default.ConsumeStoreResponse)!;
+
+    [Theory]
     [InlineData("\"many\"")]
     [InlineData("\"\"")]
     [InlineData("true")]

@@ -116,6 +116,31 @@ public sealed class StoreCircuitTests : IDisposable
         Assert.Equal("504", StoreResiliencePipelines.Describe(Outcome.FromResult(answer)));
     }
 
+    [Fact]
+    public async Task TheRetriesWait_OnTheGatewaysClock()
+    {
+        // A clock whose timers run a thousand times fast: a 30 s backoff is over in about 30 ms, if the retry waits on it.
+        var pipelines = new StoreResiliencePipelines(Options.Create(new ResilienceOptions
+        {
+            MaxRetries = 1, BaseDelayMs = 30_000, TotalTimeoutSeconds = 3_600, AttemptTimeoutSeconds = 600, CircuitMinimumThroughput = 1_000_000,
+        }), new FastTimers(), _log);
+        var attempts = 0;
+
+        using var answer = await pipelines.Outer.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(
+            ++attempts == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK))).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, attempts);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    private sealed class FastTimers : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            base.CreateTimer(callback, state, Fast(dueTime), Fast(period));
+
+        private static TimeSpan Fast(TimeSpan span) => span <= TimeSpan.Zero ? span : span / 1000;
+    }
+
     /// <summary>Two calls and half of them failed open the circuit; retries are off so each call is one attempt.</summary>
     private StoreResiliencePipelines Pipelines(GatewayMetrics? metrics = null) => new(Options.Create(new ResilienceOptions
     {
