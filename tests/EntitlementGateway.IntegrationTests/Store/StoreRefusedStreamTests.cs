@@ -76,27 +76,17 @@ public sealed class StoreRefusedStreamTests : IAsyncLifetime
         Assert.Equal(refusedSoFar, _emulator.State.GetRequests().Count(r => r.Status != 200));
     }
 
-    [Fact]
-    public async Task Attempts_whose_streams_were_refused_unprocessed_give_their_units_back()
+    [Theory]
+    [InlineData(7, 1)] // REFUSED_STREAM says the request was not processed: those two attempts give their units back
+    [InlineData(11, 3)] // ENHANCE_YOUR_CALM does not: those attempts stay spent
+    public async Task Attempts_whose_streams_were_refused_unprocessed_give_their_units_back(int errorCode, int unitsSpent)
     {
-        await _world.SetFaultsAsync(new { mode = "RefuseStreams", failNext = 1000, streamErrorCode = 7 });
+        await _world.SetFaultsAsync(new { mode = "RefuseStreams", failNext = 1000, streamErrorCode = errorCode });
 
         var (response, user) = await QueryOwnerAsync();
 
+        // Three attempts: two reset on the first connection, the third answered on a new one.
         using (response) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // Three attempts: two refused on the first connection (refunded), the third answered on a new one.
-        Assert.Equal(1, await UnitsUsedAsync(_gateway, user));
-    }
-
-    [Fact]
-    public async Task Attempts_reset_with_another_code_keep_their_units()
-    {
-        // ENHANCE_YOUR_CALM does not say the request went unprocessed: those attempts stay spent.
-        await _world.SetFaultsAsync(new { mode = "RefuseStreams", failNext = 1000, streamErrorCode = 11 });
-
-        var (response, user) = await QueryOwnerAsync();
-
-        using (response) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(3, await UnitsUsedAsync(_gateway, user));
+        Assert.Equal(unitsSpent, await UnitsUsedAsync(_gateway, user));
     }
 }

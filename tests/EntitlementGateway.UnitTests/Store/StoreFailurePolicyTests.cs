@@ -23,7 +23,7 @@ public sealed class StoreFailurePolicyTests : IDisposable
     private readonly TestMeters _meters = new();
     private readonly MeterListener _listener = new();
     private readonly List<(string Instrument, long Value, string? Decision)> _measured = [];
-    private readonly Lines _log = new();
+    private readonly WrittenLog<StoreFailurePolicy> _log = new();
     private readonly StoreFailurePolicy _policy;
 
     public StoreFailurePolicyTests()
@@ -63,7 +63,7 @@ public sealed class StoreFailurePolicyTests : IDisposable
         Assert.Equal(StoreFailureKind.BudgetExhausted, outcome.Kind);
         Assert.Equal(TimeSpan.FromSeconds(7.2), outcome.RetryAfter);
         Assert.Equal("This player's budget of Store calls is used up; retry after 8 s.", outcome.Detail);
-        var line = Assert.Single(_log.Written);
+        var line = Assert.Single(_log.Events);
         Assert.Equal(EventIds.BudgetExhausted, line.Id);
         Assert.Equal("Budget exhausted for ucid abcd1234; retry after 7.2 s", line.Text);
         // Not a Store error: the Store was never asked.
@@ -121,7 +121,7 @@ public sealed class StoreFailurePolicyTests : IDisposable
         Assert.Equal(lastGranted with { Remaining = lastGranted.Remaining + 2 }, outcome.Budget);
         Assert.Equal(1, (await _budget.GetAsync(Player)).Used);
         Assert.Equal(2, _measured.Count(m => m.Instrument.EndsWith("budget.units.refunded", StringComparison.Ordinal)));
-        var line = Assert.Single(_log.Written);
+        var line = Assert.Single(_log.Events);
         Assert.Equal(EventIds.UcidRejected, line.Id);
         Assert.Equal("The Store refused ucid abcd1234; its budget units were refunded", line.Text);
         Assert.False(_credentials.IsSuspect);
@@ -138,7 +138,7 @@ public sealed class StoreFailurePolicyTests : IDisposable
         Assert.Equal("The Store is refusing many players at once; the gateway's own Store credentials are being checked. Retry later.", outcome.Detail);
         Assert.True(_credentials.IsSuspect);
         // Only the first player's refusal was the player's own.
-        Assert.Single(_log.Written, l => l.Id == EventIds.UcidRejected);
+        Assert.Single(_log.Events, l => l.Id == EventIds.UcidRejected);
         Assert.Equal(0, (await _budget.GetAsync("user-b")).Used);
     }
 
@@ -155,7 +155,7 @@ public sealed class StoreFailurePolicyTests : IDisposable
         Assert.Equal(10, first.Budget!.Value.Remaining);
         Assert.Equal(0, (await _budget.GetAsync("xbl-1")).Used);
         Assert.False(_credentials.IsSuspect);
-        Assert.Empty(_log.Written);
+        Assert.Empty(_log.Events);
     }
 
     [Fact]
@@ -207,16 +207,4 @@ public sealed class StoreFailurePolicyTests : IDisposable
 
     private StoreHealthReport Report() => _health.Report(
         new StoreResiliencePipelines(Options.Create(new ResilienceOptions()), _time, NullLogger<StoreResiliencePipelines>.Instance), _credentials);
-
-    private sealed class Lines : ILogger<StoreFailurePolicy>
-    {
-        public List<(int Id, string Text)> Written { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Written.Add((eventId.Id, formatter(state, exception)));
-    }
 }

@@ -17,7 +17,7 @@ public sealed class StoreCircuitTests : IDisposable
     private static readonly TimeSpan Break = TimeSpan.FromSeconds(30);
 
     private readonly ManualTimeProvider _time = new();
-    private readonly Lines _log = new();
+    private readonly WrittenLog<StoreResiliencePipelines> _log = new();
     private readonly TestMeters _meters = new();
 
     public void Dispose() => _meters.Dispose();
@@ -35,7 +35,7 @@ public sealed class StoreCircuitTests : IDisposable
         Assert.Equal(CircuitState.Open, pipelines.CircuitState);
         Assert.True(pipelines.CircuitRefusesNow);
         Assert.Equal(_time.GetUtcNow() + Break, pipelines.OpenUntil);
-        var opened = Assert.Single(_log.Written);
+        var opened = Assert.Single(_log.Events);
         Assert.Equal((EventIds.StoreCircuitOpened, LogLevel.Error), (opened.Id, opened.Level));
         Assert.Equal("Store circuit opened for 30.0 s after 503: Store calls are refused meanwhile", opened.Text);
         await Assert.ThrowsAsync<BrokenCircuitException>(() => SucceedAsync(pipelines));
@@ -50,7 +50,7 @@ public sealed class StoreCircuitTests : IDisposable
         await SucceedAsync(pipelines);
         Assert.Equal(CircuitState.Closed, pipelines.CircuitState);
         Assert.False(pipelines.CircuitRefusesNow);
-        var closed = _log.Written[^1];
+        var closed = _log.Events[^1];
         Assert.Equal((EventIds.StoreCircuitClosed, "Store circuit closed: Store calls resume"), (closed.Id, closed.Text));
     }
 
@@ -62,7 +62,7 @@ public sealed class StoreCircuitTests : IDisposable
             using (await pipelines.Inner.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest)))) { }
 
         Assert.Equal(CircuitState.Closed, pipelines.CircuitState);
-        Assert.Empty(_log.Written);
+        Assert.Empty(_log.Events);
     }
 
     [Fact]
@@ -155,17 +155,5 @@ public sealed class StoreCircuitTests : IDisposable
     private static async Task SucceedAsync(StoreResiliencePipelines pipelines)
     {
         using var answer = await pipelines.Inner.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.OK)));
-    }
-
-    private sealed class Lines : ILogger<StoreResiliencePipelines>
-    {
-        public List<(int Id, LogLevel Level, string Text)> Written { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Written.Add((eventId.Id, logLevel, formatter(state, exception)));
     }
 }
