@@ -64,23 +64,27 @@ public sealed partial class StoreConnectionPool : IDisposable
         if (request.Options.TryGetValue(SentOn, out var pool)) Volatile.Write(ref pool.FailuresInARow, 0);
     }
 
-    /// <summary>An attempt of <paramref name="request"/> timed out, or its stream was reset, before an answer; the second
-    /// in a row on one pool replaces it.</summary>
-    public void FailedWithoutAnswer(HttpRequestMessage request)
+    /// <summary>
+    /// An attempt of <paramref name="request"/> timed out, or its stream was reset, before an answer; the second in a row
+    /// on one pool replaces it. Returns whether the pool it went out on was still the one in use: when it was replaced
+    /// already, the failure is the old connection's.
+    /// </summary>
+    public bool FailedWithoutAnswer(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!request.Options.TryGetValue(SentOn, out var pool)) return;
+        if (!request.Options.TryGetValue(SentOn, out var pool)) return true;
         var inARow = Interlocked.Increment(ref pool.FailuresInARow);
-        if (inARow < FailuresBeforeRenewal) return;
+        if (inARow < FailuresBeforeRenewal) return Volatile.Read(ref _current) == pool;
         lock (_renewal)
         {
-            // Only the pool in use is replaced: later timeouts of calls still on an old one change nothing.
-            if (_current != pool) return;
+            // Only the pool in use is replaced: later failures of calls still on an old one change nothing.
+            if (_current != pool) return false;
             Volatile.Write(ref _current, new Pool(_create()));
             _renewals++;
         }
         LogRenewed(_logger, inARow);
         _ = RetireAsync(pool);
+        return true;
     }
 
     private async Task RetireAsync(Pool pool)

@@ -77,6 +77,25 @@ public sealed class StoreRefusedStreamTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(7)]
+    [InlineData(11)]
+    public async Task A_burst_reset_on_the_old_connection_does_not_open_the_circuit(int errorCode)
+    {
+        // Two dozen queries at once, all sent on the connection that starts refusing: more than the circuit's minimum
+        // throughput of failures if each counted. Only those of the connection still in use count; the rest are the
+        // replaced connection's, and their retries are answered on the new one.
+        var (warm, _) = await QueryOwnerAsync();
+        using (warm) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        await _world.SetFaultsAsync(new { mode = "RefuseStreams", failNext = 1000, streamErrorCode = errorCode });
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => QueryOwnerAsync()));
+
+        foreach (var (response, _) in responses)
+            using (response) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(_gateway.Logs, log => log.Message.StartsWith("Store circuit opened", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(7, 1)] // REFUSED_STREAM says the request was not processed: those two attempts give their units back
     [InlineData(11, 3)] // ENHANCE_YOUR_CALM does not: those attempts stay spent
     public async Task Attempts_whose_streams_were_refused_unprocessed_give_their_units_back(int errorCode, int unitsSpent)

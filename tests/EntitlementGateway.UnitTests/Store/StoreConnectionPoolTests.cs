@@ -86,6 +86,24 @@ public sealed class StoreConnectionPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failure_says_whether_its_pool_was_still_in_use()
+    {
+        var first = await SentAsync();
+        var second = await SentAsync();
+        var third = await SentAsync();
+
+        Assert.True(_pool.FailedWithoutAnswer(first));
+        Assert.True(_pool.FailedWithoutAnswer(second)); // the one that replaces it
+        Assert.False(_pool.FailedWithoutAnswer(third)); // sent on the pool replaced meanwhile
+        Assert.False(_pool.FailedWithoutAnswer(first));
+        Assert.True(_pool.FailedWithoutAnswer(await SentAsync())); // the new pool's first
+        Assert.Equal(1, _pool.Renewals);
+        // A request that went out some other way is not known to be an old connection's.
+        using var unsent = new HttpRequestMessage();
+        Assert.True(_pool.FailedWithoutAnswer(unsent));
+    }
+
+    [Fact]
     public async Task An_answer_between_two_timeouts_keeps_the_pool()
     {
         _pool.FailedWithoutAnswer(await SentAsync());

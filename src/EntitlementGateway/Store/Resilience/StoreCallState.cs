@@ -99,3 +99,11 @@ public sealed class StoreBodyException(string message, Exception? inner = null) 
 /// ends cannot be known) or larger than the gateway reads. Not transient: the next attempt gets the same answer.
 /// </summary>
 public sealed class StoreUnreadableAnswerException(string message) : Exception(message);
+
+/// <summary>
+/// An attempt whose HTTP/2 stream was reset on a connection that had already been replaced: retried like any reset, but
+/// not counted against the circuit, since the Store's other connections may be well. Carries the reset it wraps (and its
+/// error code, so a refused stream still gives its unit back).
+/// </summary>
+public sealed class StoreRetiredConnectionException(Exception inner)
+    : HttpRequestException(HttpRequestError.HttpProtocolError, "The Store reset this attempt's stream on a connection already replaced.", inner);

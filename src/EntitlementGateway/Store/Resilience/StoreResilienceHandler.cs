@@ -136,8 +136,8 @@ public sealed class StoreResilienceHandler(
         }
         catch (Exception ex) when (StoreOutcomes.Of(ex) is { } outcome)
         {
-            // A connection that stalls, or that resets every stream while staying open, fails every call on it.
-            if (ex is TimeoutRejectedException || StoreWire.Http2ErrorOf(ex) is not null) connections.FailedWithoutAnswer(request);
+            // A connection that stalls fails every call on it (a reset stream is counted where it happens, in SendAndReadAsync).
+            if (ex is TimeoutRejectedException) connections.FailedWithoutAnswer(request);
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (NeverReachedStore(ex) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
@@ -183,7 +183,26 @@ public sealed class StoreResilienceHandler(
         metrics.BudgetUnitRefunded();
     }
 
+    /// <summary>
+    /// One attempt's send and read, inside the circuit. A stream the Store reset counts towards replacing the
+    /// connection it went out on; when that connection had been replaced already, the failure is the old connection's,
+    /// not the Store's: it is retried like any reset but kept out of the circuit. Otherwise a burst of calls all reset on
+    /// one bad connection would open the circuit, and refuse the retries the new connection would have answered.
+    /// </summary>
     private async Task<HttpResponseMessage> SendAndReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendAndReadCoreAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (StoreWire.Http2ErrorOf(ex) is not null)
+        {
+            if (connections.FailedWithoutAnswer(request)) throw;
+            throw new StoreRetiredConnectionException(ex);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAndReadCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
         // The values are the Store's bytes: named, not echoed.

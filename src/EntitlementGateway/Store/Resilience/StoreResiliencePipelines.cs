@@ -124,9 +124,11 @@ public sealed partial class StoreResiliencePipelines
     internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, DateTimeOffset now) =>
         IsTransient(outcome) && !(outcome.Result is { } answer && StoreRetryAfter.Parse(answer, now) >= TimeSpan.FromSeconds(1));
 
-    /// <summary>What the circuit counts as a failure: the transient failures. Budget refusals never reach it (the unit is
-    /// taken before the circuit), and a 4xx is about the request, not the Store's health.</summary>
-    internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) => IsTransient(outcome);
+    /// <summary>What the circuit counts as a failure: the transient failures, but for a stream reset on a connection
+    /// already replaced (the old connection's, not the Store's). Budget refusals never reach it (the unit is taken before
+    /// the circuit), and a 4xx is about the request, not the Store's health.</summary>
+    internal static bool CountsAgainstCircuit(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is not StoreRetiredConnectionException && IsTransient(outcome);
 
     internal static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } ex ? ex.GetType().Name : ((int?)outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";

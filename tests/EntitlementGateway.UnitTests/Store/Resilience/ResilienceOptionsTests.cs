@@ -105,6 +105,12 @@ public class ResilienceOptionsTests
         Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError))));
         Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest))));
         Assert.False(StoreResiliencePipelines.IsTransient(Outcome.FromException<HttpResponseMessage>(refused)));
+        // A stream reset on a connection already replaced is retried, but it is the old connection's, not the Store's.
+        var retired = Outcome.FromException<HttpResponseMessage>(new StoreRetiredConnectionException(new HttpProtocolException(0xb, "calm", null)));
+        Assert.True(StoreResiliencePipelines.IsTransient(retired));
+        Assert.False(StoreResiliencePipelines.CountsAgainstCircuit(retired));
+        Assert.True(StoreResiliencePipelines.CountsAgainstCircuit(Outcome.FromException<HttpResponseMessage>(
+            new HttpRequestException(HttpRequestError.HttpProtocolError, "reset", new HttpProtocolException(0xb, "calm", null)))));
     }
 
     [Fact]
@@ -126,6 +132,8 @@ public class ResilienceOptionsTests
             inner: new HttpProtocolException(0x7, "refused", null))));
         Assert.False(StoreResilienceHandler.NeverReachedStore(new HttpRequestException(HttpRequestError.HttpProtocolError,
             inner: new HttpProtocolException(0xb, "calm down", null))));
+        Assert.True(StoreResilienceHandler.NeverReachedStore(new StoreRetiredConnectionException(new HttpProtocolException(0x7, "refused", null))));
+        Assert.False(StoreResilienceHandler.NeverReachedStore(new StoreRetiredConnectionException(new HttpProtocolException(0xb, "calm down", null))));
     }
 
     [Fact]
