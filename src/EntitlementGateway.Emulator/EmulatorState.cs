@@ -39,6 +39,7 @@ public sealed class EmulatorState : IDisposable
     private ConcurrentDictionary<string, long> _operations = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, long> _delegatedCalls = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, SlidingWindowLog> _logs = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<byte[], byte[]> _sharedItems = new(SameBytes.Instance);
     private readonly StoreRequestLog _requests = new();
     private FaultSettings _faults;
     // The connection a RefuseStreams fault met first; null until then, and again when the faults are set.
@@ -85,7 +86,44 @@ public sealed class EmulatorState : IDisposable
     public void SeedEntitlements(string userId, IEnumerable<JsonObject> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        _users[userId] = items.Select(i => JsonSerializer.SerializeToUtf8Bytes(i, EmulatorJson.Default.JsonObject)).ToArray();
+        _users[userId] = items.Select(i => ItemText(JsonSerializer.SerializeToUtf8Bytes(i, EmulatorJson.Default.JsonObject))).ToArray();
+    }
+
+    /// <summary>Distinct item texts shared between users, at most this many (a game's catalog has far fewer).</summary>
+    internal const int MaxSharedItems = 1024;
+
+    /// <summary>Items at most this long are shared; a longer one is kept as its user's own.</summary>
+    internal const int MaxSharedItemBytes = 2048;
+
+    /// <summary>
+    /// The one copy of an item's text that every user holding the same item shares: a load test seeds thousands of players
+    /// with the same few items, and one copy each was most of the emulator's memory. Texts are never changed in place (a
+    /// consume replaces them), so sharing is safe. Bounded in count and size, so a stream of distinct items (each kept as its
+    /// user's own past the bound) cannot make the table grow for ever; <see cref="Reset"/> empties it.
+    /// </summary>
+    internal byte[] ItemText(byte[] text)
+    {
+        if (text.Length > MaxSharedItemBytes) return text;
+        var shared = _sharedItems;
+        if (shared.TryGetValue(text, out var kept)) return kept;
+        return shared.Count < MaxSharedItems ? shared.GetOrAdd(text, text) : text;
+    }
+
+    /// <summary>Distinct item texts currently shared (for tests).</summary>
+    internal int SharedItems => _sharedItems.Count;
+
+    private sealed class SameBytes : IEqualityComparer<byte[]>
+    {
+        public static readonly SameBytes Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] bytes)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(bytes);
+            return hash.ToHashCode();
+        }
     }
 
     /// <summary>A copy of a user's collection (empty when never seeded): the caller may change it.</summary>
@@ -268,6 +306,7 @@ public sealed class EmulatorState : IDisposable
     public void Reset()
     {
         _users = new(StringComparer.Ordinal);
+        _sharedItems = new(SameBytes.Instance);
         _queries = new(StringComparer.Ordinal);
         _consumes = new(StringComparer.Ordinal);
         Consumables.Clear();

@@ -57,6 +57,65 @@ public class EmulatorStateTests
     }
 
     [Fact]
+    public void ItemText_TheSameItemSeededForManyUsers_IsOneSharedCopy_AndChangingOneUsersItemLeavesTheOthers()
+    {
+        using var state = new EmulatorState();
+        JsonObject Item() => new() { ["productId"] = "9N30KZZF4BR9", ["productKind"] = "Consumable", ["quantity"] = 5 };
+        for (var i = 0; i < 100; i++) state.SeedEntitlements($"u{i}", [Item(), Item()]);
+
+        Assert.Equal(1, state.SharedItems);
+        var mine = state.GetEntitlements("u7");
+        mine[0]["quantity"] = 2;
+        state.SeedEntitlements("u7", mine);
+
+        Assert.Equal(2, state.SharedItems);
+        Assert.Equal([2, 5], state.GetEntitlements("u7").Select(i => (int)i["quantity"]!));
+        Assert.Equal([5, 5], state.GetEntitlements("u8").Select(i => (int)i["quantity"]!));
+    }
+
+    [Fact]
+    public void ItemText_SharesEqualTexts_AndNeverUnequalOnes()
+    {
+        using var state = new EmulatorState();
+        var a = "{\"productId\":\"A\"}"u8.ToArray();
+
+        Assert.Same(a, state.ItemText(a));
+        Assert.Same(a, state.ItemText([.. a]));
+        var b = "{\"productId\":\"B\"}"u8.ToArray();
+        Assert.Same(b, state.ItemText(b));
+        Assert.Same(b, state.ItemText([.. b]));
+        var longer = "{\"productId\":\"AB\"}"u8.ToArray();
+        Assert.Same(longer, state.ItemText(longer));
+        Assert.Equal(3, state.SharedItems);
+    }
+
+    [Fact]
+    public void ItemText_IsBounded_InDistinctTexts_AndInTheirLength_AndResetEmptiesIt()
+    {
+        using var state = new EmulatorState();
+        for (var i = 0; i < EmulatorState.MaxSharedItems; i++) state.ItemText(System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"));
+        Assert.Equal(EmulatorState.MaxSharedItems, state.SharedItems);
+
+        // Past the bound a new text is its user's own; those already shared still are.
+        var past = "{\"n\":-1}"u8.ToArray();
+        Assert.Same(past, state.ItemText(past));
+        Assert.NotSame(past, state.ItemText([.. past]));
+        Assert.Equal(EmulatorState.MaxSharedItems, state.SharedItems);
+        var first = state.ItemText("{\"n\":0}"u8.ToArray());
+        Assert.Same(first, state.ItemText("{\"n\":0}"u8.ToArray()));
+
+        state.Reset();
+        Assert.Equal(0, state.SharedItems);
+        var atLimit = new byte[EmulatorState.MaxSharedItemBytes];
+        Assert.Same(atLimit, state.ItemText(atLimit));
+        Assert.Same(atLimit, state.ItemText(new byte[EmulatorState.MaxSharedItemBytes]));
+        var tooLong = new byte[EmulatorState.MaxSharedItemBytes + 1];
+        Assert.Same(tooLong, state.ItemText(tooLong));
+        Assert.NotSame(tooLong, state.ItemText(new byte[EmulatorState.MaxSharedItemBytes + 1]));
+        Assert.Equal(1, state.SharedItems);
+    }
+
+    [Fact]
     public void GetEntitlements_NamesAreMatchedIgnoringCase_AsTheSeedEndpointReadsThem()
     {
         using var state = new EmulatorState();

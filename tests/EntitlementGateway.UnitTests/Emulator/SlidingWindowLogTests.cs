@@ -33,6 +33,58 @@ public class SlidingWindowLogTests
     }
 
     [Fact]
+    public void AWindowOfMoreCallsThanTheAudit_StillLimitsExactly_AndIsForgottenOnceItsCallsLeaveIt()
+    {
+        var log = new SlidingWindowLog();
+        const int limit = SlidingWindowLog.AuditCapacity + 5;
+        var hour = TimeSpan.FromHours(1);
+        for (var i = 0; i < limit; i++) Assert.True(log.TryAdmit(Start.AddMilliseconds(i), limit, hour).Allowed);
+
+        // The oldest call, no longer in the audit, still holds its slot: the next one frees an hour after it.
+        var refused = log.TryAdmit(Start.AddMinutes(30), limit, hour);
+        Assert.False(refused.Allowed);
+        Assert.Equal(1800, refused.RetryAfterSeconds);
+        Assert.Equal(limit, log.Kept);
+        Assert.Equal(Enumerable.Range(5, SlidingWindowLog.AuditCapacity).Select(i => Start.AddMilliseconds(i)), log.Audit());
+        Assert.Equal(limit, log.MaxInWindow);
+
+        // One window later every call has left it: what the audit does not need is dropped, not kept for ever.
+        Assert.True(log.TryAdmit(Start.AddHours(2), limit, hour).Allowed);
+        Assert.Equal(SlidingWindowLog.AuditCapacity, log.Kept);
+        Assert.Equal(Start.AddHours(2), log.Audit()[^1]);
+        Assert.Equal(Start.AddMilliseconds(6), log.Audit()[0]);
+    }
+
+    [Fact]
+    public void Kept_BelowTheAuditsCapacity_GrowsWithEveryAdmittedCall_AndNotWithRefusedOnes()
+    {
+        var log = new SlidingWindowLog();
+        for (var i = 0; i < 9; i++) log.TryAdmit(Start.AddMilliseconds(i), 5, Window);
+
+        Assert.Equal(5, log.Kept);
+        for (var i = 0; i < 9; i++) log.TryAdmit(Start.AddSeconds(5 + i), 5, Window);
+        Assert.Equal(14, log.Kept);
+        Assert.Equal(Start.AddMilliseconds(4), log.Audit()[4]);
+        Assert.Equal(Start.AddSeconds(13), log.Audit()[^1]);
+    }
+
+    [Fact]
+    public void Refused_WaitsUntilTheOldestCallInTheWindowLeavesIt_RoundedUpToWholeSeconds()
+    {
+        var log = new SlidingWindowLog();
+        var minute = TimeSpan.FromMinutes(1);
+        log.TryAdmit(Start, 2, minute);
+        log.TryAdmit(Start.AddSeconds(20), 2, minute);
+
+        var refused = log.TryAdmit(Start.AddSeconds(30.5), 2, minute);
+
+        Assert.Equal(new RateDecision(false, 30), refused);
+        Assert.Equal(new RateDecision(false, 1), log.TryAdmit(Start.AddSeconds(59.9995), 2, minute));
+        Assert.True(log.TryAdmit(Start + minute, 2, minute).Allowed);
+        Assert.Equal(new RateDecision(false, 20), log.TryAdmit(Start + minute, 2, minute));
+    }
+
+    [Fact]
     public void MaxInWindow_RemembersTheBusiestWindow_AfterItsCallsHaveLeftTheAudit()
     {
         var log = new SlidingWindowLog();
