@@ -87,10 +87,10 @@ public sealed class InMemoryUserBudget : IUserBudget
                     return ValueTask.FromResult(new BudgetDecision(false, 0, retry, reset, null));
                 }
 
-                var lease = Interlocked.Increment(ref _nextLease).ToString(CultureInfo.InvariantCulture);
-                log.Entries.Add(new Entry(now, lease));
+                var lease = Interlocked.Increment(ref _nextLease);
+                log.Entries.Add(new Entry(now.UtcTicks, lease));
                 return ValueTask.FromResult(new BudgetDecision(
-                    true, _options.Limit - used - 1, TimeSpan.Zero, used == 0 ? window : reset, lease));
+                    true, _options.Limit - used - 1, TimeSpan.Zero, used == 0 ? window : reset, lease.ToString(CultureInfo.InvariantCulture)));
             }
         }
     }
@@ -103,7 +103,7 @@ public sealed class InMemoryUserBudget : IUserBudget
         {
             lock (log)
             {
-                var index = log.Entries.FindIndex(e => e.Lease == lease);
+                var index = LeaseId(lease) is { } id ? log.Entries.FindIndex(e => e.Lease == id) : -1;
                 if (index >= 0)
                 {
                     log.Entries.RemoveAt(index);
@@ -301,7 +301,17 @@ public sealed class InMemoryUserBudget : IUserBudget
         }
     }
 
-    private readonly record struct Entry(DateTimeOffset At, string Lease);
+    /// <summary>The lease this budget gave as <paramref name="lease"/> (a number from 1, written without leading zeros), or
+    /// null when no lease of it is written so.</summary>
+    internal static long? LeaseId(string lease) =>
+        lease is [>= '1' and <= '9', ..] && long.TryParse(lease, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    /// <summary>One spent unit: when (UTC ticks) and its lease's number, 16 bytes. As a time with its offset and the lease's
+    /// text it took about 56, for each of a player's up to 100 units.</summary>
+    private readonly record struct Entry(long AtTicks, long Lease)
+    {
+        public DateTimeOffset At => new(AtTicks, TimeSpan.Zero);
+    }
 
     /// <summary>A key as 128 bits of its SHA-256: the same size whatever the client put in its claims.</summary>
     private readonly record struct KeyHash(ulong High, ulong Low)

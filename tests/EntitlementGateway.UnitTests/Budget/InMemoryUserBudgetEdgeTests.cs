@@ -19,6 +19,39 @@ public sealed class InMemoryUserBudgetEdgeTests
             SweepInterval = Sweep,
         };
 
+    [Theory]
+    [InlineData("1", 1L)]
+    [InlineData("9", 9L)]
+    [InlineData("1234567", 1234567L)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    [InlineData("0", null)]
+    [InlineData("007", null)]
+    [InlineData("", null)]
+    [InlineData("-1", null)]
+    [InlineData("+1", null)]
+    [InlineData(" 1", null)]
+    [InlineData("1 ", null)]
+    [InlineData("1,000", null)]
+    [InlineData("12a", null)]
+    [InlineData("9223372036854775808", null)]
+    [InlineData("\u0661", null)]
+    public void LeaseId_ReadsOnlyALeaseAsThisBudgetWritesIt(string lease, long? id) =>
+        Assert.Equal(id, InMemoryUserBudget.LeaseId(lease));
+
+    [Fact]
+    public async Task Refund_WithALeaseWrittenOtherwise_GivesNothingBack()
+    {
+        var lease = (await _budget.TryAcquireAsync("u")).Lease!;
+        await _budget.TryAcquireAsync("u");
+
+        await _budget.RefundAsync("u", "0" + lease);
+        await _budget.RefundAsync("u", lease + " ");
+        Assert.Equal(2, (await _budget.GetAsync("u")).Used);
+
+        await _budget.RefundAsync("u", lease);
+        Assert.Equal(1, (await _budget.GetAsync("u")).Used);
+    }
+
     [Fact]
     public async Task TryAcquire_ResetAfter_IsWhenTheOldestUnitLeaves_NotAFullWindow()
     {
