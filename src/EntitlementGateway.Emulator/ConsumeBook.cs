@@ -18,10 +18,22 @@ internal sealed class ConsumeBook
 
     private readonly object _lock = new();
     private Dictionary<(string User, string TrackingId), Done> _done = new();
+    private readonly HashSet<(string User, string TrackingId)> _applying = [];
 
     public void Clear()
     {
         lock (_lock) _done = new();
+    }
+
+    /// <summary>Marks a consume as being applied; false when one with the same user and trackingId already is.</summary>
+    public bool TryBeginApplying(string userId, string trackingId)
+    {
+        lock (_lock) return _applying.Add((userId, trackingId));
+    }
+
+    public void EndApplying(string userId, string trackingId)
+    {
+        lock (_lock) _applying.Remove((userId, trackingId));
     }
 
     public ConsumeAnswer Consume(EmulatorState state, string userId, string productId, int quantity, string trackingId)

@@ -168,6 +168,13 @@ public sealed class FaultSettings
     /// </summary>
     public TokenAnswer TokenAnswer { get; set; } = TokenAnswer.Normal;
 
+    /// <summary>
+    /// <c>consumeApplyMs</c>: every consume takes this long to apply (0: at once). It is applied after the wait even when
+    /// its caller has gone, and while it is applied a consume with the same user and trackingId is answered 409
+    /// <c>TrackingIdConflict</c> ("is being processed"), as an idempotency-keyed service answers an in-flight duplicate.
+    /// </summary>
+    public int ConsumeApplyMs { get; set; }
+
     /// <summary><c>redirectTo</c>: the absolute URL a <see cref="FaultMode.Redirect"/> failure points at.</summary>
     public string? RedirectTo { get; set; }
 
@@ -184,6 +191,7 @@ public sealed class FaultSettings
     internal string? Validate()
     {
         if (LatencyMs < 0) return "latencyMs must be >= 0.";
+        if (ConsumeApplyMs is < 0 or > 60_000) return "consumeApplyMs must be between 0 and 60000.";
         if (FailNext < 0) return "failNext must be >= 0.";
         if (FailureRate is < 0 or > 1 || double.IsNaN(FailureRate)) return "failureRate must be within [0, 1].";
         if (FailureStatus is < 400 or > 599) return "failureStatus must be a 4xx or 5xx status.";

@@ -48,7 +48,20 @@ internal static class ConsumeEndpoints
             return StoreHttp.Error(429, "TooManyRequests", $"Rate limit is exceeded. Try again in {decision.RetryAfterSeconds} seconds.");
         }
 
-        var answer = state.Consumables.Consume(state, userId, request.ProductId, quantity, request.TrackingId!);
+        var applyMs = state.Faults.ConsumeApplyMs;
+        if (applyMs > 0 && !state.Consumables.TryBeginApplying(userId, request.TrackingId!))
+            return StoreHttp.Error(409, "TrackingIdConflict", $"A consume with trackingId {request.TrackingId} is being processed; retry later.");
+        ConsumeAnswer answer;
+        try
+        {
+            // Not cancelled with the call: a Store applies what it accepted whether or not its caller still listens.
+            if (applyMs > 0) await Task.Delay(applyMs, CancellationToken.None);
+            answer = state.Consumables.Consume(state, userId, request.ProductId, quantity, request.TrackingId!);
+        }
+        finally
+        {
+            if (applyMs > 0) state.Consumables.EndApplying(userId, request.TrackingId!);
+        }
         if (answer.Body is { } body)
         {
             if (request.IncludeOrderIds != true) body.Remove("orderTransactions");

@@ -6,8 +6,11 @@ namespace EntitlementGateway.Consumables;
 /// <summary>What a claim on a trackingId found.</summary>
 public enum LedgerState
 {
-    /// <summary>New (or its last attempt's outcome was unknown): the caller owns it and calls the Store.</summary>
+    /// <summary>New: the caller owns it and calls the Store.</summary>
     Claimed,
+    /// <summary>Its last attempt's outcome was unknown (it may have reached the Store, which may still be applying it): the
+    /// caller owns it and sends it again.</summary>
+    Resumed,
     /// <summary>Its owner's lease ran out (the replica died mid-call): the caller owns it now and calls the Store again.</summary>
     TakenOver,
     /// <summary>Another request owns it and is calling the Store.</summary>

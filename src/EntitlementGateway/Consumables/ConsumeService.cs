@@ -79,7 +79,9 @@ public sealed partial class ConsumeService(
                 LogTakenOver(logger, command.TrackingId);
                 break;
         }
-        return await CallStoreAsync(command, fingerprint, owner);
+        // A trackingId an earlier request may have sent (its outcome unknown, or its replica gone) may be one the Store is
+        // still applying.
+        return await CallStoreAsync(command, fingerprint, owner, sentBefore: claim.State is LedgerState.Resumed or LedgerState.TakenOver);
     }
 
     private static ConsumeOutcome Answer(ConsumeProblem problem) => new(null, problem, null, null, Replayed: false);
@@ -129,7 +131,7 @@ public sealed partial class ConsumeService(
         }
     }
 
-    private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner)
+    private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner, bool sentBefore)
     {
         var request = new ConsumeStoreRequest
         {
@@ -178,6 +180,20 @@ public sealed partial class ConsumeService(
             return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false) { StoreAccepted = true };
         }
 
+        if (result.Answer?.Refusal is ConsumeRefusal.TrackingIdConflict && (sentBefore || state.Leases.Count > 1))
+        {
+            // This trackingId went to the Store before with these very values (an earlier attempt of this request, or an
+            // earlier request whose outcome was unknown), so the Store's conflict is most likely that consume, still being
+            // applied: not a final refusal, and never advice to take a new trackingId, which would consume twice.
+            credentials.RecordAccepted();
+            await ReleaseAsync(command, owner);
+            await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
+            LogConflictWithItself(logger, command.TrackingId);
+            return new ConsumeOutcome(null, new ConsumeProblem(409, GatewayProblems.ConsumeInProgress, "A consume with this trackingId is in progress.",
+                $"The Store reports this trackingId as in use, and the gateway has sent it only for this request: the Store is most likely still applying it. Retry with the same request (same trackingId) to get its outcome; do not use a new trackingId for it. ({result.Answer.Detail})",
+                TimeSpan.FromSeconds(2)), null, state.Last, Replayed: false) { StoreAccepted = true };
+        }
+
         if (result.Answer?.Refusal is { } refusal)
         {
             credentials.RecordAccepted();
@@ -195,8 +211,7 @@ public sealed partial class ConsumeService(
             return new ConsumeOutcome(null, problem, null, state.Last, Replayed: false) { StoreAccepted = true };
         }
 
-        try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
-        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
+        await ReleaseAsync(command, owner);
         // The Store may have consumed: an answer cached before it would show the old balance, so it goes too.
         await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
         var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
@@ -204,6 +219,13 @@ public sealed partial class ConsumeService(
         if (state.Leases.Count == 0) LogNotSent(logger, command.TrackingId, failure.Kind.ToString());
         else LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
+    }
+
+    /// <summary>The attempt ended without a final outcome: the trackingId stays bound to this request, unknown.</summary>
+    private async Task ReleaseAsync(ConsumeCommand command, string owner)
+    {
+        try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
+        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
     }
 
     /// <summary>
@@ -256,6 +278,9 @@ public sealed partial class ConsumeService(
 
     [LoggerMessage(EventId = EventIds.ConsumeUnknownOutcome, EventName = nameof(EventIds.ConsumeUnknownOutcome), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} ended without a known outcome ({Failure}); a retry with the same trackingId resends it")]
     private static partial void LogUnknownOutcome(ILogger logger, string trackingId, string failure);
+
+    [LoggerMessage(EventId = EventIds.ConsumeConflictWithItself, EventName = nameof(EventIds.ConsumeConflictWithItself), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId}: the Store reports the trackingId in use, and it was sent before only for this request; not recorded, the caller is asked to retry it")]
+    private static partial void LogConflictWithItself(ILogger logger, string trackingId);
 
     [LoggerMessage(EventId = EventIds.ConsumeTakenOver, EventName = nameof(EventIds.ConsumeTakenOver), Level = LogLevel.Warning, Message = "Consume trackingId {TrackingId} was pending past its lease (its replica died?); resending it")]
     private static partial void LogTakenOver(ILogger logger, string trackingId);

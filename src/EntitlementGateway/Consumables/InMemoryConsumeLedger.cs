@@ -56,7 +56,7 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
                 Recorded => new LedgerClaim(LedgerState.Recorded, entry.Outcome),
                 Pending when now < entry.LeaseUntil => new LedgerClaim(LedgerState.Pending),
                 Pending => Own(entry, owner, now, o, LedgerState.TakenOver),
-                _ => Own(entry, owner, now, o, LedgerState.Claimed),
+                _ => Own(entry, owner, now, o, LedgerState.Resumed),
             });
         }
     }

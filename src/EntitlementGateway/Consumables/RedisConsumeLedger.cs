@@ -15,7 +15,8 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
 {
     private const string Prefix = "eg:consume:v1:";
 
-    // ARGV: fp, owner, lease ms, retention ms. A pending claim past its lease, or an unknown one, is owned anew.
+    // ARGV: fp, owner, lease ms, retention ms. A pending claim past its lease, or an unknown one, is owned anew (and said
+    // so: the Store may have seen that trackingId already).
     private const string Claim = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -31,7 +32,7 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         redis.call('HSET', KEYS[1], 'state', 'pending', 'owner', ARGV[2], 'until', now + tonumber(ARGV[3]))
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
         if state == 'pending' then return {'takenover'} end
-        return {'claimed'}
+        return {'resumed'}
         """;
 
     // ARGV: fp, outcome, retention ms. A recorded outcome is never replaced (a taken-over call learnt the same one).
@@ -62,6 +63,7 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         {
             "claimed" => new LedgerClaim(LedgerState.Claimed),
             "takenover" => new LedgerClaim(LedgerState.TakenOver),
+            "resumed" => new LedgerClaim(LedgerState.Resumed),
             "pending" => new LedgerClaim(LedgerState.Pending),
             "recorded" => new LedgerClaim(LedgerState.Recorded, (string?)reply[1]),
             _ => new LedgerClaim(LedgerState.Reused),

@@ -201,6 +201,62 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task Consume_TheStoresConflictOnTheGatewaysOwnRetry_IsInProgress_NotRecorded_AndTheSameRequestLaterGetsTheOneConsume()
+    {
+        // The Store takes 2 s to apply; the gateway's first attempt times out and its retry meets the consume in flight.
+        await using var gateway = Gateway(new() { ["Resilience:AttemptTimeoutSeconds"] = "0.5", ["Resilience:BaseDelayMs"] = "50" });
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        await World.SetFaultsAsync(new { consumeApplyMs = 2000 });
+
+        using var inFlight = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        var problem = await AssertProblemAsync(inFlight, HttpStatusCode.Conflict, "consume_in_progress");
+        Assert.Contains("do not use a new trackingId", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(2), inFlight.Headers.RetryAfter?.Delta);
+        await WaitForBalanceAsync(user, 7);
+        await World.SetFaultsAsync(new { });
+
+        using var again = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.False(again.Headers.Contains("Idempotent-Replayed")); // nothing was recorded: the Store confirmed it
+        Assert.Equal(7, (await BodyAsync(again))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(7, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Consume_TheStoresConflictOnAResendAfterAnUnknownOutcome_IsInProgress_NotAdviceToTakeANewTrackingId()
+    {
+        await using var gateway = Gateway(new() { ["Resilience:AttemptTimeoutSeconds"] = "0.5", ["Resilience:MaxRetries"] = "0" });
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        await World.SetFaultsAsync(new { consumeApplyMs = 2000 });
+        using (var unknown = await ConsumeAsync(client, ucid, Coins, 3, trackingId))
+            Assert.Equal(HttpStatusCode.GatewayTimeout, unknown.StatusCode);
+
+        using var resent = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        await AssertProblemAsync(resent, HttpStatusCode.Conflict, "consume_in_progress");
+        await WaitForBalanceAsync(user, 7);
+        await World.SetFaultsAsync(new { });
+        using var again = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(7, (await BodyAsync(again))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(7, await BalanceAsync(user));
+    }
+
+    /// <summary>Waits (at most 10 s) for the emulator to have applied a slow consume.</summary>
+    private async Task WaitForBalanceAsync(string user, int balance)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (await BalanceAsync(user) != balance && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.Equal(balance, await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task Consume_TheStoreRefusesAsATrackingIdConflict_Is409TrackingIdReused_AndRecorded()
     {
         // Two gateways with ledgers of their own (as after a ledger lost its record): only the Store knows the trackingId.

@@ -47,6 +47,44 @@ public sealed class SharedLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AResendOnAnotherReplica_OfATrackingIdWhoseOutcomeWasUnknown_TakesTheStoresConflictAsTheFirstConsumeInFlight()
+    {
+        await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var store = new StoreWorld(emulator);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "3000",
+            ["Resilience:AttemptTimeoutSeconds"] = "0.5", ["Resilience:MaxRetries"] = "0",
+        };
+        await using var first = GatewayApplication.Live(emulator, settings);
+        await using var second = GatewayApplication.Live(emulator, settings);
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        var user = NewUser();
+        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
+        var ucid = await store.MintUcidAsync(user);
+        await store.SetFaultsAsync(new { consumeApplyMs = 2500 });
+        var trackingId = Guid.NewGuid();
+        using (var unknown = await ConsumeAsync(firstClient, ucid, Coins, 3, trackingId))
+            Assert.Equal(HttpStatusCode.GatewayTimeout, unknown.StatusCode);
+
+        // The second replica's ledger is the same Redis hash: it knows the trackingId went out, outcome unknown.
+        using var resent = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+
+        await AssertProblemAsync(resent, HttpStatusCode.Conflict, "consume_in_progress");
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (Balance() != 7 && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.Equal(7, Balance());
+        await store.SetFaultsAsync(new { });
+        using var again = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(7, (await BodyAsync(again))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(7, Balance());
+
+        int Balance() => emulator.State.GetEntitlements(user).Sum(i => i["quantity"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task AReplayAfterARestart_IsAnsweredFromTheRedisLedger_OnceTheStoreAcceptsTheUcidInAQuery_NeverConsumingAgain()
     {
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());

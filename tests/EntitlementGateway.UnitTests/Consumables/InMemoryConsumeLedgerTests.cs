@@ -45,7 +45,7 @@ public sealed class InMemoryConsumeLedgerTests
 
         await ledger.ReleaseAsync("t1", "a", default);
 
-        Assert.Equal(LedgerState.Claimed, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Resumed, (await ledger.ClaimAsync("t1", "fp", "b", default)).State);
     }
 
     [Fact]

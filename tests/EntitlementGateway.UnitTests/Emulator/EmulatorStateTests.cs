@@ -179,4 +179,25 @@ public class EmulatorStateTests
     [InlineData(14, false)]
     public void StreamErrorCode_IsAnHttp2ErrorCode(int code, bool valid) =>
         Assert.Equal(valid, new FaultSettings { StreamErrorCode = code }.Validate() is null);
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(60_000, true)]
+    [InlineData(60_001, false)]
+    public void ConsumeApplyMs_IsAtMostAMinute(int ms, bool valid) =>
+        Assert.Equal(valid, new FaultSettings { ConsumeApplyMs = ms }.Validate() is null);
+
+    [Fact]
+    public void ConsumeBook_ApplyingAConsume_RefusesItsDuplicate_NotAnotherUsersOrTrackingId_UntilItEnds()
+    {
+        using var state = new EmulatorState();
+        Assert.True(state.Consumables.TryBeginApplying("u", "t"));
+
+        Assert.False(state.Consumables.TryBeginApplying("u", "t"));
+        Assert.True(state.Consumables.TryBeginApplying("v", "t"));
+        Assert.True(state.Consumables.TryBeginApplying("u", "t2"));
+        state.Consumables.EndApplying("u", "t");
+        Assert.True(state.Consumables.TryBeginApplying("u", "t"));
+    }
 }

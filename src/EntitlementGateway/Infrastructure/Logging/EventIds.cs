@@ -74,6 +74,7 @@ public static class EventIds
     public const int ConsumeTakenOver = 5005;
     public const int ConsumeReplayConfirmed = 5006;
     public const int ConsumeNotSent = 5007;
+    public const int ConsumeConflictWithItself = 5008;
     public const int ConsumeLedgerFailed = 5010;
     public const int ConsumeListenerFailed = 5011;
 
