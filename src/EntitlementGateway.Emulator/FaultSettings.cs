@@ -175,6 +175,13 @@ public sealed class FaultSettings
     /// </summary>
     public int ConsumeApplyMs { get; set; }
 
+    /// <summary><c>renewedUserId</c>: every renewal answers a key for this user instead of the key's own, as a front end
+    /// that mixes up answers would.</summary>
+    public string? RenewedUserId { get; set; }
+
+    /// <summary><c>renewedClientId</c>: every renewal answers a key naming this application instead of the key's own.</summary>
+    public string? RenewedClientId { get; set; }
+
     /// <summary><c>redirectTo</c>: the absolute URL a <see cref="FaultMode.Redirect"/> failure points at.</summary>
     public string? RedirectTo { get; set; }
 

@@ -137,11 +137,12 @@ internal static class CollectionsEndpoints
         var key = StoreHttp.VerifyUcid(state, request.Key, Claims.String(ticket, "appid"), out var keyError);
         if (key is null) return StoreHttp.Error(401, "Unauthorized", "key: " + keyError);
 
+        var faults = state.Faults;
         var renewed = state.MintUserCollectionsId(
-            Claims.String(key, EmulatorState.ClaimPrefix + "userId")!,
+            faults.RenewedUserId ?? Claims.String(key, EmulatorState.ClaimPrefix + "userId")!,
             new UcidMintRequest
             {
-                ClientId = Claims.String(key, EmulatorState.ClaimPrefix + "clientId"),
+                ClientId = faults.RenewedClientId ?? Claims.String(key, EmulatorState.ClaimPrefix + "clientId"),
                 RefreshUri = Claims.String(key, EmulatorState.ClaimPrefix + "refreshUri"),
             });
         state.CountRenewal();

@@ -98,8 +98,9 @@ public sealed partial class UserCollectionsKeysClient(
         {
             var body = JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), StoreJsonContext.Default.RenewKeyResponse);
             var renewed = UserCollectionsId.TryParse(body?.Key, out _);
-            return (response.StatusCode, renewed is null
-                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key.")
+            if (renewed is null) return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key."));
+            return (response.StatusCode, RenewedAnother(ucid, renewed) is { } other
+                ? RenewResult.Fail(StoreFailureKind.Error, $"The Store's renew answer is a key for {other}; it is not handed on.")
                 : new RenewResult(renewed, null, null, ""));
         }
         catch (JsonException)
@@ -126,6 +127,16 @@ public sealed partial class UserCollectionsKeysClient(
             metrics.StoreCall(Emulator.StoreOperations.Renew.Name, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Whom a renewed key names that the old one did not: another player (the old key named one) or another application.
+    /// A mixed-up answer from a front end must not hand one player's credential to another; null when it names the same.
+    /// </summary>
+    internal static string? RenewedAnother(UserCollectionsId old, UserCollectionsId renewed)
+    {
+        if (!string.IsNullOrEmpty(old.UserId) && !string.Equals(old.UserId, renewed.UserId, StringComparison.Ordinal)) return "another player";
+        return string.Equals(old.ClientId, renewed.ClientId, StringComparison.Ordinal) ? null : "another application";
     }
 
     [LoggerMessage(EventId = EventIds.StoreRenew, EventName = nameof(EventIds.StoreRenew), Level = LogLevel.Information, Message = "Store renew answered {StatusCode} for ucid {UcidHash}; sent MS-CV {SentMsCv}; MS-CV {MsCv}")]

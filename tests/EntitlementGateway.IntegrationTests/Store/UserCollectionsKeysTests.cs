@@ -68,6 +68,24 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
         (await QueryAsync(client, renewed)).EnsureSuccessStatusCode();
     }
 
+    [Theory]
+    [InlineData("renewedUserId", "someone-else", "another player")]
+    [InlineData("renewedClientId", "99999999-9999-9999-9999-999999999999", "another application")]
+    public async Task Renew_AnsweredWithAKeyForAnotherPlayerOrApplication_Is502_AndTheKeyIsNotHandedOn(string fault, string value, string named)
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var ucid = await World.MintUcidAsync("renew-mixup", new { lifetimeSeconds = 3600 });
+        await World.SetFaultsAsync(new Dictionary<string, object> { [fault] = value });
+
+        using var response = await client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains(named, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("userCollectionsId", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, (await World.StatsAsync())["renewals"]!.GetValue<long>());
+    }
+
     [Fact]
     public async Task Renew_WhenExpired_Returns401WithoutCallingTheStore()
     {
