@@ -15,6 +15,13 @@ public sealed class SharedLedgerTests : IAsyncLifetime
 
     public Task DisposeAsync() => _redis.DisposeAsync();
 
+    private static async Task<(string User, string Ucid)> PlayerWithTenCoinsAsync(StoreWorld store)
+    {
+        var user = NewUser();
+        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
+        return (user, await store.MintUcidAsync(user));
+    }
+
     [Fact]
     public async Task TwoReplicas_ConsumingWithOneTrackingIdAtOnce_MakeOneStoreCall_AndGiveTheSameAnswer()
     {
@@ -25,9 +32,7 @@ public sealed class SharedLedgerTests : IAsyncLifetime
         await using var second = GatewayApplication.Live(emulator, settings);
         using var firstClient = first.CreateClient();
         using var secondClient = second.CreateClient();
-        var user = NewUser();
-        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
-        var ucid = await store.MintUcidAsync(user);
+        var (user, ucid) = await PlayerWithTenCoinsAsync(store);
         // Warm both replicas (token, connection) so the race is about the consume, then slow the Store so the calls overlap.
         using (await QueryAsync(firstClient, ucid)) { }
         using (await QueryAsync(secondClient, ucid)) { }
@@ -60,9 +65,7 @@ public sealed class SharedLedgerTests : IAsyncLifetime
         await using var second = GatewayApplication.Live(emulator, settings);
         using var firstClient = first.CreateClient();
         using var secondClient = second.CreateClient();
-        var user = NewUser();
-        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
-        var ucid = await store.MintUcidAsync(user);
+        var (user, ucid) = await PlayerWithTenCoinsAsync(store);
         await store.SetFaultsAsync(new { consumeApplyMs = 2500 });
         var trackingId = Guid.NewGuid();
         using (var unknown = await ConsumeAsync(firstClient, ucid, Coins, 3, trackingId))
@@ -90,9 +93,7 @@ public sealed class SharedLedgerTests : IAsyncLifetime
         await using var emulator = await EmulatorServer.StartAsync(new EmulatorOptions());
         using var store = new StoreWorld(emulator);
         var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "3000" };
-        var user = NewUser();
-        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
-        var ucid = await store.MintUcidAsync(user);
+        var (user, ucid) = await PlayerWithTenCoinsAsync(store);
         var trackingId = Guid.NewGuid();
         await using (var before = GatewayApplication.Live(emulator, settings))
         {
@@ -130,9 +131,7 @@ public sealed class SharedLedgerTests : IAsyncLifetime
             ["Redis:ConnectionString"] = _redis.ConnectionString, ["Redis:OperationTimeoutMs"] = "300", ["Consume:WaitForPendingSeconds"] = "0",
         });
         using var client = gateway.CreateClient();
-        var user = NewUser();
-        await store.SeedAsync(user, StoreWorld.Consumable(Coins, 10, "order-1"));
-        var ucid = await store.MintUcidAsync(user);
+        var (user, ucid) = await PlayerWithTenCoinsAsync(store);
         using (var warm = await ConsumeAsync(client, ucid, Coins, 1, Guid.NewGuid())) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         var trackingId = Guid.NewGuid();
 
