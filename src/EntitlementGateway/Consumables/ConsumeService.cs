@@ -202,7 +202,7 @@ public sealed partial class ConsumeService(
                 ConsumeRefusal.InsufficientQuantity => new ConsumeProblem(409, GatewayProblems.InsufficientQuantity, "The player's balance is too small.",
                     $"The Store refused to consume {command.Quantity} of {command.ProductId}: the player's balance is smaller. ({result.Answer.Detail})"),
                 ConsumeRefusal.TrackingIdConflict => new ConsumeProblem(409, GatewayProblems.TrackingIdReused, "The trackingId was used for another consume.",
-                    $"The Store holds this trackingId for a consume of another product or quantity; create a new trackingId per fulfilment. ({result.Answer.Detail})"),
+                    $"{StoreHoldsTrackingIdDetail} ({result.Answer.Detail})"),
                 _ => new ConsumeProblem(400, GatewayProblems.ProductNotConsumable, "The product is not a consumable.",
                     $"The Store refused to consume {command.ProductId}: it is not a Store-managed consumable. ({result.Answer.Detail})"),
             };
@@ -227,6 +227,14 @@ public sealed partial class ConsumeService(
         try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
         catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
     }
+
+    /// <summary>
+    /// The Store's 409 for a trackingId the gateway sends for the first time. Its ledger may have lost an earlier sending
+    /// (an in-memory ledger restarted, a record past its retention) that the Store is still applying, so the answer never
+    /// tells the game to take a new trackingId outright: that could make the player pay twice.
+    /// </summary>
+    internal const string StoreHoldsTrackingIdDetail =
+        "The Store holds this trackingId for another consume, or is still applying an earlier sending of it that this gateway has no record of (a gateway restarted without a shared ledger). If this fulfilment may have used the trackingId before, read the player's balance before consuming again with a new trackingId; a fulfilment that never used it needs a new one.";
 
     /// <summary>
     /// Why a trackingId is refused as reused. Without a userId the player is a hash of the whole UCID, so a renewed UCID of
