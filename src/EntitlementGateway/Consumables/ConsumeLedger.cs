@@ -21,8 +21,10 @@ public enum LedgerState
     Reused,
 }
 
-/// <summary>A claim's answer; <paramref name="Outcome"/> is the recorded outcome (JSON) when <see cref="LedgerState.Recorded"/>.</summary>
-public sealed record LedgerClaim(LedgerState State, string? Outcome = null);
+/// <summary>A claim's answer; <paramref name="Outcome"/> is the recorded outcome (JSON) when <see cref="LedgerState.Recorded"/>;
+/// <paramref name="FirstClaimedAt"/>, for <see cref="LedgerState.Resumed"/> and <see cref="LedgerState.TakenOver"/>, when the
+/// trackingId was first claimed, so first sent (null when the ledger did not keep it).</summary>
+public sealed record LedgerClaim(LedgerState State, string? Outcome = null, DateTimeOffset? FirstClaimedAt = null);
 
 /// <summary>The ledger or its store (Redis) could not be reached: no consume is attempted without it.</summary>
 public sealed class ConsumeLedgerUnavailableException(Exception? inner = null)

@@ -81,7 +81,7 @@ public sealed partial class ConsumeService(
         }
         // A trackingId an earlier request may have sent (its outcome unknown, or its replica gone) may be one the Store is
         // still applying.
-        return await CallStoreAsync(command, fingerprint, owner, sentBefore: claim.State is LedgerState.Resumed or LedgerState.TakenOver);
+        return await CallStoreAsync(command, fingerprint, owner, sentBefore: claim.State is LedgerState.Resumed or LedgerState.TakenOver, claim.FirstClaimedAt);
     }
 
     private static ConsumeOutcome Answer(ConsumeProblem problem) => new(null, problem, null, null, Replayed: false);
@@ -131,7 +131,7 @@ public sealed partial class ConsumeService(
         }
     }
 
-    private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner, bool sentBefore)
+    private async Task<ConsumeOutcome> CallStoreAsync(ConsumeCommand command, string fingerprint, string owner, bool sentBefore, DateTimeOffset? firstClaimedAt)
     {
         var request = new ConsumeStoreRequest
         {
@@ -180,7 +180,7 @@ public sealed partial class ConsumeService(
             return new ConsumeOutcome(receipt, null, null, state.Last, Replayed: false) { StoreAccepted = true };
         }
 
-        if (result.Answer?.Refusal is ConsumeRefusal.TrackingIdConflict && (sentBefore || state.Leases.Count > 1))
+        if (result.Answer?.Refusal is ConsumeRefusal.TrackingIdConflict && (sentBefore || state.Leases.Count > 1) && !ConflictOutlasted(firstClaimedAt))
         {
             // This trackingId went to the Store before with these very values (an earlier attempt of this request, or an
             // earlier request whose outcome was unknown), so the Store's conflict is most likely that consume, still being
@@ -220,6 +220,13 @@ public sealed partial class ConsumeService(
         else LogUnknownOutcome(logger, command.TrackingId, failure.Kind.ToString());
         return new ConsumeOutcome(null, null, failure, failure.Budget, Replayed: false);
     }
+
+    /// <summary>
+    /// The Store has named this trackingId as in use for longer than a consume takes to apply (Consume:InProgressConflictSeconds
+    /// since its first sending): it holds it for other values, and its 409 is final.
+    /// </summary>
+    private bool ConflictOutlasted(DateTimeOffset? firstClaimedAt) =>
+        firstClaimedAt is { } first && time.GetUtcNow() - first >= options.Value.InProgressConflict;
 
     /// <summary>The attempt ended without a final outcome: the trackingId stays bound to this request, unknown.</summary>
     private async Task ReleaseAsync(ConsumeCommand command, string owner)

@@ -11,9 +11,11 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
 {
     private const string Pending = "pending", Unknown = "unknown", Recorded = "recorded";
 
-    private sealed class Entry(string fingerprint, long sequence)
+    private sealed class Entry(string fingerprint, long sequence, DateTimeOffset firstClaimedAt)
     {
         public string Fingerprint { get; } = fingerprint;
+        /// <summary>When the trackingId was first claimed (so first sent to the Store).</summary>
+        public DateTimeOffset FirstClaimedAt { get; } = firstClaimedAt;
         /// <summary>Its place in the insertion queue: a queued key whose entry was since replaced is skipped.</summary>
         public long Sequence { get; } = sequence;
         public string State = Pending;
@@ -48,7 +50,7 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
             if (!_entries.TryGetValue(trackingId, out entry))
             {
                 MakeRoom(now, o.MemoryMaxEntries);
-                return Task.FromResult(Own(Add(trackingId, fingerprint), owner, now, o, LedgerState.Claimed));
+                return Task.FromResult(Own(Add(trackingId, fingerprint, now), owner, now, o, LedgerState.Claimed));
             }
             if (entry.Fingerprint != fingerprint) return Task.FromResult(new LedgerClaim(LedgerState.Reused));
             return Task.FromResult(entry.State switch
@@ -68,7 +70,7 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
             if (!_entries.TryGetValue(trackingId, out var entry))
             {
                 MakeRoom(time.GetUtcNow(), options.Value.MemoryMaxEntries);
-                entry = Add(trackingId, fingerprint);
+                entry = Add(trackingId, fingerprint, time.GetUtcNow());
             }
             if (entry.State == Recorded) return Task.CompletedTask;
             entry.State = Recorded;
@@ -93,9 +95,9 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
     }
 
     /// <summary>Called under the lock.</summary>
-    private Entry Add(string trackingId, string fingerprint)
+    private Entry Add(string trackingId, string fingerprint, DateTimeOffset now)
     {
-        var entry = new Entry(fingerprint, ++_sequence);
+        var entry = new Entry(fingerprint, ++_sequence, now);
         _entries[trackingId] = entry;
         _order.Enqueue((trackingId, entry.Sequence));
         // Expired or replaced entries leave their keys queued: drop those before the queue outgrows the entries.
@@ -114,7 +116,7 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
         entry.Owner = owner;
         entry.LeaseUntil = now + o.PendingLease;
         entry.ExpiresAt = now + o.Retention;
-        return new LedgerClaim(state);
+        return state == LedgerState.Claimed ? new LedgerClaim(state) : new LedgerClaim(state, FirstClaimedAt: entry.FirstClaimedAt);
     }
 
     /// <summary>Called under the lock when an entry is about to be added.</summary>

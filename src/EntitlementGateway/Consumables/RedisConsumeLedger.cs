@@ -6,7 +6,7 @@ namespace EntitlementGateway.Consumables;
 
 /// <summary>
 /// The ledger shared by every replica: one hash per trackingId (<c>eg:consume:v1:{trackingId}</c>; fields state,
-/// fp, owner, until, outcome), changed only by Lua scripts that read Redis's own clock, so a claim is one atomic round
+/// fp, owner, until, outcome, since: the first claim's Redis time in ms), changed only by Lua scripts that read Redis's own clock, so a claim is one atomic round
 /// trip however many replicas race for it. Every call is bounded by Redis:OperationTimeoutMs; a failure is
 /// <see cref="ConsumeLedgerUnavailableException"/> (no consume is attempted without the ledger). Uses only
 /// StackExchange.Redis API that 2.x keeps (ScriptEvaluateAsync).
@@ -22,7 +22,7 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local state = redis.call('HGET', KEYS[1], 'state')
         if not state then
-          redis.call('HSET', KEYS[1], 'state', 'pending', 'fp', ARGV[1], 'owner', ARGV[2], 'until', now + tonumber(ARGV[3]))
+          redis.call('HSET', KEYS[1], 'state', 'pending', 'fp', ARGV[1], 'owner', ARGV[2], 'until', now + tonumber(ARGV[3]), 'since', now)
           redis.call('PEXPIRE', KEYS[1], ARGV[4])
           return {'claimed'}
         end
@@ -31,8 +31,9 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         if state == 'pending' and tonumber(redis.call('HGET', KEYS[1], 'until')) > now then return {'pending'} end
         redis.call('HSET', KEYS[1], 'state', 'pending', 'owner', ARGV[2], 'until', now + tonumber(ARGV[3]))
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
-        if state == 'pending' then return {'takenover'} end
-        return {'resumed'}
+        local since = redis.call('HGET', KEYS[1], 'since')
+        if state == 'pending' then return {'takenover', since} end
+        return {'resumed', since}
         """;
 
     // ARGV: fp, outcome, retention ms. A recorded outcome is never replaced (a taken-over call learnt the same one).
@@ -62,13 +63,20 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         return (string?)reply[0] switch
         {
             "claimed" => new LedgerClaim(LedgerState.Claimed),
-            "takenover" => new LedgerClaim(LedgerState.TakenOver),
-            "resumed" => new LedgerClaim(LedgerState.Resumed),
+            "takenover" => new LedgerClaim(LedgerState.TakenOver, FirstClaimedAt: FirstClaimedAt(reply)),
+            "resumed" => new LedgerClaim(LedgerState.Resumed, FirstClaimedAt: FirstClaimedAt(reply)),
             "pending" => new LedgerClaim(LedgerState.Pending),
             "recorded" => new LedgerClaim(LedgerState.Recorded, (string?)reply[1]),
             _ => new LedgerClaim(LedgerState.Reused),
         };
     }
+
+    /// <summary>The first claim's instant from a claim's reply; null for an entry written before it was kept.</summary>
+    internal static DateTimeOffset? FirstClaimedAt(RedisResult[] reply) =>
+        reply.Length > 1 && !reply[1].IsNull && long.TryParse((string?)reply[1], System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
 
     public Task CompleteAsync(string trackingId, string fingerprint, string outcome, CancellationToken cancellationToken) =>
         EvaluateAsync(Complete, trackingId, [fingerprint, outcome, (long)options.Value.Retention.TotalMilliseconds], cancellationToken);

@@ -248,6 +248,36 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
         Assert.Equal(7, await BalanceAsync(user));
     }
 
+    [Fact]
+    public async Task Consume_TheStoresConflictOnResends_IsFinalOnceItOutlastsConsumeInProgressConflictSeconds()
+    {
+        // The Store holds the trackingId for another quantity (sent by a gateway with a ledger of its own), and the first
+        // sending's 409 was lost: each resend is "resumed", and its 409 is taken as in flight only for a while.
+        await using var first = Gateway();
+        await using var second = Gateway(new() { ["Consume:InProgressConflictSeconds"] = "1", ["Resilience:MaxRetries"] = "0" });
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        using (var consumed = await ConsumeAsync(firstClient, ucid, Coins, 2, trackingId)) Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        await World.SetFaultsAsync(new { failNext = 1, mode = "LoseAnswer" });
+        using (var lost = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId))
+            await AssertProblemAsync(lost, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        using (var soon = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId))
+            await AssertProblemAsync(soon, HttpStatusCode.Conflict, "consume_in_progress");
+        await Task.Delay(1_100);
+
+        using var late = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+
+        var problem = await AssertProblemAsync(late, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Contains("read the player's balance", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        using var again = await ConsumeAsync(secondClient, ucid, Coins, 3, trackingId);
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single()); // recorded: no more Store calls
+        Assert.Equal(4, await World.ConsumesAsync(user));
+        Assert.Equal(8, await BalanceAsync(user));
+    }
+
     /// <summary>Waits (at most 10 s) for the emulator to have applied a slow consume.</summary>
     private async Task WaitForBalanceAsync(string user, int balance)
     {

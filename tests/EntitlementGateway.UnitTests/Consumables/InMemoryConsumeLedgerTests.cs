@@ -63,6 +63,23 @@ public sealed class InMemoryConsumeLedgerTests
     }
 
     [Fact]
+    public async Task AResumedOrTakenOverClaim_CarriesWhenTheTrackingIdWasFirstClaimed_AndANewOneNone()
+    {
+        var ledger = Ledger();
+        var first = _time.GetUtcNow();
+        Assert.Equal(new LedgerClaim(LedgerState.Claimed), await ledger.ClaimAsync("t1", "fp", "a", default));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await ledger.ReleaseAsync("t1", "a", default);
+
+        var resumed = await ledger.ClaimAsync("t1", "fp", "b", default);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var takenOver = await ledger.ClaimAsync("t1", "fp", "c", default);
+
+        Assert.Equal(new LedgerClaim(LedgerState.Resumed, FirstClaimedAt: first), resumed);
+        Assert.Equal(new LedgerClaim(LedgerState.TakenOver, FirstClaimedAt: first), takenOver);
+    }
+
+    [Fact]
     public async Task Complete_NeverReplacesARecordedOutcome()
     {
         var ledger = Ledger();
