@@ -376,7 +376,7 @@ public class HostingTests
             var requestLine = await gateway.WaitForLineAsync(l => l.Contains("/openapi/v1.json", StringComparison.Ordinal) && l.Contains("responded", StringComparison.Ordinal));
             Assert.NotNull(requestLine);
             Assert.DoesNotContain("Microsoft.AspNetCore.Routing.EndpointMiddleware", gateway.Output, StringComparison.Ordinal);
-            Assert.Contains($"\"ContentRoot\":\"{Path.GetDirectoryName(typeof(Program).Assembly.Location)}{Path.DirectorySeparatorChar}\"", gateway.Output, StringComparison.Ordinal);
+            Assert.Contains($"\"ContentRoot\":\"{GatewayProcess.AppDirectory}{Path.DirectorySeparatorChar}\"", gateway.Output, StringComparison.Ordinal);
         }
         finally
         {

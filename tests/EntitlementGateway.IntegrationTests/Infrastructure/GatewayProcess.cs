@@ -23,15 +23,22 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         .Select(fields => Path.GetFileName(fields[5].Trim()))
         .ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>The folder of the build these tests start: a published build's (EG_GATEWAY_EXECUTABLE) or this project's.</summary>
+    public static string AppDirectory => Path.GetDirectoryName(PublishedExecutable ?? typeof(Program).Assembly.Location)!;
+
+    // EG_GATEWAY_EXECUTABLE: a published build's own executable (a self-contained or trimmed publish) instead of the
+    // JIT build this project references, so these process-level tests can check a build the suites do not load.
+    private static string? PublishedExecutable => Environment.GetEnvironmentVariable("EG_GATEWAY_EXECUTABLE") is { Length: > 0 } path ? path : null;
+
     public static GatewayProcess Start(IReadOnlyDictionary<string, string?> environment, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(typeof(Program).Assembly.Location)!,
-        };
+        var info = PublishedExecutable is { } published
+            ? new ProcessStartInfo(published, ["--urls", "http://127.0.0.1:0"])
+            : new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"]);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        info.WorkingDirectory = workingDirectory ?? AppDirectory;
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal)).ToList())
             info.Environment.Remove(key);
         foreach (var (key, value) in environment) info.Environment[key] = value;
