@@ -1,3 +1,4 @@
+using System.Net;
 using EntitlementGateway.Infrastructure.Logging;
 using EntitlementGateway.Store.Resilience;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,10 @@ public sealed partial class StoreConnectionPool : IDisposable
     /// the connection. With the default two retries the last attempt then goes out on a new connection.</summary>
     internal const int FailuresBeforeRenewal = 2;
 
+    /// <summary>How long the calls stay on HTTP/1.1 after an HTTP/2 protocol error, before HTTP/2 is tried again (the
+    /// front end may have changed).</summary>
+    internal static readonly TimeSpan Http11Spell = TimeSpan.FromMinutes(10);
+
     private static readonly HttpRequestOptionsKey<Pool> SentOn = new("EntitlementGateway.StoreConnectionPool");
 
     private readonly Func<SocketsHttpHandler> _create;
@@ -28,6 +33,7 @@ public sealed partial class StoreConnectionPool : IDisposable
     private readonly Lock _renewal = new();
     private Pool _current;
     private int _renewals;
+    private long _http11Until;
 
     public StoreConnectionPool(IStoreLocator endpoints, IOptions<ResilienceOptions> resilience, TimeProvider time, ILogger<StoreConnectionPool> logger)
         : this(() => StoreTls.CreateHandler(endpoints), resilience.Value.TotalTimeout + TimeSpan.FromSeconds(5), time, logger)
@@ -52,6 +58,24 @@ public sealed partial class StoreConnectionPool : IDisposable
     public int Renewals
     {
         get { lock (_renewal) return _renewals; }
+    }
+
+    /// <summary>Whether the calls go over HTTP/1.1 whatever they ask for, after an HTTP/2 protocol error.</summary>
+    public bool OnHttp11 => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _http11Until);
+
+    /// <summary>
+    /// An HTTP/2 attempt ended in a protocol error (PROTOCOL_ERROR): the Store's front end speaks HTTP/2 in a way this
+    /// client does not take. The one known case is a frame of a type HTTP/2 does not define (an extension such as
+    /// ORIGIN), which the protocol says to ignore but .NET's client ends the connection on, so every call over HTTP/2
+    /// would fail the same way. The calls go over HTTP/1.1 for <see cref="Http11Spell"/>, retries of this one included.
+    /// </summary>
+    public void Http2ProtocolError(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Version < HttpVersion.Version20) return;
+        var now = _time.GetUtcNow().UtcTicks;
+        var previous = Interlocked.Exchange(ref _http11Until, now + Http11Spell.Ticks);
+        if (previous <= now) LogOnHttp11(_logger, Http11Spell.TotalMinutes);
     }
 
     /// <summary>The primary handler of the Collections client: each request goes out on the current pool.</summary>
@@ -116,6 +140,11 @@ public sealed partial class StoreConnectionPool : IDisposable
         {
             var pool = Volatile.Read(ref owner._current);
             request.Options.Set(SentOn, pool);
+            if (request.Version >= HttpVersion.Version20 && owner.OnHttp11)
+            {
+                request.Version = HttpVersion.Version11;
+                request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            }
             return pool.Invoker.SendAsync(request, cancellationToken);
         }
     }
@@ -123,4 +152,8 @@ public sealed partial class StoreConnectionPool : IDisposable
     [LoggerMessage(EventId = EventIds.StoreConnectionsRenewed, EventName = nameof(EventIds.StoreConnectionsRenewed), Level = LogLevel.Warning,
         Message = "Store connections replaced: {FailuresInARow} attempts in a row timed out or were reset on them with no answer between; calls still on the old ones keep them until they end")]
     private static partial void LogRenewed(ILogger logger, int failuresInARow);
+
+    [LoggerMessage(EventId = EventIds.StoreOnHttp11, EventName = nameof(EventIds.StoreOnHttp11), Level = LogLevel.Warning,
+        Message = "The Store's HTTP/2 connection broke the protocol as this client reads it (a frame of a type it does not know, or PROTOCOL_ERROR): Collections calls go over HTTP/1.1 for the next {Minutes} minutes")]
+    private static partial void LogOnHttp11(ILogger logger, double minutes);
 }

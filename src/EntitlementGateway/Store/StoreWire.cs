@@ -115,6 +115,9 @@ public static class StoreWire
     /// <summary>HTTP/2's <c>REFUSED_STREAM</c>: the peer closed the stream without processing the request.</summary>
     internal const long RefusedStream = 0x7;
 
+    /// <summary>HTTP/2's PROTOCOL_ERROR: the peer, or this client reading it, broke the protocol.</summary>
+    internal const long ProtocolError = 0x1;
+
     /// <summary>
     /// The HTTP/2 error code with which the Store (or the client, for the Store's protocol error) ended the attempt's
     /// stream or connection: <c>RST_STREAM</c>, <c>GOAWAY</c> or a frame the client could not take. Null for any other failure.

@@ -22,6 +22,10 @@ public enum Http2Behaviour
 
     /// <summary>The 1st, 3rd, 5th... request on the connection is never answered (its stream stays open); the others are.</summary>
     EveryOtherRequestUnanswered,
+
+    /// <summary>Right after its SETTINGS, a frame of a type HTTP/2 does not define (0xc, <c>ORIGIN</c>, an extension some
+    /// front ends send), which the protocol says to ignore; then every request is answered.</summary>
+    UnknownFrameAfterSettings,
 }
 
 /// <summary>
@@ -31,7 +35,7 @@ public enum Http2Behaviour
 /// </summary>
 public sealed class RawHttp2Store : LoopbackListener
 {
-    private const byte Data = 0x0, Headers = 0x1, Settings = 0x4, Ping = 0x6, GoAway = 0x7;
+    private const byte Data = 0x0, Headers = 0x1, Settings = 0x4, Ping = 0x6, GoAway = 0x7, Origin = 0xc;
     private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4;
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
@@ -44,6 +48,13 @@ public sealed class RawHttp2Store : LoopbackListener
         _certificate = certificate;
         Start();
     }
+
+    /// <summary>Whether the TLS handshake also offers http/1.1; a connection that takes it gets plain HTTP/1.1 answers.</summary>
+    public bool ServesHttp11 { get; set; }
+
+    /// <summary>Requests received over HTTP/1.1 (with <see cref="ServesHttp11"/>).</summary>
+    public int Http11Requests => Volatile.Read(ref _http11Requests);
+    private int _http11Requests;
 
     /// <summary>Connections whose TLS handshake chose h2.</summary>
     public int Http2Connections => Volatile.Read(ref _http2Connections);
@@ -74,9 +85,13 @@ public sealed class RawHttp2Store : LoopbackListener
             await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
                 ServerCertificate = _certificate,
-                ApplicationProtocols = [SslApplicationProtocol.Http2],
+                ApplicationProtocols = ServesHttp11 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http2],
             });
-            if (tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2) return;
+            if (tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+            {
+                if (ServesHttp11) await ServeHttp11Async(tls);
+                return;
+            }
             Interlocked.Increment(ref _http2Connections);
             if (behaviour == Http2Behaviour.Silent)
             {
@@ -86,6 +101,8 @@ public sealed class RawHttp2Store : LoopbackListener
             }
             await tls.ReadExactlyAsync(new byte[Preface.Length]);
             await WriteFrameAsync(tls, Settings, 0, 0, []);
+            if (behaviour == Http2Behaviour.UnknownFrameAfterSettings)
+                await WriteFrameAsync(tls, Origin, 0, 0, [0, 9, .. "localhost"u8]);
             var onThisConnection = 0;
             var header = new byte[9];
             while (true)
@@ -114,6 +131,34 @@ public sealed class RawHttp2Store : LoopbackListener
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or EndOfStreamException or System.Security.Authentication.AuthenticationException)
         {
             // The gateway closed the connection.
+        }
+    }
+
+    /// <summary>HTTP/1.1 on one connection: each request's head and Content-Length body read, answered like an HTTP/2 one.</summary>
+    private async Task ServeHttp11Async(Stream tls)
+    {
+        while (true)
+        {
+            var head = new List<byte>();
+            var one = new byte[1];
+            while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
+            {
+                if (await tls.ReadAsync(one) == 0) return;
+                head.Add(one[0]);
+            }
+            var length = 0;
+            foreach (var line in Encoding.ASCII.GetString([.. head]).Split("\r\n"))
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                    length = int.Parse(line[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            await tls.ReadExactlyAsync(new byte[length]);
+            var number = Interlocked.Increment(ref _requests);
+            Interlocked.Increment(ref _http11Requests);
+            var (status, body) = AnswerOf?.Invoke(number) ?? (200, Body);
+            var answer = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {DeclaredLength(body.Length)}\r\n\r\n");
+            await tls.WriteAsync(Encoding.ASCII.GetBytes(answer));
+            await tls.WriteAsync(body);
+            await tls.FlushAsync();
         }
     }
 

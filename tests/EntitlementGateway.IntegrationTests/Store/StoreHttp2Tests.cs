@@ -66,6 +66,24 @@ public sealed class StoreHttp2Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_frame_of_a_type_HTTP2_does_not_define_moves_the_calls_to_HTTP11()
+    {
+        // The protocol says to ignore such a frame; .NET's HTTP/2 client ends the connection on it instead. A front end
+        // that sends one (ORIGIN) would fail every call over HTTP/2: the gateway goes on over HTTP/1.1.
+        _store.BehaviourOf = _ => Http2Behaviour.UnknownFrameAfterSettings;
+        _store.ServesHttp11 = true;
+
+        using (var first = await QueryNewPlayerAsync()) await AssertOwnsTheDlcAsync(first);
+        var http2Connections = _store.Http2Connections;
+        using (var second = await QueryNewPlayerAsync()) await AssertOwnsTheDlcAsync(second);
+
+        Assert.Equal(1, http2Connections);
+        Assert.Equal(http2Connections, _store.Http2Connections); // the second query went straight to HTTP/1.1
+        Assert.Equal(2, _store.Http11Requests);
+        Assert.Single(_gateway.Logs, log => log.Level == LogLevel.Warning && log.Message.StartsWith("The Store's HTTP/2 connection broke the protocol", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task When_the_connection_goes_silent_the_last_attempt_goes_out_on_a_new_one()
     {
         _store.BehaviourOf = n => n == 0 ? Http2Behaviour.Silent : Http2Behaviour.Answer;

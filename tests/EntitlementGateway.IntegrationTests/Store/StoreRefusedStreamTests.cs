@@ -74,6 +74,9 @@ public sealed class StoreRefusedStreamTests : IAsyncLifetime
         var (next, _) = await QueryOwnerAsync();
         using (next) Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(refusedSoFar, _emulator.State.GetRequests().Count(r => r.Status != 200));
+        // A stream reset is no protocol error: the calls stay on HTTP/2.
+        Assert.All(_emulator.State.GetRequests(), r => Assert.Equal("HTTP/2", r.Protocol));
+        Assert.DoesNotContain(_gateway.Logs, log => log.Message.StartsWith("The Store's HTTP/2 connection broke the protocol", StringComparison.Ordinal));
     }
 
     [Theory]

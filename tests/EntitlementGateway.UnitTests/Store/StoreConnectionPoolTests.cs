@@ -211,9 +211,70 @@ public sealed class StoreConnectionPoolTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(12), pool.Drain);
     }
 
+    /// <summary>A pool on a clock the test moves, its client, and what it logs.</summary>
+    private (StoreConnectionPool Pool, HttpMessageInvoker Client, ManualTimeProvider Time, WrittenLog<StoreConnectionPool> Log) OnManualClock()
+    {
+        var time = new ManualTimeProvider();
+        var log = new WrittenLog<StoreConnectionPool>();
+        var pool = new StoreConnectionPool(Make, TimeSpan.FromHours(1), time, log);
+        return (pool, new HttpMessageInvoker(pool.CreateHandler()), time, log);
+    }
+
+    /// <summary>The version a request asking for <paramref name="version"/> goes out with.</summary>
+    private async Task<Version> SentVersionAsync(HttpMessageInvoker client, Version version)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, _nowhere) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(request, CancellationToken.None));
+        return request.Version;
+    }
+
+    [Fact]
+    public async Task An_HTTP2_protocol_error_sends_the_calls_over_HTTP11_for_ten_minutes_and_says_so_once()
+    {
+        var (pool, client, time, log) = OnManualClock();
+        using var _ = pool;
+        using var __ = client;
+        Assert.Equal(HttpVersion.Version20, await SentVersionAsync(client, HttpVersion.Version20));
+        Assert.False(pool.OnHttp11);
+
+        pool.Http2ProtocolError(new HttpRequestMessage { Version = HttpVersion.Version20 });
+        pool.Http2ProtocolError(new HttpRequestMessage { Version = HttpVersion.Version20 });
+
+        Assert.True(pool.OnHttp11);
+        Assert.Equal(HttpVersion.Version11, await SentVersionAsync(client, HttpVersion.Version20));
+        Assert.Equal(HttpVersion.Version10, await SentVersionAsync(client, HttpVersion.Version10)); // never raised
+        var warning = Assert.Single(log.Events);
+        Assert.Equal((EntitlementGateway.Infrastructure.Logging.EventIds.StoreOnHttp11, LogLevel.Warning), (warning.Id, warning.Level));
+        Assert.Contains("HTTP/1.1 for the next 10 minutes", warning.Text, StringComparison.Ordinal);
+
+        // The spell counts from the latest error; once it is over, HTTP/2 is asked for again, and a new error says so again.
+        time.Advance(StoreConnectionPool.Http11Spell - TimeSpan.FromTicks(1));
+        Assert.True(pool.OnHttp11);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.False(pool.OnHttp11);
+        Assert.Equal(HttpVersion.Version20, await SentVersionAsync(client, HttpVersion.Version20));
+        pool.Http2ProtocolError(new HttpRequestMessage { Version = HttpVersion.Version20 });
+        Assert.Equal(2, log.Events.Count);
+        Assert.Equal(TimeSpan.FromMinutes(10), StoreConnectionPool.Http11Spell);
+    }
+
+    [Fact]
+    public void A_protocol_error_on_a_request_that_did_not_ask_for_HTTP2_changes_nothing()
+    {
+        var (pool, client, _, log) = OnManualClock();
+        using var _ = pool;
+        using var __ = client;
+
+        pool.Http2ProtocolError(new HttpRequestMessage { Version = HttpVersion.Version11 });
+
+        Assert.False(pool.OnHttp11);
+        Assert.Empty(log.Events);
+    }
+
     [Fact]
     public void Null_requests_are_refused()
     {
+        Assert.Throws<ArgumentNullException>(() => _pool.Http2ProtocolError(null!));
         Assert.Throws<ArgumentNullException>(() => _pool.FailedWithoutAnswer(null!));
         Assert.Throws<ArgumentNullException>(() => StoreConnectionPool.Answered(null!));
     }

@@ -30,6 +30,7 @@ public static class EventIds
     public const int StoreCircuitOpened = 2021;
     public const int StoreCircuitClosed = 2022;
     public const int StoreConnectionsRenewed = 2023;
+    public const int StoreOnHttp11 = 2024;
     public const int StoreCredentialsSuspect = 2030;
     public const int StoreCredentialsCleared = 2031;
     public const int StoreRenew = 2101;

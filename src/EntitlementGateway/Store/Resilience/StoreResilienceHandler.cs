@@ -195,8 +195,9 @@ public sealed class StoreResilienceHandler(
         {
             return await SendAndReadCoreAsync(request, cancellationToken);
         }
-        catch (Exception ex) when (StoreWire.Http2ErrorOf(ex) is not null)
+        catch (Exception ex) when (StoreWire.Http2ErrorOf(ex) is { } code)
         {
+            if (code == StoreWire.ProtocolError) connections.Http2ProtocolError(request);
             if (connections.FailedWithoutAnswer(request)) throw;
             throw new StoreRetiredConnectionException(ex);
         }
