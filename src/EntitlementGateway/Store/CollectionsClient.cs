@@ -159,7 +159,7 @@ public sealed partial class CollectionsClient(HttpClient http, IStoreLocator end
         where TAnswer : class
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (!StoreWire.MayBeJson(mediaType))
             return StoreCallResult<TAnswer>.Fail(StoreFailureKind.Error, $"The Store answered {(int)response.StatusCode} with {mediaType}, not the documented JSON.");
         try
         {

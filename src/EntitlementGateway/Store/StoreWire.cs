@@ -169,13 +169,21 @@ public static class StoreWire
     }
 
     /// <summary>
-    /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a JSON media type or none, and '{'
-    /// as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
+    /// Whether an answer labelled <paramref name="mediaType"/> may hold the Store's JSON, for its body to decide: a JSON
+    /// media type, none, or <c>text/plain</c>, which a front end or server framework that guesses the type of what it
+    /// writes puts on JSON. Any other type (a proxy's HTML page, XML) is not the Store's answer.
+    /// </summary>
+    public static bool MayBeJson(string? mediaType) =>
+        mediaType is null || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase) ||
+        mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether a buffered 2xx answer can be what the Store documents, a JSON object: a media type that <see cref="MayBeJson"/>,
+    /// and '{' as its first byte after JSON white space. A proxy's HTML page, JSON null or an empty body cannot.
     /// </summary>
     public static async ValueTask<bool> IsJsonObjectAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)) return false;
+        if (!MayBeJson(response.Content.Headers.ContentType?.MediaType)) return false;
         // Asynchronously: once a content's stream was taken that way, taking it synchronously throws.
         var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         // Only a buffered body is looked at (the handler buffers every answer); it is left where it was.

@@ -93,6 +93,29 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(1, _store.Requests);
     }
 
+    [Fact]
+    public async Task JSON_labelled_text_plain_is_read()
+    {
+        // What a Store front end or framework that guesses the type of what it writes sends (Go's server does, for JSON).
+        var length = Encoding.UTF8.GetByteCount(Page);
+        using var response = await QueryWithRawAnswerAsync(Encoding.UTF8.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\r\n{Page}"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("9N30KZZF4BR9", (await BodyAsync(response))["entitlements"]![0]!["productId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Text_labelled_text_plain_that_is_not_JSON_is_a_502()
+    {
+        const string text = "Service is up.";
+        using var response = await QueryWithRawAnswerAsync(Encoding.UTF8.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {text.Length}\r\n\r\n{text}"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Equal("The Store answered with a body that is not the documented JSON.", problem["detail"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

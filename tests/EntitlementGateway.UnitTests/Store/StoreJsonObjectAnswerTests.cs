@@ -22,6 +22,8 @@ public sealed class StoreJsonObjectAnswerTests
     [InlineData("{}", "APPLICATION/JSON")]
     [InlineData("{}", "application/problem+json")]
     [InlineData("{}", null)]
+    [InlineData("{}", "text/plain")] // what a framework that guesses the type puts on JSON
+    [InlineData("{}", "Text/Plain; charset=utf-8")]
     [InlineData(" \t\r\n{}", "application/json")]
     public async Task AJsonObject_WithAJsonMediaTypeOrNone_IsTheStoresAnswer(string body, string? mediaType)
     {
@@ -32,7 +34,10 @@ public sealed class StoreJsonObjectAnswerTests
 
     [Theory]
     [InlineData("<html>Bad gateway</html>", "text/html")]
-    [InlineData("{}", "text/plain")]
+    [InlineData("{}", "text/html")]
+    [InlineData("{}", "application/xml")]
+    [InlineData("{}", "text/plainer")]
+    [InlineData("Bad gateway", "text/plain")]
     [InlineData("null", "application/json")]
     [InlineData("[]", "application/json")]
     [InlineData("", "application/json")]
