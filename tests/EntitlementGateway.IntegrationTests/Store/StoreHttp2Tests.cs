@@ -77,7 +77,9 @@ public sealed class StoreHttp2Tests : IAsyncLifetime
         var http2Connections = _store.Http2Connections;
         using (var second = await QueryNewPlayerAsync()) await AssertOwnsTheDlcAsync(second);
 
-        Assert.Equal(1, http2Connections);
+        // .NET's client sends a request the broken connection never took once more by itself, on a new connection: one
+        // or two HTTP/2 connections, then none.
+        Assert.InRange(http2Connections, 1, 2);
         Assert.Equal(http2Connections, _store.Http2Connections); // the second query went straight to HTTP/1.1
         Assert.Equal(2, _store.Http11Requests);
         Assert.Single(_gateway.Logs, log => log.Level == LogLevel.Warning && log.Message.StartsWith("The Store's HTTP/2 connection broke the protocol", StringComparison.Ordinal));
