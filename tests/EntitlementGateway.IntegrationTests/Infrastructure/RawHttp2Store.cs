@@ -137,20 +137,8 @@ public sealed class RawHttp2Store : LoopbackListener
     /// <summary>HTTP/1.1 on one connection: each request's head and Content-Length body read, answered like an HTTP/2 one.</summary>
     private async Task ServeHttp11Async(Stream tls)
     {
-        while (true)
+        while (await RawHttp11Request.ReadAsync(tls) is not null)
         {
-            var head = new List<byte>();
-            var one = new byte[1];
-            while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
-            {
-                if (await tls.ReadAsync(one) == 0) return;
-                head.Add(one[0]);
-            }
-            var length = 0;
-            foreach (var line in Encoding.ASCII.GetString([.. head]).Split("\r\n"))
-                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-                    length = int.Parse(line[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            await tls.ReadExactlyAsync(new byte[length]);
             var number = Interlocked.Increment(ref _requests);
             Interlocked.Increment(ref _http11Requests);
             var (status, body) = AnswerOf?.Invoke(number) ?? (200, Body);

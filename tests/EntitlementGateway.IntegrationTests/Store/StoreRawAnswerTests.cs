@@ -312,22 +312,10 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
 
         private static async Task<bool> ReadRequestAsync(Stream stream, System.Collections.Concurrent.ConcurrentQueue<string> correlationVectors)
         {
-            var head = new List<byte>();
-            var one = new byte[1];
-            while (!EndsWithBlankLine(head))
-            {
-                if (await stream.ReadAsync(one) == 0) return false;
-                head.Add(one[0]);
-            }
-            var length = 0;
-            foreach (var line in Encoding.ASCII.GetString(head.ToArray()).Split("\r\n"))
-                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-                else if (line.StartsWith("MS-CV:", StringComparison.OrdinalIgnoreCase)) correlationVectors.Enqueue(line[6..].Trim());
-            await stream.ReadExactlyAsync(new byte[length]);
+            if (await RawHttp11Request.ReadAsync(stream) is not { } head) return false;
+            foreach (var line in head)
+                if (line.StartsWith("MS-CV:", StringComparison.OrdinalIgnoreCase)) correlationVectors.Enqueue(line[6..].Trim());
             return true;
         }
-
-        private static bool EndsWithBlankLine(List<byte> head) =>
-            head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n';
     }
 }
