@@ -50,19 +50,23 @@ public static class OpenApiSetup
         // unknown document name with a plain-text 404).
         app.MapOpenApi("/openapi/v1.json").AddEndpointFilter(app.Services.GetRequiredService<OpenApiDocumentCache>().ServeAsync);
         var access = SecuritySetup.SwaggerAccessFor(app.Services.GetRequiredService<IOptions<OpsOptions>>().Value, app.Environment);
-        app.UseSwaggerUI(options =>
+        // Only requests under /swagger pass through the UI's middleware: in the main pipeline every other request (each
+        // query, each health probe) went through it too, and its path matching, regular expressions for a GET.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(SwaggerPath), ui => ui.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint("/openapi/v1.json", "EntitlementGateway v1");
-            options.RoutePrefix = "swagger";
+            options.RoutePrefix = SwaggerPath[1..];
             options.DocumentTitle = "EntitlementGateway";
             if (access == SwaggerAccess.Protected)
             {
                 options.UseRequestInterceptor(AskForTheOpsCredential);
                 options.UseResponseInterceptor(ForgetARefusedCredential);
             }
-        });
+        }));
         return app;
     }
+
+    private const string SwaggerPath = "/swagger";
 
     private const string CredentialStorageKey = "entitlement-gateway-ops-credential";
 
