@@ -66,7 +66,8 @@ public static class OpenApiSetup
         return app;
     }
 
-    private const string SwaggerPath = "/swagger";
+    /// <summary>Where Swagger UI is served (and what the API-description guard covers).</summary>
+    internal const string SwaggerPath = "/swagger";
 
     private const string CredentialStorageKey = "entitlement-gateway-ops-credential";
 

@@ -143,7 +143,7 @@ public static class SecuritySetup
     private static async Task GuardApiDescriptionAsync(HttpContext context, Func<Task> next)
     {
         var path = context.Request.Path;
-        if (!path.StartsWithSegments("/swagger") && !path.StartsWithSegments("/openapi"))
+        if (!path.StartsWithSegments(Hosting.OpenApiSetup.SwaggerPath) && !path.StartsWithSegments("/openapi"))
         {
             await next();
             return;
