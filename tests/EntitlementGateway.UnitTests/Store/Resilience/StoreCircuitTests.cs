@@ -119,10 +119,12 @@ public sealed class StoreCircuitTests : IDisposable
     [Fact]
     public async Task TheRetriesWait_OnTheGatewaysClock()
     {
-        // A clock whose timers run a thousand times fast: a 30 s backoff is over in about 30 ms, if the retry waits on it.
+        // A clock whose timers run 100,000 times fast: the jittered first backoff (up to 1.4 × the 1 h base) is over within
+        // 50 ms on it, and the 1-day total timeout fires after 864 ms. On the system clock the backoff would be at least
+        // 16 s but for a chance of 1 in 100,000 (the jitter can make it a small fraction of the base), past the wait below.
         var pipelines = new StoreResiliencePipelines(Options.Create(new ResilienceOptions
         {
-            MaxRetries = 1, BaseDelayMs = 30_000, TotalTimeoutSeconds = 3_600, AttemptTimeoutSeconds = 600, CircuitMinimumThroughput = 1_000_000,
+            MaxRetries = 1, BaseDelayMs = 3_600_000, TotalTimeoutSeconds = 86_400, AttemptTimeoutSeconds = 600, CircuitMinimumThroughput = 1_000_000,
         }), new FastTimers(), _log);
         var attempts = 0;
 
@@ -138,7 +140,7 @@ public sealed class StoreCircuitTests : IDisposable
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
             base.CreateTimer(callback, state, Fast(dueTime), Fast(period));
 
-        private static TimeSpan Fast(TimeSpan span) => span <= TimeSpan.Zero ? span : span / 1000;
+        private static TimeSpan Fast(TimeSpan span) => span <= TimeSpan.Zero ? span : span / 100_000;
     }
 
     /// <summary>Two calls and half of them failed open the circuit; retries are off so each call is one attempt.</summary>
