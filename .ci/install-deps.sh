@@ -14,6 +14,8 @@ command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 # Mutation testing (.ci/mutation.sh) reads Stryker's JSON report for the score of each file.
 command -v jq >/dev/null 2>&1 || packages+=(jq)
+# Time zones: a unit test reads Store dates with the process in a zone other than UTC (Pacific/Chatham).
+[ -e /usr/share/zoneinfo/Pacific/Chatham ] || packages+=(tzdata)
 
 if [ "${#packages[@]}" -eq 0 ]; then
   exit 0

@@ -117,7 +117,7 @@ public enum RetryAfterFormat
 /// Latency and fault injection for the Store endpoints (everything under <c>/emulator/store/</c>), set with
 /// <c>PUT /emulator/faults</c> (JSON, camelCase names) or <see cref="EmulatorOptions.Faults"/> at start-up.
 /// <see cref="FailNext"/> and <see cref="FailureRate"/> choose which calls fail; <see cref="Mode"/> says how.
-/// <see cref="LoopContinuation"/>, <see cref="RejectServiceTokens"/> and <see cref="TokenAnswer"/> apply to every call while
+/// <see cref="LoopContinuation"/>, <see cref="RejectServiceTokens"/>, <see cref="LiteralContentType"/>, <see cref="SasUriOnly"/> and <see cref="TokenAnswer"/> apply to every call while
 /// they are set.
 /// </summary>
 public sealed class FaultSettings
@@ -161,6 +161,19 @@ public sealed class FaultSettings
     /// is refused with 401, even a freshly issued one, as when the Store no longer accepts the application's credentials.
     /// </summary>
     public bool RejectServiceTokens { get; set; }
+
+    /// <summary>
+    /// <c>literalContentType</c>: a body's <c>Content-Type</c> must be exactly <c>application/json</c>, the header table's
+    /// only supported value read word for word (any parameter, even <c>charset=utf-8</c>, is a 415), as a front end that
+    /// compares the header to the table does.
+    /// </summary>
+    public bool LiteralContentType { get; set; }
+
+    /// <summary>
+    /// <c>sasUriOnly</c>: the clawback sastoken answer holds only <c>uri</c>, the one field the documents name (no
+    /// <c>expiresOn</c>); the SAS in it still carries its signed expiry.
+    /// </summary>
+    public bool SasUriOnly { get; set; }
 
     /// <summary>
     /// <c>tokenAnswer</c>: how every token request is answered while it is set: <c>Normal</c> (default),

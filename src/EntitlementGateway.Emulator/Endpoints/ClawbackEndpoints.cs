@@ -52,11 +52,9 @@ internal static class ClawbackEndpoints
         var request = ctx.Request;
         var queueUri = $"{request.Scheme}://{request.Host}{request.PathBase}{EmulatorServiceCollectionExtensions.RoutePrefix}/queue/{QueueName}";
         state.CountClawbackSasToken();
-        return Results.Json(new JsonObject
-        {
-            ["expiresOn"] = expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture),
-            ["uri"] = queueUri + "?" + query,
-        }, EmulatorJson.Default.JsonObject);
+        var answer = new JsonObject { ["uri"] = queueUri + "?" + query };
+        if (!state.Faults.SasUriOnly) answer["expiresOn"] = expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture);
+        return Results.Json(answer, EmulatorJson.Default.JsonObject);
     }
 
     private static IResult GetMessages(string queue, HttpContext ctx, EmulatorState state)

@@ -9,7 +9,8 @@ namespace EntitlementGateway.Emulator.Endpoints;
 /// The endpoint filter of every Store endpoint (the <c>/emulator/store</c> group): it records each request in the
 /// request audit and, before faults, auth or anything else, enforces the request header table of the Store's
 /// documentation: a POST needs a <c>Content-Length</c> (a chunked body is refused with 411) and a
-/// <c>Content-Type</c> of <c>application/json</c> for any body (parameters such as charset allowed; else 415).
+/// <c>Content-Type</c> of <c>application/json</c> for any body (parameters such as charset allowed, as the documented
+/// examples send one, unless <see cref="FaultSettings.LiteralContentType"/> is set; else 415).
 /// </summary>
 internal static class StoreProtocol
 {
@@ -26,7 +27,7 @@ internal static class StoreProtocol
         try
         {
             bodyLength = await ReadBodyForAuditAsync(request, body, ctx.RequestAborted);
-            var refusal = Refusal(request);
+            var refusal = Refusal(request, state.Faults.LiteralContentType);
             if (refusal is not null) state.CountProtocolError();
             var result = refusal ?? await next(context);
             // Executed here rather than by the framework, so the audit knows the status really answered.
@@ -67,7 +68,7 @@ internal static class StoreProtocol
     }
 
     /// <summary>The 411 or 415 a Store front end answers to this request, or null when its framing is acceptable.</summary>
-    private static IResult? Refusal(HttpRequest request)
+    private static IResult? Refusal(HttpRequest request, bool literalContentType)
     {
         if (!HttpMethods.IsPost(request.Method)) return null;
         var transferEncoding = request.Headers.TransferEncoding.ToString();
@@ -79,8 +80,9 @@ internal static class StoreProtocol
                 "The Content-Length header is required.");
         // A Content-Type describes a body: a POST without one (the sastoken call) needs none.
         if (request.ContentLength == 0 && request.ContentType is null) return null;
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ||
-            !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        if (literalContentType ? !string.Equals(request.ContentType, "application/json", StringComparison.Ordinal)
+            : !MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ||
+              !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
             return StoreHttp.Error(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType",
                 $"Content-Type must be application/json (got '{request.ContentType}').");
         return null;

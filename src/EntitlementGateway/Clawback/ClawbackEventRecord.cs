@@ -51,11 +51,18 @@ public sealed record ClawbackEventRecord
     public required DateTimeOffset ReceivedAt { get; init; }
     /// <summary>Why a malformed message was not an event.</summary>
     public string? Malformed { get; init; }
+    /// <summary>A malformed message's text as the queue held it (its first <see cref="MaxMessageText"/> characters).</summary>
+    public string? MessageText { get; init; }
     public WebhookDelivery Delivery { get; init; }
     public int DeliveryAttempts { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
     public DateTimeOffset? NextAttemptAt { get; init; }
     public string? LastDeliveryError { get; init; }
+
+    /// <summary>The queue's own limit on a message (64 KiB): nothing the Store can send is cut.</summary>
+    public const int MaxMessageText = 65_536;
+
+    public static string Bounded(string text) => text.Length <= MaxMessageText ? text : text[..MaxMessageText];
 }
 
 /// <summary>What <c>GET /ops/clawback/events</c> answers: newest first.</summary>

@@ -15,7 +15,7 @@ public sealed record EventStateMeaning(string Meaning, string Action);
 public static class ClawbackMessages
 {
     /// <summary>The documented event states and what each asks of the studio.</summary>
-    public static readonly IReadOnlyDictionary<string, EventStateMeaning> States = new Dictionary<string, EventStateMeaning>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, EventStateMeaning> States = new Dictionary<string, EventStateMeaning>(StringComparer.OrdinalIgnoreCase)
     {
         ["Returned"] = new("Refunded, and the Store removed the entitlement (or the unconsumed quantity); nothing to reconcile.", "none"),
         ["Revoked"] = new("Refunded, but the item was already fulfilled or consumed, so the Store could not take it back; reconcile: remove what it granted.", "reconcile"),
@@ -70,7 +70,9 @@ public static class ClawbackMessages
         if (string.IsNullOrWhiteSpace(clawback.Data?.OrderId)) return (null, "The event has no data.orderId.");
         if (clawback.Data.EventState is not { } state || !States.ContainsKey(state))
             return (null, "The event's data.eventState is not one of " + string.Join(", ", States.Keys) + ".");
-        return (clawback, null);
+        // The documented name, whatever the letter case the Store wrote: records and webhooks carry one spelling.
+        var documented = States.Keys.First(name => name.Equals(state, StringComparison.OrdinalIgnoreCase));
+        return (clawback with { Data = clawback.Data with { EventState = documented } }, null);
     }
 
     private static byte[]? Decode(string text)

@@ -31,12 +31,13 @@ public sealed partial class ClawbackProcessor(
         var now = time.GetUtcNow();
         if (clawback is null)
         {
-            // Kept for operators (it cannot be acted on, and would come back every visibility timeout if left).
+            // Kept for operators with its text (it cannot be acted on, and would come back every visibility timeout if left
+            // in the queue): what the Store sent is not lost with the message.
             LogMalformed(logger, message.MessageId, malformed!);
             await store.CommitEventAsync(new ClawbackEventRecord
             {
                 EventId = "malformed:" + message.MessageId, EventState = "Malformed", Malformed = malformed, ReceivedAt = now,
-                Delivery = WebhookDelivery.NotSent,
+                Delivery = WebhookDelivery.NotSent, MessageText = ClawbackEventRecord.Bounded(message.MessageText),
             }, Owner, options.Value.EventRetention, cancellationToken);
             return MessageOutcome.Malformed;
         }
@@ -50,7 +51,7 @@ public sealed partial class ClawbackProcessor(
         try
         {
             var data = clawback.Data!;
-            var player = await store.FindOrderOwnerAsync(data.OrderId!, cancellationToken);
+            var player = await store.FindOrderOwnerAsync(OrderBook.Key(data.OrderId!), cancellationToken);
             if (player is not null) await cache.DropPlayerAsync(player, cancellationToken);
             var meaning = ClawbackMessages.States[data.EventState!];
             var record = new ClawbackEventRecord

@@ -81,7 +81,7 @@ public sealed partial class ClawbackSasClient(
         return response;
     }
 
-    private static async Task<QueueAccess> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<QueueAccess> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (!response.IsSuccessStatusCode)
             throw new ClawbackAccessException($"The Store answered {(int)response.StatusCode} to the clawback sastoken call.");
@@ -96,10 +96,24 @@ public sealed partial class ClawbackSasClient(
         }
         if (!Uri.TryCreate(body?.Uri, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || string.IsNullOrEmpty(uri.Query))
             throw new ClawbackAccessException("The Store's sastoken answer holds no https:// queue URI with a SAS.");
-        if (body!.ExpiresOn is not { } expires)
-            throw new ClawbackAccessException("The Store's sastoken answer has no expiresOn.");
-        return new QueueAccess(uri, expires);
+        return new QueueAccess(uri, ExpiryOf(body!.ExpiresOn, uri, time.GetUtcNow()));
     }
+
+    /// <summary>
+    /// When the SAS stops working: the answer's <c>expiresOn</c>; without one (the documents name only the <c>uri</c>),
+    /// the signed expiry in the SAS itself (<c>se</c>); without that, <see cref="AssumedLifetime"/> from now. A SAS that
+    /// ends sooner is refused with 403, which asks for a new one anyway.
+    /// </summary>
+    internal static DateTimeOffset ExpiryOf(DateTimeOffset? expiresOn, Uri uri, DateTimeOffset now)
+    {
+        if (expiresOn is { } stated) return stated;
+        var signed = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue("se", out var se) ? se.ToString() : null;
+        return DateTimeOffset.TryParse(signed, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : now + AssumedLifetime;
+    }
+
+    /// <summary>Past <see cref="RenewBefore"/>: a SAS of unknown life is asked for again every ten minutes.</summary>
+    internal static readonly TimeSpan AssumedLifetime = TimeSpan.FromMinutes(15);
 
     [LoggerMessage(EventId = EventIds.ClawbackSasToken, EventName = nameof(EventIds.ClawbackSasToken), Level = LogLevel.Information,
         Message = "Store clawback sastoken answered {StatusCode}; sent MS-CV {SentMsCv}; MS-CV {MsCv}")]

@@ -8,19 +8,20 @@ namespace EntitlementGateway.Clawback;
 // Wire models of Clawback v2 with the documented field names: the sastoken answer, and the event a queue message
 // carries (base64 JSON in MessageText). Read leniently: unknown fields ignored, optional ones may be missing or of
 // another shape (read as null, or as the text of a number), so that an odd field never costs the studio a refund it
-// must act on; only id, data.orderId and data.eventState must be what the documents say.
+// must act on; only id, data.orderId and data.eventState must be there (an id or order id written as a number is read as
+// its text, an eventState in any letter case as the documented name).
 
-/// <summary>The answer of <c>GET /v8.0/b2b/clawback/sastoken</c>.</summary>
+/// <summary>The answer of <c>POST /v8.0/b2b/clawback/sastoken</c>: the documents name its <c>uri</c>; <c>expiresOn</c> may be missing.</summary>
 public sealed record SasTokenResponse
 {
-    [JsonPropertyName("expiresOn"), JsonConverter(typeof(StoreDateConverter))] public DateTimeOffset? ExpiresOn { get; init; }
+    [JsonPropertyName("expiresOn"), JsonConverter(typeof(LenientDateConverter))] public DateTimeOffset? ExpiresOn { get; init; }
     [JsonPropertyName("uri")] public string? Uri { get; init; }
 }
 
 /// <summary>A clawback event (the CloudEvents-shaped envelope around a <c>ClawbackEventContractV2</c>).</summary>
 public sealed record ClawbackEvent
 {
-    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("id"), JsonConverter(typeof(LenientStringConverter))] public string? Id { get; init; }
     [JsonPropertyName("source"), JsonConverter(typeof(LenientStringConverter))] public string? Source { get; init; }
     [JsonPropertyName("type"), JsonConverter(typeof(LenientStringConverter))] public string? Type { get; init; }
     [JsonPropertyName("time"), JsonConverter(typeof(LenientDateConverter))] public DateTimeOffset? Time { get; init; }
@@ -29,7 +30,7 @@ public sealed record ClawbackEvent
 
 public sealed record ClawbackEventData
 {
-    [JsonPropertyName("orderId")] public string? OrderId { get; init; }
+    [JsonPropertyName("orderId"), JsonConverter(typeof(LenientStringConverter))] public string? OrderId { get; init; }
     [JsonPropertyName("lineItemId"), JsonConverter(typeof(LenientStringConverter))] public string? LineItemId { get; init; }
     [JsonPropertyName("productId"), JsonConverter(typeof(LenientStringConverter))] public string? ProductId { get; init; }
     [JsonPropertyName("productType"), JsonConverter(typeof(LenientStringConverter))] public string? ProductType { get; init; }
@@ -37,7 +38,7 @@ public sealed record ClawbackEventData
     [JsonPropertyName("purchasedDate"), JsonConverter(typeof(LenientDateConverter))] public DateTimeOffset? PurchasedDate { get; init; }
     [JsonPropertyName("eventDate"), JsonConverter(typeof(LenientDateConverter))] public DateTimeOffset? EventDate { get; init; }
     [JsonPropertyName("sandboxId"), JsonConverter(typeof(LenientStringConverter))] public string? SandboxId { get; init; }
-    [JsonPropertyName("eventState")] public string? EventState { get; init; }
+    [JsonPropertyName("eventState"), JsonConverter(typeof(LenientStringConverter))] public string? EventState { get; init; }
     /// <summary>Present when the order was for a subscription; kept as the Store wrote it, whatever its shape.</summary>
     [JsonPropertyName("recurrenceData")] public JsonElement? RecurrenceData { get; init; }
 }

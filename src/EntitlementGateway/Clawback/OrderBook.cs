@@ -16,7 +16,7 @@ public sealed partial class OrderBook(IClawbackStore store, IOptions<ClawbackOpt
     public async Task RecordAsync(string playerKey, IEnumerable<string?> orderIds, CancellationToken cancellationToken)
     {
         if (!Enabled) return;
-        var ids = orderIds.Where(id => !string.IsNullOrWhiteSpace(id) && id.Length <= 256).Select(id => id!).Distinct(StringComparer.Ordinal).ToList();
+        var ids = orderIds.Where(id => !string.IsNullOrWhiteSpace(id) && id.Length <= 256).Select(id => Key(id!)).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count == 0) return;
         try
         {
@@ -27,6 +27,13 @@ public sealed partial class OrderBook(IClawbackStore store, IOptions<ClawbackOpt
             LogOrdersNotRecorded(logger, ids.Count, ex.GetType().Name);
         }
     }
+
+    /// <summary>
+    /// The form an order id is remembered and looked up in: a GUID (an item's <c>transactionId</c> is one) in its one
+    /// canonical form, lower case with hyphens, since an event may write the same order in upper case or without them;
+    /// any other id as written.
+    /// </summary>
+    public static string Key(string orderId) => Guid.TryParse(orderId, out var guid) ? guid.ToString("D") : orderId;
 
     [LoggerMessage(EventId = EventIds.ClawbackOrdersNotRecorded, EventName = nameof(EventIds.ClawbackOrdersNotRecorded), Level = LogLevel.Warning,
         Message = "{Count} order ids were not recorded ({Reason}); a refund of them will name no player")]

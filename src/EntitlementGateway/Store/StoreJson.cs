@@ -48,7 +48,7 @@ public static class StoreJson
 }
 
 /// <summary>
-/// Store dates: ISO 8601 with up to seven fractional digits. The "forever" end date
+/// Store dates: ISO 8601 with up to seven fractional digits, UTC when no offset is written. The "forever" end date
 /// <c>9999-12-31T23:59:59.9999999</c> with any offset (which overflows <see cref="DateTimeOffset"/>) is read as
 /// <see cref="DateTimeOffset.MaxValue"/>.
 /// </summary>
@@ -57,7 +57,10 @@ internal sealed class StoreDateConverter : JsonConverter<DateTimeOffset?>
     public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String) throw new JsonException("A Store date must be a string.");
-        if (reader.TryGetDateTimeOffset(out var value)) return value;
+        // The reader gives a date without an offset the host's own offset; a Store date without one means UTC, whatever
+        // the zone the gateway runs in (its clock time as written, as a DateTime of unspecified kind).
+        if (reader.TryGetDateTimeOffset(out var value))
+            return reader.TryGetDateTime(out var written) && written.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(written, TimeSpan.Zero) : value;
         var text = reader.GetString()!;
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value)) return value;
         if (text.StartsWith("9999-12-31", StringComparison.Ordinal)) return DateTimeOffset.MaxValue;

@@ -8,7 +8,8 @@ namespace EntitlementGateway.Store;
 /// <summary>
 /// The request side of the Store's documented wire, shared by every Store call: a JSON body sent whole with its
 /// <c>Content-Length</c> (never chunked: the documented header table lists Content-Length, and a front end that
-/// enforces it reads a chunked body as empty), <c>Content-Type: application/json; charset=utf-8</c>, a
+/// enforces it reads a chunked body as empty), <c>Content-Type: application/json</c> (the table's only supported value,
+/// sent literally: a front end comparing the header to it refuses any parameter, and JSON defines no charset), a
 /// <c>User-Agent</c> that names the service and its version, and an <c>MS-CV</c> correlation vector per call.
 /// </summary>
 public static class StoreWire
@@ -23,13 +24,13 @@ public static class StoreWire
     public static readonly ProductInfoHeaderValue UserAgent = new(ProductName,
         ProductVersion(typeof(StoreWire).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
 
-    private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     /// <summary>The body serialised once into a buffer: its length is known, so it is sent with Content-Length.</summary>
     public static ByteArrayContent JsonBody<T>(T value, JsonTypeInfo<T> type)
     {
         var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
-        content.Headers.ContentType = JsonUtf8;
+        content.Headers.ContentType = Json;
         return content;
     }
 

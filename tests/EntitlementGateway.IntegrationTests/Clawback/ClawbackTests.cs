@@ -63,6 +63,34 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
     }
 
     [Fact]
+    public async Task Event_WrittenAsTheDocumentsLeaveOpen_BehindASasWithOnlyItsUri_ReachesItsPlayer()
+    {
+        // The documents name the sastoken answer's uri only, and give no type or letter case for the event's id, order
+        // id or eventState: a number for the id, the order's GUID in upper case without hyphens, and "returned".
+        await World.SetFaultsAsync(new { sasUriOnly = true });
+        await using var gateway = ClawbackGateway();
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        var order = Guid.NewGuid();
+        await World.SeedAsync(user, Item("9N30KZZF4BR9", orderId: order.ToString()));
+        var ucid = await World.MintUcidAsync(user);
+        using (var fetched = await QueryAsync(client, ucid)) Assert.Equal("upstream", await ServedFromAsync(fetched));
+        var eventId = Random.Shared.NextInt64(1, long.MaxValue);
+        var json = $$$"""{"id":{{{eventId}}},"source":"/Purchase/Refund","data":{"orderId":"{{{order.ToString("N").ToUpperInvariant()}}}","eventState":"returned"}}""";
+
+        await World.EnqueueClawbackAsync(new { rawMessageText = EntitlementGateway.Clawback.ClawbackMessages.Encode(json) });
+        var recorded = await EventWhenAsync(client, eventId.ToString(System.Globalization.CultureInfo.InvariantCulture), e => (string?)e["delivery"] == "Delivered");
+
+        Assert.Equal("user-" + user, (string?)recorded["player"]);
+        Assert.Equal("Returned", (string?)recorded["eventState"]);
+        Assert.Equal("none", (string?)recorded["action"]);
+        using var after = await QueryAsync(client, ucid);
+        Assert.Equal("upstream", await ServedFromAsync(after)); // the player's cached answer was dropped
+        var sas = (await World.RequestsAsync()).Where(r => ((string)r!["path"]!).EndsWith("/clawback/sastoken", StringComparison.Ordinal)).ToList();
+        Assert.Single(sas); // one SAS, kept by its signed expiry, not asked for on every read
+    }
+
+    [Fact]
     public async Task Event_ForAKnownPlayer_DropsTheirCachedAnswers()
     {
         await using var gateway = ClawbackGateway();
@@ -205,6 +233,7 @@ public sealed class ClawbackTests(RedisServerFixture redis) : ClawbackTestsBase,
 
         Assert.Equal("Malformed", (string?)recorded["eventState"]);
         Assert.Equal("NotSent", (string?)recorded["delivery"]);
+        Assert.Equal("not base64 json!", (string?)recorded["messageText"]); // deleted from the queue, but not lost
         await UntilAsync(async () => (int)(await World.ClawbackQueueAsync())["messages"]! == 0, "the malformed message deleted");
         Assert.Empty(Receiver.Deliveries);
     }

@@ -153,6 +153,26 @@ public sealed class StoreProtocolTests(EmulatorFixture fixture) : IClassFixture<
         Assert.Equal(before, await ProtocolErrorsAsync());
     }
 
+    [Theory]
+    [InlineData("application/json; charset=utf-8", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("Application/JSON", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json ", HttpStatusCode.OK)] // the header's trailing white space is not part of its value
+    [InlineData("application/json", HttpStatusCode.OK)]
+    public async Task Query_UnderLiteralContentType_AcceptsOnlyTheTablesValueWordForWord(string contentType, HttpStatusCode expected)
+    {
+        (await _client.Http.PutAsJsonAsync("emulator/faults", new JsonObject { ["literalContentType"] = true })).Dispose();
+        var (token, ucid) = await NewUserAsync();
+        var before = await ProtocolErrorsAsync();
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(QueryBody(ucid).ToJsonString()));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await PostQueryAsync(token, content);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(before + (expected == HttpStatusCode.OK ? 0 : 1), await ProtocolErrorsAsync());
+        Assert.True((await _client.GetJsonAsync("emulator/faults"))["literalContentType"]!.GetValue<bool>());
+    }
+
     [Fact]
     public async Task Query_WithChunkedBody_IsRefusedBeforeFaultsAndAuth()
     {

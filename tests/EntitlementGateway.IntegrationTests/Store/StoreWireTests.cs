@@ -15,7 +15,7 @@ namespace EntitlementGateway.IntegrationTests.Store;
 public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
 {
     [Fact]
-    public async Task EveryStoreRequest_QueryPagesAndRenewal_CarriesContentLengthJsonUtf8UserAgentAndMsCv_NeverChunked()
+    public async Task EveryStoreRequest_QueryPagesAndRenewal_CarriesContentLengthJsonUserAgentAndMsCv_NeverChunked()
     {
         var user = "player-" + Guid.NewGuid().ToString("N")[..10];
         var ucid = await fixture.Store.MintUcidAsync(user);
@@ -40,7 +40,7 @@ public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassF
             var body = request["body"]!.GetValue<string>();
             Assert.Equal(Encoding.UTF8.GetByteCount(body), request["contentLength"]!.GetValue<long>());
             Assert.Null(request["transferEncoding"]?.GetValue<string>());
-            Assert.Equal("application/json; charset=utf-8", request["contentType"]!.GetValue<string>());
+            Assert.Equal("application/json", request["contentType"]!.GetValue<string>());
             Assert.Matches(UserAgent(), request["userAgent"]!.GetValue<string>());
             Assert.Matches(CorrelationVector(), request["msCv"]!.GetValue<string>());
             Assert.Equal(200, request["status"]!.GetValue<int>());
@@ -51,6 +51,31 @@ public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassF
         Assert.Single(bases);
         Assert.Equal(Enumerable.Range(1, pages.Count).Select(i => $"{bases[0]}.{i}"), pages.Select(p => p["msCv"]!.GetValue<string>()));
         Assert.Equal(protocolErrorsBefore, (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task QueryPagesAndRenewal_PassAFrontEndThatReadsTheHeaderTablesContentTypeWordForWord()
+    {
+        var user = "player-" + Guid.NewGuid().ToString("N")[..10];
+        var ucid = await fixture.Store.MintUcidAsync(user);
+        var products = Enumerable.Range(0, 5).Select(i => $"9N30KZZL{i:D4}").ToArray();
+        await fixture.Store.SeedAsync(user, products.Select(p => Item(p)).ToArray());
+        var protocolErrorsBefore = (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>();
+        await fixture.Store.SetFaultsAsync(new { literalContentType = true });
+        try
+        {
+            using var query = await fixture.Client.PostAsJsonAsync("/v1/entitlements/query",
+                new { userCollectionsId = ucid, products = products.Select(p => new { productId = p }) });
+            Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+            Assert.Equal(5, (await query.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray().Count);
+            using var renew = await fixture.Client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+            Assert.Equal(HttpStatusCode.OK, renew.StatusCode);
+            Assert.Equal(protocolErrorsBefore, (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>());
+        }
+        finally
+        {
+            await fixture.Store.SetFaultsAsync(new { });
+        }
     }
 
     [Fact]

@@ -129,16 +129,30 @@ public sealed class ClawbackMessagesTests
     [InlineData("""{"id":"e"}""", "orderId")]
     [InlineData("""{"id":"e","data":{"orderId":"","eventState":"Returned"}}""", "orderId")]
     [InlineData("""{"id":"e","data":{"orderId":"o"}}""", "eventState")]
-    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"returned"}}""", "data.eventState is not one of Returned, Revoked, Refunded, ChargebackReversal.")]
-    [InlineData("""{"id":5,"data":{"orderId":"o","eventState":"Returned"}}""", "JSON")]
-    [InlineData("""{"id":"e","data":{"orderId":7,"eventState":"Returned"}}""", "JSON")]
-    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":["Returned"]}}""", "JSON")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":["Returned"]}}""", "data.eventState is not one of Returned, Revoked, Refunded, ChargebackReversal.")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"Return"}}""", "eventState")]
+    [InlineData("""{"id":{"n":1},"data":{"orderId":"o","eventState":"Returned"}}""", "no id")]
+    [InlineData("""{"id":"e","data":{"orderId":["o"],"eventState":"Returned"}}""", "orderId")]
     [InlineData("""{"id":"e","data":"o"}""", "JSON")]
     public void ReadEvent_AnEventTheGatewayCannotActOn_IsMalformedWithTheReason(string json, string reason)
     {
         var (clawback, malformed) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(json));
         Assert.Null(clawback);
         Assert.Contains(reason, malformed);
+    }
+
+    [Theory]
+    [InlineData("""{"id":5,"data":{"orderId":"o","eventState":"Returned"}}""", "5", "o", "Returned")]
+    [InlineData("""{"id":"e","data":{"orderId":7,"eventState":"returned"}}""", "e", "7", "Returned")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"CHARGEBACKREVERSAL"}}""", "e", "o", "ChargebackReversal")]
+    [InlineData("""{"id":"e","data":{"orderId":"o","eventState":"revoked"}}""", "e", "o", "Revoked")]
+    public void ReadEvent_AnIdOrOrderAsANumber_OrAStateInAnotherCase_IsReadAsTheDocumentedEvent(string json, string id, string order, string state)
+    {
+        // The documents give these fields no JSON type and no letter case: a refund written so must not be lost.
+        var (clawback, malformed) = ClawbackMessages.ReadEvent(ClawbackMessages.Encode(json));
+
+        Assert.Null(malformed);
+        Assert.Equal((id, order, state), (clawback!.Id, clawback.Data!.OrderId, clawback.Data.EventState));
     }
 
     [Theory]
