@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -26,13 +28,23 @@ public static class StoreWire
 
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    /// <summary>The body serialised once into a buffer: its length is known, so it is sent with Content-Length.</summary>
+    /// <summary>
+    /// The body serialised once into a buffer: its length is known, so it is sent with Content-Length. Text is escaped
+    /// only where JSON requires it, as the documents' examples write it: a continuation token the Store gave as
+    /// <c>{"checkSatisfactionIndex":2}</c> goes back as <c>"{\"checkSatisfactionIndex\":2}"</c>, not with <c>\u0022</c>
+    /// (the same JSON, but not the bytes of the example, for a Store that compares them).
+    /// </summary>
     public static ByteArrayContent JsonBody<T>(T value, JsonTypeInfo<T> type)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, BodyWriter)) JsonSerializer.Serialize(writer, value, type);
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
         content.Headers.ContentType = Json;
         return content;
     }
+
+    // The body goes to the Store only, never into a page: HTML-sensitive characters need no escaping.
+    private static readonly JsonWriterOptions BodyWriter = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // Correlation ids only have to differ from each other; nobody gains by guessing one. They come from the runtime's
     // shared generator: Guid.NewGuid reads the kernel's random source and RandomNumberGenerator asks OpenSSL, which

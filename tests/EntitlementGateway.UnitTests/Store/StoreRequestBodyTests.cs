@@ -69,6 +69,36 @@ public class StoreRequestBodyTests
     }
 
     [Fact]
+    public async Task V8Query_AContinuationToken_IsWrittenAsTheDocumentsSecondRequestWritesIt_ByteForByte()
+    {
+        var request = new B2bLicensePreviewRequest
+        {
+            Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", null)], ContinuationToken = "{\"checkSatisfactionIndex\":2}",
+        };
+        using var content = StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest);
+        var text = await content.ReadAsStringAsync();
+
+        Assert.Contains("\"continuationToken\":\"{\\\"checkSatisfactionIndex\\\":2}\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", text, StringComparison.Ordinal);
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(text), content.Headers.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("a<b>&'+c", "a<b>&'+c")]
+    [InlineData("tab\there", "tab\\there")]
+    [InlineData("quote\"back\\slash", "quote\\\"back\\\\slash")]
+    [InlineData("\u0001", "\\u0001")]
+    public async Task V8Query_AContinuationToken_IsEscapedOnlyWhereJsonRequires_AndReadsBackTheSame(string token, string written)
+    {
+        var request = new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", null)], ContinuationToken = token };
+        using var content = StoreWire.JsonBody(request, StoreJsonContext.Default.B2bLicensePreviewRequest);
+        var text = await content.ReadAsStringAsync();
+
+        Assert.Contains("\"continuationToken\":\"" + written + "\"", text, StringComparison.Ordinal);
+        Assert.Equal(token, JsonNode.Parse(text)!["continuationToken"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void V8Query_SendsTheExamplesRequiredAndRecommendedValues_AndNoEntitlementFilters()
     {
         var sent = Sent(new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", null)] },
