@@ -24,7 +24,7 @@ public static class StoreOperations
     /// <summary>UserCollectionsId renewal.</summary>
     public static readonly StoreOperation Renew = new("renew", "v6.0/b2b/keys/renew");
 
-    /// <summary>Clawback v2: the SAS URI of the refund and chargeback queue (a GET; on the Store's purchase host).</summary>
+    /// <summary>Clawback v2: the SAS URI of the refund and chargeback queue (a POST without a body; on the Store's purchase host).</summary>
     public static readonly StoreOperation ClawbackSasToken = new("clawbackSasToken", "v8.0/b2b/clawback/sastoken");
 
     /// <summary>Every operation above, for listings.</summary>

@@ -11,7 +11,7 @@ public sealed class ClawbackOptions
 
     /// <summary>Runs the queue reader and the webhook sender, and records the order ids the gateway sees.</summary>
     public bool Enabled { get; set; }
-    /// <summary>Where <c>GET /v8.0/b2b/clawback/sastoken</c> lives (Live mode; the embedded emulator serves its own).</summary>
+    /// <summary>Where <c>POST /v8.0/b2b/clawback/sastoken</c> lives (Live mode; the embedded emulator serves its own).</summary>
     public string PurchaseBaseUrl { get; set; } = "https://purchase.mp.microsoft.com";
     /// <summary>Pause between two reads of an empty queue.</summary>
     public double PollIntervalSeconds { get; set; } = 5;
