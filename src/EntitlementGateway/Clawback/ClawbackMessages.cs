@@ -15,13 +15,19 @@ public sealed record EventStateMeaning(string Meaning, string Action);
 public static class ClawbackMessages
 {
     /// <summary>The documented event states and what each asks of the studio.</summary>
-    public static readonly IReadOnlyDictionary<string, EventStateMeaning> States = new Dictionary<string, EventStateMeaning>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, EventStateMeaning> States = new Dictionary<string, EventStateMeaning>(StringComparer.Ordinal)
     {
         ["Returned"] = new("Refunded, and the Store removed the entitlement (or the unconsumed quantity); nothing to reconcile.", "none"),
         ["Revoked"] = new("Refunded, but the item was already fulfilled or consumed, so the Store could not take it back; reconcile: remove what it granted.", "reconcile"),
         ["Refunded"] = new("Refunded, and the player keeps the item; record it and watch the account for abuse.", "watch"),
         ["ChargebackReversal"] = new("A chargeback was reversed: the payment and the item are restored; undo what was done for the earlier event of this order.", "undo"),
     };
+
+    /// <summary>
+    /// Each documented state's name, found whatever the letter case an event writes it in (the documents give none):
+    /// records and webhooks carry the one spelling.
+    /// </summary>
+    private static readonly Dictionary<string, string> DocumentedNames = States.Keys.ToDictionary(name => name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The messages of a Get Messages answer. Throws <see cref="FormatException"/> when it is not that XML.</summary>
     public static IReadOnlyList<QueueMessage> ReadList(string xml)
@@ -68,10 +74,8 @@ public static class ClawbackMessages
         }
         if (string.IsNullOrWhiteSpace(clawback?.Id)) return (null, "The event has no id.");
         if (string.IsNullOrWhiteSpace(clawback.Data?.OrderId)) return (null, "The event has no data.orderId.");
-        if (clawback.Data.EventState is not { } state || !States.ContainsKey(state))
+        if (clawback.Data.EventState is not { } state || !DocumentedNames.TryGetValue(state, out var documented))
             return (null, "The event's data.eventState is not one of " + string.Join(", ", States.Keys) + ".");
-        // The documented name, whatever the letter case the Store wrote: records and webhooks carry one spelling.
-        var documented = States.Keys.First(name => name.Equals(state, StringComparison.OrdinalIgnoreCase));
         return (clawback with { Data = clawback.Data with { EventState = documented } }, null);
     }
 
