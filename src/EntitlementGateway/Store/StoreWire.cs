@@ -36,8 +36,12 @@ public static class StoreWire
     /// </summary>
     public static ByteArrayContent JsonBody<T>(T value, JsonTypeInfo<T> type)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, BodyWriter)) JsonSerializer.Serialize(writer, value, type);
+        // One buffer and writer per thread, reused (serialising never yields): the body array is the call's only allocation.
+        var buffer = t_body ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, BodyWriter);
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, value, type);
         var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
         content.Headers.ContentType = Json;
         return content;
@@ -45,6 +49,8 @@ public static class StoreWire
 
     // The body goes to the Store only, never into a page: HTML-sensitive characters need no escaping.
     private static readonly JsonWriterOptions BodyWriter = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_body;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     // Correlation ids only have to differ from each other; nobody gains by guessing one. They come from the runtime's
     // shared generator: Guid.NewGuid reads the kernel's random source and RandomNumberGenerator asks OpenSSL, which

@@ -99,6 +99,22 @@ public class StoreRequestBodyTests
     }
 
     [Fact]
+    public async Task TwoBodiesInARow_OnOneThread_AreEachWholeAndOnlyThemselves()
+    {
+        // The serialiser's buffer is reused per thread: a second body must not carry the first one's bytes.
+        var longer = new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", "0010"), new StoreProductSkuId("9MXL21XPWWWK", null)] };
+        var shorter = new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9PLRFWZWWF91", null)] };
+
+        using var first = StoreWire.JsonBody(longer, StoreJsonContext.Default.B2bLicensePreviewRequest);
+        using var second = StoreWire.JsonBody(shorter, StoreJsonContext.Default.B2bLicensePreviewRequest);
+
+        var text = await second.ReadAsStringAsync();
+        Assert.Equal("""[{"productId":"9PLRFWZWWF91"}]""", JsonNode.Parse(text)!["productSkuIds"]!.ToJsonString());
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(text), second.Headers.ContentLength);
+        Assert.Contains("9MXL21XPWWWK", await first.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void V8Query_SendsTheExamplesRequiredAndRecommendedValues_AndNoEntitlementFilters()
     {
         var sent = Sent(new B2bLicensePreviewRequest { Beneficiaries = [Player], ProductSkuIds = [new StoreProductSkuId("9N30KZZF4BR9", null)] },
