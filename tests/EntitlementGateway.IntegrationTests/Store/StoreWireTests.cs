@@ -14,22 +14,36 @@ namespace EntitlementGateway.IntegrationTests.Store;
 /// </summary>
 public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassFixture<LiveGatewayFixture>
 {
-    [Fact]
-    public async Task EveryStoreRequest_QueryPagesAndRenewal_CarriesContentLengthJsonUserAgentAndMsCv_NeverChunked()
+    /// <summary>A new player who owns <paramref name="count"/> products, with the UCID the client would send.</summary>
+    private async Task<(string Ucid, string[] Products)> PlayerOwningAsync(int count)
     {
         var user = "player-" + Guid.NewGuid().ToString("N")[..10];
-        var ucid = await fixture.Store.MintUcidAsync(user);
-        var products = Enumerable.Range(0, 8).Select(i => $"9N30KZZF{i:D4}").ToArray();
+        var products = Enumerable.Range(0, count).Select(_ => "9N" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant()).ToArray();
         await fixture.Store.SeedAsync(user, products.Select(p => Item(p)).ToArray());
-        var protocolErrorsBefore = (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>();
-        var requestsBefore = (await fixture.Store.RequestsAsync()).Count;
+        return (await fixture.Store.MintUcidAsync(user), products);
+    }
 
+    /// <summary>The player's query (several pages: the fixture's Store pages by three) answers every product; the renewal 200.</summary>
+    private async Task QueryThenRenewAsync(string ucid, string[] products)
+    {
         using var query = await fixture.Client.PostAsJsonAsync("/v1/entitlements/query",
             new { userCollectionsId = ucid, products = products.Select(p => new { productId = p }) });
         Assert.Equal(HttpStatusCode.OK, query.StatusCode);
-        Assert.Equal(8, (await query.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray().Count);
+        Assert.Equal(products.Length, (await query.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray().Count);
         using var renew = await fixture.Client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
         Assert.Equal(HttpStatusCode.OK, renew.StatusCode);
+    }
+
+    private async Task<long> ProtocolErrorsAsync() => (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>();
+
+    [Fact]
+    public async Task EveryStoreRequest_QueryPagesAndRenewal_CarriesContentLengthJsonUserAgentAndMsCv_NeverChunked()
+    {
+        var (ucid, products) = await PlayerOwningAsync(8);
+        var protocolErrorsBefore = await ProtocolErrorsAsync();
+        var requestsBefore = (await fixture.Store.RequestsAsync()).Count;
+
+        await QueryThenRenewAsync(ucid, products);
 
         var requests = (await fixture.Store.RequestsAsync()).Skip(requestsBefore).Select(r => r!.AsObject()).ToList();
         var pages = requests.Where(r => r["path"]!.GetValue<string>().EndsWith("/v8.0/collections/b2bLicensePreview", StringComparison.Ordinal)).ToList();
@@ -50,27 +64,19 @@ public sealed partial class StoreWireTests(LiveGatewayFixture fixture) : IClassF
         var bases = pages.Select(p => p["msCv"]!.GetValue<string>()).Select(cv => cv[..cv.LastIndexOf('.')]).Distinct().ToList();
         Assert.Single(bases);
         Assert.Equal(Enumerable.Range(1, pages.Count).Select(i => $"{bases[0]}.{i}"), pages.Select(p => p["msCv"]!.GetValue<string>()));
-        Assert.Equal(protocolErrorsBefore, (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>());
+        Assert.Equal(protocolErrorsBefore, await ProtocolErrorsAsync());
     }
 
     [Fact]
     public async Task QueryPagesAndRenewal_PassAFrontEndThatReadsTheHeaderTablesContentTypeWordForWord()
     {
-        var user = "player-" + Guid.NewGuid().ToString("N")[..10];
-        var ucid = await fixture.Store.MintUcidAsync(user);
-        var products = Enumerable.Range(0, 5).Select(i => $"9N30KZZL{i:D4}").ToArray();
-        await fixture.Store.SeedAsync(user, products.Select(p => Item(p)).ToArray());
-        var protocolErrorsBefore = (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>();
+        var (ucid, products) = await PlayerOwningAsync(5);
+        var protocolErrorsBefore = await ProtocolErrorsAsync();
         await fixture.Store.SetFaultsAsync(new { literalContentType = true });
         try
         {
-            using var query = await fixture.Client.PostAsJsonAsync("/v1/entitlements/query",
-                new { userCollectionsId = ucid, products = products.Select(p => new { productId = p }) });
-            Assert.Equal(HttpStatusCode.OK, query.StatusCode);
-            Assert.Equal(5, (await query.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray().Count);
-            using var renew = await fixture.Client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
-            Assert.Equal(HttpStatusCode.OK, renew.StatusCode);
-            Assert.Equal(protocolErrorsBefore, (await fixture.Store.StatsAsync())["protocolErrors"]!.GetValue<long>());
+            await QueryThenRenewAsync(ucid, products);
+            Assert.Equal(protocolErrorsBefore, await ProtocolErrorsAsync());
         }
         finally
         {
