@@ -42,6 +42,7 @@ public static class SubscriptionsApi
         CachedEntitlementQueries queries,
         IOptions<GamePassOptions> gamePass,
         IOptions<BudgetOptions> budgetOptions,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.GamePassRequest, cancellationToken);
@@ -57,9 +58,12 @@ public static class SubscriptionsApi
             return StoreFailureAnswers.Problem(http.Response, failure, outcome.Detail, outcome.RetryAfter);
 
         // A subscriber is a Recurring item with the tier's id; a publisher not authorised for the tier sees it as Single,
-        // and a Single or Conditional item with that id is not a subscription the player has.
-        var owned = outcome.Entitlements!
-            .Where(e => string.Equals(e.AcquisitionType, "Recurring", StringComparison.OrdinalIgnoreCase))
+        // and a Single or Conditional item with that id is not a subscription the player has. Every copy owned now is
+        // read, not only the one the entitlement answer would show: beside a Single copy (a code redeemed), the
+        // Recurring one still proves the subscription.
+        var now = time.GetUtcNow();
+        var owned = (outcome.Candidates ?? outcome.Entitlements!)
+            .Where(e => string.Equals(e.AcquisitionType, "Recurring", StringComparison.OrdinalIgnoreCase) && e.StartDate <= now && now < e.EndDate)
             .Select(e => e.ProductId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var active = tiers.Where(t => owned.Contains(t.ProductId)).Select(t => t.Name).ToList();
         return TypedResults.Ok(new GamePassResponse(active.Count > 0, active, outcome.ServedFrom));

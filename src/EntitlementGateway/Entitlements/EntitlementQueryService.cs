@@ -50,8 +50,8 @@ public sealed record QueryOutcome(
 {
     public bool Succeeded => Failure is null;
 
-    /// <summary>For an answer from the Store: every copy owned now or later (<see cref="EntitlementFilter.Candidates"/>),
-    /// what the cache keeps so that it can tell what is owned at a later instant.</summary>
+    /// <summary>For an answer: every copy owned now or later (<see cref="EntitlementFilter.Candidates"/>), what the cache
+    /// keeps so that it can tell what is owned at a later instant, and what the Game Pass check reads.</summary>
     public IReadOnlyList<Entitlement>? Candidates { get; init; }
 
     /// <summary>Where the JSON of this very answer is kept when it is a cached one given unchanged (see <see cref="Infrastructure.Http.JsonAnswer{T}"/>).</summary>

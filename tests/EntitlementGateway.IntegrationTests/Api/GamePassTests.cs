@@ -63,6 +63,25 @@ public sealed class GamePassTests(LiveGatewayFixture fixture) : IClassFixture<Li
     }
 
     [Fact]
+    public async Task GamePass_ASingleCopyOfTheTierBesideTheRecurringOne_IsStillASubscription_FromTheStoreAndFromTheCache()
+    {
+        // A code redeemed is a Single copy, and the entitlement answer would show it (a direct purchase ranks first); the
+        // Recurring copy of the same product still proves the subscription.
+        var user = NewUser();
+        await fixture.Store.SeedAsync(user, Item("CFQ7TTC0KHS0", skuId: "0001", kind: "Pass", acquisition: "Single"),
+            Item("CFQ7TTC0KHS0", skuId: "0001", kind: "Pass", acquisition: "Recurring"),
+            Item("CFQ7TTC0K5DJ", skuId: "0001", kind: "Pass", acquisition: "Recurring", start: DateTimeOffset.UtcNow.AddDays(1)));
+        var ucid = await fixture.Store.MintUcidAsync(user);
+
+        using var first = await GamePassAsync(fixture.Client, ucid);
+        using var second = await GamePassAsync(fixture.Client, ucid);
+
+        // Essential starts tomorrow: not a subscription yet.
+        Assert.Equal("True|Ultimate|upstream", await ReadAsync(first));
+        Assert.Equal("True|Ultimate|cache", await ReadAsync(second));
+    }
+
+    [Fact]
     public async Task GamePass_SeveralTiersShown_AreMappedToTheirNamesInTheConfiguredOrder()
     {
         var user = NewUser();

@@ -47,6 +47,7 @@ public sealed partial class CachedEntitlementQueries(
             return new QueryOutcome(null, owned, null, null, "", FromCache)
             {
                 AnswerMemo = ReferenceEquals(owned, cached.Entitlements) ? cached.HitAnswer : null,
+                Candidates = cached.Entitlements,
             };
         }
 
@@ -57,7 +58,10 @@ public sealed partial class CachedEntitlementQueries(
         if (StaleReason(outcome.Failure!.Value) is { } reason && cached is not null && time.GetUtcNow() < cached.StaleUntil)
         {
             LogServedStale(logger, query.Fingerprint, reason, (time.GetUtcNow() - cached.StoredAt).TotalSeconds);
-            return new QueryOutcome(null, EntitlementFilter.OwnedAt(cached.Entitlements, time.GetUtcNow()), outcome.Budget, null, "", FromStale, reason);
+            return new QueryOutcome(null, EntitlementFilter.OwnedAt(cached.Entitlements, time.GetUtcNow()), outcome.Budget, null, "", FromStale, reason)
+            {
+                Candidates = cached.Entitlements,
+            };
         }
         return outcome;
     }
