@@ -63,7 +63,7 @@ public static class SubscriptionsApi
         // Recurring one still proves the subscription.
         var now = time.GetUtcNow();
         var owned = (outcome.Candidates ?? outcome.Entitlements!)
-            .Where(e => string.Equals(e.AcquisitionType, "Recurring", StringComparison.OrdinalIgnoreCase) && e.StartDate <= now && now < e.EndDate)
+            .Where(e => string.Equals(e.AcquisitionType, "Recurring", StringComparison.OrdinalIgnoreCase) && EntitlementFilter.IsOwnedAt(e, now))
             .Select(e => e.ProductId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var active = tiers.Where(t => owned.Contains(t.ProductId)).Select(t => t.Name).ToList();
         return TypedResults.Ok(new GamePassResponse(active.Count > 0, active, outcome.ServedFrom));

@@ -66,13 +66,16 @@ public static class EntitlementFilter
         for (var i = 0; i < candidates.Count; i++)
         {
             var e = candidates[i];
-            var take = !(chosen is not null && SameKey(chosen, e)) && e.StartDate <= now && now < e.EndDate;
+            var take = !(chosen is not null && SameKey(chosen, e)) && IsOwnedAt(e, now);
             if (take) chosen = e;
             if (take && owned is not null) owned.Add(e);
             else if (!take && owned is null) owned = [.. candidates.Take(i)];
         }
         return owned ?? candidates;
     }
+
+    /// <summary>Started and not yet ended at <paramref name="now"/>.</summary>
+    public static bool IsOwnedAt(Entitlement entitlement, DateTimeOffset now) => entitlement.StartDate <= now && now < entitlement.EndDate;
 
     private static bool SameKey(Entitlement a, Entitlement b) =>
         string.Equals(a.ProductId, b.ProductId, StringComparison.Ordinal) && string.Equals(a.SkuId, b.SkuId, StringComparison.Ordinal);
