@@ -30,8 +30,9 @@ public static class EntitlementFilter
         IReadOnlyCollection<ProductSelector>? requested = null,
         IReadOnlySet<string>? productKinds = null)
     {
-        var active = items.Where(item => IsActiveBefore(item, now)).ToList();
-        var latest = LatestCopies(active);
+        var all = items as IReadOnlyCollection<StoreCollectionItem> ?? [.. items];
+        var latest = LatestCopies(all);
+        var active = all.Where(item => IsActiveBefore(item, now)).ToList();
         var kept = new List<(string ProductId, string SkuId, int Seen, StoreCollectionItem Item)>();
         for (var i = 0; i < active.Count; i++)
         {
@@ -88,18 +89,19 @@ public static class EntitlementFilter
         item.EndDate is { } end && now < end;
 
     /// <summary>
-    /// Among the Active copies: when one item (productId and id) comes back in Active copies modified at different
-    /// instants, the latest is its state (a consumable's balance after a consume or a purchase, an end date moved
-    /// earlier), whatever the others' rank. A repeat with another status never hides an Active copy: the Store warns
-    /// that paging can repeat entitlements with another status and says to check such repeats, not to believe them.
+    /// When one item (productId and id) comes back in copies modified at different instants, the latest is its state,
+    /// whatever the others' rank or status: a consumable's balance after a consume or a purchase, an end date moved
+    /// earlier, a refund that revoked it while the pages were read (the Store warns that paging can repeat an
+    /// entitlement with another status; modifiedDate, which every item has, says which copy is newer). Copies modified
+    /// at the same instant are not told apart by it, and a non-Active one of them never hides an Active one.
     /// </summary>
-    private static Dictionary<(string, string), DateTimeOffset> LatestCopies(List<StoreCollectionItem> active)
+    private static Dictionary<(string, string), DateTimeOffset> LatestCopies(IReadOnlyCollection<StoreCollectionItem> items)
     {
         var latest = new Dictionary<(string, string), DateTimeOffset>();
-        foreach (var item in active)
+        foreach (var item in items)
         {
             // Copies without an id are not known to be one item.
-            if (string.IsNullOrEmpty(item.Id)) continue;
+            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId)) continue;
             var key = (item.ProductId!.ToUpperInvariant(), item.Id);
             var modified = item.ModifiedDate ?? DateTimeOffset.MinValue;
             if (!latest.TryGetValue(key, out var known) || modified > known) latest[key] = modified;

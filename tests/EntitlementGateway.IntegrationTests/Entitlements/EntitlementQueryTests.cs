@@ -58,6 +58,29 @@ public class EntitlementQueryTests(LiveGatewayFixture fixture) : IClassFixture<L
     }
 
     [Fact]
+    public async Task Query_AnItemRevokedWhileThePagesWereRead_IsNotOwned_ButARepeatModifiedAtTheSameInstantHidesNothing()
+    {
+        var user = NewUser();
+        var ucid = await _store.MintUcidAsync(user);
+        var bought = Item("9N30KZZF4BR9");
+        bought["modifiedDate"] = "2024-03-01T10:00:00.0000000+00:00";
+        var refunded = bought.DeepClone().AsObject();
+        refunded["status"] = "Revoked";
+        refunded["modifiedDate"] = "2024-03-02T10:00:00Z";
+        var game = Item("9MXL21XPWWWK", kind: "Game");
+        game["modifiedDate"] = "2024-03-01T10:00:00Z";
+        var repeated = game.DeepClone().AsObject();
+        repeated["status"] = "Revoked";
+        await _store.SeedAsync(user, bought, game, Item("9NFILLER0001"), refunded, repeated);
+
+        using var response = await QueryAsync(ucid, "9N30KZZF4BR9", "9MXL21XPWWWK");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var entitlements = (await response.Content.ReadFromJsonAsync<JsonObject>())!["entitlements"]!.AsArray();
+        Assert.Equal(["9MXL21XPWWWK"], entitlements.Select(e => e!["productId"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Query_ProductTypes_AreAppliedToTheAnswer()
     {
         var user = NewUser();

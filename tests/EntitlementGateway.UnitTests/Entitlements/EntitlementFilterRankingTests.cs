@@ -132,9 +132,27 @@ public class EntitlementFilterRankingTests
         Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active with { ModifiedDate = null }, consumed with { ModifiedDate = null, AcquiredDate = Now.AddDays(-20) }], Now)).Quantity);
         // Another product's item with the same id is another item.
         Assert.Equal(2, EntitlementFilter.Apply([active, consumed with { ProductId = "9MXL21XPWWWK" }], Now).Count);
-        // A repeat with another status, however recent, never hides the Active copy (the Store's paging warning).
-        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active, repeatedRevoked], Now)).Quantity);
-        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([repeatedRevoked, consumed, active], Now)).Quantity);
+        // A later copy with another status is the item now (revoked while the pages were read), in any order; at the
+        // same instant it does not hide the Active copy.
+        Assert.Empty(EntitlementFilter.Apply([active, repeatedRevoked], Now));
+        Assert.Empty(EntitlementFilter.Apply([repeatedRevoked, consumed, active], Now));
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([repeatedRevoked with { ModifiedDate = consumed.ModifiedDate }, consumed, active], Now)).Quantity);
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([repeatedRevoked with { ModifiedDate = Now.AddHours(-2) }, consumed, active], Now)).Quantity);
+        // An older Revoked copy does not hide a later Active one (a chargeback reversed), nor does one of another item.
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active with { ModifiedDate = Now }, repeatedRevoked], Now)).Quantity);
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([active, repeatedRevoked with { Id = "item-2" }], Now)).Quantity);
+    }
+
+    [Fact]
+    public void Apply_OneItemsLatestCopyEnded_IsNotOwned_ThoughAnOlderCopyRunsOn()
+    {
+        var older = Item(end: Now.AddDays(30)) with { Id = "item-1", ModifiedDate = Now.AddHours(-1) };
+        var ended = older with { EndDate = Now.AddSeconds(-1), ModifiedDate = Now.AddMinutes(-1) };
+
+        Assert.Empty(EntitlementFilter.Apply([older, ended], Now));
+        Assert.Empty(EntitlementFilter.Apply([ended, older], Now));
+        // A copy without a product is no item's copy.
+        Assert.Single(EntitlementFilter.Apply([older, ended with { ProductId = null }], Now));
     }
 
     [Fact]
