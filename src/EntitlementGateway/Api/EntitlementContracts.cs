@@ -68,7 +68,10 @@ public sealed record ProductSkuRequest(string? ProductId, string? SkuId = null);
 public sealed record EntitlementQueryResponse(IReadOnlyList<Entitlement> Entitlements, string ServedFrom);
 
 // Strict numbers: the web defaults would read "10" as 10, and a consume's quantity must be the number it says it is.
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.Strict)]
+// No repeated fields (names match in any letter case): a proxy or audit log that reads the first "quantity" would see
+// another request than the gateway runs, which would read the last.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.Strict,
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(EntitlementQueryRequest))]
 [JsonSerializable(typeof(EntitlementQueryResponse))]
 [JsonSerializable(typeof(ConsumeRequest))]

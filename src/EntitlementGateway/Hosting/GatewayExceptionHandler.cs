@@ -29,10 +29,8 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
                 $"The request body is larger than {RequestLimitsMiddleware.MaxBodyBytes / 1024} KiB."),
             BadHttpRequestException when wrongField is not null =>
                 (400, GatewayProblems.InvalidRequest, "The request is not valid.", $"One or more fields are not valid: {wrongField}."),
-            BadHttpRequestException { InnerException: JsonException json } => (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.",
-                json.Path is { Length: > 0 } path
-                    ? $"The body could not be read as this operation's JSON at '{path}'."
-                    : "The body could not be read as this operation's JSON."),
+            BadHttpRequestException { InnerException: JsonException json } =>
+                (400, GatewayProblems.InvalidRequest, "The request body is not valid JSON.", WhereItBreaks(json)),
             BadHttpRequestException bad => (bad.StatusCode, GatewayProblems.InvalidRequest, "The request is not valid.", Describe(bad)),
             _ => (500, GatewayProblems.InternalError, "An unexpected error occurred.", "The gateway failed to handle the request; it has been logged."),
         };
@@ -40,7 +38,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
 
         context.Response.StatusCode = status;
         var problem = wrongField is not null
-            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [wrongField] = [$"{wrongField} has a value of the wrong JSON type (each field's type is in /openapi/v1.json)."] })
+            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [wrongField] = [WhatIsWrong(wrongField, (JsonException)exception.InnerException!)] })
             : new Microsoft.AspNetCore.Mvc.ProblemDetails();
         problem.Status = status;
         problem.Title = title;
@@ -48,6 +46,30 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         problem.Extensions["code"] = code;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
     }
+
+    /// <summary>Where a body that is not this operation's JSON stops being readable, and why when the reader says.</summary>
+    internal static string WhereItBreaks(JsonException json) =>
+        json.InnerException?.Message.Contains("maximum configured depth", StringComparison.Ordinal) == true
+            // 64: the serializer's default depth, which the request contracts keep.
+            ? $"The body nests objects and arrays more than 64 levels deep (at '{json.Path}')."
+            : json.Path is { Length: > 0 } path
+                ? $"The body could not be read as this operation's JSON at '{path}'."
+                : "The body could not be read as this operation's JSON.";
+
+    /// <summary>
+    /// What is wrong with a field the converters refused. The serializer says it only in its exception's shape and text:
+    /// a repeated name has no inner exception, a number out of range (or not whole) a FormatException, and text that is
+    /// not Unicode (an escaped lone surrogate) an InvalidOperationException that names UTF.
+    /// </summary>
+    internal static string WhatIsWrong(string field, JsonException json) => json switch
+    {
+        { InnerException: null } when json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) =>
+            $"{field} is given more than once (names match in any letter case).",
+        { InnerException: FormatException } => $"{field} is not a whole number in the range it takes.",
+        { InnerException: InvalidOperationException text } when text.Message.Contains("UTF", StringComparison.Ordinal) =>
+            $"{field} is not valid Unicode text (an escaped lone surrogate such as \\ud800).",
+        _ => $"{field} has a value of the wrong JSON type (each field's type is in /openapi/v1.json).",
+    };
 
     /// <summary>The reader's own errors (the text is not JSON) come wrapped around its exception; a value of the wrong
     /// type for a well-formed body comes from the converters, without it.</summary>
@@ -61,7 +83,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
     private static string Describe(BadHttpRequestException bad) => bad.StatusCode switch
     {
         415 when bad.Message.Contains("charset", StringComparison.Ordinal) =>
-            "The body's declared charset is not an encoding the gateway knows; send UTF-8 (Content-Type: application/json).",
+            "The body's declared charset is not one the gateway reads (UTF-8, UTF-16 or UTF-32); send UTF-8 (Content-Type: application/json).",
         415 when bad.Message.Contains("Content-Encoding", StringComparison.Ordinal) =>
             "The body must be sent uncompressed: the gateway reads no Content-Encoding.",
         415 => "The body must be JSON (Content-Type: application/json).",

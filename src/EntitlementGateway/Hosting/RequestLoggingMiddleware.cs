@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -15,6 +16,16 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
 {
     /// <summary>No route of the gateway has a longer segment than this; a longer one is logged as its length and hash.</summary>
     internal const int MaxLoggedSegment = 64;
+
+    /// <summary>Past this many logged characters the rest of a path is one length and hash: a token split into short
+    /// segments would otherwise be logged whole, a segment at a time.</summary>
+    internal const int MaxLoggedPath = 128;
+
+    // Any token is a valid HTTP method to Kestrel, so a UCID sent as the method would be logged whole; only these are
+    // logged as they are (in their usual letter case), anything else as "_OTHER", the name OpenTelemetry gives it.
+    private static readonly FrozenSet<string> StandardMethods = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+        HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch,
+        HttpMethods.Options, HttpMethods.Trace, HttpMethods.Connect);
 
     // Control characters (a decoded %0D%0A would start a forged log line; ESC would drive a terminal), Unicode line
     // separators and the bidirectional overrides that make a line read otherwise than it is.
@@ -34,7 +45,7 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
             var path = context.Request.Path.Value;
             var status = context.Response.StatusCode;
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            LogRequest(logger, IsHealthyProbe(path, status) ? LogLevel.Debug : LogLevel.Information, context.Request.Method,
+            LogRequest(logger, IsHealthyProbe(path, status) ? LogLevel.Debug : LogLevel.Information, LoggedMethod(context.Request.Method),
                 LoggedPath(string.IsNullOrEmpty(path) ? "/" : path), status, elapsedMs);
         }
     }
@@ -43,24 +54,34 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
     internal static bool IsHealthyProbe(string? path, int status) =>
         status == StatusCodes.Status200OK && path is "/health/live" or "/health/ready";
 
+    /// <summary>The request's method as it is safe to log and to name a span with: a standard one, or "_OTHER".</summary>
+    internal static string LoggedMethod(string method) => StandardMethods.TryGetValue(method, out var standard) ? standard : "_OTHER";
+
     /// <summary>
     /// The path as it is safe to log: any bytes a client sends can be a token (a UCID pasted into the URL) or a line
     /// break, so a segment longer than <see cref="MaxLoggedSegment"/> becomes its length and a short hash, and control
-    /// characters are written percent-encoded. The gateway's own paths pass unchanged, without a copy.
+    /// characters are written percent-encoded, and past <see cref="MaxLoggedPath"/> characters the rest is one length and
+    /// hash. The gateway's own paths pass unchanged, without a copy.
     /// </summary>
     internal static string LoggedPath(string path)
     {
         if (path.Length <= MaxLoggedSegment && !path.AsSpan().ContainsAny(Suspect)) return path;
         var logged = new StringBuilder(Math.Min(path.Length, 256));
         var segments = path.Split('/');
+        var start = 0;
         for (var i = 0; i < segments.Length; i++)
         {
             var segment = segments[i];
             if (i > 0) logged.Append('/');
+            if (logged.Length > MaxLoggedPath)
+            {
+                AppendHash(logged, path[start..]);
+                break;
+            }
+            start += segment.Length + 1;
             if (segment.Length > MaxLoggedSegment)
             {
-                logged.Append('[').Append(segment.Length).Append(" characters, sha256 ")
-                    .Append(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(segment)))[..12]).Append(']');
+                AppendHash(logged, segment);
                 continue;
             }
             foreach (var c in segment)
@@ -71,6 +92,10 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         }
         return logged.ToString();
     }
+
+    private static void AppendHash(StringBuilder logged, string text) =>
+        logged.Append('[').Append(text.Length).Append(" characters, sha256 ")
+            .Append(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12]).Append(']');
 
     [LoggerMessage(EventId = EventIds.RequestCompleted, EventName = nameof(EventIds.RequestCompleted), Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogRequest(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs);

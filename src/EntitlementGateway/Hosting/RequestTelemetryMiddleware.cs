@@ -34,7 +34,7 @@ public sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetr
             // Only a span an exporter samples is named and tagged; without one this costs nothing.
             if (Activity.Current is { Recorded: true } activity)
             {
-                activity.DisplayName = context.Request.Method + " " + route;
+                activity.DisplayName = RequestLoggingMiddleware.LoggedMethod(context.Request.Method) + " " + route;
                 activity.SetTag("http.route", route);
                 activity.SetTag("http.response.status_code", status);
                 if (problem is not null) activity.SetTag("error.code", problem);

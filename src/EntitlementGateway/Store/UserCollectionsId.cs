@@ -174,9 +174,8 @@ public sealed record UserCollectionsId(
         public string? String(string name, string shortName)
         {
             if (!root.TryGetProperty(name, out var claim) || claim.ValueKind == JsonValueKind.Null) return null;
-            return claim.ValueKind == JsonValueKind.String && TryText(claim, out var text)
-                ? text
-                : Fail<string>($"userCollectionsId claim '{shortName}' must be a string.");
+            if (claim.ValueKind != JsonValueKind.String) return Fail<string>($"userCollectionsId claim '{shortName}' must be a string.");
+            return TryText(claim, out var text) ? text : Fail<string>($"userCollectionsId claim '{shortName}' is not valid Unicode text.");
         }
 
         public string? Audience()

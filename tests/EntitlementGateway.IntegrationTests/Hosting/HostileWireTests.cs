@@ -154,7 +154,7 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         var data = new TheoryData<string, string>();
         foreach (var path in (string[])["/v1/entitlements/query", "/v1/consumables/consume", "/v1/subscriptions/game-pass", "/v1/user-collections-id/renew",
                      "/ops/budgets/user-wire/reset", "/ops/budgets/user-wire/unblock", "/ops/cache/players/user-wire/drop"])
-            foreach (var charset in (string[])["utf-7", "ebcdic", "\"bogus\""])
+            foreach (var charset in (string[])["utf-7", "ebcdic", "\"bogus\"", "iso-8859-1", "us-ascii"])
                 data.Add(path, charset);
         return data;
     }
@@ -211,6 +211,49 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
         Assert.Contains("quantity", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string, string> FieldsWrongInTheirOwnWay => new()
+    {
+        // A repeated field, in any letter case and nested too: the gateway would read the last, a proxy the first.
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1,"quantity":2,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is given more than once" },
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1,"Quantity":3,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "Quantity", "Quantity is given more than once" },
+        { "/v1/entitlements/query", """{"userCollectionsId":"x","userCollectionsId":"a.b.c"}""", "userCollectionsId", "userCollectionsId is given more than once" },
+        { "/v1/entitlements/query", """{"userCollectionsId":"a.b.c","products":[{"productId":"9N30KZZF4BR9","productId":"9MXL21XPWWWK"}]}""", "products[0].productId", "products[0].productId is given more than once" },
+        { "/v1/subscriptions/game-pass", """{"xbox":{"authorization":"a","authorization":"b"}}""", "xbox.authorization", "xbox.authorization is given more than once" },
+        // A number the field cannot hold.
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":2147483648,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is not a whole number in the range it takes" },
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1.5,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is not a whole number in the range it takes" },
+        // Text that is not Unicode.
+        { "/v1/entitlements/query", """{"userCollectionsId":"\ud800"}""", "userCollectionsId", "userCollectionsId is not valid Unicode text" },
+        { "/v1/user-collections-id/renew", """{"userCollectionsId":"a\udc00"}""", "userCollectionsId", "userCollectionsId is not valid Unicode text" },
+        // The wrong type stays what it was.
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":true,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity has a value of the wrong JSON type" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FieldsWrongInTheirOwnWay))]
+    public async Task AFieldThatCannotBeRead_IsNamed_WithWhatIsWrongWithIt(string path, string body, string field, string what)
+    {
+        var (status, problem) = await PostAsync(path, Encoding.UTF8.GetBytes(body), "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request", problem["code"]!.GetValue<string>());
+        var errors = problem["errors"]!.AsObject();
+        Assert.Equal([field], errors.Select(e => e.Key));
+        Assert.StartsWith(what, errors[field]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyEndpoints))]
+    public async Task ABodyNestedTooDeep_Is400SayingSo(string path)
+    {
+        var body = BodyFor(path)[..^1] + ",\"ignored\":" + new string('[', 100) + new string(']', 100) + "}";
+
+        var (status, problem) = await PostAsync(path, Encoding.UTF8.GetBytes(body), "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("The body nests objects and arrays more than 64 levels deep", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -280,6 +323,19 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var line = Assert.Single(await fixture.LinesWithAsync($"[{ucid.Length} characters, sha256 "));
         Assert.StartsWith("HTTP GET /v1/[", line[line.IndexOf("HTTP ", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        foreach (var part in ucid.Split('.')) Assert.DoesNotContain(part, fixture.Gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUcidSentAsTheMethod_IsLoggedAsOther_NeverWhole()
+    {
+        var ucid = await MintUcidAsync();
+
+        var (status, _, body) = await fixture.RawAsync($"{ucid} /v1/entitlements/query HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(405, status);
+        Assert.Contains("\"code\":\"method_not_allowed\"", body, StringComparison.Ordinal);
+        Assert.NotEmpty(await fixture.LinesWithAsync("HTTP _OTHER /v1/entitlements/query responded 405"));
         foreach (var part in ucid.Split('.')) Assert.DoesNotContain(part, fixture.Gateway.Output, StringComparison.Ordinal);
     }
 

@@ -51,6 +51,47 @@ public class LoggedPathTests
         Assert.DoesNotContain("AAAA", logged, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AUcidSplitIntoShortSegments_IsLoggedOnlyUpToTheLimit_TheRestAsItsLengthAndHash()
+    {
+        var ucid = "eyJhbGciOiJSUzI1NiJ9." + new string('A', 900) + "." + new string('S', 342);
+        var path = "/v1/" + string.Join('/', ucid.Chunk(RequestLoggingMiddleware.MaxLoggedSegment).Select(c => new string(c)));
+
+        var logged = RequestLoggingMiddleware.LoggedPath(path);
+
+        // /v1/ and two 64-character segments make 133 characters, past the limit: the third segment on is one hash.
+        var rest = path[(4 + 2 * 65)..];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rest)))[..12];
+        Assert.Equal(path[..(4 + 2 * 65)] + $"[{rest.Length} characters, sha256 {hash}]", logged);
+    }
+
+    [Fact]
+    public void APathOfShortSegments_IsKeptWhileTheLoggedTextIsWithinTheLimit()
+    {
+        var within = "/" + new string('a', 63) + "/" + new string('b', 62) + "/cc";
+        var past = "/" + new string('a', 63) + "/" + new string('b', 63) + "/cc";
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cc")))[..12];
+
+        // After the second segment and its slash the logged text is 128 characters in the first, 129 in the second.
+        Assert.Equal(within, RequestLoggingMiddleware.LoggedPath(within));
+        Assert.Equal(past[..^2] + $"[2 characters, sha256 {hash}]", RequestLoggingMiddleware.LoggedPath(past));
+    }
+
+    [Theory]
+    [InlineData("GET", "GET")]
+    [InlineData("post", "POST")]
+    [InlineData("Head", "HEAD")]
+    [InlineData("PUT", "PUT")]
+    [InlineData("DELETE", "DELETE")]
+    [InlineData("PATCH", "PATCH")]
+    [InlineData("OPTIONS", "OPTIONS")]
+    [InlineData("TRACE", "TRACE")]
+    [InlineData("CONNECT", "CONNECT")]
+    [InlineData("PROPFIND", "_OTHER")]
+    [InlineData("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGF5ZXIifQ.c2ln", "_OTHER")]
+    public void TheMethod_IsLoggedOnlyWhenStandard_AnythingElseAsOther(string method, string logged) =>
+        Assert.Equal(logged, RequestLoggingMiddleware.LoggedMethod(method));
+
     [Theory]
     [InlineData("/v1/x\r\n16:00:00 ERR FORGED", "/v1/x%0D%0A16:00:00 ERR FORGED")]
     [InlineData("/v1/\u001b[2Jx", "/v1/%1B[2Jx")]

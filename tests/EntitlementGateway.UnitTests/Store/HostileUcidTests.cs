@@ -60,6 +60,18 @@ public class HostileUcidTests
         Assert.Contains(named, detail);
     }
 
+    [Theory]
+    [InlineData("userId", "\"\\ud800\"", "userCollectionsId claim 'userId' is not valid Unicode text.")]
+    [InlineData("clientId", "\"a\\udc00\"", "userCollectionsId claim 'clientId' is not valid Unicode text.")]
+    [InlineData("userId", "7", "userCollectionsId claim 'userId' must be a string.")]
+    public void Validate_AStringClaimThatIsNotUnicodeText_SaysSo_NotThatItIsNoString(string claim, string rawValue, string expected)
+    {
+        var problem = _validator.Validate(WithClaim("http://schemas.microsoft.com/marketplace/2015/08/claims/key/" + claim, rawValue), out _, out var detail);
+
+        Assert.Equal(UcidProblem.Invalid, problem);
+        Assert.Equal(expected, detail);
+    }
+
     [Fact]
     public void Validate_TheLargestAndSmallestRepresentableExp_AreJudgedNotThrown()
     {

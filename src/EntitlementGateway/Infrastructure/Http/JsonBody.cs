@@ -13,7 +13,7 @@ namespace EntitlementGateway.Infrastructure.Http;
 /// synchronous deserialisation through source-generated metadata, instead of the framework's resumable async reader.
 /// Refuses as minimal-API binding does, with the same exceptions, so the same problem details come out: 400 for a
 /// request without a body, 415 for a body that is not JSON, 400 for a null body, 400 with the <see cref="JsonException"/>
-/// for one that does not parse. A charset other than UTF-8 is honoured (transcoded first); an unknown one is a 415.
+/// for one that does not parse. A UTF-16 or UTF-32 charset is honoured (transcoded first); any other but UTF-8 is a 415.
 /// </summary>
 public static class JsonBody
 {
@@ -81,7 +81,14 @@ public static class JsonBody
         try
         {
             var encoding = System.Text.Encoding.GetEncoding(name);
-            return encoding.CodePage == System.Text.Encoding.UTF8.CodePage ? null : encoding;
+            // JSON is Unicode text: a body declared Latin-1 or ASCII is not JSON as the contract defines it, and
+            // transcoding it would turn each character outside that charset into '?' silently.
+            return encoding.CodePage switch
+            {
+                65001 => null,
+                1200 or 1201 or 12000 or 12001 => encoding,
+                _ => throw new BadHttpRequestException($"The request's charset \"{name}\" is not a Unicode encoding.", StatusCodes.Status415UnsupportedMediaType),
+            };
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
