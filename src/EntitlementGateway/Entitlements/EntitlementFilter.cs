@@ -30,7 +30,7 @@ public static class EntitlementFilter
         IReadOnlyCollection<ProductSelector>? requested = null,
         IReadOnlySet<string>? productKinds = null)
     {
-        var all = items as IReadOnlyCollection<StoreCollectionItem> ?? [.. items];
+        List<StoreCollectionItem> all = [.. items];
         var latest = LatestCopies(all);
         var active = all.Where(item => IsActiveBefore(item, now)).ToList();
         var kept = new List<(string ProductId, string SkuId, int Seen, StoreCollectionItem Item)>();
@@ -95,7 +95,7 @@ public static class EntitlementFilter
     /// entitlement with another status; modifiedDate, which every item has, says which copy is newer). Copies modified
     /// at the same instant are not told apart by it, and a non-Active one of them never hides an Active one.
     /// </summary>
-    private static Dictionary<(string, string), DateTimeOffset> LatestCopies(IReadOnlyCollection<StoreCollectionItem> items)
+    private static Dictionary<(string, string), DateTimeOffset> LatestCopies(List<StoreCollectionItem> items)
     {
         var latest = new Dictionary<(string, string), DateTimeOffset>();
         foreach (var item in items)
