@@ -195,6 +195,10 @@ public sealed class FaultSettings
     /// <summary><c>renewedClientId</c>: every renewal answers a key naming this application instead of the key's own.</summary>
     public string? RenewedClientId { get; set; }
 
+    /// <summary><c>renewedLifetimeSeconds</c>: every renewal answers a key with this lifetime from now (negative: one that
+    /// has already expired, as a Store whose clock is wrong, or a cache in front of it, would hand out).</summary>
+    public long? RenewedLifetimeSeconds { get; set; }
+
     /// <summary><c>redirectTo</c>: the absolute URL a <see cref="FaultMode.Redirect"/> failure points at.</summary>
     public string? RedirectTo { get; set; }
 

@@ -144,6 +144,7 @@ internal static class CollectionsEndpoints
             {
                 ClientId = faults.RenewedClientId ?? Claims.String(key, EmulatorState.ClaimPrefix + "clientId"),
                 RefreshUri = Claims.String(key, EmulatorState.ClaimPrefix + "refreshUri"),
+                LifetimeSeconds = faults.RenewedLifetimeSeconds,
             });
         state.CountRenewal();
         return Results.Json(new RenewResponse(renewed), EmulatorJson.Default.RenewResponse);

@@ -99,8 +99,11 @@ public sealed partial class UserCollectionsKeysClient(
             var body = JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), StoreJsonContext.Default.RenewKeyResponse);
             var renewed = UserCollectionsId.TryParse(body?.Key, out _);
             if (renewed is null) return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key."));
-            return (response.StatusCode, RenewedAnother(ucid, renewed) is { } other
-                ? RenewResult.Fail(StoreFailureKind.Error, $"The Store's renew answer is a key for {other}; it is not handed on.")
+            if (RenewedAnother(ucid, renewed) is { } other)
+                return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's renew answer is a key for {other}; it is not handed on."));
+            // The gateway itself would refuse it as expired at its first use; a client told it was renewed would not know why.
+            return (response.StatusCode, renewed.Expires <= time.GetUtcNow()
+                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer is a key that has already expired; it is not handed on.")
                 : new RenewResult(renewed, null, null, ""));
         }
         catch (JsonException)

@@ -71,7 +71,9 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
     [Theory]
     [InlineData("renewedUserId", "someone-else", "another player")]
     [InlineData("renewedClientId", "99999999-9999-9999-9999-999999999999", "another application")]
-    public async Task Renew_AnsweredWithAKeyForAnotherPlayerOrApplication_Is502_AndTheKeyIsNotHandedOn(string fault, string value, string named)
+    [InlineData("renewedLifetimeSeconds", -1L, "already expired")]
+    [InlineData("renewedLifetimeSeconds", 0L, "already expired")]
+    public async Task Renew_AnsweredWithAKeyForAnotherPlayerOrApplicationOrExpired_Is502_AndTheKeyIsNotHandedOn(string fault, object value, string named)
     {
         await using var gateway = Gateway();
         using var client = gateway.CreateClient();
