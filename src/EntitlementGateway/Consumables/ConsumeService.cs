@@ -249,7 +249,7 @@ public sealed partial class ConsumeService(
     /// </summary>
     internal static string ReusedDetail(string budgetKey) => budgetKey.StartsWith("ucid-", StringComparison.Ordinal)
         ? "This trackingId already belongs to a consume of another player, product or quantity. This UCID carries no userId, so the gateway cannot tell a renewed UCID of the same player from another player: send the consume with the UCID it was first sent with, or mint UCIDs with a publisherUserId. Do not use a new trackingId for the same fulfilment until its first outcome is known, or the player may pay twice."
-        : "This trackingId already belongs to a consume of another player, product or quantity; create a new trackingId per fulfilment.";
+        : "This trackingId already belongs to a consume of another player, product or quantity. If that consume's outcome was not known (a 502, 503 or 504), send it again unchanged to learn it before consuming with a new trackingId, or the player may pay twice; otherwise create a new trackingId per fulfilment.";
 
     /// <summary>What in a consume answer contradicts the request (another product or trackingId, a negative balance);
     /// null when nothing does. A field the Store left out contradicts nothing.</summary>

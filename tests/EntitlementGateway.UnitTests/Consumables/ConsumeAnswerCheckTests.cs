@@ -69,5 +69,7 @@ public class ConsumeAnswerCheckTests
         Assert.Contains("Do not use a new trackingId", withoutUserId, StringComparison.Ordinal);
         Assert.DoesNotContain("create a new trackingId", withoutUserId, StringComparison.Ordinal);
         Assert.EndsWith("create a new trackingId per fulfilment.", withUserId, StringComparison.Ordinal);
+        // A first sending whose outcome was unknown may have consumed: the advice says to learn it first.
+        Assert.Contains("send it again unchanged to learn it before consuming with a new trackingId", withUserId, StringComparison.Ordinal);
     }
 }
