@@ -33,6 +33,9 @@ public sealed partial class UserCollectionsKeysClient(
 {
     public const string RenewPath = "v6.0/b2b/keys/renew";
 
+    /// <summary>A renew answer is one key of a few KB: anything far larger is not one.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     public async Task<RenewResult> RenewAsync(UserCollectionsId ucid, string budgetKey, CancellationToken cancellationToken)
     {
         var result = await TryRenewAsync(ucid, budgetKey, cancellationToken);
@@ -64,9 +67,11 @@ public sealed partial class UserCollectionsKeysClient(
         {
             return RenewResult.Fail(StoreFailureKind.Timeout, "The Store did not answer in time.");
         }
-        catch (HttpRequestException)
+        catch (HttpRequestException ex)
         {
-            return RenewResult.Fail(StoreFailureKind.Unavailable, "The Store could not be reached.");
+            // Named as for every other Store call: an answer that is not HTTP is not an unreachable Store.
+            var failure = CollectionsClient.ConnectionFailure<RenewResult>(ex);
+            return RenewResult.Fail(failure.Failure!.Value, failure.Detail);
         }
         catch (MsalException ex)
         {
@@ -83,8 +88,22 @@ public sealed partial class UserCollectionsKeysClient(
             Content = StoreWire.JsonBody(new RenewKeyRequest(token.Value, ucid.Value), StoreJsonContext.Default.RenewKeyRequest),
         };
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
-        // The default completion reads the whole body within the deadline, so a stalled body is a timeout here too.
         using var response = await SendMeasuredAsync(request, correlationVector, cancellationToken);
+        // Read within the deadline (a stalled body is a timeout) and bounded; a body that breaks off after the headers is
+        // the Store's answer gone wrong (502), as for every other Store call, not an unreachable Store.
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(MaxBodyBytes, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+        {
+            return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error,
+                $"The Store's {(int)response.StatusCode} renew answer is larger than the {MaxBodyBytes / 1024} KiB the gateway reads: it was not read."));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's {(int)response.StatusCode} renew answer broke off after its headers."));
+        }
         LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
         if (!response.IsSuccessStatusCode)
         {
@@ -119,7 +138,7 @@ public sealed partial class UserCollectionsKeysClient(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var response = await http.SendAsync(request, cancellationToken);
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             GatewayActivities.StoreAnswered(activity, response, correlationVector);
             metrics.StoreCall(Emulator.StoreOperations.Renew.Name, StoreOutcomes.Of(response.StatusCode), Stopwatch.GetElapsedTime(started).TotalSeconds);
             return response;

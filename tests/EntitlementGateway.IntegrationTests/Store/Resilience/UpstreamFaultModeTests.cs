@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using EntitlementGateway.Emulator;
 using EntitlementGateway.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
@@ -97,6 +98,26 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
             if (mode == "ResetBody" && reason == "upstream_timeout") return;
             Assert.Equal(because, reason);
         }
+    }
+
+    [Theory]
+    [InlineData("ResetBody", HttpStatusCode.BadGateway, "upstream_error", "broke off after its headers")]
+    [InlineData("HugeHeaders", HttpStatusCode.BadGateway, "upstream_error", "more headers than the gateway reads")]
+    [InlineData("EndlessBody", HttpStatusCode.BadGateway, "upstream_error", "larger than the 64 KiB")]
+    [InlineData("Drop", HttpStatusCode.ServiceUnavailable, "upstream_unavailable", "could not be reached")]
+    public async Task Renew_WhenTheStoreFailsThisWay_IsAnsweredAsAQueryIs_AndHandsNoKeyOn(string mode, HttpStatusCode status, string code, string detail)
+    {
+        var ucid = await fixture.Store.MintUcidAsync(NewUser());
+        await fixture.Store.SetFaultsAsync(new { failNext = 3, mode });
+
+        var watch = Stopwatch.StartNew();
+        using var response = await fixture.Client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+        watch.Stop();
+
+        var problem = await AssertProblemAsync(response, status, code);
+        Assert.Contains(detail, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(problem["userCollectionsId"]);
+        Assert.True(watch.Elapsed < Bound, $"the renewal took {watch.Elapsed}, over the bound {Bound}");
     }
 
     [Fact]
