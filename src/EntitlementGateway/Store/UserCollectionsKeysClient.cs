@@ -89,6 +89,7 @@ public sealed partial class UserCollectionsKeysClient(
         };
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
         using var response = await SendMeasuredAsync(request, correlationVector, cancellationToken);
+        LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
         // Read within the deadline (a stalled body is a timeout) and bounded; a body that breaks off after the headers is
         // the Store's answer gone wrong (502), as for every other Store call, not an unreachable Store.
         try
@@ -104,7 +105,6 @@ public sealed partial class UserCollectionsKeysClient(
         {
             return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's {(int)response.StatusCode} renew answer broke off after its headers."));
         }
-        LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
         if (!response.IsSuccessStatusCode)
         {
             var failure = CollectionsClient.MapFailure(response, time.GetUtcNow());
