@@ -212,10 +212,13 @@ public sealed class FaultSettings
     /// <summary>Whether <see cref="LatencyMs"/> is the failed call's own wait rather than every call's extra latency.</summary>
     internal bool LatencyIsTheFaultsOwn => Mode is FaultMode.Hang or FaultMode.SlowHeaders or FaultMode.StallBody;
 
+    private const long TenYearsSeconds = 10L * 365 * 24 * 3600;
+
     internal string? Validate()
     {
         if (LatencyMs < 0) return "latencyMs must be >= 0.";
         if (ConsumeApplyMs is < 0 or > 60_000) return "consumeApplyMs must be between 0 and 60000.";
+        if (RenewedLifetimeSeconds is < -TenYearsSeconds or > TenYearsSeconds) return $"renewedLifetimeSeconds must be between -{TenYearsSeconds} and {TenYearsSeconds}.";
         if (FailNext < 0) return "failNext must be >= 0.";
         if (FailureRate is < 0 or > 1 || double.IsNaN(FailureRate)) return "failureRate must be within [0, 1].";
         if (FailureStatus is < 400 or > 599) return "failureStatus must be a 4xx or 5xx status.";

@@ -90,6 +90,15 @@ public sealed partial class UserCollectionsKeysClient(
         request.Headers.TryAddWithoutValidation(StoreWire.CorrelationVectorHeader, correlationVector);
         using var response = await SendMeasuredAsync(request, correlationVector, cancellationToken);
         LogRenew(logger, (int)response.StatusCode, ucid.Fingerprint, correlationVector, StoreWire.Header(response, StoreWire.CorrelationVectorHeader));
+        if (!response.IsSuccessStatusCode)
+        {
+            // Mapped from the status and headers alone, as for every other Store call: the body is never read.
+            var failure = CollectionsClient.MapFailure(response, time.GetUtcNow());
+            // The renew endpoint answers 400 for a key it will not renew.
+            var kind = response.StatusCode == HttpStatusCode.BadRequest ? StoreFailureKind.UcidRefused : failure.Failure!.Value;
+            var detail = kind == StoreFailureKind.UcidRefused ? "The Store refused to renew this UserCollectionsId; mint a new one." : failure.Detail;
+            return (response.StatusCode, RenewResult.Fail(kind, detail, failure.RetryAfter));
+        }
         // Read within the deadline (a stalled body is a timeout) and bounded; a body that breaks off after the headers is
         // the Store's answer gone wrong (502), as for every other Store call, not an unreachable Store.
         try
@@ -105,14 +114,6 @@ public sealed partial class UserCollectionsKeysClient(
         {
             return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's {(int)response.StatusCode} renew answer broke off after its headers."));
         }
-        if (!response.IsSuccessStatusCode)
-        {
-            var failure = CollectionsClient.MapFailure(response, time.GetUtcNow());
-            // The renew endpoint answers 400 for a key it will not renew.
-            var kind = response.StatusCode == HttpStatusCode.BadRequest ? StoreFailureKind.UcidRefused : failure.Failure!.Value;
-            var detail = kind == StoreFailureKind.UcidRefused ? "The Store refused to renew this UserCollectionsId; mint a new one." : failure.Detail;
-            return (response.StatusCode, RenewResult.Fail(kind, detail, failure.RetryAfter));
-        }
         try
         {
             var body = JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), StoreJsonContext.Default.RenewKeyResponse);
@@ -120,9 +121,10 @@ public sealed partial class UserCollectionsKeysClient(
             if (renewed is null) return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key."));
             if (RenewedAnother(ucid, renewed) is { } other)
                 return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's renew answer is a key for {other}; it is not handed on."));
-            // The gateway itself would refuse it as expired at its first use; a client told it was renewed would not know why.
-            return (response.StatusCode, renewed.Expires <= time.GetUtcNow()
-                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer is a key that has already expired; it is not handed on.")
+            // The gateway itself would refuse it at its first use (no expiry, or past it); a client told it was renewed
+            // would not know why.
+            return (response.StatusCode, renewed.Expires is not { } expires || expires <= time.GetUtcNow()
+                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer is a key without an expiry or past it; it is not handed on.")
                 : new RenewResult(renewed, null, null, ""));
         }
         catch (JsonException)

@@ -132,6 +132,8 @@ public sealed class FaultInjectionTests(EmulatorFixture fixture) : IClassFixture
     [InlineData("{\"failureRate\": 1.5}")]
     [InlineData("{\"failNext\": -1}")]
     [InlineData("{\"failureStatus\": 200}")]
+    [InlineData("{\"renewedLifetimeSeconds\": 315360001}")]
+    [InlineData("{\"renewedLifetimeSeconds\": -9223372036854775808}")]
     [InlineData("{\"mode\": \"Explode\"}")]
     public async Task Faults_PutWithInvalidSettings_Returns400(string json)
     {

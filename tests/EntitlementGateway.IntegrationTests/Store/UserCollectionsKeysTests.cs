@@ -71,8 +71,8 @@ public sealed class UserCollectionsKeysTests : OwnEmulatorGatewayTests
     [Theory]
     [InlineData("renewedUserId", "someone-else", "another player")]
     [InlineData("renewedClientId", "99999999-9999-9999-9999-999999999999", "another application")]
-    [InlineData("renewedLifetimeSeconds", -1L, "already expired")]
-    [InlineData("renewedLifetimeSeconds", 0L, "already expired")]
+    [InlineData("renewedLifetimeSeconds", -1L, "without an expiry or past it")]
+    [InlineData("renewedLifetimeSeconds", 0L, "without an expiry or past it")]
     public async Task Renew_AnsweredWithAKeyForAnotherPlayerOrApplicationOrExpired_Is502_AndTheKeyIsNotHandedOn(string fault, object value, string named)
     {
         await using var gateway = Gateway();
