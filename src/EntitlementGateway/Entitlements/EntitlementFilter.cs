@@ -84,7 +84,7 @@ public static class EntitlementFilter
     /// <summary>Active with both dates, and not yet ended at <paramref name="now"/> (it may start later).</summary>
     private static bool IsActiveBefore(StoreCollectionItem item, DateTimeOffset now) =>
         !string.IsNullOrEmpty(item.ProductId) &&
-        string.Equals(item.Status, "Active", StringComparison.OrdinalIgnoreCase) &&
+        IsActive(item) &&
         item.StartDate is not null &&
         item.EndDate is { } end && now < end;
 
@@ -93,7 +93,9 @@ public static class EntitlementFilter
     /// whatever the others' rank or status: a consumable's balance after a consume or a purchase, an end date moved
     /// earlier, a refund that revoked it while the pages were read (the Store warns that paging can repeat an
     /// entitlement with another status; modifiedDate, which every item has, says which copy is newer). Copies modified
-    /// at the same instant are not told apart by it, and a non-Active one of them never hides an Active one.
+    /// at the same instant are not told apart by it, and a non-Active one of them never hides an Active one. A copy
+    /// without a modifiedDate is not known to be older or newer than another, and an Active copy without its start or
+    /// end date is no state the item could be owned in: neither stands for the item.
     /// </summary>
     private static Dictionary<(string, string), DateTimeOffset> LatestCopies(List<StoreCollectionItem> items)
     {
@@ -101,18 +103,19 @@ public static class EntitlementFilter
         foreach (var item in items)
         {
             // Copies without an id are not known to be one item.
-            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId)) continue;
-            var key = (item.ProductId!.ToUpperInvariant(), item.Id);
-            var modified = item.ModifiedDate ?? DateTimeOffset.MinValue;
+            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId) || item.ModifiedDate is not { } modified) continue;
+            if (IsActive(item) && (item.StartDate is null || item.EndDate is null)) continue;
+            var key = (item.ProductId.ToUpperInvariant(), item.Id);
             if (!latest.TryGetValue(key, out var known) || modified > known) latest[key] = modified;
         }
         return latest;
     }
 
     private static bool IsSuperseded(StoreCollectionItem item, Dictionary<(string, string), DateTimeOffset> latest) =>
-        item.Id is not null &&
-        latest.TryGetValue((item.ProductId!.ToUpperInvariant(), item.Id), out var newest) &&
-        (item.ModifiedDate ?? DateTimeOffset.MinValue) < newest;
+        item.Id is not null && item.ModifiedDate is { } modified &&
+        latest.TryGetValue((item.ProductId!.ToUpperInvariant(), item.Id), out var newest) && modified < newest;
+
+    private static bool IsActive(StoreCollectionItem item) => string.Equals(item.Status, "Active", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A full licence beats a trial; a direct purchase beats a bundle or subscription grant; then the later end date;

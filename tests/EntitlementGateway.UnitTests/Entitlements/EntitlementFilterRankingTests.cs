@@ -144,6 +144,32 @@ public class EntitlementFilterRankingTests
     }
 
     [Fact]
+    public void Apply_ACopyWithoutAModificationDate_NeitherHidesNorIsHidden_TheRankDecides()
+    {
+        var dated = Item(end: Now.AddDays(5), quantity: 2) with { Id = "item-1", ModifiedDate = Now.AddMinutes(-1) };
+        var undated = Item(end: Now.AddDays(30), quantity: 5) with { Id = "item-1", ModifiedDate = null };
+        var revoked = dated with { Status = "Revoked", ModifiedDate = Now };
+
+        // The undated copy's later end ranks it first; a dated copy, Active or not, is not known to be newer.
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([dated, undated], Now)).Quantity);
+        Assert.Equal(5, Assert.Single(EntitlementFilter.Apply([undated, revoked], Now)).Quantity);
+        // Nor does an undated Revoked copy hide a dated Active one.
+        Assert.Equal(2, Assert.Single(EntitlementFilter.Apply([dated, revoked with { ModifiedDate = null }], Now)).Quantity);
+    }
+
+    [Fact]
+    public void Apply_ALaterActiveCopyWithoutItsStartOrEndDate_DoesNotHideTheCopyThatIsOwned()
+    {
+        var owned = Item(quantity: 3) with { Id = "item-1", ModifiedDate = Now.AddHours(-1) };
+
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([owned, owned with { EndDate = null, ModifiedDate = Now }], Now)).Quantity);
+        Assert.Equal(3, Assert.Single(EntitlementFilter.Apply([owned, owned with { StartDate = null, ModifiedDate = Now }], Now)).Quantity);
+        // A later copy with both dates does (its balance is the item's now), in any letter case of its status.
+        Assert.Equal(7, Assert.Single(EntitlementFilter.Apply([owned, owned with { Quantity = 7, Status = "active", ModifiedDate = Now }], Now)).Quantity);
+        Assert.Empty(EntitlementFilter.Apply([owned, owned with { StartDate = null, Status = "Revoked", ModifiedDate = Now }], Now));
+    }
+
+    [Fact]
     public void Apply_OneItemsLatestCopyEnded_IsNotOwned_ThoughAnOlderCopyRunsOn()
     {
         var older = Item(end: Now.AddDays(30)) with { Id = "item-1", ModifiedDate = Now.AddHours(-1) };
