@@ -34,7 +34,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
             BadHttpRequestException bad => (bad.StatusCode, GatewayProblems.InvalidRequest, "The request is not valid.", Describe(bad)),
             _ => (500, GatewayProblems.InternalError, "An unexpected error occurred.", "The gateway failed to handle the request; it has been logged."),
         };
-        if (status == 500) LogUnhandled(logger, exception.GetType().Name, context.Request.Path.Value ?? "/", exception);
+        if (status == 500) LogUnhandled(logger, exception.GetType().Name, RequestLoggingMiddleware.LoggedPath(context.Request.Path.Value is { Length: > 0 } path ? path : "/"), exception);
 
         context.Response.StatusCode = status;
         var problem = wrongField is not null
@@ -65,7 +65,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
     {
         { InnerException: null } when json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) =>
             $"{field} is given more than once (names match in any letter case).",
-        { InnerException: FormatException } => $"{field} is not a whole number in the range it takes.",
+        { InnerException: FormatException } => $"{field} is not a whole number in the range it takes, written without a fraction or exponent.",
         { InnerException: InvalidOperationException text } when text.Message.Contains("UTF", StringComparison.Ordinal) =>
             $"{field} is not valid Unicode text (an escaped lone surrogate such as \\ud800).",
         _ => $"{field} has a value of the wrong JSON type (each field's type is in /openapi/v1.json).",

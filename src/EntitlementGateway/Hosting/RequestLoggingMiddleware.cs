@@ -17,8 +17,8 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
     /// <summary>No route of the gateway has a longer segment than this; a longer one is logged as its length and hash.</summary>
     internal const int MaxLoggedSegment = 64;
 
-    /// <summary>Past this many logged characters the rest of a path is one length and hash: a token split into short
-    /// segments would otherwise be logged whole, a segment at a time.</summary>
+    /// <summary>A short segment that would take the logged path past this many characters is, with the rest of the path,
+    /// one length and hash: a token split into short segments would otherwise be logged whole, a segment at a time.</summary>
     internal const int MaxLoggedPath = 128;
 
     // Any token is a valid HTTP method to Kestrel, so a UCID sent as the method would be logged whole; only these are
@@ -73,17 +73,18 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         {
             var segment = segments[i];
             if (i > 0) logged.Append('/');
-            if (logged.Length > MaxLoggedPath)
+            if (segment.Length > MaxLoggedSegment)
+            {
+                AppendHash(logged, segment);
+                start += segment.Length + 1;
+                continue;
+            }
+            if (logged.Length + segment.Length > MaxLoggedPath)
             {
                 AppendHash(logged, path[start..]);
                 break;
             }
             start += segment.Length + 1;
-            if (segment.Length > MaxLoggedSegment)
-            {
-                AppendHash(logged, segment);
-                continue;
-            }
             foreach (var c in segment)
             {
                 if (Suspect.Contains(c)) logged.Append(Uri.EscapeDataString(c.ToString()));

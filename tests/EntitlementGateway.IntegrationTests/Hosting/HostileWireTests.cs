@@ -224,6 +224,7 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         // A number the field cannot hold.
         { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":2147483648,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is not a whole number in the range it takes" },
         { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1.5,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is not a whole number in the range it takes" },
+        { "/v1/consumables/consume", """{"userCollectionsId":"a.b.c","productId":"9NCOINS00001","quantity":1e2,"trackingId":"6f1c3b8e-4a52-4d8e-9d0c-2b7f1e9a3c44"}""", "quantity", "quantity is not a whole number in the range it takes, written without a fraction or exponent" },
         // Text that is not Unicode.
         { "/v1/entitlements/query", """{"userCollectionsId":"\ud800"}""", "userCollectionsId", "userCollectionsId is not valid Unicode text" },
         { "/v1/user-collections-id/renew", """{"userCollectionsId":"a\udc00"}""", "userCollectionsId", "userCollectionsId is not valid Unicode text" },
@@ -274,9 +275,10 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
 
         var quoted = await PostAsync(path, json, "application/json; charset=\"utf-8\"");
         var empty = await PostAsync(path, json, "application/json; charset=");
+        var quotedEmpty = await PostAsync(path, json, "application/json; charset=\"\"");
         var bom = await PostAsync(path, [0xEF, 0xBB, 0xBF, .. json], "application/json");
 
-        Assert.All([quoted, empty, bom], answer =>
+        Assert.All([quoted, empty, quotedEmpty, bom], answer =>
         {
             Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
             Assert.Equal("invalid_user_collections_id", answer.Problem["code"]!.GetValue<string>());

@@ -59,22 +59,29 @@ public class LoggedPathTests
 
         var logged = RequestLoggingMiddleware.LoggedPath(path);
 
-        // /v1/ and two 64-character segments make 133 characters, past the limit: the third segment on is one hash.
-        var rest = path[(4 + 2 * 65)..];
+        // /v1/ and one 64-character segment make 68 characters; the second would take it to 133: from it on, one hash.
+        var rest = path[(4 + 65)..];
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rest)))[..12];
-        Assert.Equal(path[..(4 + 2 * 65)] + $"[{rest.Length} characters, sha256 {hash}]", logged);
+        Assert.Equal(path[..(4 + 65)] + $"[{rest.Length} characters, sha256 {hash}]", logged);
     }
 
     [Fact]
     public void APathOfShortSegments_IsKeptWhileTheLoggedTextIsWithinTheLimit()
     {
-        var within = "/" + new string('a', 63) + "/" + new string('b', 62) + "/cc";
-        var past = "/" + new string('a', 63) + "/" + new string('b', 63) + "/cc";
+        var within = "/" + new string('a', 63) + "/" + new string('b', 60) + "/cc";
+        var past = "/" + new string('a', 63) + "/" + new string('b', 61) + "/cc";
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cc")))[..12];
+        var rest = new string('c', 30) + "/cc";
+        var restHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rest)))[..12];
+        var tokenFirst = "/" + new string('t', 65) + "/" + new string('b', 64) + "/" + rest;
 
-        // After the second segment and its slash the logged text is 128 characters in the first, 129 in the second.
+        // The whole path is 128 characters in the first, 129 in the second.
         Assert.Equal(within, RequestLoggingMiddleware.LoggedPath(within));
         Assert.Equal(past[..^2] + $"[2 characters, sha256 {hash}]", RequestLoggingMiddleware.LoggedPath(past));
+        // A long segment counts as its hash, and the rest after it is cut where it would pass the limit.
+        var logged = RequestLoggingMiddleware.LoggedPath(tokenFirst);
+        Assert.StartsWith("/[65 characters, sha256 ", logged, StringComparison.Ordinal);
+        Assert.EndsWith("]/" + new string('b', 64) + $"/[33 characters, sha256 {restHash}]", logged, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -77,7 +77,9 @@ public static class JsonBody
         // A charset is a parameter: without a ';' there is none to parse (the usual "application/json").
         if (contentType is null || !contentType.Contains(';')) return null;
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset is not { Length: > 0 } charset) return null;
-        var name = charset.Length > 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Subsegment(1, charset.Length - 2).ToString() : charset.ToString();
+        var name = charset.Length >= 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Subsegment(1, charset.Length - 2).ToString() : charset.ToString();
+        // An empty charset, quoted or not, names none: the body is UTF-8, as without one.
+        if (name.Length == 0) return null;
         try
         {
             var encoding = System.Text.Encoding.GetEncoding(name);
