@@ -68,7 +68,6 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         if (path.Length <= MaxLoggedSegment && !path.AsSpan().ContainsAny(Suspect)) return path;
         var logged = new StringBuilder(Math.Min(path.Length, 256));
         var segments = path.Split('/');
-        var start = 0;
         for (var i = 0; i < segments.Length; i++)
         {
             var segment = segments[i];
@@ -76,15 +75,13 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
             if (segment.Length > MaxLoggedSegment)
             {
                 AppendHash(logged, segment);
-                start += segment.Length + 1;
                 continue;
             }
             if (logged.Length + segment.Length > MaxLoggedPath)
             {
-                AppendHash(logged, path[start..]);
+                AppendHash(logged, string.Join('/', segments[i..]));
                 break;
             }
-            start += segment.Length + 1;
             foreach (var c in segment)
             {
                 if (Suspect.Contains(c)) logged.Append(Uri.EscapeDataString(c.ToString()));

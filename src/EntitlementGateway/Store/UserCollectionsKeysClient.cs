@@ -27,6 +27,7 @@ public sealed partial class UserCollectionsKeysClient(
     StoreCredentialsMonitor credentials,
     IOptions<StoreOptions> options,
     TimeProvider time,
+    UcidValidator validator,
     GatewayMetrics metrics,
     StoreHealth health,
     ILogger<UserCollectionsKeysClient> logger)
@@ -121,10 +122,10 @@ public sealed partial class UserCollectionsKeysClient(
             if (renewed is null) return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key."));
             if (RenewedAnother(ucid, renewed) is { } other)
                 return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, $"The Store's renew answer is a key for {other}; it is not handed on."));
-            // The gateway itself would refuse it at its first use (no expiry, or past it); a client told it was renewed
-            // would not know why.
-            return (response.StatusCode, renewed.Expires is not { } expires || expires <= time.GetUtcNow()
-                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer is a key without an expiry or past it; it is not handed on.")
+            // Judged as the gateway judges a key at its first use, by the same check: a client told a key was renewed that
+            // the next query refuses would not know why.
+            return (response.StatusCode, validator.CheckRemembered(renewed, out _) != UcidProblem.None
+                ? RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer is a key this gateway would refuse (without an expiry or past it, not valid yet, or for another audience); it is not handed on.")
                 : new RenewResult(renewed, null, null, ""));
         }
         catch (JsonException)
