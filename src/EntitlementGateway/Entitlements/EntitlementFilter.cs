@@ -103,8 +103,10 @@ public static class EntitlementFilter
         foreach (var item in items)
         {
             // Copies without an id are not known to be one item.
-            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId) || item.ModifiedDate is not { } modified) continue;
+            if (string.IsNullOrEmpty(item.Id) || string.IsNullOrEmpty(item.ProductId) || item.ModifiedDate is null) continue;
             if (IsActive(item) && (item.StartDate is null || item.EndDate is null)) continue;
+            // Read after the checks, not bound by a pattern inside them: the mutation tests can then change each check.
+            var modified = item.ModifiedDate.Value;
             var key = (item.ProductId.ToUpperInvariant(), item.Id);
             if (!latest.TryGetValue(key, out var known) || modified > known) latest[key] = modified;
         }

@@ -175,19 +175,21 @@ public sealed record UserCollectionsId(
         {
             if (!root.TryGetProperty(name, out var claim) || claim.ValueKind == JsonValueKind.Null) return null;
             if (claim.ValueKind != JsonValueKind.String) return Fail<string>($"userCollectionsId claim '{shortName}' must be a string.");
-            return TryText(claim, out var text) ? text : Fail<string>($"userCollectionsId claim '{shortName}' is not valid Unicode text.");
+            return Text(claim) ?? Fail<string>($"userCollectionsId claim '{shortName}' is not valid Unicode text.");
         }
 
         public string? Audience()
         {
             if (!root.TryGetProperty("aud", out var aud)) return null;
-            if (aud.ValueKind == JsonValueKind.String && TryText(aud, out var single)) return single;
+            var single = Text(aud);
+            if (single is not null) return single;
             if (aud.ValueKind == JsonValueKind.Array)
             {
                 List<string>? entries = [];
                 foreach (var entry in aud.EnumerateArray())
                 {
-                    if (entry.ValueKind != JsonValueKind.String || !TryText(entry, out var text)) { entries = null; break; }
+                    var text = Text(entry);
+                    if (text is null) { entries = null; break; }
                     entries.Add(text);
                 }
                 if (entries is { Count: > 0 }) return entries.Contains(CollectionsAudience) ? CollectionsAudience : entries[0];
@@ -205,19 +207,19 @@ public sealed record UserCollectionsId(
             return null;
         }
 
-        private static bool TryText(JsonElement element, out string text)
+        /// <summary>A JSON string's text; null for any other kind, and for a string that is not Unicode.</summary>
+        private static string? Text(JsonElement element)
         {
+            if (element.ValueKind != JsonValueKind.String) return null;
             try
             {
-                text = element.GetString()!;
-                return true;
+                return element.GetString();
             }
             catch (InvalidOperationException)
             {
                 // An escaped lone surrogate (\ud800) cannot become a .NET string.
-                text = "";
-                return false;
             }
+            return null;
         }
 
         private T? Fail<T>(string message) where T : class

@@ -174,6 +174,20 @@ public class HostileUcidTests
     }
 
     [Fact]
+    public void Validate_APayloadWithBitsPastItsLastByte_IsNotBase64Url()
+    {
+        // Only base64url's characters, in a length it allows, but the last character carries bits past the payload's
+        // last byte: no encoder writes that, and the decoder refuses it.
+        var json = ValidClaims().ToJsonString();
+        while (Encoding.UTF8.GetByteCount(json) % 3 != 0) json += " ";
+        var parts = TestUcid.Create(Now).Split('.');
+        var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json)) + "AB";
+
+        Assert.Equal(UcidProblem.Invalid, _validator.Validate($"{parts[0]}.{payload}.{parts[2]}", out _, out var detail));
+        Assert.Equal("userCollectionsId payload is not base64url.", detail);
+    }
+
+    [Fact]
     public void Validate_TwoWrongClaims_NamesTheFirstOneRead()
     {
         var claims = ValidClaims();
