@@ -101,7 +101,9 @@ public static class JsonBody
 
     /// <summary>
     /// A UTF-16 or UTF-32 body may start with its byte order mark (most encoders write one): it gives the byte order and
-    /// is not part of the JSON text. Without one, the declared charset's own order holds.
+    /// is not part of the JSON text. Without one, the first code unit gives it: JSON text starts with an ASCII character
+    /// (whitespace or the start of a value), so its one non-zero byte is the low one. A plain "utf-16" label alone would
+    /// not do: .NET reads it little-endian, RFC 2781 big-endian, and senders write either. Else the label's order holds.
     /// </summary>
     internal static (Encoding Encoding, int Skip) ByteOrder(Encoding declared, ReadOnlySpan<byte> body)
     {
@@ -116,7 +118,23 @@ public static class JsonBody
             var mark = candidate.Preamble;
             if (!mark.IsEmpty && body.StartsWith(mark)) return (candidate, mark.Length);
         }
+        foreach (var candidate in family)
+        {
+            if (StartsWithAscii(candidate, body)) return (candidate, 0);
+        }
         return (declared, 0);
+    }
+
+    /// <summary>Whether the body's first code unit in <paramref name="encoding"/> is an ASCII character other than NUL.</summary>
+    private static bool StartsWithAscii(Encoding encoding, ReadOnlySpan<byte> body)
+    {
+        var width = encoding.CodePage is 1200 or 1201 ? 2 : 4;
+        if (body.Length < width) return false;
+        var unit = body[..width];
+        var bigEndian = encoding.CodePage is 1201 or 12001;
+        var low = bigEndian ? unit[^1] : unit[0];
+        var high = bigEndian ? unit[..^1] : unit[1..];
+        return low is > 0 and < 0x80 && !high.ContainsAnyExcept((byte)0);
     }
 
     private static readonly Encoding BigEndianUtf32 = new UTF32Encoding(bigEndian: true, byteOrderMark: true);
