@@ -57,6 +57,19 @@ public class JsonBodyByteOrderTests
         Assert.Equal(1201, encoding.CodePage);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ByteOrder_AUtf32Mark_GivesTheOrder_AndIsSkipped(bool bigEndian)
+    {
+        var written = new UTF32Encoding(bigEndian, byteOrderMark: true);
+        byte[] body = [.. written.GetPreamble(), .. written.GetBytes(Json)];
+
+        var (encoding, skip) = JsonBody.ByteOrder(Utf32(!bigEndian), body);
+
+        Assert.Equal((bigEndian ? 12001 : 12000, 4), (encoding.CodePage, skip));
+    }
+
     [Fact]
     public void ByteOrder_AMarkWins_OverTheFirstCharacter()
     {
