@@ -218,41 +218,22 @@ public class JsonBodyReadTests
         Assert.Same(tooLarge, refused);
     }
 
-    [Fact]
-    public async Task ReadAsync_ABodyNotSentInTime_IsA408ThatSaysSo()
+    public static TheoryData<Exception, int, string> RefusedTransfers => new()
     {
-        var slow = new BadHttpRequestException("Reading the request body timed out due to data arriving too slowly.", StatusCodes.Status408RequestTimeout);
+        { new BadHttpRequestException("Reading the request body timed out due to data arriving too slowly.", StatusCodes.Status408RequestTimeout), StatusCodes.Status408RequestTimeout, "The request body was not sent in time." },
+        // Kestrel's own refusals of the body's bytes (a body cut short) are IOExceptions too.
+        { new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest), StatusCodes.Status400BadRequest, "The request body's framing is broken." },
+        { new IOException("Bad chunk size data."), StatusCodes.Status400BadRequest, "The request body's framing is broken." },
+    };
 
-        var refused = await RefusedAsync(Request(new FailingReader(slow)));
-
-        Assert.Equal(StatusCodes.Status408RequestTimeout, refused.StatusCode);
-        Assert.Equal("The request body was not sent in time.", refused.Message);
-        Assert.Same(slow, refused.InnerException);
-    }
-
-    [Fact]
-    public async Task ReadAsync_ABodyCutShort_IsA400ForItsFraming()
+    [Theory]
+    [MemberData(nameof(RefusedTransfers))]
+    public async Task ReadAsync_ABodyTooSlowCutShortOrBadlyFramed_IsRefusedWithAMessageThatSaysSo(Exception failure, int status, string message)
     {
-        // Kestrel's own refusals of the body's bytes are IOExceptions too.
-        var cut = new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest);
+        var refused = await RefusedAsync(Request(new FailingReader(failure)));
 
-        var refused = await RefusedAsync(Request(new FailingReader(cut)));
-
-        Assert.Equal(StatusCodes.Status400BadRequest, refused.StatusCode);
-        Assert.Equal("The request body's framing is broken.", refused.Message);
-        Assert.Same(cut, refused.InnerException);
-    }
-
-    [Fact]
-    public async Task ReadAsync_ABrokenFraming_IsA400ThatSaysSo()
-    {
-        var broken = new IOException("Bad chunk size data.");
-
-        var refused = await RefusedAsync(Request(new FailingReader(broken)));
-
-        Assert.Equal(StatusCodes.Status400BadRequest, refused.StatusCode);
-        Assert.Equal("The request body's framing is broken.", refused.Message);
-        Assert.Same(broken, refused.InnerException);
+        Assert.Equal((status, message), (refused.StatusCode, refused.Message));
+        Assert.Same(failure, refused.InnerException);
     }
 
     [Fact]
