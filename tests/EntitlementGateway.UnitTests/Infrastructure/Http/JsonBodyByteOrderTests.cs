@@ -49,7 +49,7 @@ public class JsonBodyByteOrderTests
     [InlineData("1")]
     public void ByteOrder_ABigEndianBodyLabelledPlainUtf16_StartingWithAnyJsonCharacter_IsReadBigEndian(string json)
     {
-        // .NET's "utf-16" is little-endian; RFC 2781 reads an unmarked "UTF-16" big-endian.
+        // .NET's "utf-16" is little-endian; the charset's own definition reads an unmarked "UTF-16" big-endian.
         var body = Encoding.BigEndianUnicode.GetBytes(json);
 
         var (encoding, _) = JsonBody.ByteOrder(Encoding.GetEncoding("utf-16"), body);
