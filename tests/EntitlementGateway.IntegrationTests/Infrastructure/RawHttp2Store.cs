@@ -16,8 +16,10 @@ public enum Http2Behaviour
     /// <summary>After the TLS handshake nothing is ever written (a front end that hung); what arrives is read and dropped.</summary>
     Silent,
 
-    /// <summary>The first request is answered, then SETTINGS_INITIAL_WINDOW_SIZE 0 and no WINDOW_UPDATE ever: no later
-    /// request's body can be sent. (Sent at once, the setting could arrive after the first body went out.)</summary>
+    /// <summary>The first request is answered, SETTINGS_INITIAL_WINDOW_SIZE 0 written just before its answer, and no
+    /// WINDOW_UPDATE ever: no later request's body can be sent. (Sent at once, the setting could arrive after the first
+    /// body went out; sent after the answer, after the second body: the client takes frames in order, so it has the
+    /// setting before it sees the first answer end.)</summary>
     WindowClosedAfterFirstAnswer,
 
     /// <summary>The 1st, 3rd, 5th... request on the connection is never answered (its stream stays open); the others are.</summary>
@@ -121,10 +123,11 @@ public sealed class RawHttp2Store : LoopbackListener
                     var number = Interlocked.Increment(ref _requests);
                     onThisConnection++;
                     if (behaviour == Http2Behaviour.EveryOtherRequestUnanswered && onThisConnection % 2 == 1) continue;
-                    await AnswerAsync(tls, stream, number);
-                    // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0: the client may open streams but send no DATA on them.
+                    // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0: the client may open streams but send no DATA on them. It
+                    // limits what the client sends, not this answer.
                     if (behaviour == Http2Behaviour.WindowClosedAfterFirstAnswer && onThisConnection == 1)
                         await WriteFrameAsync(tls, Settings, 0, 0, [0, 4, 0, 0, 0, 0]);
+                    await AnswerAsync(tls, stream, number);
                 }
             }
         }
