@@ -17,9 +17,8 @@ public enum Http2Behaviour
     Silent,
 
     /// <summary>The first request is answered, SETTINGS_INITIAL_WINDOW_SIZE 0 written just before its answer, and no
-    /// WINDOW_UPDATE ever: no later request's body can be sent. (Sent at once, the setting could arrive after the first
-    /// body went out; sent after the answer, after the second body: the client takes frames in order, so it has the
-    /// setting before it sees the first answer end.)</summary>
+    /// WINDOW_UPDATE ever: no later request's body can be sent. The client takes frames in order, so it has the setting
+    /// before the first answer ends (written at once, it could beat the first body; after the answer, lose to the second).</summary>
     WindowClosedAfterFirstAnswer,
 
     /// <summary>The 1st, 3rd, 5th... request on the connection is never answered (its stream stays open); the others are.</summary>

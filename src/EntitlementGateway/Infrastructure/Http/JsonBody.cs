@@ -103,7 +103,8 @@ public static class JsonBody
     /// A UTF-16 or UTF-32 body may start with its byte order mark (most encoders write one): it gives the byte order and
     /// is not part of the JSON text. Without one, the first code unit gives it: JSON text starts with an ASCII character
     /// (whitespace or the start of a value), so its one non-zero byte is the low one. A plain "utf-16" label alone would
-    /// not do: .NET reads it little-endian, the charset's own definition big-endian, and senders write either. Else the label's order holds.
+    /// not do: .NET reads it little-endian, the charset's own definition big-endian, and senders write either. Else the
+    /// label's order holds.
     /// </summary>
     internal static (Encoding Encoding, int Skip) ByteOrder(Encoding declared, ReadOnlySpan<byte> body)
     {
