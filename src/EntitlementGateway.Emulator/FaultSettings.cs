@@ -71,6 +71,13 @@ public enum FaultMode
     /// call on any other connection is answered.
     /// </summary>
     RefuseStreams,
+
+    /// <summary>
+    /// The real answer compressed with gzip (<c>Content-Encoding: gzip</c>, the compressed length as its
+    /// <c>Content-Length</c>), though the call named no coding it accepts: HTTP lets a server choose any coding when the
+    /// request has no <c>Accept-Encoding</c>, and a front end that compresses JSON may. Query, consume and renew answers.
+    /// </summary>
+    CompressedBody,
 }
 
 /// <summary>How the token endpoint answers while <see cref="FaultSettings.TokenAnswer"/> is set.</summary>

@@ -147,6 +147,6 @@ internal static class CollectionsEndpoints
                 LifetimeSeconds = faults.RenewedLifetimeSeconds,
             });
         state.CountRenewal();
-        return Results.Json(new RenewResponse(renewed), EmulatorJson.Default.RenewResponse);
+        return StoreHttp.Deliver(ctx, Results.Json(new RenewResponse(renewed), EmulatorJson.Default.RenewResponse));
     }
 }

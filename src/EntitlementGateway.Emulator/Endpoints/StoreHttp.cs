@@ -159,6 +159,7 @@ internal static class StoreHttp
 
     private static readonly object AbortedKey = new();
     private static readonly object LoseAnswerKey = new();
+    private static readonly object CompressKey = new();
 
     /// <summary>
     /// The endpoint's answer, unless this call's fault is <see cref="FaultMode.LoseAnswer"/>: then the work is done and
@@ -166,9 +167,35 @@ internal static class StoreHttp
     /// </summary>
     public static IResult Deliver(HttpContext ctx, IResult answer)
     {
+        if (ctx.Items.ContainsKey(CompressKey)) return new GzipResult(answer);
         if (!ctx.Items.ContainsKey(LoseAnswerKey)) return answer;
         Abort(ctx);
         return Results.Empty;
+    }
+
+    /// <summary>The answer written whole into memory, then sent compressed with gzip and its compressed length.</summary>
+    private sealed class GzipResult(IResult answer) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var wire = httpContext.Response.Body;
+            using var plain = new MemoryStream();
+            httpContext.Response.Body = plain;
+            try
+            {
+                await answer.ExecuteAsync(httpContext);
+            }
+            finally
+            {
+                httpContext.Response.Body = wire;
+            }
+            using var packed = new MemoryStream();
+            await using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                await gzip.WriteAsync(plain.GetBuffer().AsMemory(0, (int)plain.Length), httpContext.RequestAborted);
+            httpContext.Response.Headers.ContentEncoding = "gzip";
+            httpContext.Response.ContentLength = packed.Length;
+            await wire.WriteAsync(packed.GetBuffer().AsMemory(0, (int)packed.Length), httpContext.RequestAborted);
+        }
     }
 
     /// <summary>
@@ -216,6 +243,9 @@ internal static class StoreHttp
                     return Results.Empty;
                 case FaultMode.LoseAnswer:
                     ctx.Items[LoseAnswerKey] = true;
+                    return null;
+                case FaultMode.CompressedBody:
+                    ctx.Items[CompressKey] = true;
                     return null;
                 case FaultMode.GarbageBody:
                     await WriteProxyErrorPageAsync(ctx, abort);

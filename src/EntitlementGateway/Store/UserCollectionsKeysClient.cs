@@ -117,6 +117,14 @@ public sealed partial class UserCollectionsKeysClient(
         }
         try
         {
+            await StoreContentCoding.DecodedAsync(response, MaxBodyBytes, cancellationToken);
+        }
+        catch (Resilience.StoreUnreadableAnswerException ex)
+        {
+            return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, ex.Message));
+        }
+        try
+        {
             var body = JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), StoreJsonContext.Default.RenewKeyResponse);
             var renewed = UserCollectionsId.TryParse(body?.Key, out _);
             if (renewed is null) return (response.StatusCode, RenewResult.Fail(StoreFailureKind.Error, "The Store's renew answer held no valid key."));

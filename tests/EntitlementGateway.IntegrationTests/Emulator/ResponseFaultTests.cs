@@ -166,6 +166,23 @@ public sealed class ResponseFaultTests(EmulatorFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task CompressedBody_SendsTheRealAnswerGzipped_WithItsCompressedLength()
+    {
+        var (token, ucid) = await NewUserAsync();
+        await PutFaultsAsync(new JsonObject { ["failNext"] = 1, ["mode"] = "CompressedBody" });
+
+        // The fixture's client decompresses nothing and sends no Accept-Encoding: the bytes are as sent.
+        using var response = await _client.QueryAsync(token, ucid);
+        var sent = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+        Assert.Equal(sent.Length, response.Content.Headers.ContentLength);
+        await using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(sent), System.IO.Compression.CompressionMode.Decompress);
+        Assert.Equal(2, (await JsonSerializer.DeserializeAsync<JsonObject>(gzip))!["items"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task HugeHeaders_SendsTheRealAnswerBehindMoreHeadersThanAClientReads()
     {
         var (token, ucid) = await NewUserAsync();

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -132,6 +133,85 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await BodyAsync(response);
         Assert.Equal("9N30KZZF4BR9", body["entitlements"]![0]!["productId"]!.GetValue<string>());
+        Assert.Equal(1, _store.Requests);
+    }
+
+    /// <summary><paramref name="body"/> with each coding applied in turn, as a header listing them in that order says.</summary>
+    private static byte[] Encoded(byte[] body, params string[] codings)
+    {
+        foreach (var coding in codings)
+        {
+            using var packed = new MemoryStream();
+            using (Stream encoder = coding switch
+            {
+                "gzip" => new GZipStream(packed, CompressionLevel.Fastest, leaveOpen: true),
+                "deflate" => new ZLibStream(packed, CompressionLevel.Fastest, leaveOpen: true),
+                _ => new BrotliStream(packed, CompressionLevel.Fastest, leaveOpen: true),
+            })
+                encoder.Write(body);
+            body = packed.ToArray();
+        }
+        return body;
+    }
+
+    private Task<HttpResponseMessage> QueryWithEncodedAnswerAsync(string header, byte[] body, bool chunked = false) =>
+        QueryWithRawAnswerAsync([
+            .. Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Encoding: " + header + "\r\n" +
+                (chunked ? $"Transfer-Encoding: chunked\r\n\r\n{body.Length:x}\r\n" : $"Content-Length: {body.Length}\r\n\r\n")),
+            .. body,
+            .. Encoding.ASCII.GetBytes(chunked ? "\r\n0\r\n\r\n" : ""),
+        ]);
+
+    [Theory]
+    [InlineData("gzip", "gzip", false)]
+    [InlineData("gzip", "gzip", true)]
+    [InlineData("x-gzip", "gzip", false)]
+    [InlineData("GZip", "gzip", false)]
+    [InlineData("deflate", "deflate", false)]
+    [InlineData("br", "br", true)]
+    [InlineData("identity, gzip", "gzip", false)]
+    [InlineData("gzip, br", "gzip br", false)]
+    public async Task An_answer_in_a_coding_nobody_asked_for_is_decoded_and_read(string header, string applied, bool chunked)
+    {
+        // The gateway sends no Accept-Encoding, and HTTP then lets the server choose any coding.
+        using var response = await QueryWithEncodedAnswerAsync(header, Encoded(Encoding.UTF8.GetBytes(Page), applied.Split(' ')), chunked);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("9N30KZZF4BR9", (await BodyAsync(response))["entitlements"]![0]!["productId"]!.GetValue<string>());
+        Assert.Equal(1, _store.Requests);
+    }
+
+    public static TheoryData<string, string, string> UnreadableCodings => new()
+    {
+        { "compress", "", "is in a content coding the gateway does not read (it reads gzip, deflate and br)" },
+        { "gzip, zstd", "gzip", "is in a content coding the gateway does not read" },
+        { "gzip", "none", "is labelled gzip but its bytes are not" },
+        { "br", "gzip", "is labelled br but its bytes are not" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableCodings))]
+    public async Task An_answer_in_a_coding_the_gateway_does_not_read_or_not_in_its_coding_is_a_502_not_retried(string header, string applied, string detail)
+    {
+        var page = Encoding.UTF8.GetBytes(Page);
+        using var response = await QueryWithEncodedAnswerAsync(header, applied is "" or "none" ? page : Encoded(page, applied));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains(detail, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+    }
+
+    [Fact]
+    public async Task A_small_answer_that_decodes_past_the_limit_is_a_502_and_is_not_buffered_whole()
+    {
+        // A few KiB on the wire, more than the limit once decoded: the limit holds for the decoded bytes too.
+        var bomb = Encoded([.. "{\"items\":["u8, .. Enumerable.Repeat((byte)' ', (int)StoreLimit + 1), .. "]}"u8], "gzip");
+        Assert.True(bomb.Length < 64 * 1024);
+
+        using var response = await QueryWithEncodedAnswerAsync("gzip", bomb);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("decodes (gzip) to more than the 4 MiB the gateway reads", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(1, _store.Requests);
     }
 

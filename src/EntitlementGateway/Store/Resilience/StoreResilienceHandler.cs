@@ -236,18 +236,29 @@ public sealed class StoreResilienceHandler(
         }
         // HTTP/1.1 framing is the length itself, but over HTTP/2 the client takes the DATA frames up to the stream's end
         // whatever the header said: a body that ends short may still be valid JSON, with items missing.
-        if (declared is not { } length) return await StoreWire.WithoutByteOrderMarkAsync(response, cancellationToken);
-        var read = (await response.Content.ReadAsStreamAsync(cancellationToken)).Length;
-        if (read != length)
+        if (declared is { } length)
         {
-            var status = (int)response.StatusCode;
-            response.Dispose();
-            if (read < length)
-                throw new StoreBodyException($"The Store's {status} answer ended after {read} of the {length} bytes its Content-Length announced.");
-            throw new StoreUnreadableAnswerException(
-                $"The Store's {status} answer carried {read} bytes where its Content-Length announced {length}: where it ends is ambiguous, so it was not read.");
+            var read = (await response.Content.ReadAsStreamAsync(cancellationToken)).Length;
+            if (read != length)
+            {
+                var status = (int)response.StatusCode;
+                response.Dispose();
+                if (read < length)
+                    throw new StoreBodyException($"The Store's {status} answer ended after {read} of the {length} bytes its Content-Length announced.");
+                throw new StoreUnreadableAnswerException(
+                    $"The Store's {status} answer carried {read} bytes where its Content-Length announced {length}: where it ends is ambiguous, so it was not read.");
+            }
         }
-        return await StoreWire.WithoutByteOrderMarkAsync(response, cancellationToken);
+        try
+        {
+            // The length above is of the bytes as sent, so the coding comes off after it is checked.
+            return await StoreWire.WithoutByteOrderMarkAsync(await StoreContentCoding.DecodedAsync(response, MaxBodyBytes, cancellationToken), cancellationToken);
+        }
+        catch (StoreUnreadableAnswerException)
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     private static StoreUnreadableAnswerException TooLarge(HttpResponseMessage response) =>

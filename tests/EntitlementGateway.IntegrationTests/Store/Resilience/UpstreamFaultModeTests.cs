@@ -121,6 +121,20 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
     }
 
     [Fact]
+    public async Task Renew_WhenTheStoreCompressesItsAnswerUnasked_TheNewKeyIsHandedOn()
+    {
+        var ucid = await fixture.Store.MintUcidAsync(NewUser());
+        await fixture.Store.SetFaultsAsync(new { failNext = 1, mode = "CompressedBody" });
+
+        using var response = await fixture.Client.PostAsJsonAsync("/v1/user-collections-id/renew", new { userCollectionsId = ucid });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var renewed = (await BodyAsync(response))["userCollectionsId"]!.GetValue<string>();
+        Assert.NotEqual(ucid, renewed);
+        Assert.Equal(3, renewed.Split('.').Length);
+    }
+
+    [Fact]
     public async Task Query_WhenTheStoreAnswers200WithAnHtmlPage_Is502AtOnce_NotRetried()
     {
         var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode = "GarbageBody" });
@@ -149,6 +163,21 @@ public sealed class UpstreamFaultModeTests(FaultModeFixture fixture, ITestOutput
             Assert.Equal(counted, calls);
             Assert.Equal(1, await UnitsUsedAsync(fixture.Gateway, user));
             Assert.True(elapsed < Bound, $"answered after {elapsed}");
+        }
+    }
+
+    [Fact]
+    public async Task Query_WhenTheStoreCompressesItsAnswerUnasked_ItIsDecodedAndRead_InOneCall()
+    {
+        // The gateway sends no Accept-Encoding, which lets a server pick any coding: the answer is still the Store's.
+        var (response, _, user, calls) = await QueryUnderFaultAsync(new { failNext = 3, mode = "CompressedBody" });
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("9N30KZZF4BR9", (await BodyAsync(response))["entitlements"]![0]!["productId"]!.GetValue<string>());
+            // One call, counted twice by the emulator: a fault injected, and the real query answered inside it.
+            Assert.Equal(2, calls);
+            Assert.Equal(1, await UnitsUsedAsync(fixture.Gateway, user));
         }
     }
 
