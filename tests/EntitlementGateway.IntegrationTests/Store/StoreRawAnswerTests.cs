@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -36,6 +37,9 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         settings["Store:CollectionsBaseUrl"] = $"https://127.0.0.1:{_store.Port}/store";
         settings["Resilience:MaxRetries"] = "2";
         settings["Resilience:BaseDelayMs"] = "10";
+        // The fuzz test's broken answers would open the circuit, and then no answer would be read at all.
+        settings["Resilience:CircuitMinimumThroughput"] = "100000";
+        settings["ClientLimits:PermitLimit"] = "0"; // and its hundreds of queries would meet the per-IP limit
         _gateway = new GatewayApplication(settings);
         _client = _gateway.CreateClient();
     }
@@ -215,6 +219,112 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(1, _store.Requests);
     }
 
+    private const string TwoItemPage =
+        """{"continuationToken":null,"items":[{"acquiredDate":"2021-08-30T21:53:08.1234567","acquisitionType":"Single","endDate":"9999-12-31T23:59:59.9999999","productId":"9N30KZZF4BR9","productKind":"Durable","quantity":3,"satisfiedByProductIds":["9MXL21XPWWWK"],"skuId":"0010","startDate":"2021-08-30T21:53:07","status":"Active","trialData":{"isInTrialPeriod":true,"isTrial":true,"trialTimeRemaining":"12:00:00"}},{"productId":"9MXL21XPWWWK","productType":"Game","quantity":1,"skuId":"0010","startDate":"2020-01-01T00:00:00Z","endDate":"2030-01-01T00:00:00Z","status":"Active","trialData":{"trialTimeRemaining":"P1DT2H"}}]}""";
+
+    private static readonly string[] Statuses =
+    [
+        "201 Created", "204 No Content", "206 Partial Content", "301 Moved Permanently", "304 Not Modified", "400 Bad Request",
+        "401 Unauthorized", "403 Forbidden", "404 Not Found", "408 Request Timeout", "409 Conflict", "429 Too Many Requests",
+        "500 Internal Server Error", "503 Service Unavailable", "504 Gateway Timeout", "599 Odd", "999 Whatever", "2OO OK", "200",
+    ];
+
+    private static readonly string[] ExtraHeaders =
+    [
+        "Retry-After: -1", "Retry-After: 99999999999999999999", "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT", "Retry-After: Thu, 01 Jan 1970 00:00:00 GMT",
+        "Retry-After: soon", "Retry-After: 0", "Content-Encoding: gzip", "Content-Encoding: br", "Content-Encoding: ,", "Content-Encoding: identity",
+        "Content-Type: text/html", "Content-Type: application/json; charset=utf-16", "Content-Type: application/json; charset=bogus",
+        "Content-Type: ", "Content-Type: text/plain", "Content-Type: application/problem+json", "Content-Length: 0", "Content-Length: -1",
+        "Content-Length: 99999999999999999999", "Transfer-Encoding: chunked", "Transfer-Encoding: gzip, chunked", "Connection: keep-alive",
+        "MS-RequestId: " + new string('r', 5000), "MS-CorrelationId: \u00ff\u00fe", "MS-CV: ", "Date: yesterday", "X-Odd: a\u0000b", "NoColonHere",
+        " folded: continuation",
+    ];
+
+    private static readonly string[] Tokens =
+    [
+        "null", "-1", "1e400", "\"\"", "[", "{", "}", "]", ",", ":", "\"9999-12-31T23:59:59.9999999-14:00\"", "\"0001-01-01T00:00:00+14:00\"",
+        "\"\\ud800\"", "99999999999999999999", "\"items\"", "true", "\"Active\"", "\"\\u0000\"",
+    ];
+
+    /// <summary>A valid answer broken a few random ways: its status, headers, framing and JSON body, then its raw bytes.</summary>
+    private static byte[] MutatedAnswer(Random random)
+    {
+        var body = Encoding.UTF8.GetBytes(random.Next(2) == 0 ? Page : TwoItemPage).ToList();
+        for (var m = random.Next(4); m > 0; m--)
+        {
+            var at = random.Next(body.Count);
+            switch (random.Next(4))
+            {
+                case 0: body[at] = (byte)random.Next(256); break;
+                case 1: body.RemoveRange(at, Math.Min(body.Count - at, random.Next(1, 20))); break;
+                case 2: body.InsertRange(at, Encoding.UTF8.GetBytes(Tokens[random.Next(Tokens.Length)])); break;
+                default: body.InsertRange(at, body.GetRange(at, Math.Min(body.Count - at, random.Next(1, 40)))); break;
+            }
+        }
+        var status = random.Next(4) == 0 ? Statuses[random.Next(Statuses.Length)] : "200 OK";
+        var chunked = random.Next(4) == 0;
+        var headers = new List<string> { "Content-Type: application/json; charset=utf-8" };
+        headers.Add(chunked ? "Transfer-Encoding: chunked" : $"Content-Length: {body.Count + (random.Next(6) == 0 ? random.Next(-5, 6) : 0)}");
+        for (var m = random.Next(3); m > 0; m--)
+        {
+            if (random.Next(3) == 0 && headers.Count > 0) headers.RemoveAt(random.Next(headers.Count));
+            else headers.Insert(random.Next(headers.Count + 1), ExtraHeaders[random.Next(ExtraHeaders.Length)]);
+        }
+        var answer = new List<byte>(Encoding.Latin1.GetBytes($"HTTP/1.1 {status}\r\n{string.Join("\r\n", headers)}\r\n\r\n"));
+        if (chunked)
+        {
+            var size = body.Count + (random.Next(6) == 0 ? random.Next(-5, 6) : 0);
+            answer.AddRange(Encoding.ASCII.GetBytes($"{Math.Max(size, 0):x}\r\n"));
+            answer.AddRange(body);
+            answer.AddRange(Encoding.ASCII.GetBytes(random.Next(6) == 0 ? "\r\n" : "\r\n0\r\n\r\n"));
+        }
+        else
+        {
+            answer.AddRange(body);
+        }
+        if (random.Next(8) == 0) answer[random.Next(answer.Count)] = (byte)random.Next(256);
+        if (random.Next(8) == 0) answer.RemoveRange(random.Next(answer.Count), 1);
+        return [.. answer];
+    }
+
+    /// <summary>
+    /// Hundreds of Store answers broken at random (status, headers, framing, body, raw bytes; each answer followed by the
+    /// connection's close, so a short body ends). Whatever the Store sends, the client gets the entitlements or a problem
+    /// with a code and a detail: never a 500 or a status the gateway does not document.
+    /// </summary>
+    [Fact]
+    public async Task Broken_answers_at_random_are_never_a_500_always_entitlements_or_a_problem()
+    {
+        // As the request fuzz test: the UTC date by default, so each day's run tries other answers; FUZZ_SEED replays one.
+        var seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture),
+            System.Globalization.CultureInfo.InvariantCulture);
+        var random = new Random(seed);
+        _store.CloseAfterAnswer = true;
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 400; i++)
+        {
+            var answer = MutatedAnswer(random);
+            using var response = await QueryWithRawAnswerAsync(answer);
+            var status = (int)response.StatusCode;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            var why = $"case {i} (seed {seed}) answered {status} to: {Encoding.Latin1.GetString(answer)}";
+            if (status == 200)
+            {
+                Assert.NotNull((await BodyAsync(response))["entitlements"]!.AsArray());
+                continue;
+            }
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", why);
+            var problem = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+            // The README's answers to what the Store said: the UCID refused (a 401), the player's limit, or the Store's fault.
+            Assert.True((status, problem["code"]?.GetValue<string>()) is (400, "invalid_user_collections_id") or (429, "budget_exhausted")
+                or (502, "upstream_error") or (503, "upstream_unavailable") or (504, "upstream_timeout"), why + "\n" + problem);
+            Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), why);
+        }
+        // Both kinds of outcome occur: the mutations leave many answers readable and break many others.
+        Assert.True(statuses.GetValueOrDefault(200) is >= 40 and <= 360 && statuses.GetValueOrDefault(502) is >= 40 and <= 360,
+            $"seed {seed}: " + string.Join(", ", statuses.Select(s => $"{s.Value} x {s.Key}")));
+    }
+
     [Fact]
     public async Task An_answer_that_is_not_HTTP_is_named_so()
     {
@@ -369,6 +479,9 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         /// <summary>Written after <see cref="Answer"/>, when set (an endless body).</summary>
         public Func<Stream, Task>? After { get; set; }
 
+        /// <summary>Close the connection after each answer, so a body shorter than its framing ends there.</summary>
+        public bool CloseAfterAnswer { get; set; }
+
         protected override async Task ServeAsync(TcpClient client, int index)
         {
             using var _ = client;
@@ -382,6 +495,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
                     await tls.WriteAsync(Answer);
                     if (After is { } after) await after(tls);
                     await tls.FlushAsync();
+                    if (CloseAfterAnswer) break;
                 }
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
