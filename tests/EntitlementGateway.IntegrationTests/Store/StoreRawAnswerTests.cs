@@ -247,9 +247,9 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     ];
 
     /// <summary>A valid answer broken a few random ways: its status, headers, framing and JSON body, then its raw bytes.</summary>
-    private static byte[] MutatedAnswer(Random random)
+    private static byte[] MutatedAnswer(Random random, string page)
     {
-        var body = Encoding.UTF8.GetBytes(random.Next(2) == 0 ? Page : TwoItemPage).ToList();
+        var body = Encoding.UTF8.GetBytes(page).ToList();
         for (var m = random.Next(4); m > 0; m--)
         {
             var at = random.Next(body.Count);
@@ -303,7 +303,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         var statuses = new Dictionary<int, int>();
         for (var i = 0; i < 400; i++)
         {
-            var answer = MutatedAnswer(random);
+            var answer = MutatedAnswer(random, random.Next(2) == 0 ? Page : TwoItemPage);
             using var response = await QueryWithRawAnswerAsync(answer);
             var status = (int)response.StatusCode;
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
@@ -322,6 +322,68 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         }
         // Both kinds of outcome occur: the mutations leave many answers readable and break many others.
         Assert.True(statuses.GetValueOrDefault(200) is >= 40 and <= 360 && statuses.GetValueOrDefault(502) is >= 40 and <= 360,
+            $"seed {seed}: " + string.Join(", ", statuses.Select(s => $"{s.Value} x {s.Key}")));
+    }
+
+    /// <summary>
+    /// The same for consume, where money moves: a receipt or a Store refusal (the documented shapes, with this call's
+    /// trackingId) broken at random. Each consume ends with a receipt or a documented problem, never a 500; a refusal the
+    /// gateway records is one the Store really gave (an answer it could read); and when the outcome was not read, the
+    /// same request again goes back to the Store rather than answering from a record.
+    /// </summary>
+    [Fact]
+    public async Task Broken_consume_answers_at_random_are_never_a_500_always_a_receipt_or_a_problem()
+    {
+        var seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture),
+            System.Globalization.CultureInfo.InvariantCulture);
+        var random = new Random(seed);
+        _store.CloseAfterAnswer = true;
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 250; i++)
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            var trackingId = new Guid(bytes);
+            var refusal = random.Next(3) switch { 0 => "InsufficientQuantity", 1 => "ProductNotConsumable", _ => "TrackingIdConflict" };
+            var page = random.Next(3) == 0
+                ? "{\"code\":\"" + refusal + "\",\"message\":\"refused\",\"innererror\":{\"code\":\"" + refusal + "\",\"message\":\"refused\"}}"
+                : $$"""{"itemId":"1046015f83a8478397064c915224e5d3","newQuantity":6,"productId":"9NBLGGH4TNNR","trackingId":"{{trackingId}}","orderTransactions":[{"orderId":"a5d1b8ac","orderLineItemId":"5b4c8e2a","quantityConsumed":4}]}""";
+            var answer = MutatedAnswer(random, page);
+            _store.Answer = answer;
+            var ucid = await new StoreWorld(_emulator).MintUcidAsync(NewUser());
+            using var response = await ConsumeAsync(_client, ucid, "9NBLGGH4TNNR", 4, trackingId);
+            var status = (int)response.StatusCode;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            var why = $"case {i} (seed {seed}) answered {status} to: {Encoding.Latin1.GetString(answer)}";
+            if (status == 200)
+            {
+                Assert.Equal(6, (await BodyAsync(response))["newQuantity"]!.GetValue<int>());
+                continue;
+            }
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", why);
+            var problem = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+            var code = problem["code"]?.GetValue<string>();
+            Assert.True((status, code) is (400, "invalid_user_collections_id") or (400, "product_not_consumable") or (409, "insufficient_quantity")
+                or (409, "tracking_id_reused") or (409, "consume_in_progress") or (429, "budget_exhausted")
+                or (502, "upstream_error") or (503, "upstream_unavailable") or (504, "upstream_timeout"), why + "\n" + problem);
+            Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), why);
+            if (code is "insufficient_quantity" or "product_not_consumable" or "tracking_id_reused")
+                Assert.True(page.StartsWith("{\"code\"", StringComparison.Ordinal), why + "\n" + problem);
+            // (A 503 may be the Store's 429, which blocks the player until its Retry-After.)
+            if (status is 502 or 504)
+            {
+                // Not read, so not recorded: the same request is the Store's to answer again, now with a clean receipt.
+                _store.Answer = Encoding.UTF8.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(page.Replace("\"newQuantity\":6", "\"newQuantity\":5", StringComparison.Ordinal))}\r\n\r\n" +
+                    page.Replace("\"newQuantity\":6", "\"newQuantity\":5", StringComparison.Ordinal));
+                if (page.StartsWith("{\"code\"", StringComparison.Ordinal)) continue;
+                var before = _store.Requests;
+                using var again = await ConsumeAsync(_client, ucid, "9NBLGGH4TNNR", 4, trackingId);
+                Assert.True(again.StatusCode == HttpStatusCode.OK, why + "\n" + problem + " then " + (int)again.StatusCode + await again.Content.ReadAsStringAsync());
+                Assert.Equal(5, (await BodyAsync(again))["newQuantity"]!.GetValue<int>());
+                Assert.True(_store.Requests > before, why);
+            }
+        }
+        Assert.True(statuses.GetValueOrDefault(200) >= 20 && statuses.GetValueOrDefault(502) >= 20,
             $"seed {seed}: " + string.Join(", ", statuses.Select(s => $"{s.Value} x {s.Key}")));
     }
 
