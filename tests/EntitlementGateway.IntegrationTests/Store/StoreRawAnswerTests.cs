@@ -287,6 +287,31 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         return [.. answer];
     }
 
+    /// <summary>As the request fuzz test: the UTC date by default, so each day's run tries other answers; FUZZ_SEED replays one.</summary>
+    private static int FuzzSeed() =>
+        int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture),
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The README's answers to what the Store said: the UCID refused (its 401), the player's limit, the Store's fault.</summary>
+    private static readonly (int Status, string Code)[] StoreFaultProblems =
+        [(400, "invalid_user_collections_id"), (429, "budget_exhausted"), (502, "upstream_error"), (503, "upstream_unavailable"), (504, "upstream_timeout")];
+
+    /// <summary>Those, and the consume refusals.</summary>
+    private static readonly (int Status, string Code)[] ConsumeProblems =
+        [.. StoreFaultProblems, (400, "product_not_consumable"), (409, "insufficient_quantity"), (409, "tracking_id_reused"), (409, "consume_in_progress")];
+
+    /// <summary>A problem whose status and code are one of <paramref name="documented"/>, with a detail: its code and body.</summary>
+    private static async Task<(string Code, System.Text.Json.Nodes.JsonObject Problem)> AssertDocumentedProblemAsync(
+        HttpResponseMessage response, string why, (int Status, string Code)[] documented)
+    {
+        Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", why);
+        var problem = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+        var code = problem["code"]?.GetValue<string>() ?? "";
+        Assert.True(documented.Contains(((int)response.StatusCode, code)), why + "\n" + problem);
+        Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), why);
+        return (code, problem);
+    }
+
     /// <summary>
     /// Hundreds of Store answers broken at random (status, headers, framing, body, raw bytes; each answer followed by the
     /// connection's close, so a short body ends). Whatever the Store sends, the client gets the entitlements or a problem
@@ -295,9 +320,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     [Fact]
     public async Task Broken_answers_at_random_are_never_a_500_always_entitlements_or_a_problem()
     {
-        // As the request fuzz test: the UTC date by default, so each day's run tries other answers; FUZZ_SEED replays one.
-        var seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture),
-            System.Globalization.CultureInfo.InvariantCulture);
+        var seed = FuzzSeed();
         var random = new Random(seed);
         _store.CloseAfterAnswer = true;
         var statuses = new Dictionary<int, int>();
@@ -313,12 +336,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
                 Assert.NotNull((await BodyAsync(response))["entitlements"]!.AsArray());
                 continue;
             }
-            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", why);
-            var problem = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
-            // The README's answers to what the Store said: the UCID refused (a 401), the player's limit, or the Store's fault.
-            Assert.True((status, problem["code"]?.GetValue<string>()) is (400, "invalid_user_collections_id") or (429, "budget_exhausted")
-                or (502, "upstream_error") or (503, "upstream_unavailable") or (504, "upstream_timeout"), why + "\n" + problem);
-            Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), why);
+            await AssertDocumentedProblemAsync(response, why, StoreFaultProblems);
         }
         // Both kinds of outcome occur: the mutations leave many answers readable and break many others.
         Assert.True(statuses.GetValueOrDefault(200) is >= 40 and <= 360 && statuses.GetValueOrDefault(502) is >= 40 and <= 360,
@@ -334,8 +352,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
     [Fact]
     public async Task Broken_consume_answers_at_random_are_never_a_500_always_a_receipt_or_a_problem()
     {
-        var seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture),
-            System.Globalization.CultureInfo.InvariantCulture);
+        var seed = FuzzSeed();
         var random = new Random(seed);
         _store.CloseAfterAnswer = true;
         var statuses = new Dictionary<int, int>();
@@ -360,13 +377,7 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
                 Assert.Equal(6, (await BodyAsync(response))["newQuantity"]!.GetValue<int>());
                 continue;
             }
-            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", why);
-            var problem = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
-            var code = problem["code"]?.GetValue<string>();
-            Assert.True((status, code) is (400, "invalid_user_collections_id") or (400, "product_not_consumable") or (409, "insufficient_quantity")
-                or (409, "tracking_id_reused") or (409, "consume_in_progress") or (429, "budget_exhausted")
-                or (502, "upstream_error") or (503, "upstream_unavailable") or (504, "upstream_timeout"), why + "\n" + problem);
-            Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), why);
+            var (code, problem) = await AssertDocumentedProblemAsync(response, why, ConsumeProblems);
             if (code is "insufficient_quantity" or "product_not_consumable" or "tracking_id_reused")
                 Assert.True(page.StartsWith("{\"code\"", StringComparison.Ordinal), why + "\n" + problem);
             // (A 503 may be the Store's 429, which blocks the player until its Retry-After.)
