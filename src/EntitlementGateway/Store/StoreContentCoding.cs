@@ -28,12 +28,7 @@ internal static class StoreContentCoding
         if (codings.Count == 0) return response;
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         for (var i = codings.Count - 1; i >= 0; i--) body = Decode(body, codings[i], maxBytes, status);
-        var content = new ByteArrayContent(body);
-        foreach (var header in response.Content.Headers)
-            if (!header.Key.Equals(Header, StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        response.Content.Dispose();
-        response.Content = content;
+        StoreWire.ReplaceBody(response, body, [Header]);
         return response;
     }
 
@@ -42,10 +37,11 @@ internal static class StoreContentCoding
     /// not read. Read from the header's text: the typed list leaves out values it cannot parse, which would let an
     /// unparsable coding pass as none.
     /// </summary>
-    internal static List<string>? Codings(System.Net.Http.Headers.HttpContentHeaders headers)
+    internal static IReadOnlyList<string>? Codings(System.Net.Http.Headers.HttpContentHeaders headers)
     {
+        // Nearly every answer has none: nothing is allocated for it.
+        if (!headers.NonValidated.TryGetValues(Header, out var values)) return [];
         var codings = new List<string>();
-        if (!headers.NonValidated.TryGetValues(Header, out var values)) return codings;
         foreach (var value in values)
             foreach (var token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {

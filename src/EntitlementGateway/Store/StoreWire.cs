@@ -168,12 +168,22 @@ public static class StoreWire
         var rest = new byte[body.Length - body.Position - Utf8Bom.Length];
         body.Position += Utf8Bom.Length;
         body.ReadExactly(rest);
-        var content = new ByteArrayContent(rest);
+        ReplaceBody(response, rest, []);
+        return response;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="body"/> in place of the answer's buffered body, with the content headers it had but its length
+    /// (the new body gives its own) and those named in <paramref name="dropped"/>.
+    /// </summary>
+    internal static void ReplaceBody(HttpResponseMessage response, byte[] body, string[] dropped)
+    {
+        var content = new ByteArrayContent(body);
         foreach (var header in response.Content.Headers)
-            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) && !dropped.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
         response.Content.Dispose();
         response.Content = content;
-        return response;
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
