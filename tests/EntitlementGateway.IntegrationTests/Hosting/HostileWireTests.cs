@@ -341,6 +341,28 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
         foreach (var part in ucid.Split('.')) Assert.DoesNotContain(part, fixture.Gateway.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("post", "/v1/entitlements/query", "POST")]
+    [InlineData("Post", "/v1/entitlements/query", "POST")]
+    [InlineData("get", "/openapi/v1.json", "GET")]
+    public async Task AMethodInAnotherLetterCase_Is405_NotRunAsTheMethod(string method, string path, string allowed)
+    {
+        var ucid = await MintUcidAsync();
+        var body = $"{{\"userCollectionsId\":\"{ucid}\",\"products\":[{{\"productId\":\"9N30KZZF4BR9\"}}]}}";
+        string Request(string m) =>
+            $"{m} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
+        // The same request with the method as written in the standard is served.
+        Assert.Equal(200, (await fixture.RawAsync(Request(allowed))).Status);
+
+        var (status, head, answer) = await fixture.RawAsync(Request(method));
+
+        Assert.Equal(405, status);
+        Assert.Contains($"\r\nAllow: {allowed}", head, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"method_not_allowed\"", answer, StringComparison.Ordinal);
+        Assert.Contains($"Methods are case-sensitive: this path accepts {allowed}.", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("entitlements\":", answer, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ALineBreakInThePath_CannotForgeALogLine()
     {
