@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Reflection;
 using System.Text.Encodings.Web;
@@ -34,7 +35,7 @@ public static class StoreWire
     /// <c>{"checkSatisfactionIndex":2}</c> goes back as <c>"{\"checkSatisfactionIndex\":2}"</c>, not with <c>\u0022</c>
     /// (the same JSON, but not the bytes of the example, for a Store that compares them).
     /// </summary>
-    public static ByteArrayContent JsonBody<T>(T value, JsonTypeInfo<T> type)
+    public static StoreRequestBody JsonBody<T>(T value, JsonTypeInfo<T> type)
     {
         // One buffer and writer per thread, reused (serialising never yields): the body array is the call's only allocation.
         var buffer = t_body ??= new ArrayBufferWriter<byte>(1024);
@@ -42,7 +43,7 @@ public static class StoreWire
         var writer = t_writer ??= new Utf8JsonWriter(buffer, BodyWriter);
         writer.Reset(buffer);
         JsonSerializer.Serialize(writer, value, type);
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        var content = new StoreRequestBody(buffer.WrittenSpan.ToArray());
         content.Headers.ContentType = Json;
         return content;
     }
@@ -111,6 +112,21 @@ public static class StoreWire
                 if (!string.Equals(first, part, StringComparison.Ordinal)) return true;
             }
         }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether a <c>Content-Length</c> value is not a length: HTTP's is digits only (no sign, no blank), and this one must
+    /// also fit a 64-bit count. The handler drops a value it cannot read and takes the body up to the connection's close,
+    /// where a proxy may end it elsewhere; HTTP calls such framing invalid.
+    /// </summary>
+    public static bool HasInvalidContentLength(HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var values)) return false;
+        foreach (var value in values)
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+                if (!long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) return true;
         return false;
     }
 
@@ -243,4 +259,32 @@ public static class StoreWire
 
     /// <summary>The product version of an informational version: the SDK appends <c>+commit</c>, which is left off.</summary>
     internal static string ProductVersion(string? informational) => (informational ?? "0.0.0").Split('+')[0];
+}
+
+/// <summary>
+/// A Store request's body, counting the times the handler began to send it. Every Store request has a body, and an
+/// HTTP/1.1 or HTTP/2 request is not complete without it, so an attempt that failed before its body began to go out
+/// was never processed by the Store, whatever the failure (a TLS handshake that stalls, a connection that never came).
+/// </summary>
+public sealed class StoreRequestBody(byte[] body) : ByteArrayContent(body)
+{
+    private int _sends;
+
+    /// <summary>How many times sending began. The handlers serialise the body afresh for each send (nothing here buffers a
+    /// request's content, which would let later sends copy the buffer unseen).</summary>
+    /// <remarks>The handlers send through the overload with a cancellation token; the one without is what the base
+    /// class's falls back to for a derived type, so counting it as well would count a send twice.</remarks>
+    public int Sends => Volatile.Read(ref _sends);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _sends);
+        return base.SerializeToStreamAsync(stream, context, cancellationToken);
+    }
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _sends);
+        base.SerializeToStream(stream, context, cancellationToken);
+    }
 }

@@ -104,9 +104,9 @@ public sealed record RenewKeyRequest(
 public sealed record RenewKeyResponse([property: JsonPropertyName("key")] string? Key);
 
 // A member named twice is refused, not resolved last-one-wins: a second "continuationToken":null or "status":"Active"
-// would otherwise decide completeness or ownership unseen. Unknown members are read past at any depth the body's size
-// cap allows (the reader's default of 64 would refuse a whole page for one deep field nobody reads); skipping them, and
-// reading a JsonElement, does not recurse.
+// would otherwise decide completeness or ownership unseen. Unknown members are read past up to 1,024 levels deep (the
+// reader's default of 64 would refuse a whole page for one deep field nobody reads); skipping them, and reading a
+// JsonElement, does not recurse.
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = true,
     AllowDuplicateProperties = false, MaxDepth = 1024)]
 [JsonSerializable(typeof(B2bLicensePreviewRequest))]

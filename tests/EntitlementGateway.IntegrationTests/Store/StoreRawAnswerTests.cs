@@ -85,6 +85,22 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("12abc")]
+    [InlineData("99999999999999999999")]
+    public async Task A_Content_Length_that_is_not_a_length_is_a_502_and_is_not_retried(string value)
+    {
+        // Whole, and then closed: the handler, which drops a length it cannot read, would take the body up to the close.
+        _store.CloseAfterAnswer = true;
+        using var response = await QueryWithAnswerAsync($"Content-Length: {value}\r\n");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadGateway, "upstream_error");
+        Assert.Contains("a Content-Length that is not a number of bytes", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain(value, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, _store.Requests);
+    }
+
     [Fact]
     public async Task Content_Length_repeated_with_the_same_value_is_one_length_and_the_answer_is_read()
     {
@@ -495,6 +511,56 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         Assert.Equal(0, await UnitsUsedAsync(gateway, user));
     }
 
+    /// <summary>A query through a gateway whose attempts time out after half a second (three attempts, 10 ms apart).</summary>
+    private async Task<(HttpResponseMessage Response, GatewayApplication Gateway, string User)> QueryWithShortAttemptsAsync()
+    {
+        var settings = GatewayApplication.LiveSettings(_emulator);
+        settings["Store:CollectionsBaseUrl"] = $"https://127.0.0.1:{_store.Port}/store";
+        settings["Resilience:MaxRetries"] = "2";
+        settings["Resilience:BaseDelayMs"] = "10";
+        settings["Resilience:AttemptTimeoutSeconds"] = "0.5";
+        var gateway = new GatewayApplication(settings);
+        using var client = gateway.CreateClient();
+        var user = NewUser();
+        return (await QueryAsync(client, await new StoreWorld(_emulator).MintUcidAsync(user)), gateway, user);
+    }
+
+    [Fact]
+    public async Task A_Store_whose_TLS_handshake_stalls_times_out_and_costs_the_player_nothing()
+    {
+        _store.StallHandshake = true;
+
+        var (response, gateway, user) = await QueryWithShortAttemptsAsync();
+        await using var _ = gateway;
+        using var __ = response;
+
+        await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        // Reached over TCP (so not a refused connection, refunded before this change), never past the handshake.
+        Assert.True(_store.Connections >= 1);
+        Assert.Equal(0, _store.Requests);
+        // The request is sent only once the handshake is done: the Store never had it, so no attempt's unit stays spent,
+        // and the answer's RateLimit header says so.
+        Assert.Equal(0, await UnitsUsedAsync(gateway, user));
+        Assert.StartsWith("\"upstream\";r=100;", response.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
+    public async Task A_Store_that_reads_the_request_and_never_answers_keeps_each_attempts_unit()
+    {
+        // The control for the refunds above, with the same failure (the attempt's timeout): the Store had each request.
+        _store.Answer = [];
+        _store.After = _ => Task.Delay(Timeout.Infinite);
+
+        var (response, gateway, user) = await QueryWithShortAttemptsAsync();
+        await using var _ = gateway;
+        using var __ = response;
+
+        await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        Assert.Equal(3, _store.Requests);
+        Assert.Equal(3, await UnitsUsedAsync(gateway, user));
+        Assert.StartsWith("\"upstream\";r=97;", response.Headers.GetValues("RateLimit").Single());
+    }
+
     /// <summary>A 200 whose body stops after 10 of its announced bytes, the connection then closed.</summary>
     private Task<HttpResponseMessage> QueryWithAnswerThatBreaksOffAsync() =>
         QueryWithRawAnswerAsync(Encoding.ASCII.GetBytes(
@@ -555,11 +621,21 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         /// <summary>Close the connection after each answer, so a body shorter than its framing ends there.</summary>
         public bool CloseAfterAnswer { get; set; }
 
+        /// <summary>Accept connections and never answer the TLS handshake (held until the gateway closes them).</summary>
+        public bool StallHandshake { get; set; }
+
         protected override async Task ServeAsync(TcpClient client, int index)
         {
             using var _ = client;
             try
             {
+                if (StallHandshake)
+                {
+                    // Reads what the client sends (its hello) and answers nothing, until the client gives up and closes.
+                    var hello = new byte[4096];
+                    while (await client.GetStream().ReadAsync(hello) > 0) { }
+                    return;
+                }
                 await using var tls = new SslStream(client.GetStream());
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate });
                 while (await ReadRequestAsync(tls, CorrelationVectors))

@@ -37,6 +37,36 @@ public class StoreContentLengthTests
         Assert.True(StoreWire.HasConflictingContentLength(response));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("0")]
+    [InlineData("42")]
+    [InlineData("042")]
+    [InlineData("42, 42")]
+    [InlineData("42| 42")]
+    [InlineData("9223372036854775807")]
+    public void A_length_of_digits_is_valid(string values)
+    {
+        using var response = Answer(values);
+        Assert.False(StoreWire.HasInvalidContentLength(response));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("+42")]
+    [InlineData("4 2")]
+    [InlineData("42abc")]
+    [InlineData("0x2A")]
+    [InlineData("4.2")]
+    [InlineData("42,")]
+    [InlineData("42|-1")]
+    [InlineData("9223372036854775808")]
+    public void A_length_that_is_not_digits_or_past_the_range_is_invalid(string values)
+    {
+        using var response = Answer(values);
+        Assert.True(StoreWire.HasInvalidContentLength(response));
+    }
+
     [Fact]
     public void ErrorOf_IsTheFirstKnownKind_OutsideIn()
     {

@@ -171,4 +171,49 @@ public class StoreRequestBodyTests
         Assert.Equal("b2b", sent["beneficiary"]!["identityType"]!.GetValue<string>());
         Assert.Equal(Ucid, sent["beneficiary"]!["identityValue"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task ABody_CountsEachTimeItsSendingBegins_AndReadingItIsNoSend()
+    {
+        using var content = StoreWire.JsonBody(new RenewKeyRequest("ticket", Ucid), StoreJsonContext.Default.RenewKeyRequest);
+        Assert.Equal(0, content.Sends);
+
+        // As the handler reads a request's content to send it: asynchronously (HTTP/1.1 and HTTP/2), or synchronously.
+        await content.CopyToAsync(Stream.Null, null, CancellationToken.None);
+        Assert.Equal(1, content.Sends);
+        await content.CopyToAsync(Stream.Null);
+        Assert.Equal(2, content.Sends);
+        content.CopyTo(Stream.Null, null, CancellationToken.None);
+        Assert.Equal(3, content.Sends);
+        // Reading the bytes as a stream is not sending them.
+        await using (await content.ReadAsStreamAsync()) { }
+        Assert.Equal(3, content.Sends);
+        // The bytes sent are the body's, unchanged.
+        using var sent = new MemoryStream();
+        await content.CopyToAsync(sent);
+        Assert.Equal("""{"serviceTicket":"ticket","key":"eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln"}""", System.Text.Encoding.UTF8.GetString(sent.ToArray()));
+    }
+
+    [Fact]
+    public async Task NeverSent_OnlyWhenTheAttemptDidNotBeginToSendTheBody()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://store.invalid/")
+        {
+            Content = StoreWire.JsonBody(new RenewKeyRequest("ticket", Ucid), StoreJsonContext.Default.RenewKeyRequest),
+        };
+        var body = (StoreRequestBody)request.Content;
+        var before = body.Sends;
+        Assert.True(EntitlementGateway.Store.Resilience.StoreResilienceHandler.NeverSent(request, before));
+
+        await body.CopyToAsync(Stream.Null);
+
+        Assert.False(EntitlementGateway.Store.Resilience.StoreResilienceHandler.NeverSent(request, before));
+        // Another attempt of the same request starts from the count it finds.
+        Assert.True(EntitlementGateway.Store.Resilience.StoreResilienceHandler.NeverSent(request, body.Sends));
+        // A body that does not count its sends tells nothing: it may have gone out.
+        using var other = new HttpRequestMessage(HttpMethod.Post, "https://store.invalid/") { Content = new ByteArrayContent([1]) };
+        Assert.False(EntitlementGateway.Store.Resilience.StoreResilienceHandler.NeverSent(other, null));
+        using var none = new HttpRequestMessage(HttpMethod.Post, "https://store.invalid/");
+        Assert.False(EntitlementGateway.Store.Resilience.StoreResilienceHandler.NeverSent(none, null));
+    }
 }

@@ -74,7 +74,14 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
         _leases.Add(decision.Lease!);
     }
 
-    internal void Forget(string lease) => _leases.Remove(lease);
+    /// <summary>A unit given back: the decision that granted it counts it as remaining again, so the RateLimit headers
+    /// do not report a unit the player still has as spent.</summary>
+    internal void Forget(string lease)
+    {
+        _leases.Remove(lease);
+        if (Last is { Lease: { } last } && last == lease) Last = Last.Value with { Remaining = Last.Value.Remaining + 1 };
+        if (LastGranted is { Lease: { } granted } && granted == lease) LastGranted = LastGranted.Value with { Remaining = LastGranted.Value.Remaining + 1 };
+    }
 
     /// <summary>This call's vector extended for the next attempt: <c>base.1</c>, <c>base.2</c>, ...</summary>
     internal string NextCorrelationVector()

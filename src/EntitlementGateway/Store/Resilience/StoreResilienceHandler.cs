@@ -118,6 +118,7 @@ public sealed class StoreResilienceHandler(
             activity.SetTag("budget.remaining", decision.Remaining);
         }
         var started = Stopwatch.GetTimestamp();
+        var sendsBefore = (request.Content as StoreRequestBody)?.Sends;
         try
         {
             var response = await pipelines.Inner.ExecuteAsync(SendAndRead, (this, request), cancellationToken);
@@ -140,7 +141,7 @@ public sealed class StoreResilienceHandler(
             if (ex is TimeoutRejectedException) connections.FailedWithoutAnswer(request);
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            if (NeverReachedStore(ex) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
+            if ((NeverReachedStore(ex) || NeverSent(request, sendsBefore)) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
             throw;
         }
     }
@@ -158,6 +159,11 @@ public sealed class StoreResilienceHandler(
             http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError,
         _ => false,
     };
+
+    /// <summary>The attempt failed before its body began to go out (<see cref="StoreRequestBody"/>): whatever the failure,
+    /// a timeout while the connection or its TLS handshake stalled among them, the Store never had the whole request.</summary>
+    internal static bool NeverSent(HttpRequestMessage request, int? sendsBefore) =>
+        request.Content is StoreRequestBody body && body.Sends == sendsBefore;
 
     /// <summary>Replaces a header for this attempt (a retry sends the request again). Set as text: a parsed value would be
     /// formatted into a new string on every send.</summary>
@@ -212,6 +218,12 @@ public sealed class StoreResilienceHandler(
             response.Dispose();
             throw new StoreUnreadableAnswerException(
                 $"The Store's {(int)response.StatusCode} answer has Content-Length headers that disagree: where it ends is ambiguous, so it was not read.");
+        }
+        if (StoreWire.HasInvalidContentLength(response))
+        {
+            response.Dispose();
+            throw new StoreUnreadableAnswerException(
+                $"The Store's {(int)response.StatusCode} answer has a Content-Length that is not a number of bytes: where it ends is ambiguous, so it was not read.");
         }
         // Read before buffering, when it is still the header's value (after it, the buffer's length stands in for none).
         var declared = response.Content.Headers.ContentLength;
