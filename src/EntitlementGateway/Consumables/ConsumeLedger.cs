@@ -46,6 +46,10 @@ public interface IConsumeLedger
     /// <summary>The owner's attempt ended without a final outcome: the trackingId stays bound to its request, and the next
     /// claim with that request resends it.</summary>
     Task ReleaseAsync(string trackingId, string owner, CancellationToken cancellationToken);
+
+    /// <summary>The owner's new claim ended with the Store provably not having acted on it (never sent, or refused for
+    /// its credential): nothing is bound to the trackingId any more, and any request may claim it.</summary>
+    Task ForgetAsync(string trackingId, string owner, CancellationToken cancellationToken);
 }
 
 public static class ConsumeFingerprint

@@ -94,6 +94,16 @@ public sealed class InMemoryConsumeLedger(IOptions<ConsumeOptions> options, Time
         return Task.CompletedTask;
     }
 
+    public Task ForgetAsync(string trackingId, string owner, CancellationToken cancellationToken)
+    {
+        lock (_entries)
+        {
+            if (_entries.TryGetValue(trackingId, out var entry) && entry.State == Pending && entry.Owner == owner)
+                _entries.Remove(trackingId);
+        }
+        return Task.CompletedTask;
+    }
+
     /// <summary>Called under the lock.</summary>
     private Entry Add(string trackingId, string fingerprint, DateTimeOffset now)
     {

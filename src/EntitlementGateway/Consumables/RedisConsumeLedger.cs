@@ -55,6 +55,14 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
         return 0
         """;
 
+    // ARGV: owner. Only the owner's own pending claim goes.
+    private const string Forget = """
+        if redis.call('HGET', KEYS[1], 'state') == 'pending' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
+
     public async Task<LedgerClaim> ClaimAsync(string trackingId, string fingerprint, string owner, CancellationToken cancellationToken)
     {
         var o = options.Value;
@@ -83,6 +91,9 @@ public sealed class RedisConsumeLedger(RedisConnection connection, IOptions<Cons
 
     public Task ReleaseAsync(string trackingId, string owner, CancellationToken cancellationToken) =>
         EvaluateAsync(Release, trackingId, [owner], cancellationToken);
+
+    public Task ForgetAsync(string trackingId, string owner, CancellationToken cancellationToken) =>
+        EvaluateAsync(Forget, trackingId, [owner], cancellationToken);
 
     private async Task<RedisResult> EvaluateAsync(string script, string trackingId, RedisValue[] values, CancellationToken cancellationToken)
     {

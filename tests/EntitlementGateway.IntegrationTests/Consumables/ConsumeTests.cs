@@ -387,6 +387,65 @@ public sealed class ConsumeTests : OwnEmulatorGatewayTests
     }
 
     [Fact]
+    public async Task Consume_TheStoreRefusedForItsCredential_LeavesTheTrackingIdFree_ForThePlayersOwnRequest()
+    {
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+
+        // Another player's id in a UCID the Store refuses: nothing was consumed, and the answer says nothing is recorded.
+        using var refused = await ConsumeAsync(client, ForgedUcid.For("someone-else", Emulator.Options.ClientId), Coins, 2, trackingId);
+        var problem = await AssertProblemAsync(refused, HttpStatusCode.BadRequest, "invalid_user_collections_id");
+        Assert.Contains("Nothing is recorded for this trackingId", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var consumed = await ConsumeAsync(client, ucid, Coins, 2, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        Assert.Equal(8, (await BodyAsync(consumed))["newQuantity"]!.GetValue<int>());
+        Assert.Equal(8, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Consume_WithARefusedXToken_ThenTheSamePlayersUcid_IsConsumedOnce()
+    {
+        // A game whose X-token the Store refuses falls back to the player's UCID, with the same trackingId.
+        await using var gateway = Gateway();
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var xbox = await World.MintXboxTokenAsync(user);
+        var expired = (xbox.Authorization[..(xbox.Authorization.IndexOf(';') + 1)] + "AAAA.BBBB.CCCC", xbox.Signature);
+        var trackingId = Guid.NewGuid();
+
+        using var refused = await ConsumeAsync(client, null, Coins, 3, trackingId, expired);
+        await AssertProblemAsync(refused, HttpStatusCode.Unauthorized, "xbox_token_refused");
+        using var consumed = await ConsumeAsync(client, ucid, Coins, 3, trackingId);
+
+        Assert.Equal(HttpStatusCode.OK, consumed.StatusCode);
+        Assert.Equal(7, await BalanceAsync(user));
+        Assert.Equal(1, await World.ConsumesAsync(user));
+    }
+
+    [Fact]
+    public async Task Consume_WhoseOutcomeIsUnknown_KeepsTheTrackingIdBoundToItsRequest()
+    {
+        // The control for the two above: an answer lost after the Store consumed leaves the trackingId to that request.
+        await using var gateway = Gateway(new() { ["Resilience:MaxRetries"] = "0" });
+        using var client = gateway.CreateClient();
+        var (user, ucid) = await PlayerWithCoinsAsync(10);
+        var (_, otherUcid) = await PlayerWithCoinsAsync(10);
+        var trackingId = Guid.NewGuid();
+        await World.SetFaultsAsync(new { failNext = 1, mode = "LoseAnswer" });
+
+        using var lost = await ConsumeAsync(client, ucid, Coins, 4, trackingId);
+        await AssertProblemAsync(lost, HttpStatusCode.ServiceUnavailable, "upstream_unavailable");
+        using var other = await ConsumeAsync(client, otherUcid, Coins, 4, trackingId);
+
+        await AssertProblemAsync(other, HttpStatusCode.Conflict, "tracking_id_reused");
+        Assert.Equal(6, await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task Consume_SharesThePlayersOneBudgetWithQueries_AndIsCountedAsAStoreOperation()
     {
         await using var gateway = Gateway(new() { ["Budget:Limit"] = "2", ["Cache:Enabled"] = "false" });

@@ -32,4 +32,29 @@ public sealed class RedisConsumeLedgerTests(RedisServerFixture redis)
         Assert.Equal(LedgerState.TakenOver, takenOver.State);
         Assert.Equal(resumed.FirstClaimedAt, takenOver.FirstClaimedAt);
     }
+
+    [Fact]
+    public async Task Forget_RemovesOnlyItsOwnersPendingClaim()
+    {
+        var options = new RedisOptions { ConnectionString = redis.ConnectionString, OperationTimeoutMs = 5_000 };
+        await using var connection = new RedisConnection(Options.Create(options));
+        var ledger = new RedisConsumeLedger(connection, Options.Create(new ConsumeOptions()), Options.Create(options));
+        string Id() => Guid.NewGuid().ToString();
+        var (forgotten, pending, unknown, recorded) = (Id(), Id(), Id(), Id());
+        await ledger.ClaimAsync(forgotten, "fp", "a", default);
+        await ledger.ClaimAsync(pending, "fp", "a", default);
+        await ledger.ClaimAsync(unknown, "fp", "a", default);
+        await ledger.ReleaseAsync(unknown, "a", default);
+        await ledger.CompleteAsync(recorded, "fp", "outcome", default);
+
+        await ledger.ForgetAsync(forgotten, "a", default);
+        await ledger.ForgetAsync(pending, "intruder", default);
+        await ledger.ForgetAsync(unknown, "a", default);
+        await ledger.ForgetAsync(recorded, "a", default);
+
+        Assert.Equal(new LedgerClaim(LedgerState.Claimed), await ledger.ClaimAsync(forgotten, "other", "b", default));
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync(pending, "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync(unknown, "other", "b", default)).State);
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync(recorded, "fp", "b", default)).State);
+    }
 }

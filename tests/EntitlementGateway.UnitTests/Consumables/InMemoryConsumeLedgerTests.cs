@@ -131,6 +131,38 @@ public sealed class InMemoryConsumeLedgerTests
     }
 
     [Fact]
+    public async Task Forget_ByItsOwner_LeavesNothing_SoAnyRequestClaimsItAnew()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("t1", "fp", "a", default);
+
+        await ledger.ForgetAsync("t1", "a", default);
+
+        Assert.Equal(0, ledger.Count);
+        Assert.Equal(new LedgerClaim(LedgerState.Claimed), await ledger.ClaimAsync("t1", "other", "b", default));
+    }
+
+    [Fact]
+    public async Task Forget_ChangesNothing_ForAnotherOwner_OrAnUnknownOrRecordedOutcome()
+    {
+        var ledger = Ledger();
+        await ledger.ClaimAsync("pending", "fp", "a", default);
+        await ledger.ClaimAsync("unknown", "fp", "a", default);
+        await ledger.ReleaseAsync("unknown", "a", default);
+        await ledger.CompleteAsync("recorded", "fp", "outcome", default);
+
+        await ledger.ForgetAsync("pending", "intruder", default);
+        await ledger.ForgetAsync("unknown", "a", default);
+        await ledger.ForgetAsync("recorded", "a", default);
+        await ledger.ForgetAsync("never", "a", default);
+
+        Assert.Equal(3, ledger.Count);
+        Assert.Equal(LedgerState.Pending, (await ledger.ClaimAsync("pending", "fp", "b", default)).State);
+        Assert.Equal(LedgerState.Reused, (await ledger.ClaimAsync("unknown", "other", "b", default)).State);
+        Assert.Equal(LedgerState.Recorded, (await ledger.ClaimAsync("recorded", "fp", "b", default)).State);
+    }
+
+    [Fact]
     public async Task Release_OfAnUnknownOrRecordedTrackingId_ChangesNothing()
     {
         var ledger = Ledger();

@@ -52,6 +52,16 @@ public sealed class StoreCallState(string? budgetKey, string correlationVector, 
     public IReadOnlyList<string> Leases => _leases;
     private readonly List<string> _leases = [];
 
+    /// <summary>
+    /// An attempt may have been carried out by the Store: it reached it (or may have) and was not refused for its
+    /// credential. False while every attempt provably never reached the Store, never sent its whole request, or was
+    /// answered 401 or 403, which the Store gives before it acts: then a consume provably changed nothing.
+    /// </summary>
+    public bool MayHaveActed { get; private set; }
+
+    /// <summary>The latest attempt's outcome, as <see cref="MayHaveActed"/> reads it.</summary>
+    internal void Attempted(bool mayHaveActed) => MayHaveActed |= mayHaveActed;
+
     /// <summary>The unit the latest attempt took; null when it took none.</summary>
     internal string? LastAttemptLease { get; set; }
 

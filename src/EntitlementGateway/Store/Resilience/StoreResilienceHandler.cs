@@ -119,10 +119,13 @@ public sealed class StoreResilienceHandler(
         }
         var started = Stopwatch.GetTimestamp();
         var sendsBefore = (request.Content as StoreRequestBody)?.Sends;
+        // Until the attempt shows otherwise (any failure not known to have stopped short of the Store), it may have acted.
+        var mayHaveActed = true;
         try
         {
             var response = await pipelines.Inner.ExecuteAsync(SendAndRead, (this, request), cancellationToken);
             StoreConnectionPool.Answered(request);
+            mayHaveActed = response.StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden);
             GatewayActivities.StoreAnswered(activity, response, state.LastCorrelationVector);
             var outcome = StoreOutcomes.Of(response.StatusCode);
             // A 2xx that is no JSON object (a proxy's HTML page, JSON null) is not the Store answering: the caller
@@ -141,8 +144,14 @@ public sealed class StoreResilienceHandler(
             if (ex is TimeoutRejectedException) connections.FailedWithoutAnswer(request);
             GatewayActivities.StoreFailed(activity, outcome);
             metrics.StoreCall(operation, outcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            if ((NeverReachedStore(ex) || NeverSent(request, sendsBefore)) && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
+            var notReached = NeverReachedStore(ex) || NeverSent(request, sendsBefore);
+            mayHaveActed = !notReached;
+            if (notReached && lease is not null) await RefundAsync(state, state.BudgetKey!, lease);
             throw;
+        }
+        finally
+        {
+            state.Attempted(mayHaveActed);
         }
     }
 
