@@ -19,7 +19,8 @@ public static class EffectiveConfiguration
 {
     public const string Redacted = "***redacted***";
 
-    private static readonly string[] SecretWords = ["secret", "password", "apikey", "token", "headers", "privatekey"];
+    // "identityheader": the emulator's managed-identity endpoint takes a shared secret in a header, as Azure's does.
+    private static readonly string[] SecretWords = ["secret", "password", "apikey", "token", "headers", "privatekey", "identityheader"];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static EffectiveConfigurationReport Build(IServiceProvider services, IHostEnvironment environment)

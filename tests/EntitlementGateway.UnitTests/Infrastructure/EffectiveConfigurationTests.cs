@@ -107,6 +107,7 @@ public sealed class EffectiveConfigurationTests
     [InlineData("tenantId", false)]
     [InlineData("serviceTOKEN", true)]
     [InlineData("PASSWORD", true)]
+    [InlineData("managedIdentityHeader", true)]
     [InlineData("", false)]
     public void IsSecret_MatchesTheSecretWords_InAnyCase(string name, bool expected) =>
         Assert.Equal(expected, EffectiveConfiguration.IsSecret(name));
