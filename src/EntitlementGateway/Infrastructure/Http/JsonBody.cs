@@ -147,6 +147,29 @@ public static class JsonBody
     internal static ReadOnlySpan<byte> Utf8Text(ReadOnlySpan<byte> body) =>
         System.Text.Unicode.Utf8.IsValid(body) ? body : throw new JsonException("The request body is not valid UTF-8.");
 
+    /// <summary>
+    /// A UTF-16 or UTF-32 body as UTF-8, decoded strictly: a lone surrogate, a code point past Unicode's range or a body
+    /// cut inside a code unit is refused, as bytes that are not UTF-8 are (a lenient decoder would put U+FFFD in their place).
+    /// </summary>
+    internal static byte[] Transcoded(Encoding declared, byte[] body, int index, int count)
+    {
+        Encoding strict = declared.CodePage switch
+        {
+            1200 => new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true),
+            1201 => new UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true),
+            12000 => new UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true),
+            _ => new UTF32Encoding(bigEndian: true, byteOrderMark: false, throwOnInvalidCharacters: true),
+        };
+        try
+        {
+            return System.Text.Encoding.UTF8.GetBytes(strict.GetChars(body, index, count));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new JsonException($"The request body is not valid {(declared.CodePage is 1200 or 1201 ? "UTF-16" : "UTF-32")}.");
+        }
+    }
+
     private static T? Deserialize<T>(ReadOnlySequence<byte> body, Encoding? encoding, JsonTypeInfo<T> type)
     {
         try
@@ -161,7 +184,7 @@ public static class JsonBody
                 body.CopyTo(copy);
                 if (encoding is null) return JsonSerializer.Deserialize(Utf8Text(copy.AsSpan(0, length)), type);
                 var (declared, skip) = ByteOrder(encoding, copy.AsSpan(0, length));
-                return JsonSerializer.Deserialize(System.Text.Encoding.Convert(declared, System.Text.Encoding.UTF8, copy, skip, length - skip), type);
+                return JsonSerializer.Deserialize(Transcoded(declared, copy, skip, length - skip), type);
             }
             finally
             {

@@ -138,6 +138,44 @@ public class JsonBodyReadTests
         Assert.Equal(Ucid, read.UserCollectionsId);
     }
 
+    public static TheoryData<string, byte[], string> BrokenUnicode => new()
+    {
+        // A lone high surrogate (D800) in a field the reader would skip, in either byte order.
+        { "utf-16", [.. Utf16("""{"userCollectionsId":"x","other":""", false), 0x00, 0xD8, .. Utf16("\"}", false)], "UTF-16" },
+        { "utf-16", [.. Utf16("""{"userCollectionsId":"x","other":""", true), 0xD8, 0x00, .. Utf16("\"}", true)], "UTF-16" },
+        // A body cut inside its last code unit.
+        { "utf-16", [.. Utf16("""{"userCollectionsId":"x"}""", false), 0x20], "UTF-16" },
+        // Past Unicode's range (0x110000), and a surrogate's code point, as UTF-32 code units.
+        { "utf-32", [.. Utf32("""{"userCollectionsId":"x","other":""", false), 0x00, 0x00, 0x11, 0x00, .. Utf32("\"}", false)], "UTF-32" },
+        { "utf-32", [.. Utf32("""{"userCollectionsId":"x","other":""", true), 0x00, 0x00, 0xD8, 0x00, .. Utf32("\"}", true)], "UTF-32" },
+    };
+
+    private static byte[] Utf16(string text, bool bigEndian) => new UnicodeEncoding(bigEndian, false).GetBytes(text);
+
+    private static byte[] Utf32(string text, bool bigEndian) => new UTF32Encoding(bigEndian, false).GetBytes(text);
+
+    [Theory]
+    [MemberData(nameof(BrokenUnicode))]
+    public async Task ReadAsync_AUtf16OrUtf32BodyThatIsNotValidInIt_IsA400(string charset, byte[] body, string named)
+    {
+        var refused = await RefusedAsync(Request(await PiecesAsync(body), "application/json; charset=" + charset));
+
+        Assert.Equal(StatusCodes.Status400BadRequest, refused.StatusCode);
+        Assert.Equal($"The request body is not valid {named}.", Assert.IsType<JsonException>(refused.InnerException).Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_AUtf32Body_IsTranscoded(bool bigEndian)
+    {
+        var body = Utf32(Encoding.UTF8.GetString(Json), bigEndian);
+
+        var read = await ReadAsync(Request(await PiecesAsync(body), "application/json; charset=utf-32"));
+
+        Assert.Equal(Ucid, read.UserCollectionsId);
+    }
+
     [Fact]
     public async Task ReadAsync_ANullBody_IsNotProvided()
     {
