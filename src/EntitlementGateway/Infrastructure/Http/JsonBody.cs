@@ -31,13 +31,19 @@ public static class JsonBody
         var encoding = DeclaredEncoding(request.ContentType);
 
         var reader = request.BodyReader;
+        // The body so far, when it takes more than one read: each piece is copied out and consumed at once. A reader left
+        // holding bytes it examined but did not consume cannot be drained once the client breaks the body off, and
+        // Kestrel then logs a warning with a stack trace for the connection (at times an error too).
+        byte[]? pieces = null;
+        var held = 0;
         ReadResult result;
         try
         {
             result = await reader.ReadAsync(cancellationToken);
             while (!result.IsCompleted)
             {
-                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                Append(ref pieces, ref held, result.Buffer);
+                reader.AdvanceTo(result.Buffer.End);
                 result = await reader.ReadAsync(cancellationToken);
             }
         }
@@ -58,12 +64,34 @@ public static class JsonBody
         }
         try
         {
-            return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
+            if (pieces is null) return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
+            Append(ref pieces, ref held, result.Buffer);
+            return Deserialize(new ReadOnlySequence<byte>(pieces!, 0, held), encoding, type) ?? throw NotProvided<T>();
         }
         finally
         {
             reader.AdvanceTo(result.Buffer.End);
+            if (pieces is not null) ArrayPool<byte>.Shared.Return(pieces);
         }
+    }
+
+    /// <summary>Copies <paramref name="piece"/> after the <paramref name="held"/> bytes of <paramref name="pieces"/>, a
+    /// pooled array grown as needed (the body's size is bounded by the request's limit).</summary>
+    private static void Append(ref byte[]? pieces, ref int held, ReadOnlySequence<byte> piece)
+    {
+        var needed = checked(held + (int)piece.Length);
+        if (pieces is null || pieces.Length < needed)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 2 * (pieces?.Length ?? 2048)));
+            if (pieces is not null)
+            {
+                pieces.AsSpan(0, held).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(pieces);
+            }
+            pieces = grown;
+        }
+        piece.CopyTo(pieces.AsSpan(held));
+        held = needed;
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];

@@ -101,6 +101,25 @@ public class JsonBodyReadTests
         Assert.Equal(Ucid, (await reading).UserCollectionsId);
     }
 
+    [Theory]
+    [InlineData(1000, "utf-8")]
+    [InlineData(777, "utf-16")]
+    public async Task ReadAsync_ABodyInManyReads_IsConsumedAsItComes_AndReadWhole(int pieceSize, string charset)
+    {
+        // A writer that waits for each piece to be consumed before it sends the next: a reader that held what it read
+        // until the end would wait for a body that never comes.
+        var text = $$"""{"other":"{{new string('x', 9000)}}","userCollectionsId":"{{Ucid}}"}""";
+        var body = charset == "utf-8" ? Encoding.UTF8.GetBytes(text) : Encoding.Unicode.GetBytes(text);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var reading = ReadAsync(Request(pipe.Reader, "application/json; charset=" + charset)).AsTask();
+
+        foreach (var piece in body.Chunk(pieceSize))
+            await pipe.Writer.WriteAsync(piece).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await pipe.Writer.CompleteAsync();
+
+        Assert.Equal(Ucid, (await reading.WaitAsync(TimeSpan.FromSeconds(10))).UserCollectionsId);
+    }
+
     [Fact]
     public async Task ReadAsync_AByteOrderMarkBeforeABodyInPieces_IsSkipped_AndTheRestChecked()
     {
