@@ -87,7 +87,7 @@ public sealed partial class GatewayExceptionHandler(IProblemDetailsService probl
         415 when bad.Message.Contains("Content-Encoding", StringComparison.Ordinal) =>
             "The body must be sent uncompressed: the gateway reads no Content-Encoding.",
         415 => "The body must be JSON (Content-Type: application/json).",
-        408 => "The request body was not sent in time: send the whole body at once after the headers.",
+        408 => $"The request body was not sent in time: send the whole body at once after the headers (it must arrive whole within {JsonBody.BodyDeadline.TotalSeconds:0} s).",
         _ when bad.Message.Contains("was not provided", StringComparison.Ordinal) => "A JSON request body is required.",
         _ when bad.InnerException is IOException => "The request body could not be read: its transfer framing (chunked encoding or Content-Length) is broken.",
         _ => "The request could not be read.",

@@ -387,6 +387,34 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ABodyThatStallsOneByteShortOfItsLength_IsA408WithinTheBodyDeadline_NotMinutesLater()
+    {
+        // Kestrel's minimum data rate is an average: after 2,000 bytes at once it would wait about 9 s for the last
+        // one, after 60,000 over 4 minutes. The gateway's own deadline answers within 10 s whatever was sent.
+        var body = "{\"userCollectionsId\":\"x\",\"other\":\"" + new string('x', 60_000) + "\"}";
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(fixture.Address.Host, fixture.Address.Port);
+        var stream = tcp.GetStream();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /v1/entitlements/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {body.Length + 1}\r\n\r\n{body}"));
+
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!answer.ToString().Contains("\"code\":", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, wait.Token);
+            if (read == 0) break;
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        Assert.StartsWith("HTTP/1.1 408 ", answer.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(it must arrive whole within 10 s)", answer.ToString(), StringComparison.Ordinal);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task ALineBreakInThePath_CannotForgeALogLine()
     {
         var marker = "FORGED" + Guid.NewGuid().ToString("N")[..8];

@@ -17,7 +17,18 @@ namespace EntitlementGateway.Infrastructure.Http;
 /// </summary>
 public static class JsonBody
 {
-    public static async ValueTask<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    /// <summary>
+    /// A body that does not arrive in one read must arrive whole within this long. Kestrel's minimum data rate is an
+    /// average over the body, so a client that sends most of it at once and then stalls short of its end would otherwise
+    /// hold the request (and its connection) for minutes before the 408.
+    /// </summary>
+    public static readonly TimeSpan BodyDeadline = TimeSpan.FromSeconds(10);
+
+    public static ValueTask<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class =>
+        ReadAsync(request, type, BodyDeadline, cancellationToken);
+
+    internal static async ValueTask<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, TimeSpan deadline, CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -36,42 +47,62 @@ public static class JsonBody
         // Kestrel then logs a warning with a stack trace for the connection (at times an error too).
         byte[]? pieces = null;
         var held = 0;
-        ReadResult result;
+        // Made only for a body that takes more than one read: the usual one arrives whole in the first. It cancels the
+        // pending read (a canceled result, consumed like any other): cancelling through a token would leave Kestrel's
+        // reader mid-read, and a warning with a stack trace in the log.
+        CancellationTokenSource? late = null;
         try
         {
-            result = await reader.ReadAsync(cancellationToken);
-            while (!result.IsCompleted)
+            ReadResult result;
+            try
             {
-                Append(ref pieces, ref held, result.Buffer);
-                reader.AdvanceTo(result.Buffer.End);
                 result = await reader.ReadAsync(cancellationToken);
+                while (!result.IsCompleted)
+                {
+                    Append(ref pieces, ref held, result.Buffer);
+                    reader.AdvanceTo(result.Buffer.End);
+                    if (result.IsCanceled && late?.IsCancellationRequested == true) break;
+                    if (late is null)
+                    {
+                        late = new CancellationTokenSource(deadline);
+                        late.Token.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader);
+                    }
+                    result = await reader.ReadAsync(cancellationToken);
+                }
             }
-        }
-        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            // A chunked body that grew past the limit: the size is what is wrong, not the framing.
-            throw;
-        }
-        catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
-        {
-            throw new BadHttpRequestException("The request body was not sent in time.", StatusCodes.Status408RequestTimeout, slow);
-        }
-        catch (IOException broken)
-        {
-            // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
-            // client's bytes, so a 400, not a server error.
-            throw new BadHttpRequestException("The request body's framing is broken.", StatusCodes.Status400BadRequest, broken);
-        }
-        try
-        {
-            if (pieces is null) return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
-            Append(ref pieces, ref held, result.Buffer);
-            return Deserialize(new ReadOnlySequence<byte>(pieces!, 0, held), encoding, type) ?? throw NotProvided<T>();
+            catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // A chunked body that grew past the limit: the size is what is wrong, not the framing.
+                throw;
+            }
+            catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                throw new BadHttpRequestException("The request body was not sent in time.", StatusCodes.Status408RequestTimeout, slow);
+            }
+            catch (IOException broken)
+            {
+                // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
+                // client's bytes, so a 400, not a server error.
+                throw new BadHttpRequestException("The request body's framing is broken.", StatusCodes.Status400BadRequest, broken);
+            }
+            if (!result.IsCompleted)
+                throw new BadHttpRequestException($"The request body was not sent in time: a body must arrive whole within {deadline.TotalSeconds:0.#} s.",
+                    StatusCodes.Status408RequestTimeout);
+            try
+            {
+                if (pieces is null) return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
+                Append(ref pieces, ref held, result.Buffer);
+                return Deserialize(new ReadOnlySequence<byte>(pieces!, 0, held), encoding, type) ?? throw NotProvided<T>();
+            }
+            finally
+            {
+                reader.AdvanceTo(result.Buffer.End);
+            }
         }
         finally
         {
-            reader.AdvanceTo(result.Buffer.End);
             if (pieces is not null) ArrayPool<byte>.Shared.Return(pieces);
+            late?.Dispose();
         }
     }
 

@@ -121,6 +121,44 @@ public class JsonBodyReadTests
     }
 
     [Fact]
+    public async Task ReadAsync_ABodyThatStallsShortOfItsEnd_IsA408_OnceItsDeadlinePasses()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        await pipe.Writer.WriteAsync(Json[..^1]);
+
+        var refused = await Assert.ThrowsAsync<BadHttpRequestException>(async () =>
+            await JsonBody.ReadAsync(Request(pipe.Reader), ApiJsonContext.Default.RenewUserCollectionsIdRequest, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+
+        Assert.Equal(StatusCodes.Status408RequestTimeout, refused.StatusCode);
+        Assert.Equal("The request body was not sent in time: a body must arrive whole within 0.2 s.", refused.Message);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ABodyThatTakesMoreThanOneRead_IsRead_WithinItsDeadline()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        await pipe.Writer.WriteAsync(Json[..10]);
+        var reading = JsonBody.ReadAsync(Request(pipe.Reader), ApiJsonContext.Default.RenewUserCollectionsIdRequest, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        await Task.Delay(100);
+
+        await pipe.Writer.WriteAsync(Json[10..]);
+        await pipe.Writer.CompleteAsync();
+
+        Assert.Equal(Ucid, (await reading).UserCollectionsId);
+    }
+
+    [Fact]
+    public async Task ReadAsync_TheCallerGivingUpOnAStalledBody_IsTheCallersCancellation_NotA408()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        await pipe.Writer.WriteAsync(Json[..^1]);
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await JsonBody.ReadAsync(Request(pipe.Reader), ApiJsonContext.Default.RenewUserCollectionsIdRequest, TimeSpan.FromSeconds(30), caller.Token));
+    }
+
+    [Fact]
     public async Task ReadAsync_AByteOrderMarkBeforeABodyInPieces_IsSkipped_AndTheRestChecked()
     {
         var read = await ReadAsync(Request(await PiecesAsync([0xEF, 0xBB, 0xBF], Json[..5], Json[5..])));
