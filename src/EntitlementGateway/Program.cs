@@ -18,6 +18,7 @@ try
     builder.AddGracefulShutdown();
     builder.Services.AddNativeHeapTrim();
     builder.Services.AddGatewayTelemetry();
+    builder.Services.AddKestrelLimits();
     builder.Services.AddGatewayProblemDetails();
     builder.Services.AddGatewayOpenApi();
     builder.Services.AddGatewayHealthChecks();

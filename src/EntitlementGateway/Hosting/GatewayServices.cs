@@ -73,6 +73,15 @@ public static class GatewayServices
         public ValueTask WriteAsync(ProblemDetailsContext context) => inner.WriteAsync(context);
     }
 
+    /// <summary>What Kestrel itself enforces before the gateway sees a request.</summary>
+    public static IServiceCollection AddKestrelLimits(this IServiceCollection services) =>
+        // Kestrel's own 30 s lets a client that sends its headers a byte at a time hold a connection three times as long;
+        // no game client needs more than a few seconds. Kestrel answers it with a bare 408.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.RequestHeadersTimeout = RequestHeadersTimeout);
+
+    /// <summary>How long a request's headers may take to arrive whole.</summary>
+    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Middleware in order: request logging and metrics around everything, errors, the size limits, then security.</summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {

@@ -415,6 +415,24 @@ public sealed class HostileWireTests(HostileWireFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task HeadersSentTooSlowly_AreCutOffAfterTenSeconds_NotThirty()
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(fixture.Address.Host, fixture.Address.Port);
+        var stream = tcp.GetStream();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // The request line and one header, and never the blank line that ends the headers.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /health/live HTTP/1.1\r\nHost: x\r\n"));
+
+        var buffer = new byte[1024];
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(25));
+        var read = await stream.ReadAsync(buffer, wait.Token);
+
+        Assert.StartsWith("HTTP/1.1 408 ", Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task ALineBreakInThePath_CannotForgeALogLine()
     {
         var marker = "FORGED" + Guid.NewGuid().ToString("N")[..8];
