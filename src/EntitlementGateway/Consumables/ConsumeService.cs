@@ -214,8 +214,7 @@ public sealed partial class ConsumeService(
         // No attempt can have consumed (none reached the Store whole, or each was refused for its credential): a new
         // claim leaves nothing behind, so the player may send this trackingId again with another credential (an X-token
         // refused, then the UCID). A trackingId sent before stays bound to its request: that sending's outcome is unknown.
-        if (!sentBefore && !state.MayHaveActed) await ForgetAsync(command, owner);
-        else await ReleaseAsync(command, owner);
+        await ReleaseAsync(command, owner, forget: !sentBefore && !state.MayHaveActed);
         // The Store may have consumed: an answer cached before it would show the old balance, so it goes too.
         await cache.DropPlayerAsync(command.BudgetKey, CancellationToken.None);
         var failure = await failures.HandleAsync(command.Fingerprint, command.BudgetKey, command.Ucid, result, state, 0, CancellationToken.None);
@@ -232,18 +231,14 @@ public sealed partial class ConsumeService(
     private bool ConflictOutlasted(DateTimeOffset? firstClaimedAt) =>
         firstClaimedAt is { } first && time.GetUtcNow() - first >= options.Value.InProgressConflict;
 
-    /// <summary>The attempt ended without a final outcome: the trackingId stays bound to this request, unknown.</summary>
-    private async Task ReleaseAsync(ConsumeCommand command, string owner)
+    /// <summary>
+    /// The attempt ended without a final outcome: the trackingId stays bound to this request, unknown; or, with
+    /// <paramref name="forget"/> (the Store provably did not act on this new claim), it is free again. Should the ledger
+    /// not answer a forget, the claim runs out with its lease and is then owned anew as unknown: safe, if stricter.
+    /// </summary>
+    private async Task ReleaseAsync(ConsumeCommand command, string owner, bool forget = false)
     {
-        try { await ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None); }
-        catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
-    }
-
-    /// <summary>The Store provably did not act on this new claim: the trackingId is free again. Should the ledger not
-    /// answer, the claim runs out with its lease and is then owned anew as one whose outcome is unknown: safe, if stricter.</summary>
-    private async Task ForgetAsync(ConsumeCommand command, string owner)
-    {
-        try { await ledger.ForgetAsync(command.TrackingId, owner, CancellationToken.None); }
+        try { await (forget ? ledger.ForgetAsync(command.TrackingId, owner, CancellationToken.None) : ledger.ReleaseAsync(command.TrackingId, owner, CancellationToken.None)); }
         catch (ConsumeLedgerUnavailableException ex) { LogLedgerFailed(logger, ledgerFailures.Next(), command.TrackingId, ex.InnerException?.GetType().Name ?? "unknown"); }
     }
 

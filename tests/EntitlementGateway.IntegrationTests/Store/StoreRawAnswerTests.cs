@@ -556,9 +556,12 @@ public sealed class StoreRawAnswerTests : IAsyncLifetime
         using var __ = response;
 
         await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
-        Assert.Equal(3, _store.Requests);
-        Assert.Equal(3, await UnitsUsedAsync(gateway, user));
-        Assert.StartsWith("\"upstream\";r=97;", response.Headers.GetValues("RateLimit").Single());
+        // Each attempt the Store had keeps its unit. (On a loaded machine an attempt's half second may run out in its
+        // TLS handshake, before the request went out: that one gives its unit back.)
+        var received = _store.Requests;
+        Assert.InRange(received, 1, 3);
+        Assert.Equal(received, await UnitsUsedAsync(gateway, user));
+        Assert.StartsWith($"\"upstream\";r={100 - received};", response.Headers.GetValues("RateLimit").Single());
     }
 
     /// <summary>A 200 whose body stops after 10 of its announced bytes, the connection then closed.</summary>

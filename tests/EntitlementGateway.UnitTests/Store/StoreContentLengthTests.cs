@@ -68,6 +68,10 @@ public class StoreContentLengthTests
     }
 
     [Fact]
+    public void The_length_checks_refuse_no_response_at_all() =>
+        Assert.Throws<ArgumentNullException>(() => StoreWire.HasInvalidContentLength(null!));
+
+    [Fact]
     public void ErrorOf_IsTheFirstKnownKind_OutsideIn()
     {
         Assert.Equal(HttpRequestError.InvalidResponse, StoreWire.ErrorOf(new HttpRequestException(HttpRequestError.InvalidResponse,

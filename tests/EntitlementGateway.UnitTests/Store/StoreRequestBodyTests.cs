@@ -183,7 +183,11 @@ public class StoreRequestBodyTests
         Assert.Equal(1, content.Sends);
         await content.CopyToAsync(Stream.Null);
         Assert.Equal(2, content.Sends);
-        content.CopyTo(Stream.Null, null, CancellationToken.None);
+        using (var sentSync = new MemoryStream())
+        {
+            content.CopyTo(sentSync, null, CancellationToken.None);
+            Assert.Equal("""{"serviceTicket":"ticket","key":"eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln"}""", System.Text.Encoding.UTF8.GetString(sentSync.ToArray()));
+        }
         Assert.Equal(3, content.Sends);
         // Reading the bytes as a stream is not sending them.
         await using (await content.ReadAsStreamAsync()) { }

@@ -45,84 +45,57 @@ public static class JsonBody
         // The body so far, when it takes more than one read: each piece is copied out and consumed at once. A reader left
         // holding bytes it examined but did not consume cannot be drained once the client breaks the body off, and
         // Kestrel then logs a warning with a stack trace for the connection (at times an error too).
-        byte[]? pieces = null;
-        var held = 0;
-        // Made only for a body that takes more than one read: the usual one arrives whole in the first. It cancels the
-        // pending read (a canceled result, consumed like any other): cancelling through a token would leave Kestrel's
-        // reader mid-read, and a warning with a stack trace in the log.
-        CancellationTokenSource? late = null;
+        ArrayBufferWriter<byte>? pieces = null;
+        ReadResult result;
         try
         {
-            ReadResult result;
-            try
+            result = await reader.ReadAsync(cancellationToken);
+            if (!result.IsCompleted)
             {
-                result = await reader.ReadAsync(cancellationToken);
+                // The usual body arrives whole in the first read; this one has until the deadline. The deadline cancels
+                // the pending read (a canceled result, consumed like any other): cancelling through a token would leave
+                // Kestrel's reader mid-read, and the same warning. Its timer stops once the body is whole.
+                pieces = new ArrayBufferWriter<byte>(4096);
+                using var late = new CancellationTokenSource(deadline);
+                using var cancelRead = late.Token.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader);
                 while (!result.IsCompleted)
                 {
-                    Append(ref pieces, ref held, result.Buffer);
+                    foreach (var segment in result.Buffer) pieces.Write(segment.Span);
                     reader.AdvanceTo(result.Buffer.End);
-                    if (result.IsCanceled && late?.IsCancellationRequested == true) break;
-                    if (late is null)
-                    {
-                        late = new CancellationTokenSource(deadline);
-                        late.Token.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader);
-                    }
+                    if (result.IsCanceled && late.IsCancellationRequested) break;
                     result = await reader.ReadAsync(cancellationToken);
                 }
             }
-            catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                // A chunked body that grew past the limit: the size is what is wrong, not the framing.
-                throw;
-            }
-            catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
-            {
-                throw new BadHttpRequestException("The request body was not sent in time.", StatusCodes.Status408RequestTimeout, slow);
-            }
-            catch (IOException broken)
-            {
-                // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
-                // client's bytes, so a 400, not a server error.
-                throw new BadHttpRequestException("The request body's framing is broken.", StatusCodes.Status400BadRequest, broken);
-            }
-            if (!result.IsCompleted)
-                throw new BadHttpRequestException($"The request body was not sent in time: a body must arrive whole within {deadline.TotalSeconds:0.#} s.",
-                    StatusCodes.Status408RequestTimeout);
-            try
-            {
-                if (pieces is null) return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
-                Append(ref pieces, ref held, result.Buffer);
-                return Deserialize(new ReadOnlySequence<byte>(pieces!, 0, held), encoding, type) ?? throw NotProvided<T>();
-            }
-            finally
-            {
-                reader.AdvanceTo(result.Buffer.End);
-            }
+        }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that grew past the limit: the size is what is wrong, not the framing.
+            throw;
+        }
+        catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            throw new BadHttpRequestException("The request body was not sent in time.", StatusCodes.Status408RequestTimeout, slow);
+        }
+        catch (IOException broken)
+        {
+            // Kestrel's own framing errors (a chunk size that overflows, bad chunk data) surface as IOException: the
+            // client's bytes, so a 400, not a server error.
+            throw new BadHttpRequestException("The request body's framing is broken.", StatusCodes.Status400BadRequest, broken);
+        }
+        // Read to the deadline and no further: consumed so far, and the rest never comes.
+        if (!result.IsCompleted)
+            throw new BadHttpRequestException($"The request body was not sent in time: a body must arrive whole within {deadline.TotalSeconds:0.#} s.",
+                StatusCodes.Status408RequestTimeout);
+        try
+        {
+            if (pieces is null) return Deserialize(result.Buffer, encoding, type) ?? throw NotProvided<T>();
+            foreach (var segment in result.Buffer) pieces.Write(segment.Span);
+            return Deserialize(new ReadOnlySequence<byte>(pieces.WrittenMemory), encoding, type) ?? throw NotProvided<T>();
         }
         finally
         {
-            if (pieces is not null) ArrayPool<byte>.Shared.Return(pieces);
-            late?.Dispose();
+            reader.AdvanceTo(result.Buffer.End);
         }
-    }
-
-    /// <summary>Copies <paramref name="piece"/> after the <paramref name="held"/> bytes of <paramref name="pieces"/>, a
-    /// pooled array grown as needed (the body's size is bounded by the request's limit).</summary>
-    private static void Append(ref byte[]? pieces, ref int held, ReadOnlySequence<byte> piece)
-    {
-        var needed = checked(held + (int)piece.Length);
-        if (pieces is null || pieces.Length < needed)
-        {
-            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 2 * (pieces?.Length ?? 2048)));
-            if (pieces is not null)
-            {
-                pieces.AsSpan(0, held).CopyTo(grown);
-                ArrayPool<byte>.Shared.Return(pieces);
-            }
-            pieces = grown;
-        }
-        piece.CopyTo(pieces.AsSpan(held));
-        held = needed;
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
@@ -212,13 +185,7 @@ public static class JsonBody
     /// </summary>
     internal static byte[] Transcoded(Encoding declared, byte[] body, int index, int count)
     {
-        Encoding strict = declared.CodePage switch
-        {
-            1200 => new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true),
-            1201 => new UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true),
-            12000 => new UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true),
-            _ => new UTF32Encoding(bigEndian: true, byteOrderMark: false, throwOnInvalidCharacters: true),
-        };
+        var strict = System.Text.Encoding.GetEncoding(declared.CodePage, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
         try
         {
             return System.Text.Encoding.UTF8.GetBytes(strict.GetChars(body, index, count));

@@ -148,6 +148,22 @@ public class JsonBodyReadTests
     }
 
     [Fact]
+    public async Task ReadAsync_AReadCanceledByAnotherThanTheDeadline_ReadsOn()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        await pipe.Writer.WriteAsync(Json[..10]);
+        var reading = JsonBody.ReadAsync(Request(pipe.Reader), ApiJsonContext.Default.RenewUserCollectionsIdRequest, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        await Task.Delay(50);
+
+        pipe.Reader.CancelPendingRead();
+        await Task.Delay(50);
+        await pipe.Writer.WriteAsync(Json[10..]);
+        await pipe.Writer.CompleteAsync();
+
+        Assert.Equal(Ucid, (await reading).UserCollectionsId);
+    }
+
+    [Fact]
     public async Task ReadAsync_TheCallerGivingUpOnAStalledBody_IsTheCallersCancellation_NotA408()
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
