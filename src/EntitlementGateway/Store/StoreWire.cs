@@ -94,40 +94,30 @@ public static class StoreWire
     }
 
     /// <summary>
-    /// Whether the answer's <c>Content-Length</c> values disagree (on two header lines or in one comma-separated list);
-    /// several that are all the same are one value, as HTTP lets a recipient take them. The handler takes the first value
-    /// and ignores the rest, but a message whose lengths disagree has no defined end: a proxy and the gateway may split
-    /// it differently, which is how responses are smuggled.
+    /// What is wrong with the answer's <c>Content-Length</c>, in one pass over its values; null when nothing (or none).
+    /// <see cref="ContentLengthFault.Conflicting"/>: values that disagree (on two header lines or in one comma-separated
+    /// list; several that are all the same are one value, as HTTP lets a recipient take them). The handler takes the
+    /// first and ignores the rest, but such a message has no defined end: a proxy and the gateway may split it
+    /// differently, which is how responses are smuggled. <see cref="ContentLengthFault.NotALength"/>: a value that is not
+    /// digits only (no sign, no blank) within a 64-bit count. The handler drops a value it cannot read and takes the body
+    /// up to the connection's close, where a proxy may end it elsewhere; HTTP calls such framing invalid.
     /// </summary>
-    public static bool HasConflictingContentLength(HttpResponseMessage response)
+    public static ContentLengthFault? ContentLengthFaultOf(HttpResponseMessage response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var values)) return false;
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var values)) return null;
         string? first = null;
+        var notALength = false;
         foreach (var value in values)
         {
             foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
             {
                 first ??= part;
-                if (!string.Equals(first, part, StringComparison.Ordinal)) return true;
+                if (!string.Equals(first, part, StringComparison.Ordinal)) return ContentLengthFault.Conflicting;
+                notALength |= !long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
             }
         }
-        return false;
-    }
-
-    /// <summary>
-    /// Whether a <c>Content-Length</c> value is not a length: HTTP's is digits only (no sign, no blank), and this one must
-    /// also fit a 64-bit count. The handler drops a value it cannot read and takes the body up to the connection's close,
-    /// where a proxy may end it elsewhere; HTTP calls such framing invalid.
-    /// </summary>
-    public static bool HasInvalidContentLength(HttpResponseMessage response)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var values)) return false;
-        foreach (var value in values)
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
-                if (!long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) return true;
-        return false;
+        return notALength ? ContentLengthFault.NotALength : null;
     }
 
     /// <summary>
@@ -287,4 +277,14 @@ public sealed class StoreRequestBody(byte[] body) : ByteArrayContent(body)
         Interlocked.Increment(ref _sends);
         base.SerializeToStream(stream, context, cancellationToken);
     }
+}
+
+/// <summary>Why an answer's <c>Content-Length</c> leaves its end ambiguous (<see cref="StoreWire.ContentLengthFaultOf"/>).</summary>
+public enum ContentLengthFault
+{
+    /// <summary>Values that disagree.</summary>
+    Conflicting,
+
+    /// <summary>A value that is not a number of bytes.</summary>
+    NotALength,
 }

@@ -42,7 +42,7 @@ public class StoreWireHeaderTests
     [Fact]
     public void Checks_OfAMissingAnswerOrError_RefuseNull()
     {
-        Assert.Throws<ArgumentNullException>(() => StoreWire.HasConflictingContentLength(null!));
+        Assert.Throws<ArgumentNullException>(() => StoreWire.ContentLengthFaultOf(null!));
         Assert.Throws<ArgumentNullException>(() => StoreWire.ErrorOf(null!));
     }
 }

@@ -222,17 +222,12 @@ public sealed class StoreResilienceHandler(
     {
         var response = await base.SendAsync(request, cancellationToken);
         // The values are the Store's bytes: named, not echoed.
-        if (StoreWire.HasConflictingContentLength(response))
+        if (StoreWire.ContentLengthFaultOf(response) is { } fault)
         {
             response.Dispose();
-            throw new StoreUnreadableAnswerException(
-                $"The Store's {(int)response.StatusCode} answer has Content-Length headers that disagree: where it ends is ambiguous, so it was not read.");
-        }
-        if (StoreWire.HasInvalidContentLength(response))
-        {
-            response.Dispose();
-            throw new StoreUnreadableAnswerException(
-                $"The Store's {(int)response.StatusCode} answer has a Content-Length that is not a number of bytes: where it ends is ambiguous, so it was not read.");
+            throw new StoreUnreadableAnswerException($"The Store's {(int)response.StatusCode} answer has " +
+                (fault == ContentLengthFault.Conflicting ? "Content-Length headers that disagree" : "a Content-Length that is not a number of bytes") +
+                ": where it ends is ambiguous, so it was not read.");
         }
         // Read before buffering, when it is still the header's value (after it, the buffer's length stands in for none).
         var declared = response.Content.Headers.ContentLength;
